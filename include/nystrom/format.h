@@ -1,0 +1,117 @@
+// The .nyf model file, byte by byte. All integers little-endian; floats are
+// IEEE-754 binary32. A reader maps the file read-only and uses tensor data in
+// place, so every tensor starts at a multiple of 64 bytes.
+//
+//   offset  size  field
+//   0       8     magic "NYFMODEL"
+//   8       8     checksum: NYH64 (below) of bytes [16, file_size)
+//   16      4     version (this engine writes 1; reads 1..kFormatVersion)
+//   20      4     header_size = 256
+//   24      8     file_size, in bytes
+//   32      8     tensor_table_offset (multiple of 64)
+//   40      4     tensor_count
+//   44      4     tensor_entry_size = 128
+//   48      8     labels_offset: num_labels UTF-8 strings, each NUL-terminated
+//   56      8     labels_size (0 when there are no labels)
+//   64      8     tokenizer_offset  (reserved for a later version: 0 in version 1)
+//   72      8     tokenizer_size    (reserved: 0 in version 1)
+//   80      64    ConfigRecord (below)
+//   144     112   reserved, zero
+//   256     ...   tensor table, then labels, then tensor data
+//
+// Tensor table entry (128 bytes):
+//   0   64  name, UTF-8, NUL-terminated and NUL-padded (at most 63 bytes),
+//           Hugging Face name without the "nystromformer." prefix
+//   64  4   dtype (DType)
+//   68  4   ndim, 1..4
+//   72  32  shape[4], u64, unused dims 0; shape[0] is the slowest-varying
+//   104 8   data offset from the start of the file (multiple of 64)
+//   112 8   data size in bytes (exactly what dtype and shape imply)
+//   120 8   reserved, zero
+//
+// Version rules: a reader accepts files whose version is <= its own and
+// refuses newer ones with a message naming both. Reserved fields and padding
+// are zero and covered by the checksum, so later versions can give them a
+// meaning (version 2 is planned to add quantized dtypes, version 3 a tokenizer
+// section at tokenizer_offset) without changing how older files read. A writer
+// writes the lowest version that can express the file's contents.
+//
+// NYH64, the checksum: four 64-bit lanes, initialised to
+//   v0 = P1 + P2, v1 = P2, v2 = 0, v3 = -P1  (mod 2^64)
+// with P1 = 0x9E3779B185EBCA87, P2 = 0xC2B2AE3D27D4EB4F. The input is split
+// into 32-byte stripes (the last one zero-padded); word i (0..3) of a stripe,
+// read as a little-endian u64 w, updates lane i:  v = rotl(v + w * P2, 31) * P1.
+// Then h = rotl(v0,1) + rotl(v1,7) + rotl(v2,12) + rotl(v3,18) + length, and
+// finally h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P1; h ^= h >> 32.
+#pragma once
+
+#include <cstdint>
+
+namespace nystrom::format {
+
+constexpr char kMagic[8] = {'N', 'Y', 'F', 'M', 'O', 'D', 'E', 'L'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kHeaderSize = 256;
+constexpr uint32_t kTensorEntrySize = 128;
+constexpr uint32_t kAlignment = 64;
+constexpr uint32_t kMaxNameLength = 63;
+
+enum class DType : uint32_t {
+  F32 = 0,
+  F16 = 1,  // IEEE binary16; reserved for version 2 writers
+};
+
+enum class ActivationCode : uint32_t { GeluTanh = 0, GeluErf = 1, Relu = 2 };
+enum class HeadCode : uint32_t { None = 0, MaskedLM = 1, Classifier = 2 };
+
+struct ConfigRecord {            // 64 bytes
+  uint32_t vocab_size;
+  uint32_t hidden_size;
+  uint32_t num_layers;
+  uint32_t num_heads;
+  uint32_t intermediate_size;
+  uint32_t max_positions;        // longest input in tokens (HF max_position_embeddings)
+  uint32_t type_vocab_size;
+  uint32_t num_landmarks;
+  uint32_t segment_means_len;    // exact attention when equal to num_landmarks
+  uint32_t conv_kernel;          // 0: no depthwise conv skip; else odd
+  uint32_t activation;           // ActivationCode
+  uint32_t head;                 // HeadCode
+  uint32_t num_labels;           // classifier outputs (0 without a classifier)
+  uint32_t position_offset;      // position row of token 0 (2 in HF checkpoints)
+  float layer_norm_eps;
+  uint32_t reserved;             // zero
+};
+
+struct FileHeader {              // 256 bytes
+  char magic[8];
+  uint64_t checksum;
+  uint32_t version;
+  uint32_t header_size;
+  uint64_t file_size;
+  uint64_t tensor_table_offset;
+  uint32_t tensor_count;
+  uint32_t tensor_entry_size;
+  uint64_t labels_offset;
+  uint64_t labels_size;
+  uint64_t tokenizer_offset;
+  uint64_t tokenizer_size;
+  ConfigRecord config;
+  uint8_t reserved[112];
+};
+
+struct TensorEntry {             // 128 bytes
+  char name[64];
+  uint32_t dtype;
+  uint32_t ndim;
+  uint64_t shape[4];
+  uint64_t offset;
+  uint64_t size;
+  uint64_t reserved;
+};
+
+static_assert(sizeof(ConfigRecord) == 64, "ConfigRecord layout");
+static_assert(sizeof(FileHeader) == kHeaderSize, "FileHeader layout");
+static_assert(sizeof(TensorEntry) == kTensorEntrySize, "TensorEntry layout");
+
+}  // namespace nystrom::format

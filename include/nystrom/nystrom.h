@@ -1,0 +1,102 @@
+// nystrom: a dependency-free inference engine for Nystromformer encoders.
+//
+// Typical use:
+//   auto model = nystrom::Model::open("model.nyf");        // maps the file read-only
+//   nystrom::Session session(model);                        // owns its work buffers
+//   nystrom::Output out = session.run(ids);                 // one sequence of token ids
+//   out.last_hidden_state  -> n x hidden_size floats, row-major
+//   out.logits             -> n x vocab (masked LM), num_labels (classifier), or empty
+//
+// A Model is immutable once opened and may be shared by any number of threads;
+// a Session is used by one thread at a time. Every failure throws nystrom::Error
+// with a one-line message; the library never aborts or exits.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace nystrom {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Activation { GeluTanh, GeluErf, Relu };
+enum class HeadType { None, MaskedLM, Classifier };
+
+// Which attention runs. Auto follows the checkpoint: exact when its
+// num_landmarks equals segment_means_seq_len (as the published checkpoints
+// say), Nystrom otherwise; any mode computes exactly when n <= landmarks.
+enum class AttentionMode { Auto, Nystrom, Exact };
+
+struct ModelConfig {
+  uint32_t vocab_size = 0;
+  uint32_t hidden_size = 0;
+  uint32_t num_layers = 0;
+  uint32_t num_heads = 0;
+  uint32_t intermediate_size = 0;
+  uint32_t max_positions = 0;     // longest input, in tokens
+  uint32_t type_vocab_size = 0;
+  uint32_t num_landmarks = 0;
+  uint32_t segment_means_len = 0;
+  uint32_t conv_kernel = 0;       // 0: no depthwise conv skip
+  uint32_t position_offset = 2;   // row of the position table used by token 0
+  Activation activation = Activation::GeluTanh;
+  HeadType head = HeadType::None;
+  float layer_norm_eps = 1e-5f;
+  std::vector<std::string> labels;  // classifier label names, index = class id
+};
+
+struct RunOptions {
+  AttentionMode attention = AttentionMode::Auto;
+  uint32_t landmarks = 0;  // 0: the model's num_landmarks
+};
+
+struct Output {
+  size_t n = 0, hidden = 0;
+  std::vector<float> last_hidden_state;  // n x hidden
+  std::vector<size_t> logits_shape;      // {n, vocab}, {num_labels} or {}
+  std::vector<float> logits;
+};
+
+class Model {
+ public:
+  // Maps and validates a .nyf file (magic, version, checksum, tensor table).
+  static std::shared_ptr<const Model> open(const std::string& path);
+  ~Model();
+  const ModelConfig& config() const;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class Session {
+ public:
+  explicit Session(std::shared_ptr<const Model> model, RunOptions options = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Runs one sequence. Throws Error for an empty or over-long input or an id
+  // outside the vocabulary. Work buffers are planned once per input length.
+  Output run(const std::vector<int32_t>& ids);
+  void run(const int32_t* ids, size_t n, Output& out);
+
+  const RunOptions& options() const { return options_; }
+
+ private:
+  struct State;
+  std::shared_ptr<const Model> model_;
+  RunOptions options_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace nystrom

@@ -1,0 +1,181 @@
+#include "convert/hf_checkpoint.h"
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "format/half.h"
+#include "format/safetensors.h"
+#include "format/tensor_names.h"
+#include "runtime/error.h"
+
+namespace nystrom {
+namespace {
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, ": cannot open");
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) fail(path, ": read error");
+  return s.str();
+}
+
+uint32_t get_u32(const JsonValue& j, const char* key, uint32_t fallback, const std::string& src) {
+  const JsonValue* v = j.find(key);
+  if (!v) return fallback;
+  int64_t x = v->as_int(src + ": " + key);
+  if (x < 0 || x > INT32_MAX) fail(src, ": ", key, " = ", x, " is out of range");
+  return (uint32_t)x;
+}
+
+// One tensor of the checkpoint converted to f32 little-endian bytes.
+std::vector<uint8_t> to_f32(const SafeTensor& t, const std::string& src) {
+  uint64_t count = t.nbytes / safetensors_dtype_size(t.dtype);
+  std::vector<uint8_t> out(count * 4);
+  float* dst = reinterpret_cast<float*>(out.data());
+  if (t.dtype == "F32") {
+    std::memcpy(out.data(), t.data, t.nbytes);
+  } else if (t.dtype == "F16" || t.dtype == "BF16") {
+    bool bf = t.dtype == "BF16";
+    for (uint64_t i = 0; i < count; ++i) {
+      uint16_t h = uint16_t(t.data[2 * i] | (t.data[2 * i + 1] << 8));
+      dst[i] = bf ? bf16_to_float(h) : f16_to_float(h);
+    }
+  } else {
+    fail(src, ": tensor ", t.name, " has dtype ", t.dtype, " (expected F32, F16 or BF16)");
+  }
+  return out;
+}
+
+std::string shape_str(const std::vector<uint64_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+}  // namespace
+
+ModelConfig parse_hf_config(const JsonValue& j, const std::string& src) {
+  if (!j.is_object()) fail(src, ": expected a JSON object");
+  if (const JsonValue* mt = j.find("model_type"))
+    if (mt->as_string(src + ": model_type") != "nystromformer")
+      fail(src, ": model_type '", mt->string, "' is not nystromformer");
+
+  ModelConfig c;
+  std::string arch = "NystromformerModel";
+  if (const JsonValue* a = j.find("architectures")) {
+    if (!a->is_array() || a->array.size() != 1) fail(src, ": architectures must list one class");
+    arch = a->array[0].as_string(src + ": architectures[0]");
+  }
+  if (arch == "NystromformerModel") c.head = HeadType::None;
+  else if (arch == "NystromformerForMaskedLM") c.head = HeadType::MaskedLM;
+  else if (arch == "NystromformerForSequenceClassification") c.head = HeadType::Classifier;
+  else fail(src, ": unsupported architecture '", arch,
+            "' (expected NystromformerModel, NystromformerForMaskedLM or NystromformerForSequenceClassification)");
+
+  c.hidden_size = get_u32(j, "hidden_size", 768, src);
+  c.num_layers = get_u32(j, "num_hidden_layers", 12, src);
+  c.num_heads = get_u32(j, "num_attention_heads", 12, src);
+  c.intermediate_size = get_u32(j, "intermediate_size", 3072, src);
+  c.max_positions = get_u32(j, "max_position_embeddings", 510, src);
+  c.type_vocab_size = get_u32(j, "type_vocab_size", 2, src);
+  c.vocab_size = get_u32(j, "vocab_size", 30000, src);
+  c.num_landmarks = get_u32(j, "num_landmarks", 64, src);
+  c.segment_means_len = get_u32(j, "segment_means_seq_len", 64, src);
+  c.conv_kernel = 65;
+  if (const JsonValue* k = j.find("conv_kernel_size")) c.conv_kernel = k->is_null() ? 0 : get_u32(j, "conv_kernel_size", 0, src);
+  c.position_offset = 2;
+  if (const JsonValue* e = j.find("layer_norm_eps")) c.layer_norm_eps = (float)e->as_number(src + ": layer_norm_eps");
+
+  std::string act = "gelu_new";
+  if (const JsonValue* a = j.find("hidden_act")) act = a->as_string(src + ": hidden_act");
+  if (act == "gelu_new" || act == "gelu_pytorch_tanh") c.activation = Activation::GeluTanh;
+  else if (act == "gelu") c.activation = Activation::GeluErf;
+  else if (act == "relu") c.activation = Activation::Relu;
+  else fail(src, ": unsupported hidden_act '", act, "' (expected gelu_new, gelu, gelu_pytorch_tanh or relu)");
+
+  if (c.head == HeadType::Classifier) {
+    // Labels in id order from id2label; without it, HF's default names.
+    uint32_t count = get_u32(j, "num_labels", 0, src);
+    const JsonValue* id2label = j.find("id2label");
+    if (id2label) {
+      if (!id2label->is_object()) fail(src, ": id2label must be an object");
+      count = (uint32_t)id2label->object.size();
+    }
+    if (count == 0) count = 2;
+    if (count > 65536) fail(src, ": too many labels");
+    c.labels.resize(count);
+    for (uint32_t i = 0; i < count; ++i) {
+      const JsonValue* name = id2label ? id2label->find(std::to_string(i)) : nullptr;
+      if (id2label && !name) fail(src, ": id2label has no entry \"", i, "\" (ids must be 0..", count - 1, ")");
+      c.labels[i] = name ? name->as_string(src + ": id2label") : "LABEL_" + std::to_string(i);
+    }
+  }
+  validate_config(c, src);
+  return c;
+}
+
+Checkpoint read_hf_checkpoint(const std::string& dir) {
+  const std::string config_path = dir + "/config.json";
+  const std::string st_path = dir + "/model.safetensors";
+  if (!file_exists(config_path)) fail(dir, ": no config.json (not a Hugging Face checkpoint folder)");
+  Checkpoint ck;
+  ck.config = parse_hf_config(parse_json(read_text(config_path), config_path), config_path);
+  if (!file_exists(st_path)) {
+    if (file_exists(dir + "/pytorch_model.bin"))
+      fail(dir, ": only pytorch_model.bin found; this converter reads model.safetensors");
+    fail(dir, ": no model.safetensors");
+  }
+  SafetensorsFile st(st_path);
+
+  // Canonical name -> source tensor, with the head prefix removed.
+  std::map<std::string, const SafeTensor*> by_name;
+  const std::string prefix = "nystromformer.";
+  for (const SafeTensor& t : st.tensors()) {
+    std::string name = t.name.compare(0, prefix.size(), prefix) == 0 ? t.name.substr(prefix.size()) : t.name;
+    if (name == "embeddings.position_ids") continue;  // a buffer, not a weight
+    if (name == "cls.predictions.decoder.bias") {     // the same tensor as cls.predictions.bias
+      if (st.find("cls.predictions.bias")) continue;
+      name = "cls.predictions.bias";
+    }
+    if (!by_name.emplace(name, &t).second) fail(st_path, ": tensor ", name, " appears twice");
+  }
+
+  std::set<std::string> used;
+  for (const ExpectedTensor& e : expected_tensors(ck.config)) {
+    auto it = by_name.find(e.name);
+    if (it == by_name.end()) {
+      if (e.optional) continue;
+      fail(st_path, ": missing tensor ", e.name);
+    }
+    const SafeTensor& t = *it->second;
+    if (t.shape != e.shape)
+      fail(st_path, ": tensor ", t.name, " has shape ", shape_str(t.shape), ", the config needs ", shape_str(e.shape));
+    used.insert(e.name);
+    ck.tensors.push_back({e.name, format::DType::F32, e.shape, to_f32(t, st_path)});
+  }
+  for (const auto& [name, t] : by_name)
+    if (!used.count(name)) fail(st_path, ": unexpected tensor ", t->name);
+
+  // A decoder equal to the word embeddings is the tie written out: leave it
+  // out, as the safetensors of a tied model does.
+  auto find = [&](const std::string& name) -> TensorData* {
+    for (TensorData& t : ck.tensors)
+      if (t.name == name) return &t;
+    return nullptr;
+  };
+  TensorData* dec = find("cls.predictions.decoder.weight");
+  if (dec && dec->bytes == find("embeddings.word_embeddings.weight")->bytes)
+    ck.tensors.erase(ck.tensors.begin() + (dec - ck.tensors.data()));
+  return ck;
+}
+
+}  // namespace nystrom

@@ -1,0 +1,24 @@
+// Reading a Hugging Face Nystromformer checkpoint folder (config.json +
+// model.safetensors) into the configuration and tensors of a .nyf file.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "format/json.h"
+#include "format/model_file.h"
+
+namespace nystrom {
+
+struct Checkpoint {
+  ModelConfig config;
+  std::vector<TensorData> tensors;  // canonical names and order, f32
+};
+
+// Parses config.json text (source names the file in messages).
+ModelConfig parse_hf_config(const JsonValue& json, const std::string& source);
+
+// Reads and checks a whole checkpoint folder. Throws Error with a one-line
+// message naming the file and the problem.
+Checkpoint read_hf_checkpoint(const std::string& dir);
+
+}  // namespace nystrom

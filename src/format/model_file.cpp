@@ -1,0 +1,278 @@
+#include "format/model_file.h"
+
+#include <cstring>
+#include <functional>
+
+#include "format/checksum.h"
+#include "runtime/atomic_file.h"
+#include "runtime/error.h"
+
+namespace nystrom {
+
+using format::DType;
+
+size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::F32: return 4;
+    case DType::F16: return 2;
+  }
+  return 0;
+}
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::F32: return "f32";
+    case DType::F16: return "f16";
+  }
+  return "unknown";
+}
+
+void validate_config(const ModelConfig& c, const std::string& where) {
+  auto need = [&](bool ok, const char* what) {
+    if (!ok) fail(where, ": invalid configuration: ", what);
+  };
+  need(c.vocab_size > 0, "vocab_size must be positive");
+  need(c.hidden_size > 0, "hidden_size must be positive");
+  need(c.num_layers > 0, "num_hidden_layers must be positive");
+  need(c.num_heads > 0 && c.hidden_size % c.num_heads == 0,
+       "num_attention_heads must divide hidden_size");
+  need(c.intermediate_size > 0, "intermediate_size must be positive");
+  need(c.max_positions > 0, "max_position_embeddings must be positive");
+  need(c.type_vocab_size > 0, "type_vocab_size must be positive");
+  need(c.num_landmarks > 0, "num_landmarks must be positive");
+  need(c.segment_means_len > 0, "segment_means_seq_len must be positive");
+  need(c.conv_kernel == 0 || c.conv_kernel % 2 == 1, "conv_kernel_size must be odd");
+  need(c.layer_norm_eps > 0 && c.layer_norm_eps < 1, "layer_norm_eps must be in (0, 1)");
+  need(c.head != HeadType::Classifier || !c.labels.empty(), "a classifier needs at least one label");
+  need(c.head == HeadType::Classifier || c.labels.empty(), "labels given without a classifier head");
+  // Keeps every size product below 2^63 and every index inside int32 loops.
+  need(c.hidden_size <= 65536 && c.intermediate_size <= 262144 && c.num_layers <= 1024 &&
+           c.vocab_size <= (1u << 24) && c.max_positions <= (1u << 24) && c.num_landmarks <= 4096 &&
+           c.conv_kernel <= 4097 && c.type_vocab_size <= 65536 && c.labels.size() <= 65536,
+       "a size is out of the supported range");
+}
+
+namespace {
+
+format::ConfigRecord to_record(const ModelConfig& c) {
+  format::ConfigRecord r{};
+  r.vocab_size = c.vocab_size;
+  r.hidden_size = c.hidden_size;
+  r.num_layers = c.num_layers;
+  r.num_heads = c.num_heads;
+  r.intermediate_size = c.intermediate_size;
+  r.max_positions = c.max_positions;
+  r.type_vocab_size = c.type_vocab_size;
+  r.num_landmarks = c.num_landmarks;
+  r.segment_means_len = c.segment_means_len;
+  r.conv_kernel = c.conv_kernel;
+  r.activation = static_cast<uint32_t>(c.activation);
+  r.head = static_cast<uint32_t>(c.head);
+  r.num_labels = static_cast<uint32_t>(c.labels.size());
+  r.position_offset = c.position_offset;
+  r.layer_norm_eps = c.layer_norm_eps;
+  return r;
+}
+
+uint64_t align_up(uint64_t x) { return (x + format::kAlignment - 1) / format::kAlignment * format::kAlignment; }
+
+// Checked product of dims times an element size; false on overflow.
+bool checked_size(const uint64_t* shape, uint32_t ndim, uint64_t elem, uint64_t* out) {
+  uint64_t total = elem;
+  for (uint32_t i = 0; i < ndim; ++i) {
+    if (shape[i] != 0 && total > UINT64_MAX / shape[i]) return false;
+    total *= shape[i];
+  }
+  *out = total;
+  return true;
+}
+
+bool all_zero(const void* p, size_t n) {
+  const uint8_t* b = static_cast<const uint8_t*>(p);
+  for (size_t i = 0; i < n; ++i)
+    if (b[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+void write_model_file(const std::string& path, const ModelConfig& config,
+                      const std::vector<TensorData>& tensors) {
+  validate_config(config, path);
+  format::FileHeader h{};
+  std::memcpy(h.magic, format::kMagic, 8);
+  h.version = 1;
+  h.header_size = format::kHeaderSize;
+  h.tensor_table_offset = format::kHeaderSize;
+  h.tensor_count = static_cast<uint32_t>(tensors.size());
+  h.tensor_entry_size = format::kTensorEntrySize;
+  h.config = to_record(config);
+
+  std::string labels;
+  for (const auto& l : config.labels) {
+    if (l.find('\0') != std::string::npos) fail(path, ": label names must not contain NUL");
+    labels += l;
+    labels.push_back('\0');
+  }
+  uint64_t pos = h.tensor_table_offset + uint64_t(tensors.size()) * format::kTensorEntrySize;
+  h.labels_offset = labels.empty() ? 0 : pos;
+  h.labels_size = labels.size();
+  pos += labels.size();
+
+  std::vector<format::TensorEntry> table(tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const TensorData& t = tensors[i];
+    format::TensorEntry& e = table[i];
+    if (t.name.empty() || t.name.size() > format::kMaxNameLength)
+      fail(path, ": tensor name '", t.name, "' must have 1 to ", format::kMaxNameLength, " bytes");
+    if (t.shape.empty() || t.shape.size() > 4) fail(path, ": tensor ", t.name, " must have 1 to 4 dims");
+    std::memcpy(e.name, t.name.data(), t.name.size());
+    e.dtype = static_cast<uint32_t>(t.dtype);
+    e.ndim = static_cast<uint32_t>(t.shape.size());
+    for (size_t d = 0; d < t.shape.size(); ++d) e.shape[d] = t.shape[d];
+    uint64_t expect = 0;
+    if (!checked_size(e.shape, e.ndim, dtype_size(t.dtype), &expect) || expect != t.bytes.size())
+      fail(path, ": tensor ", t.name, " holds ", t.bytes.size(), " bytes, its shape needs ", expect);
+    pos = align_up(pos);
+    e.offset = pos;
+    e.size = t.bytes.size();
+    pos += e.size;
+  }
+  h.file_size = pos;
+
+  // The file is produced twice by the same routine: once into the checksum,
+  // once onto disk, so the two can never disagree.
+  auto emit = [&](const std::function<void(const void*, size_t)>& out) {
+    static const uint8_t zeros[format::kAlignment] = {};
+    uint64_t at = 0;
+    auto put = [&](const void* p, size_t n) { out(p, n), at += n; };
+    auto pad = [&](uint64_t to) { while (at < to) put(zeros, std::min<uint64_t>(to - at, sizeof zeros)); };
+    put(&h, sizeof h);
+    if (!table.empty()) put(table.data(), table.size() * sizeof(format::TensorEntry));
+    put(labels.data(), labels.size());
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      pad(table[i].offset);
+      put(tensors[i].bytes.data(), tensors[i].bytes.size());
+    }
+  };
+  Nyh64 hash;
+  bool skip_head = true;
+  emit([&](const void* p, size_t n) {
+    if (skip_head) {  // the header is the first piece: hash it from byte 16 on
+      skip_head = false;
+      hash.update(static_cast<const uint8_t*>(p) + 16, n - 16);
+    } else {
+      hash.update(p, n);
+    }
+  });
+  h.checksum = hash.finish();
+
+  AtomicFile file(path);
+  emit([&](const void* p, size_t n) { file.write(p, n); });
+  file.commit();
+}
+
+ModelFile::ModelFile(const std::string& path, bool verify_checksum) : path_(path) {
+  map_ = std::make_unique<MappedFile>(path);
+  const uint8_t* base = map_->data();
+  const uint64_t size = map_->size();
+  auto bad = [&](const auto&... parts) { fail(path, ": ", parts...); };
+
+  if (size < 8 || std::memcmp(base, format::kMagic, 8) != 0) bad("not a .nyf model file (bad magic)");
+  if (size < format::kHeaderSize) bad("truncated header (", size, " bytes)");
+  format::FileHeader h;
+  std::memcpy(&h, base, sizeof h);
+  if (h.version > format::kFormatVersion)
+    bad("format version ", h.version, " is newer than this engine supports (", format::kFormatVersion,
+        "); upgrade the engine");
+  if (h.version == 0) bad("invalid format version 0");
+  version_ = h.version;
+  if (h.file_size != size)
+    bad("file is ", size, " bytes but its header says ", h.file_size, " (truncated or appended to)");
+  if (verify_checksum && nyh64(base + 16, size - 16) != h.checksum)
+    bad("checksum mismatch: the file is corrupted");
+  if (h.header_size != format::kHeaderSize || h.tensor_entry_size != format::kTensorEntrySize)
+    bad("unexpected header or table entry size");
+  if (!all_zero(h.reserved, sizeof h.reserved) || h.config.reserved != 0 || h.tokenizer_offset != 0 ||
+      h.tokenizer_size != 0)
+    bad("reserved header fields are not zero");
+
+  const format::ConfigRecord& r = h.config;
+  if (r.activation > 2) bad("unknown activation code ", r.activation);
+  if (r.head > 2) bad("unknown head code ", r.head);
+  config_.vocab_size = r.vocab_size;
+  config_.hidden_size = r.hidden_size;
+  config_.num_layers = r.num_layers;
+  config_.num_heads = r.num_heads;
+  config_.intermediate_size = r.intermediate_size;
+  config_.max_positions = r.max_positions;
+  config_.type_vocab_size = r.type_vocab_size;
+  config_.num_landmarks = r.num_landmarks;
+  config_.segment_means_len = r.segment_means_len;
+  config_.conv_kernel = r.conv_kernel;
+  config_.position_offset = r.position_offset;
+  config_.activation = static_cast<Activation>(r.activation);
+  config_.head = static_cast<HeadType>(r.head);
+  config_.layer_norm_eps = r.layer_norm_eps;
+
+  // Labels: exactly num_labels NUL-terminated strings.
+  if (r.num_labels > 65536) bad("too many labels (", r.num_labels, ")");
+  if (h.labels_size > 0) {
+    if (h.labels_offset < format::kHeaderSize || h.labels_offset > size || h.labels_size > size - h.labels_offset)
+      bad("label section lies outside the file");
+    const char* p = reinterpret_cast<const char*>(base + h.labels_offset);
+    const char* end = p + h.labels_size;
+    if (end[-1] != '\0') bad("label section is not NUL-terminated");
+    while (p < end) {
+      size_t len = std::strlen(p);
+      config_.labels.emplace_back(p, len);
+      p += len + 1;
+    }
+  }
+  if (config_.labels.size() != r.num_labels)
+    bad("label section holds ", config_.labels.size(), " names, the header says ", r.num_labels);
+  validate_config(config_, path);
+
+  // Tensor table.
+  uint64_t table_end = 0;
+  if (h.tensor_table_offset < format::kHeaderSize || h.tensor_table_offset > size ||
+      h.tensor_count > (size - h.tensor_table_offset) / format::kTensorEntrySize)
+    bad("tensor table lies outside the file");
+  table_end = h.tensor_table_offset + uint64_t(h.tensor_count) * format::kTensorEntrySize;
+  tensors_.reserve(h.tensor_count);
+  for (uint32_t i = 0; i < h.tensor_count; ++i) {
+    format::TensorEntry e;
+    std::memcpy(&e, base + h.tensor_table_offset + uint64_t(i) * format::kTensorEntrySize, sizeof e);
+    if (std::memchr(e.name, '\0', sizeof e.name) == nullptr || e.name[0] == '\0')
+      bad("tensor ", i, " has an invalid name");
+    std::string name(e.name);
+    if (!all_zero(e.name + name.size(), sizeof e.name - name.size()) || e.reserved != 0)
+      bad("tensor ", name, ": reserved bytes are not zero");
+    if (e.dtype != uint32_t(DType::F32)) bad("tensor ", name, ": unsupported dtype code ", e.dtype);
+    if (e.ndim < 1 || e.ndim > 4) bad("tensor ", name, ": ndim ", e.ndim, " is not 1..4");
+    TensorView v{name, static_cast<DType>(e.dtype), {}, nullptr, e.size};
+    for (uint32_t d = 0; d < 4; ++d) {
+      if (d < e.ndim && e.shape[d] == 0) bad("tensor ", name, ": zero-sized dim");
+      if (d >= e.ndim && e.shape[d] != 0) bad("tensor ", name, ": unused dims are not zero");
+      if (d < e.ndim) v.shape.push_back(e.shape[d]);
+    }
+    uint64_t expect = 0;
+    if (!checked_size(e.shape, e.ndim, dtype_size(v.dtype), &expect) || expect != e.size)
+      bad("tensor ", name, ": size ", e.size, " does not match its shape");
+    if (e.offset % format::kAlignment != 0) bad("tensor ", name, ": data is not 64-byte aligned");
+    if (e.offset < table_end || e.offset > size || e.size > size - e.offset)
+      bad("tensor ", name, ": data lies outside the file");
+    for (const TensorView& other : tensors_)
+      if (other.name == name) bad("tensor ", name, " appears twice");
+    v.data = base + e.offset;
+    tensors_.push_back(std::move(v));
+  }
+}
+
+const TensorView* ModelFile::find(const std::string& name) const {
+  for (const TensorView& t : tensors_)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+}  // namespace nystrom

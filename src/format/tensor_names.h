@@ -1,0 +1,22 @@
+// The tensors a model of a given configuration has, by canonical name (the
+// Hugging Face name without the "nystromformer." prefix) and shape. The
+// converter checks checkpoints against this list and the loader binds it.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nystrom/nystrom.h"
+
+namespace nystrom {
+
+struct ExpectedTensor {
+  std::string name;
+  std::vector<uint64_t> shape;
+  bool optional = false;  // the masked-LM decoder, absent when tied to the word embeddings
+};
+
+std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c);
+std::string layer_tensor(uint32_t layer, const char* suffix);
+
+}  // namespace nystrom

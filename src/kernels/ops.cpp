@@ -1,0 +1,97 @@
+// Entry points of the kernel layer. They validate nothing (the model code
+// sizes every call) and forward to the kernels of the dispatch level.
+#include "kernels/ops.h"
+
+#include "kernels/ref/ref.h"
+
+namespace nystrom::ops {
+
+Act act_of(Activation a) {
+  switch (a) {
+    case Activation::GeluTanh: return Act::GeluTanh;
+    case Activation::GeluErf: return Act::GeluErf;
+    case Activation::Relu: return Act::Relu;
+  }
+  return Act::None;
+}
+
+void gemm(ThreadPool*, int M, int N, int K, const float* a, int lda, bool trans_a, const float* b,
+          int ldb, bool trans_b, float* c, int ldc, const Epilogue& ep) {
+  ref::gemm(M, N, K, a, lda, trans_a, b, ldb, trans_b, c, ldc, ep);
+}
+
+void linear(ThreadPool* pool, int n, int in, int out, const float* x, int ldx, const float* w,
+            const float* bias, float* y, int ldy, Act act) {
+  Epilogue ep;
+  ep.bias = bias;
+  ep.act = act;
+  gemm(pool, n, out, in, x, ldx, false, w, in, true, y, ldy, ep);
+}
+
+void softmax_rows(float* x, int rows, int cols, int ld) {
+  for (int i = 0; i < rows; ++i) ref::softmax_row(x + (size_t)i * ld, cols);
+}
+
+void layer_norm_rows(const float* x, const float* residual, float* out, int rows, int cols, int ld,
+                     const float* gamma, const float* beta, float eps) {
+  for (int i = 0; i < rows; ++i) {
+    size_t o = (size_t)i * ld;
+    ref::layer_norm_row(x + o, residual ? residual + o : nullptr, out + o, cols, gamma, beta, eps);
+  }
+}
+
+void activate(float* x, size_t n, Act act) {
+  for (size_t i = 0; i < n; ++i) x[i] = ref::activation(x[i], act);
+}
+
+void scale(float* x, int rows, int cols, int ld, float s) {
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) x[(size_t)i * ld + j] *= s;
+}
+
+void segment_means(const float* x, int n, int cols, int ld, int m, float* out, int ldo) {
+  ref::segment_means(x, n, cols, ld, m, out, ldo);
+}
+
+void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out,
+                        int ldo) {
+  ref::depthwise_conv_add(v, n, cols, ldv, w, K, out, ldo);
+}
+
+float max_column_sum(const float* a, int m) {
+  float best = 0.0f;
+  for (int j = 0; j < m; ++j) {
+    float s = 0.0f;
+    for (int i = 0; i < m; ++i) s += a[(size_t)i * m + j];
+    best = s > best ? s : best;
+  }
+  return best;
+}
+
+void nystrom_pinv(ThreadPool* pool, const float* a, int m, float c, int iters, float* z, float* work) {
+  float* az = work;              // A Z
+  float* t = work + m * m;       // the bracketed polynomial in A Z
+  float* u = work + 2 * m * m;   // scratch product
+  const size_t mm = (size_t)m * m;
+  const float inv_c = 1.0f / c;  // the reference scales by 1/c, not divides
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < m; ++j) z[(size_t)i * m + j] = a[(size_t)j * m + i] * inv_c;
+  auto minus_from_diag = [&](float* dst, const float* src, float d) {  // dst = d*I - src
+    for (size_t e = 0; e < mm; ++e) dst[e] = -src[e];
+    for (int i = 0; i < m; ++i) dst[(size_t)i * m + i] += d;
+  };
+  for (int it = 0; it < iters; ++it) {
+    // Z <- 0.25 Z (13I - AZ (15I - AZ (7I - AZ)))
+    gemm(pool, m, m, m, a, m, false, z, m, false, az, m);
+    minus_from_diag(t, az, 7.0f);
+    gemm(pool, m, m, m, az, m, false, t, m, false, u, m);
+    minus_from_diag(t, u, 15.0f);
+    gemm(pool, m, m, m, az, m, false, t, m, false, u, m);
+    minus_from_diag(t, u, 13.0f);
+    for (size_t e = 0; e < mm; ++e) z[e] *= 0.25f;
+    gemm(pool, m, m, m, z, m, false, t, m, false, u, m);
+    for (size_t e = 0; e < mm; ++e) z[e] = u[e];
+  }
+}
+
+}  // namespace nystrom::ops

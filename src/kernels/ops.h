@@ -1,0 +1,63 @@
+// The operations the model code is written in. Each call goes to the kernel
+// table chosen for this CPU (kernels/dispatch.h); every kernel has a scalar
+// twin in kernels/ref/ that tests compare it against.
+//
+// Matrices are row-major with explicit leading dimensions (ld*), so a head's
+// columns inside an [n x hidden] activation are addressed in place.
+#pragma once
+#include <cstddef>
+
+#include "nystrom/nystrom.h"
+
+namespace nystrom {
+class ThreadPool;
+}
+
+namespace nystrom::ops {
+
+enum class Act { None, GeluTanh, GeluErf, Relu };
+Act act_of(Activation a);
+
+// What a GEMM does to its result before storing it.
+struct Epilogue {
+  const float* bias = nullptr;      // added to every row (length N)
+  Act act = Act::None;              // applied after the bias
+  bool accumulate = false;          // C += result instead of C = result
+};
+
+// C[M x N] = A * B, where A(i,k) = trans_a ? a[k*lda+i] : a[i*lda+k]
+//                   and B(k,j) = trans_b ? b[j*ldb+k] : b[k*ldb+j].
+void gemm(ThreadPool* pool, int M, int N, int K, const float* a, int lda, bool trans_a,
+          const float* b, int ldb, bool trans_b, float* c, int ldc, const Epilogue& ep = {});
+
+// A linear layer: y[n x out] = x[n x in] * w[out x in]^T + bias, then act.
+void linear(ThreadPool* pool, int n, int in, int out, const float* x, int ldx, const float* w,
+            const float* bias, float* y, int ldy, Act act = Act::None);
+
+// Row-wise softmax over `cols` entries of each of `rows` rows, in place.
+void softmax_rows(float* x, int rows, int cols, int ld);
+
+// out_row = LayerNorm(x_row + residual_row) * gamma + beta; residual may be
+// null; out may alias x or residual.
+void layer_norm_rows(const float* x, const float* residual, float* out, int rows, int cols, int ld,
+                     const float* gamma, const float* beta, float eps);
+
+void activate(float* x, size_t n, Act act);
+void scale(float* x, int rows, int cols, int ld, float s);
+
+// Means of x's rows over m contiguous segments (SPEC 2, step 1): out[j] is the
+// mean of rows [start_j, start_j + len_j). out is [m x cols] with ld ldo.
+void segment_means(const float* x, int n, int cols, int ld, int m, float* out, int ldo);
+
+// out[t, c] += sum_k w[k] * v[t + k - K/2, c], zero outside 0..n-1.
+void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out,
+                        int ldo);
+
+// Largest column sum of a [m x m] matrix.
+float max_column_sum(const float* a, int m);
+
+// Z = pinv(A) by `iters` Newton-Schulz-style steps from Z0 = A^T / c
+// (SPEC 2, step 3). work holds 3*m*m floats.
+void nystrom_pinv(ThreadPool* pool, const float* a, int m, float c, int iters, float* z, float* work);
+
+}  // namespace nystrom::ops

@@ -1,0 +1,54 @@
+// The forward pass in named steps (SPEC section 2). Everything here calls
+// kernels through kernels/ops.h; no intrinsics, no allocation.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "model/weights.h"
+#include "nystrom/nystrom.h"
+
+namespace nystrom {
+
+class ThreadPool;
+
+// How one input is attended: exactly, or with m landmarks.
+struct AttentionPlan {
+  bool exact = true;
+  int landmarks = 0;
+};
+AttentionPlan plan_attention(const ModelConfig& c, const RunOptions& o, int n);
+
+// Rows of the score matrix processed at once in exact attention: bounds its
+// memory to kExactRowBlock x n instead of n x n.
+constexpr int kExactRowBlock = 256;
+
+// Every activation buffer of one forward pass, sized once per input length.
+struct Workspace {
+  int n = -1;
+  AttentionPlan plan;
+  std::vector<float> x;     // [n x D] hidden state
+  std::vector<float> q, k, v;  // [n x D] projections, heads side by side
+  std::vector<float> ctx;   // [n x D] attention output
+  std::vector<float> tmp;   // [n x D]
+  std::vector<float> ffn;   // [n x I]
+  // Nystrom: landmarks and their kernel for all heads, then per-head scratch.
+  std::vector<float> q_land, k_land;  // [H x m x d]
+  std::vector<float> a;               // [H x m x m]
+  std::vector<float> z, pinv_work;    // [m x m], [3 m x m]
+  std::vector<float> f, fz;           // [n x m]
+  std::vector<float> b;               // [m x n]
+  std::vector<float> bv;              // [m x d]
+  std::vector<float> scores;          // exact: [min(n, block) x n]
+  std::vector<float> head_out;        // [n x D] masked-LM transform
+
+  void plan_for(const ModelConfig& c, const AttentionPlan& p, int n);
+};
+
+void embed(const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x);
+void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
+void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
+void masked_lm_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, Workspace& ws, float* logits);
+void classifier_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, const float* first_row,
+                     float* logits);
+
+}  // namespace nystrom

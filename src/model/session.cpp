@@ -1,0 +1,96 @@
+// Model::open and Session::run: validate the input, plan buffers, run the
+// layers, copy out the results.
+#include <algorithm>
+
+#include "model/forward.h"
+#include "model/model_impl.h"
+#include "runtime/error.h"
+
+namespace nystrom {
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::shared_ptr<const Model> Model::open(const std::string& path) {
+  return std::shared_ptr<const Model>(new Model(std::make_unique<Impl>(path)));
+}
+
+const ModelConfig& Model::config() const { return impl_->file.config(); }
+
+void Workspace::plan_for(const ModelConfig& c, const AttentionPlan& p, int len) {
+  if (len == n && p.exact == plan.exact && p.landmarks == plan.landmarks) return;
+  n = len;
+  plan = p;
+  const size_t D = c.hidden_size, I = c.intermediate_size, H = c.num_heads, d = D / H;
+  const size_t N = (size_t)len, m = (size_t)p.landmarks;
+  auto size = [](std::vector<float>& v, size_t count) {
+    v.assign(count, 0.0f);
+    v.shrink_to_fit();
+  };
+  size(x, N * D), size(q, N * D), size(k, N * D), size(v, N * D);
+  size(ctx, N * D), size(tmp, N * D), size(ffn, N * I);
+  size(head_out, c.head == HeadType::MaskedLM ? N * D : 0);
+  bool nys = !p.exact;
+  size(q_land, nys ? H * m * d : 0), size(k_land, nys ? H * m * d : 0);
+  size(a, nys ? H * m * m : 0), size(z, nys ? m * m : 0), size(pinv_work, nys ? 3 * m * m : 0);
+  size(f, nys ? N * m : 0), size(fz, nys ? N * m : 0), size(b, nys ? m * N : 0), size(bv, nys ? m * d : 0);
+  size(scores, p.exact ? std::min<size_t>(N, kExactRowBlock) * N : 0);
+}
+
+struct Session::State {
+  Workspace ws;
+};
+
+Session::Session(std::shared_ptr<const Model> model, RunOptions options)
+    : model_(std::move(model)), options_(options), state_(std::make_unique<State>()) {
+  if (!model_) throw Error("Session: no model");
+}
+
+Session::~Session() = default;
+
+Output Session::run(const std::vector<int32_t>& ids) {
+  Output out;
+  run(ids.data(), ids.size(), out);
+  return out;
+}
+
+void Session::run(const int32_t* ids, size_t n, Output& out) {
+  const Model::Impl& m = model_->impl();
+  const ModelConfig& c = m.file.config();
+  if (n == 0) throw Error("input is empty");
+  if (!ids) throw Error("input ids are null");
+  if (n > c.max_positions)
+    fail("input has ", n, " tokens but the model accepts at most ", c.max_positions);
+  for (size_t t = 0; t < n; ++t)
+    if (ids[t] < 0 || (uint32_t)ids[t] >= c.vocab_size)
+      fail("token id ", ids[t], " at position ", t, " is outside the vocabulary (0..", c.vocab_size - 1, ")");
+
+  Workspace& ws = state_->ws;
+  ws.plan_for(c, plan_attention(c, options_, (int)n), (int)n);
+  ThreadPool* pool = nullptr;
+
+  embed(c, m.weights, ids, (int)n, ws.x.data());
+  for (const LayerWeights& lw : m.weights.layers) encoder_layer(pool, c, lw, ws);
+
+  out.n = n;
+  out.hidden = c.hidden_size;
+  out.last_hidden_state.assign(ws.x.begin(), ws.x.begin() + n * c.hidden_size);
+  switch (c.head) {
+    case HeadType::None:
+      out.logits_shape.clear();
+      out.logits.clear();
+      break;
+    case HeadType::MaskedLM:
+      out.logits_shape = {n, c.vocab_size};
+      out.logits.resize(n * c.vocab_size);
+      masked_lm_head(pool, c, m.weights, ws, out.logits.data());
+      break;
+    case HeadType::Classifier:
+      out.logits_shape = {c.labels.size()};
+      out.logits.resize(c.labels.size());
+      classifier_head(pool, c, m.weights, ws.x.data(), out.logits.data());
+      break;
+  }
+}
+
+}  // namespace nystrom

@@ -1,0 +1,110 @@
+// nystrom: the command-line front end of the engine.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "../common/args.h"
+#include "format/npy.h"
+#include "nystrom/nystrom.h"
+
+using namespace nystrom;
+
+static const char kUsage[] =
+    "usage: nystrom COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  run     run a model on token ids from a .npy file, write outputs as .npy\n"
+    "\n"
+    "`nystrom COMMAND --help` describes a command's options.\n"
+    "exit status: 0 success, 1 runtime error, 2 usage error\n";
+
+static const char kRunUsage[] =
+    "usage: nystrom run -m MODEL.nyf --ids-npy IDS.npy --out-dir DIR [options]\n"
+    "\n"
+    "Runs the model on one sequence of token ids (a 1-d int64 or int32 .npy,\n"
+    "or shape [1, n]) and writes float32 .npy files into DIR (created if\n"
+    "missing):\n"
+    "  DIR/last_hidden_state.npy   [n, hidden_size]\n"
+    "  DIR/logits.npy              [n, vocab_size] (masked LM) or [num_labels]\n"
+    "                              (classifier); only when the model has a head\n"
+    "\n"
+    "options:\n"
+    "  -m, --model FILE        the .nyf model file (required)\n"
+    "      --ids-npy FILE      input token ids (required)\n"
+    "      --out-dir DIR       output folder (required)\n"
+    "      --landmarks M       Nystrom landmark count (default: the model's);\n"
+    "                          giving it selects Nystrom attention under auto\n"
+    "      --attention MODE    auto (default: the checkpoint's rule, exact when\n"
+    "                          num_landmarks == segment_means_seq_len), nystrom\n"
+    "                          or exact; inputs of at most M tokens always run\n"
+    "                          exact attention\n"
+    "  -h, --help              show this help\n";
+
+static void make_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+    throw Error(dir + ": cannot create folder: " + std::strerror(errno));
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error(dir + ": not a folder");
+}
+
+static int cmd_run(int argc, char** argv) {
+  tools::Args args(argc, argv, 2, {"--model", "--ids-npy", "--out-dir", "--landmarks", "--attention"},
+                   {"--help"}, {{"-m", "--model"}, {"-h", "--help"}});
+  if (args.has("--help")) {
+    std::fputs(kRunUsage, stdout);
+    return 0;
+  }
+  if (!args.positionals().empty()) throw tools::UsageError{"unexpected argument '" + args.positionals()[0] + "'"};
+  const std::string model_path = args.require("--model");
+  const std::string ids_path = args.require("--ids-npy");
+  const std::string out_dir = args.require("--out-dir");
+  RunOptions opt;
+  opt.landmarks = (uint32_t)args.get_int("--landmarks", 0, 1, 4096);
+  std::string mode = args.get("--attention", "auto");
+  if (mode == "auto") opt.attention = AttentionMode::Auto;
+  else if (mode == "nystrom") opt.attention = AttentionMode::Nystrom;
+  else if (mode == "exact") opt.attention = AttentionMode::Exact;
+  else throw tools::UsageError{"--attention must be auto, nystrom or exact, got '" + mode + "'"};
+
+  std::vector<int64_t> ids64 = read_npy_ids(ids_path);
+  std::vector<int32_t> ids(ids64.size());
+  for (size_t i = 0; i < ids64.size(); ++i) {
+    if (ids64[i] < 0 || ids64[i] > INT32_MAX)
+      throw Error(ids_path + ": token id " + std::to_string(ids64[i]) + " at position " + std::to_string(i) +
+                  " is out of range");
+    ids[i] = (int32_t)ids64[i];
+  }
+  auto model = Model::open(model_path);
+  Session session(model, opt);
+  Output out = session.run(ids);
+
+  make_dir(out_dir);
+  write_npy(out_dir + "/last_hidden_state.npy", "<f4", {out.n, out.hidden}, out.last_hidden_state.data());
+  if (!out.logits_shape.empty()) {
+    std::vector<uint64_t> shape(out.logits_shape.begin(), out.logits_shape.end());
+    write_npy(out_dir + "/logits.npy", "<f4", shape, out.logits.data());
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    std::string cmd = argc > 1 ? argv[1] : "";
+    if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (cmd.empty()) throw tools::UsageError{"no command given"};
+    if (cmd == "run") return cmd_run(argc, argv);
+    throw tools::UsageError{"unknown command '" + cmd + "'"};
+  } catch (const tools::UsageError& e) {
+    std::fprintf(stderr, "nystrom: %s (see nystrom --help)\n", e.message.c_str());
+    return tools::kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nystrom: %s\n", e.what());
+    return tools::kExitRuntime;
+  }
+}
