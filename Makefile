@@ -38,7 +38,7 @@ TEST_BIN := $(BUILD)/nystrom-tests
 
 TOOLS := $(BUILD)/nystrom-convert $(BUILD)/nystrom
 
-.PHONY: all test check-test-deps demo clean
+.PHONY: all bench test check-test-deps demo clean
 all: $(LIB) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.cpp
@@ -55,6 +55,11 @@ $(BUILD)/nystrom-convert: $(BUILD)/obj/tools/convert/main.o $(LIB)
 	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
 
 $(BUILD)/nystrom: $(BUILD)/obj/tools/cli/main.o $(LIB)
+	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
+
+bench: $(BUILD)/nystrom-bench
+
+$(BUILD)/nystrom-bench: $(BUILD)/obj/tools/bench/main.o $(LIB)
 	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
 
 $(TEST_BIN): $(TEST_OBJ) $(LIB)

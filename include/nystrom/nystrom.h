@@ -54,6 +54,7 @@ struct ModelConfig {
 struct RunOptions {
   AttentionMode attention = AttentionMode::Auto;
   uint32_t landmarks = 0;  // 0: the model's num_landmarks
+  int threads = 0;         // 0: the CPUs this process may run on (affinity mask)
 };
 
 struct Output {
@@ -92,8 +93,10 @@ class Session {
 
   const RunOptions& options() const { return options_; }
 
- private:
   struct State;
+  friend struct SessionAccess;  // the benchmark's profiling hook (src/model/session_access.h)
+
+ private:
   std::shared_ptr<const Model> model_;
   RunOptions options_;
   std::unique_ptr<State> state_;

@@ -1,5 +1,6 @@
 #include "convert/hf_checkpoint.h"
 
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -126,6 +127,8 @@ ModelConfig parse_hf_config(const JsonValue& j, const std::string& src) {
 Checkpoint read_hf_checkpoint(const std::string& dir) {
   const std::string config_path = dir + "/config.json";
   const std::string st_path = dir + "/model.safetensors";
+  struct stat dir_stat;
+  if (::stat(dir.c_str(), &dir_stat) != 0 || !S_ISDIR(dir_stat.st_mode)) fail(dir, ": no such folder");
   if (!file_exists(config_path)) fail(dir, ": no config.json (not a Hugging Face checkpoint folder)");
   Checkpoint ck;
   ck.config = parse_hf_config(parse_json(read_text(config_path), config_path), config_path);

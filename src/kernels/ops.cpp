@@ -2,6 +2,10 @@
 // sizes every call) and forward to the kernels of the dispatch level.
 #include "kernels/ops.h"
 
+#include <algorithm>
+
+#include "kernels/dispatch.h"
+#include "kernels/gemm.h"
 #include "kernels/ref/ref.h"
 
 namespace nystrom::ops {
@@ -15,9 +19,9 @@ Act act_of(Activation a) {
   return Act::None;
 }
 
-void gemm(ThreadPool*, int M, int N, int K, const float* a, int lda, bool trans_a, const float* b,
+void gemm(ThreadPool* pool, int M, int N, int K, const float* a, int lda, bool trans_a, const float* b,
           int ldb, bool trans_b, float* c, int ldc, const Epilogue& ep) {
-  ref::gemm(M, N, K, a, lda, trans_a, b, ldb, trans_b, c, ldc, ep);
+  gemm_blocked(kernels(), pool, M, N, K, a, lda, trans_a, b, ldb, trans_b, c, ldc, ep);
 }
 
 void linear(ThreadPool* pool, int n, int in, int out, const float* x, int ldx, const float* w,
@@ -29,19 +33,22 @@ void linear(ThreadPool* pool, int n, int in, int out, const float* x, int ldx, c
 }
 
 void softmax_rows(float* x, int rows, int cols, int ld) {
-  for (int i = 0; i < rows; ++i) ref::softmax_row(x + (size_t)i * ld, cols);
+  const KernelTable& t = kernels();
+  for (int i = 0; i < rows; ++i) t.softmax_row(x + (size_t)i * ld, cols);
 }
 
 void layer_norm_rows(const float* x, const float* residual, float* out, int rows, int cols, int ld,
                      const float* gamma, const float* beta, float eps) {
+  const KernelTable& t = kernels();
   for (int i = 0; i < rows; ++i) {
     size_t o = (size_t)i * ld;
-    ref::layer_norm_row(x + o, residual ? residual + o : nullptr, out + o, cols, gamma, beta, eps);
+    t.layer_norm_row(x + o, residual ? residual + o : nullptr, out + o, cols, gamma, beta, eps);
   }
 }
 
 void activate(float* x, size_t n, Act act) {
-  for (size_t i = 0; i < n; ++i) x[i] = ref::activation(x[i], act);
+  const KernelTable& t = kernels();
+  for (size_t i = 0; i < n; i += 1 << 20) t.bias_act_row(x + i, nullptr, (int)std::min<size_t>(n - i, 1 << 20), act);
 }
 
 void scale(float* x, int rows, int cols, int ld, float s) {

@@ -18,11 +18,12 @@ namespace nystrom::ops {
 enum class Act { None, GeluTanh, GeluErf, Relu };
 Act act_of(Activation a);
 
-// What a GEMM does to its result before storing it.
+// What a GEMM does to its result before storing it:
+//   C = act((accumulate ? C : 0) + A*B + bias)
 struct Epilogue {
   const float* bias = nullptr;      // added to every row (length N)
-  Act act = Act::None;              // applied after the bias
-  bool accumulate = false;          // C += result instead of C = result
+  Act act = Act::None;              // applied last, to the whole sum
+  bool accumulate = false;          // the old C joins the sum
 };
 
 // C[M x N] = A * B, where A(i,k) = trans_a ? a[k*lda+i] : a[i*lda+k]

@@ -1,10 +1,12 @@
 // Self-attention of one layer: per head, exact softmax attention or Nystrom
 // attention (SPEC section 2), plus the depthwise conv skip. Reads ws.q/k/v
-// (already projected and scaled), writes ws.ctx.
+// (already projected and scaled), writes ws.ctx. Heads run in parallel, each
+// on its own thread's scratch, so results do not depend on the thread count.
 #include <algorithm>
 
 #include "kernels/ops.h"
 #include "model/forward.h"
+#include "runtime/thread_pool.h"
 
 namespace nystrom {
 
@@ -25,59 +27,77 @@ AttentionPlan plan_attention(const ModelConfig& c, const RunOptions& o, int n) {
 
 namespace {
 
-void exact_head(const Workspace& ws, int n, int D, int h0, int d, float* scores, float* out) {
-  for (int r0 = 0; r0 < n; r0 += kExactRowBlock) {
-    int rows = std::min(kExactRowBlock, n - r0);
-    ops::gemm(nullptr, rows, n, d, ws.q.data() + (size_t)r0 * D + h0, D, false, ws.k.data() + h0, D, true,
-              scores, n);
-    ops::softmax_rows(scores, rows, n, n);
-    ops::gemm(nullptr, rows, d, n, scores, n, false, ws.v.data() + h0, D, false, out + (size_t)r0 * D + h0, D);
+struct HeadView {
+  const float *q, *k, *v;  // column h*d of the [n x D] projections
+  float* out;              // column h*d of ctx
+  int n, D, d;
+};
+
+void exact_head(const HeadView& h, HeadScratch& s) {
+  float* scores = s.scores.data();
+  for (int r0 = 0; r0 < h.n; r0 += kExactRowBlock) {
+    int rows = std::min(kExactRowBlock, h.n - r0);
+    ops::gemm(nullptr, rows, h.n, h.d, h.q + (size_t)r0 * h.D, h.D, false, h.k, h.D, true, scores, h.n);
+    ops::softmax_rows(scores, rows, h.n, h.n);
+    ops::gemm(nullptr, rows, h.d, h.n, scores, h.n, false, h.v, h.D, false, h.out + (size_t)r0 * h.D, h.D);
   }
+}
+
+// Output (F Z)(B V) with F = softmax(Q K~^T), B = softmax(Q~ K^T), Z = pinv(A).
+void nystrom_head(const HeadView& h, const float* ql, const float* kl, const float* a, int m, float scale,
+                  HeadScratch& s) {
+  const int n = h.n, D = h.D, d = h.d;
+  float *z = s.z.data(), *f = s.f.data(), *fz = s.fz.data(), *b = s.b.data(), *bv = s.bv.data();
+  ops::nystrom_pinv(nullptr, a, m, scale, 6, z, s.pinv_work.data());
+  ops::gemm(nullptr, n, m, d, h.q, D, false, kl, d, true, f, m);
+  ops::softmax_rows(f, n, m, m);
+  ops::gemm(nullptr, m, n, d, ql, d, false, h.k, D, true, b, n);
+  ops::softmax_rows(b, m, n, n);
+  ops::gemm(nullptr, n, m, m, f, m, false, z, m, false, fz, m);
+  ops::gemm(nullptr, m, d, n, b, n, false, h.v, D, false, bv, d);
+  ops::gemm(nullptr, n, d, m, fz, m, false, bv, d, false, h.out, D);
 }
 
 }  // namespace
 
 void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws) {
   const int n = ws.n, D = (int)c.hidden_size, H = (int)c.num_heads, d = D / H;
-  const int m = ws.plan.landmarks;
-  float* ctx = ws.ctx.data();
+  const int m = ws.plan.landmarks, K = (int)c.conv_kernel;
+  auto view = [&](int h) {
+    return HeadView{ws.q.data() + h * d, ws.k.data() + h * d, ws.v.data() + h * d, ws.ctx.data() + h * d, n, D, d};
+  };
+  auto for_each_head = [&](auto&& fn) {
+    pool->parallel_for((size_t)H, [&](size_t h0, size_t h1, int thread) {
+      for (size_t h = h0; h < h1; ++h) fn((int)h, ws.heads[thread]);
+    });
+  };
 
   if (ws.plan.exact) {
-    for (int h = 0; h < H; ++h) exact_head(ws, n, D, h * d, d, ws.scores.data(), ctx);
+    for_each_head([&](int h, HeadScratch& s) { exact_head(view(h), s); });
   } else {
-    // Landmarks and A = softmax(Q~ K~^T) for every head first: the pinv's
-    // scale c is the largest column sum over all heads of the layer.
-    float scale = 0.0f;
-    for (int h = 0; h < H; ++h) {
+    // Landmarks and A = softmax(Q~ K~^T) of every head first: the pinv's
+    // scale is the largest column sum over all heads of the layer.
+    for_each_head([&](int h, HeadScratch&) {
       float* ql = ws.q_land.data() + (size_t)h * m * d;
       float* kl = ws.k_land.data() + (size_t)h * m * d;
       float* a = ws.a.data() + (size_t)h * m * m;
       ops::segment_means(ws.q.data() + h * d, n, d, D, m, ql, d);
       ops::segment_means(ws.k.data() + h * d, n, d, D, m, kl, d);
-      ops::gemm(pool, m, m, d, ql, d, false, kl, d, true, a, m);
+      ops::gemm(nullptr, m, m, d, ql, d, false, kl, d, true, a, m);
       ops::softmax_rows(a, m, m, m);
-      scale = std::max(scale, ops::max_column_sum(a, m));
-    }
-    for (int h = 0; h < H; ++h) {
-      const float* ql = ws.q_land.data() + (size_t)h * m * d;
-      const float* kl = ws.k_land.data() + (size_t)h * m * d;
-      const float* a = ws.a.data() + (size_t)h * m * m;
-      float *z = ws.z.data(), *f = ws.f.data(), *fz = ws.fz.data(), *b = ws.b.data(), *bv = ws.bv.data();
-      ops::nystrom_pinv(pool, a, m, scale, 6, z, ws.pinv_work.data());
-      ops::gemm(pool, n, m, d, ws.q.data() + h * d, D, false, kl, d, true, f, m);  // F = softmax(Q K~^T)
-      ops::softmax_rows(f, n, m, m);
-      ops::gemm(pool, m, n, d, ql, d, false, ws.k.data() + h * d, D, true, b, n);  // B = softmax(Q~ K^T)
-      ops::softmax_rows(b, m, n, n);
-      ops::gemm(pool, n, m, m, f, m, false, z, m, false, fz, m);                   // F Z
-      ops::gemm(pool, m, d, n, b, n, false, ws.v.data() + h * d, D, false, bv, d);  // B V
-      ops::gemm(pool, n, d, m, fz, m, false, bv, d, false, ctx + h * d, D);         // (F Z)(B V)
-    }
+      ws.col_sum[h] = ops::max_column_sum(a, m);
+    });
+    const float scale = *std::max_element(ws.col_sum.begin(), ws.col_sum.end());
+    for_each_head([&](int h, HeadScratch& s) {
+      nystrom_head(view(h), ws.q_land.data() + (size_t)h * m * d, ws.k_land.data() + (size_t)h * m * d,
+                   ws.a.data() + (size_t)h * m * m, m, scale, s);
+    });
   }
-  if (lw.conv) {
-    const int K = (int)c.conv_kernel;
-    for (int h = 0; h < H; ++h)
-      ops::depthwise_conv_add(ws.v.data() + h * d, n, d, D, lw.conv + (size_t)h * K, K, ctx + h * d, D);
-  }
+  if (lw.conv)
+    for_each_head([&](int h, HeadScratch&) {
+      HeadView hv = view(h);
+      ops::depthwise_conv_add(hv.v, n, d, D, lw.conv + (size_t)h * K, K, hv.out, D);
+    });
 }
 
 }  // namespace nystrom

@@ -1,4 +1,5 @@
 // One post-LayerNorm encoder layer (SPEC section 2).
+#include <chrono>
 #include <cmath>
 
 #include "kernels/ops.h"
@@ -6,11 +7,32 @@
 
 namespace nystrom {
 
+namespace {
+
+// Adds the time since the last mark to one field of the profile, if any.
+class Stopwatch {
+ public:
+  explicit Stopwatch(LayerProfile* p) : p_(p) { if (p_) t_ = std::chrono::steady_clock::now(); }
+  void lap(double LayerProfile::*field) {
+    if (!p_) return;
+    auto now = std::chrono::steady_clock::now();
+    p_->*field += std::chrono::duration<double>(now - t_).count();
+    t_ = now;
+  }
+
+ private:
+  LayerProfile* p_;
+  std::chrono::steady_clock::time_point t_;
+};
+
+}  // namespace
+
 void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws) {
   const int n = ws.n, D = (int)c.hidden_size, I = (int)c.intermediate_size;
   const int d = D / (int)c.num_heads;
   const float eps = c.layer_norm_eps;
   float *x = ws.x.data(), *tmp = ws.tmp.data();
+  Stopwatch watch(ws.profile);
 
   ops::linear(pool, n, D, D, x, D, lw.wq, lw.bq, ws.q.data(), D);
   ops::linear(pool, n, D, D, x, D, lw.wk, lw.bk, ws.k.data(), D);
@@ -18,16 +40,22 @@ void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& l
   const float qk_scale = 1.0f / std::sqrt(std::sqrt((float)d));  // each side carries d^-1/4
   ops::scale(ws.q.data(), n, D, D, qk_scale);
   ops::scale(ws.k.data(), n, D, D, qk_scale);
+  watch.lap(&LayerProfile::projections);
 
   attention(pool, c, lw, ws);
+  watch.lap(&LayerProfile::attention);
 
   // a = LayerNorm(ctx Wo^T + bo + x), kept in x
   ops::linear(pool, n, D, D, ws.ctx.data(), D, lw.wo, lw.bo, tmp, D);
+  watch.lap(&LayerProfile::projections);
   ops::layer_norm_rows(tmp, x, x, n, D, D, lw.ln1_g, lw.ln1_b, eps);
+  watch.lap(&LayerProfile::norms);
   // x = LayerNorm(act(a W1^T + b1) W2^T + b2 + a)
   ops::linear(pool, n, D, I, x, D, lw.w1, lw.b1, ws.ffn.data(), I, ops::act_of(c.activation));
   ops::linear(pool, n, I, D, ws.ffn.data(), I, lw.w2, lw.b2, tmp, D);
+  watch.lap(&LayerProfile::ffn);
   ops::layer_norm_rows(tmp, x, x, n, D, D, lw.ln2_g, lw.ln2_b, eps);
+  watch.lap(&LayerProfile::norms);
 }
 
 }  // namespace nystrom

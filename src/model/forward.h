@@ -22,26 +22,40 @@ AttentionPlan plan_attention(const ModelConfig& c, const RunOptions& o, int n);
 // memory to kExactRowBlock x n instead of n x n.
 constexpr int kExactRowBlock = 256;
 
+// Per-thread scratch of the attention of one head.
+struct HeadScratch {
+  std::vector<float> z, pinv_work;  // [m x m], [3 m x m]
+  std::vector<float> f, fz;         // [n x m]
+  std::vector<float> b;             // [m x n]
+  std::vector<float> bv;            // [m x d]
+  std::vector<float> scores;        // exact: [min(n, block) x n]
+};
+
+// Seconds spent in each part of the encoder layers, summed over layers and
+// runs; filled only when Workspace::profile is set (by nystrom-bench).
+struct LayerProfile {
+  double projections = 0, attention = 0, ffn = 0, norms = 0;
+};
+
 // Every activation buffer of one forward pass, sized once per input length.
 struct Workspace {
   int n = -1;
+  int threads = 0;
   AttentionPlan plan;
-  std::vector<float> x;     // [n x D] hidden state
+  std::vector<float> x;        // [n x D] hidden state
   std::vector<float> q, k, v;  // [n x D] projections, heads side by side
-  std::vector<float> ctx;   // [n x D] attention output
-  std::vector<float> tmp;   // [n x D]
-  std::vector<float> ffn;   // [n x I]
-  // Nystrom: landmarks and their kernel for all heads, then per-head scratch.
+  std::vector<float> ctx;      // [n x D] attention output
+  std::vector<float> tmp;      // [n x D]
+  std::vector<float> ffn;      // [n x I]
+  std::vector<float> head_out; // [n x D] masked-LM transform
+  // Nystrom landmarks, their kernel A and its largest column sum, per head.
   std::vector<float> q_land, k_land;  // [H x m x d]
   std::vector<float> a;               // [H x m x m]
-  std::vector<float> z, pinv_work;    // [m x m], [3 m x m]
-  std::vector<float> f, fz;           // [n x m]
-  std::vector<float> b;               // [m x n]
-  std::vector<float> bv;              // [m x d]
-  std::vector<float> scores;          // exact: [min(n, block) x n]
-  std::vector<float> head_out;        // [n x D] masked-LM transform
+  std::vector<float> col_sum;         // [H]
+  std::vector<HeadScratch> heads;     // one per thread
+  LayerProfile* profile = nullptr;
 
-  void plan_for(const ModelConfig& c, const AttentionPlan& p, int n);
+  void plan_for(const ModelConfig& c, const AttentionPlan& p, int n, int threads);
 };
 
 void embed(const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x);

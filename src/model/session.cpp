@@ -5,6 +5,7 @@
 #include "model/forward.h"
 #include "model/model_impl.h"
 #include "runtime/error.h"
+#include "runtime/thread_pool.h"
 
 namespace nystrom {
 
@@ -17,10 +18,11 @@ std::shared_ptr<const Model> Model::open(const std::string& path) {
 
 const ModelConfig& Model::config() const { return impl_->file.config(); }
 
-void Workspace::plan_for(const ModelConfig& c, const AttentionPlan& p, int len) {
-  if (len == n && p.exact == plan.exact && p.landmarks == plan.landmarks) return;
+void Workspace::plan_for(const ModelConfig& c, const AttentionPlan& p, int len, int thread_count) {
+  if (len == n && p.exact == plan.exact && p.landmarks == plan.landmarks && thread_count == threads) return;
   n = len;
   plan = p;
+  threads = thread_count;
   const size_t D = c.hidden_size, I = c.intermediate_size, H = c.num_heads, d = D / H;
   const size_t N = (size_t)len, m = (size_t)p.landmarks;
   auto size = [](std::vector<float>& v, size_t count) {
@@ -32,18 +34,28 @@ void Workspace::plan_for(const ModelConfig& c, const AttentionPlan& p, int len) 
   size(head_out, c.head == HeadType::MaskedLM ? N * D : 0);
   bool nys = !p.exact;
   size(q_land, nys ? H * m * d : 0), size(k_land, nys ? H * m * d : 0);
-  size(a, nys ? H * m * m : 0), size(z, nys ? m * m : 0), size(pinv_work, nys ? 3 * m * m : 0);
-  size(f, nys ? N * m : 0), size(fz, nys ? N * m : 0), size(b, nys ? m * N : 0), size(bv, nys ? m * d : 0);
-  size(scores, p.exact ? std::min<size_t>(N, kExactRowBlock) * N : 0);
+  size(a, nys ? H * m * m : 0), size(col_sum, H);
+  heads.resize(thread_count);
+  for (HeadScratch& s : heads) {
+    size(s.z, nys ? m * m : 0), size(s.pinv_work, nys ? 3 * m * m : 0);
+    size(s.f, nys ? N * m : 0), size(s.fz, nys ? N * m : 0), size(s.b, nys ? m * N : 0);
+    size(s.bv, nys ? m * d : 0);
+    size(s.scores, p.exact ? std::min<size_t>(N, kExactRowBlock) * N : 0);
+  }
 }
 
 struct Session::State {
+  explicit State(int threads) : pool(threads) {}
+  ThreadPool pool;
   Workspace ws;
 };
 
 Session::Session(std::shared_ptr<const Model> model, RunOptions options)
-    : model_(std::move(model)), options_(options), state_(std::make_unique<State>()) {
+    : model_(std::move(model)), options_(options) {
   if (!model_) throw Error("Session: no model");
+  if (options_.threads < 0 || options_.threads > 1024) fail("Session: threads must be 0..1024, got ", options_.threads);
+  if (options_.threads == 0) options_.threads = default_thread_count();
+  state_ = std::make_unique<State>(options_.threads);
 }
 
 Session::~Session() = default;
@@ -66,8 +78,8 @@ void Session::run(const int32_t* ids, size_t n, Output& out) {
       fail("token id ", ids[t], " at position ", t, " is outside the vocabulary (0..", c.vocab_size - 1, ")");
 
   Workspace& ws = state_->ws;
-  ws.plan_for(c, plan_attention(c, options_, (int)n), (int)n);
-  ThreadPool* pool = nullptr;
+  ThreadPool* pool = &state_->pool;
+  ws.plan_for(c, plan_attention(c, options_, (int)n), (int)n, pool->size());
 
   embed(c, m.weights, ids, (int)n, ws.x.data());
   for (const LayerWeights& lw : m.weights.layers) encoder_layer(pool, c, lw, ws);
@@ -93,4 +105,10 @@ void Session::run(const int32_t* ids, size_t n, Output& out) {
   }
 }
 
+}  // namespace nystrom
+
+#include "model/session_access.h"
+
+namespace nystrom {
+Workspace& SessionAccess::workspace(Session& s) { return s.state_->ws; }
 }  // namespace nystrom

@@ -16,9 +16,11 @@ static const char kUsage[] =
     "usage: nystrom COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  run     run a model on token ids from a .npy file, write outputs as .npy\n"
+    "  run --model MODEL.nyf --ids-npy IDS.npy --out-dir DIR [--landmarks M]\n"
+    "      [--attention auto|nystrom|exact] [--threads N]\n"
+    "          run a model on token ids from a .npy file, write outputs as .npy\n"
     "\n"
-    "`nystrom COMMAND --help` describes a command's options.\n"
+    "`nystrom COMMAND --help` describes a command's options in full.\n"
     "exit status: 0 success, 1 runtime error, 2 usage error\n";
 
 static const char kRunUsage[] =
@@ -41,6 +43,8 @@ static const char kRunUsage[] =
     "                          num_landmarks == segment_means_seq_len), nystrom\n"
     "                          or exact; inputs of at most M tokens always run\n"
     "                          exact attention\n"
+    "      --threads N         worker threads (default: the CPUs this process may\n"
+    "                          use); outputs are identical for every N\n"
     "  -h, --help              show this help\n";
 
 static void make_dir(const std::string& dir) {
@@ -51,7 +55,7 @@ static void make_dir(const std::string& dir) {
 }
 
 static int cmd_run(int argc, char** argv) {
-  tools::Args args(argc, argv, 2, {"--model", "--ids-npy", "--out-dir", "--landmarks", "--attention"},
+  tools::Args args(argc, argv, 2, {"--model", "--ids-npy", "--out-dir", "--landmarks", "--attention", "--threads"},
                    {"--help"}, {{"-m", "--model"}, {"-h", "--help"}});
   if (args.has("--help")) {
     std::fputs(kRunUsage, stdout);
@@ -63,6 +67,7 @@ static int cmd_run(int argc, char** argv) {
   const std::string out_dir = args.require("--out-dir");
   RunOptions opt;
   opt.landmarks = (uint32_t)args.get_int("--landmarks", 0, 1, 4096);
+  opt.threads = (int)args.get_int("--threads", 0, 1, 1024);
   std::string mode = args.get("--attention", "auto");
   if (mode == "auto") opt.attention = AttentionMode::Auto;
   else if (mode == "nystrom") opt.attention = AttentionMode::Nystrom;

@@ -26,13 +26,13 @@ void layer_norm_row(const float* x, const float* residual, float* out, int n, co
   mean /= n;
   double var = 0.0;
   for (int i = 0; i < n; ++i) {
-    double d = (double)(x[i] + (residual ? residual[i] : 0.0f)) - mean;
+    double d = ((double)x[i] + (residual ? residual[i] : 0.0f)) - mean;
     var += d * d;
   }
   var /= n;
   float inv = (float)(1.0 / std::sqrt(var + eps));
   for (int i = 0; i < n; ++i) {
-    float v = x[i] + (residual ? residual[i] : 0.0f);
+    double v = (double)x[i] + (residual ? residual[i] : 0.0f);
     out[i] = (float)((v - mean) * inv) * gamma[i] + beta[i];
   }
 }
@@ -48,6 +48,21 @@ float activation(float x, ops::Act act) {
     }
   }
   return x;
+}
+
+}  // namespace nystrom::ref
+
+namespace nystrom::ref {
+
+double fma_peak_loop(long iters, float* sink) {
+  float acc[8];
+  for (int i = 0; i < 8; ++i) acc[i] = 0.001f * (float)i;
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < 8; ++i) acc[i] = std::fma(acc[i], 0.999999f, 1e-7f);
+  float s = 0.0f;
+  for (int i = 0; i < 8; ++i) s += acc[i];
+  *sink = s;
+  return (double)iters * 8 * 2;
 }
 
 }  // namespace nystrom::ref

@@ -21,3 +21,53 @@ void gemm(int M, int N, int K, const float* a, int lda, bool trans_a, const floa
 }
 
 }  // namespace nystrom::ref
+
+namespace nystrom::ref {
+
+// ---------------------------------------------------------------------------
+// Micro-kernels (contract: GemmMicroKernel in kernels/dispatch.h)
+
+void gemm_ukernel(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr, bool accumulate,
+                  int MR, int NR) {
+  for (int i = 0; i < mr; ++i) {
+    for (int j = 0; j < nr; ++j) {
+      float sum = 0.0f;
+      for (int p = 0; p < k; ++p) sum += a[(size_t)p * MR + i] * b[(size_t)p * NR + j];
+      float* out = &c[(size_t)i * ldc + j];
+      *out = accumulate ? *out + sum : sum;
+    }
+  }
+}
+
+void gemm_ukernel_4x8(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
+                      bool accumulate) {
+  // The whole tile is computed with constant bounds, unrolled so that the
+  // compiler keeps the 4x8 accumulators in vector registers; only the mr x nr
+  // corner that exists is stored.
+  float acc[kGemmMR][kGemmNR] = {};
+  for (int p = 0; p < k; ++p) {
+    const float* ap = a + (size_t)p * kGemmMR;
+    float bp[kGemmNR];
+    for (int j = 0; j < kGemmNR; ++j) bp[j] = b[(size_t)p * kGemmNR + j];
+#pragma GCC unroll 4
+    for (int i = 0; i < kGemmMR; ++i) {
+      const float ai = ap[i];
+#pragma GCC unroll 8
+      for (int j = 0; j < kGemmNR; ++j) acc[i][j] += ai * bp[j];
+    }
+  }
+  for (int i = 0; i < mr; ++i) {
+    float* row = c + (size_t)i * ldc;
+    if (accumulate) {
+      for (int j = 0; j < nr; ++j) row[j] += acc[i][j];
+    } else {
+      for (int j = 0; j < nr; ++j) row[j] = acc[i][j];
+    }
+  }
+}
+
+void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
+  for (int i = 0; i < n; ++i) y[i] = activation(y[i] + (bias ? bias[i] : 0.0f), act);
+}
+
+}  // namespace nystrom::ref

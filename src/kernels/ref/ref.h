@@ -19,3 +19,21 @@ void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w
                         int ldo);
 
 }  // namespace nystrom::ref
+
+namespace nystrom::ref {
+
+// The portable 4x8 GEMM micro-kernel of the scalar level; also the
+// reference the per-ISA micro-kernels are tested against (any tile size).
+constexpr int kGemmMR = 4, kGemmNR = 8;
+void gemm_ukernel(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr, bool accumulate,
+                  int MR, int NR);
+void gemm_ukernel_4x8(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
+                      bool accumulate);
+void bias_act_row(float* y, const float* bias, int n, ops::Act act);
+
+}  // namespace nystrom::ref
+
+namespace nystrom::ref {
+// Scalar FMA chains (what the scalar level can reach); returns FLOPs done.
+double fma_peak_loop(long iters, float* sink);
+}  // namespace nystrom::ref

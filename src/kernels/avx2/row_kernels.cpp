@@ -1,0 +1,263 @@
+// AVX2+FMA row kernels: softmax, LayerNorm and the GEMM epilogue (bias, then
+// activation), 8 floats at a time. Row tails go through masked loads and
+// stores, so every element takes the same arithmetic path whatever n is.
+//
+// exp and erfc are polynomial approximations fitted for this engine (near-
+// minimax Chebyshev fits, mpmath, 40 digits); the same coefficients appear in
+// the avx512 and neon row kernels so every level computes the same function:
+//   exp(x):  x = k ln2 + r, |r| <= ln2/2, e^r = 1 + r + r^2 g(r) with g of
+//            degree 4 (fit error 6.7e-8 in g, under 1e-8 relative in e^r);
+//            measured in float: at most 8.8e-8 relative over [-87, 88].
+//   erfc(a): a >= 0, t = 1 / (1 + 0.4 a), erfc(a) = e^(-a^2) t P(t), P of
+//            degree 8 fitted for a in [0, 6] (max |error| of P 1.4e-8).
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "kernels/avx2/avx2.h"
+
+namespace nystrom::avx2 {
+namespace {
+
+constexpr int kW = 8;  // floats per ymm register
+
+// exp: inputs are clamped to [kExpLo, kExpHi] so 2^k stays a normal float
+// (k in [-126, 127]). Below kExpLo the result is 0, as e^x is then under
+// 1.7e-38 (this also maps -inf and the -1e30 of masked logits to 0); above
+// kExpHi it stays e^88, which only the GELUs reach, as a divisor.
+constexpr float kExpLo = -87.0f, kExpHi = 88.0f;
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693147182464599609375f;    // float(ln 2)
+constexpr float kLn2Lo = -1.904654299957768e-09f;     // ln 2 - kLn2Hi
+constexpr float kExpG0 = 0.5f, kExpG1 = 0.166665752174f, kExpG2 = 0.0416665524032f,
+                kExpG3 = 0.00836347272216f, kExpG4 = 0.00139265504285f;
+
+// erfc polynomial P(t), lowest degree first.
+constexpr float kErfcP[9] = {0.225403576299f,  0.229934369046f,  0.179436584852f,
+                             0.273534780701f,  -0.0940677525195f, 0.322810919567f,
+                             -0.109284223237f, -0.0516067122943f, 0.0238384706309f};
+constexpr float kErfcT = 0.4f;     // t = 1 / (1 + kErfcT a)
+constexpr float kErfcAMax = 6.0f;  // P was fitted for a <= 6; erfc(6) = 2e-17
+
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+constexpr float kGeluTanhC = 0.044715f;
+constexpr float kInvSqrt2 = 0.70710678118654752f;
+
+// Lanes 0 .. rem-1 set, for maskload/maskstore of a row tail (0 < rem < 8).
+inline __m256i tail_mask(int rem) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+inline float hmax(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline double hsum(__m256d v) {
+  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+  return _mm_cvtsd_f64(s);
+}
+
+// e^x per lane; NaN stays NaN (max/min return their second operand on NaN).
+inline __m256 exp_ps(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(kExpLo);
+  const __m256 xc = _mm256_min_ps(_mm256_set1_ps(kExpHi), _mm256_max_ps(lo, x));
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(kLog2e)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // With FMA, xc - k*kLn2Hi is exact: for k != 0 both terms lie on the 2^-25
+  // grid and their difference is under 0.35, so it fits in 24 bits; only the
+  // kLn2Lo step rounds.
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(kLn2Hi), xc);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(kLn2Lo), r);
+  __m256 g = _mm256_fmadd_ps(_mm256_set1_ps(kExpG4), r, _mm256_set1_ps(kExpG3));
+  g = _mm256_fmadd_ps(g, r, _mm256_set1_ps(kExpG2));
+  g = _mm256_fmadd_ps(g, r, _mm256_set1_ps(kExpG1));
+  g = _mm256_fmadd_ps(g, r, _mm256_set1_ps(kExpG0));
+  const __m256 er = _mm256_add_ps(_mm256_fmadd_ps(g, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+  const __m256i ki = _mm256_cvtps_epi32(k);
+  const __m256 two_k = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(ki, _mm256_set1_epi32(127)), 23));
+  const __m256 y = _mm256_mul_ps(er, two_k);
+  return _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LT_OQ), y);
+}
+
+// 0.5 x (1 + tanh(u)) with u = sqrt(2/pi) (x + 0.044715 x^3), computed as the
+// identical x / (1 + e^(-2u)): one exp, no cancellation for negative x, and
+// exp's clamp keeps large |x| finite (the result goes to x, or to a tiny
+// negative number where the reference gives 0).
+inline __m256 gelu_tanh(__m256 x) {
+  const __m256 x2 = _mm256_mul_ps(x, x);
+  const __m256 poly = _mm256_fmadd_ps(x2, _mm256_set1_ps(-2.0f * kSqrt2OverPi * kGeluTanhC),
+                                      _mm256_set1_ps(-2.0f * kSqrt2OverPi));
+  const __m256 e = exp_ps(_mm256_mul_ps(x, poly));  // e^(-2u)
+  return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+// 0.5 x (1 + erf(x / sqrt 2)) = x Phi(x), with Phi from q = erfc(|z|) / 2:
+// Phi = 1 - q for x >= 0 and q for x < 0 (no cancellation on the left side).
+inline __m256 gelu_erf(__m256 x) {
+  const __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(kInvSqrt2));
+  const __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), z);
+  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f),
+                                 _mm256_fmadd_ps(_mm256_min_ps(a, _mm256_set1_ps(kErfcAMax)),
+                                                 _mm256_set1_ps(kErfcT), _mm256_set1_ps(1.0f)));
+  __m256 p = _mm256_set1_ps(kErfcP[8]);
+  for (int i = 7; i >= 0; --i) p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kErfcP[i]));
+  const __m256 e = exp_ps(_mm256_mul_ps(_mm256_xor_ps(a, _mm256_set1_ps(-0.0f)), a));  // e^(-a^2)
+  const __m256 q = _mm256_mul_ps(_mm256_mul_ps(e, _mm256_set1_ps(0.5f)), _mm256_mul_ps(t, p));
+  const __m256 phi = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), q), q, x);  // by x's sign
+  return _mm256_mul_ps(x, phi);
+}
+
+// y[i] = f(y[i] + bias[i]) over the row; the tail uses masked loads/stores.
+template <typename F>
+void map_row(float* y, const float* bias, int n, F f) {
+  int i = 0;
+  for (; i + kW <= n; i += kW) {
+    __m256 v = _mm256_loadu_ps(y + i);
+    if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + i));
+    _mm256_storeu_ps(y + i, f(v));
+  }
+  if (i < n) {
+    const __m256i m = tail_mask(n - i);
+    __m256 v = _mm256_maskload_ps(y + i, m);
+    if (bias) v = _mm256_add_ps(v, _mm256_maskload_ps(bias + i, m));
+    _mm256_maskstore_ps(y + i, m, f(v));
+  }
+}
+
+// LayerNorm with the residual add fused in; the sums are kept in double (4
+// lanes per ymm) like the reference, so the mean and variance match it to
+// rounding whatever n and the row's offset.
+template <bool kResidual>
+void layer_norm_impl(const float* x, const float* res, float* out, int n, const float* gamma,
+                     const float* beta, float eps) {
+  auto load_v = [&](int i) {
+    __m256 v = _mm256_loadu_ps(x + i);
+    if (kResidual) v = _mm256_add_ps(v, _mm256_loadu_ps(res + i));
+    return v;
+  };
+  auto scalar_v = [&](int i) { return kResidual ? x[i] + res[i] : x[i]; };
+
+  // Mean of the exact sums x + residual (the float addition happens later).
+  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+  int i = 0;
+  for (; i + kW <= n; i += kW) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(xv)));
+    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)));
+    if (kResidual) {
+      const __m256 rv = _mm256_loadu_ps(res + i);
+      s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(rv)));
+      s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(rv, 1)));
+    }
+  }
+  double sum = hsum(_mm256_add_pd(s0, s1));
+  for (; i < n; ++i) sum += (double)x[i] + (kResidual ? res[i] : 0.0f);
+  const double mean = sum / n;
+
+  // Variance of the float sums v = x + residual, the values that get normalized.
+  const __m256d mean_v = _mm256_set1_pd(mean);
+  s0 = s1 = _mm256_setzero_pd();
+  for (i = 0; i + kW <= n; i += kW) {
+    const __m256 v = load_v(i);
+    const __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), mean_v);
+    const __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), mean_v);
+    s0 = _mm256_fmadd_pd(d0, d0, s0);
+    s1 = _mm256_fmadd_pd(d1, d1, s1);
+  }
+  double var = hsum(_mm256_add_pd(s0, s1));
+  for (; i < n; ++i) {
+    const double d = (double)scalar_v(i) - mean;
+    var += d * d;
+  }
+  var /= n;
+  const float inv = (float)(1.0 / std::sqrt(var + eps));
+
+  // out = (v - mean) * inv * gamma + beta in float. The mean is split into
+  // hi + lo floats: v - hi is exact when v is near the mean, so a large common
+  // offset in the row costs no precision.
+  const float mean_hi = (float)mean, mean_lo = (float)(mean - (double)mean_hi);
+  const __m256 hi = _mm256_set1_ps(mean_hi), lo = _mm256_set1_ps(mean_lo), inv_v = _mm256_set1_ps(inv);
+  auto normalize = [&](__m256 v, __m256 g, __m256 b) {
+    const __m256 d = _mm256_sub_ps(_mm256_sub_ps(v, hi), lo);
+    return _mm256_fmadd_ps(_mm256_mul_ps(d, inv_v), g, b);
+  };
+  // Each store goes to indices already read, so out may alias x or residual.
+  for (i = 0; i + kW <= n; i += kW)
+    _mm256_storeu_ps(out + i, normalize(load_v(i), _mm256_loadu_ps(gamma + i), _mm256_loadu_ps(beta + i)));
+  if (i < n) {
+    const __m256i m = tail_mask(n - i);
+    __m256 v = _mm256_maskload_ps(x + i, m);
+    if (kResidual) v = _mm256_add_ps(v, _mm256_maskload_ps(res + i, m));
+    _mm256_maskstore_ps(out + i, m,
+                        normalize(v, _mm256_maskload_ps(gamma + i, m), _mm256_maskload_ps(beta + i, m)));
+  }
+}
+
+}  // namespace
+
+void softmax_row(float* x, int n) {
+  if (n <= 0) return;
+  const int tail = n % kW, body = n - tail;
+  const __m256i m = tail_mask(tail);
+
+  __m256 mx = _mm256_set1_ps(-INFINITY);
+  for (int i = 0; i < body; i += kW) mx = _mm256_max_ps(mx, _mm256_loadu_ps(x + i));
+  if (tail) {
+    const __m256 v = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(x + body, m),
+                                      _mm256_castsi256_ps(m));
+    mx = _mm256_max_ps(mx, v);
+  }
+  const __m256 mxv = _mm256_set1_ps(hmax(mx));
+
+  // The sum is kept in double, so the outputs stay within a few ulp of the
+  // exact softmax for any n (a float running sum drifts by ~sqrt(n) ulp).
+  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+  auto accumulate = [&](__m256 e) {
+    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+  };
+  for (int i = 0; i < body; i += kW) {
+    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mxv));
+    _mm256_storeu_ps(x + i, e);
+    accumulate(e);
+  }
+  if (tail) {
+    const __m256 e = _mm256_and_ps(exp_ps(_mm256_sub_ps(_mm256_maskload_ps(x + body, m), mxv)),
+                                   _mm256_castsi256_ps(m));
+    _mm256_maskstore_ps(x + body, m, e);
+    accumulate(e);
+  }
+
+  const __m256 inv = _mm256_set1_ps((float)(1.0 / hsum(_mm256_add_pd(s0, s1))));
+  for (int i = 0; i < body; i += kW) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
+  if (tail) _mm256_maskstore_ps(x + body, m, _mm256_mul_ps(_mm256_maskload_ps(x + body, m), inv));
+}
+
+void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
+                    const float* beta, float eps) {
+  if (n <= 0) return;
+  if (residual)
+    layer_norm_impl<true>(x, residual, out, n, gamma, beta, eps);
+  else
+    layer_norm_impl<false>(x, nullptr, out, n, gamma, beta, eps);
+}
+
+void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
+  switch (act) {
+    case ops::Act::None:
+      if (bias) map_row(y, bias, n, [](__m256 v) { return v; });
+      return;
+    case ops::Act::Relu:
+      // max(v, 0) returns 0 for -0 and NaN, like the reference's v > 0 ? v : 0.
+      map_row(y, bias, n, [](__m256 v) { return _mm256_max_ps(v, _mm256_setzero_ps()); });
+      return;
+    case ops::Act::GeluTanh: map_row(y, bias, n, gelu_tanh); return;
+    case ops::Act::GeluErf: map_row(y, bias, n, gelu_erf); return;
+  }
+}
+
+}  // namespace nystrom::avx2

@@ -1,0 +1,23 @@
+// Kernels compiled for avx512 (flags in the Makefile). Only dispatch.cpp and the
+// tests reach them, after the CPU check says avx512 is available.
+#pragma once
+#include <cstddef>
+
+#include "kernels/ops.h"
+
+namespace nystrom::avx512 {
+
+constexpr int kGemmMR = 12, kGemmNR = 32;
+// The 12x32 register-tile GEMM micro-kernel (contract: kernels/dispatch.h).
+void gemm_ukernel_12x32(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
+                        bool accumulate);
+
+// Runs independent FMA chains; returns the FLOPs done (for the peak).
+double fma_peak_loop(long iters, float* sink);
+
+void softmax_row(float* x, int n);
+void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
+                    const float* beta, float eps);
+void bias_act_row(float* y, const float* bias, int n, ops::Act act);
+
+}  // namespace nystrom::avx512

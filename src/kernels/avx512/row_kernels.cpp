@@ -1,0 +1,236 @@
+// AVX-512 row kernels: softmax, LayerNorm and the GEMM epilogue (bias, then
+// activation), 16 floats at a time. Row tails use masked loads and stores, so
+// every element takes the same arithmetic path whatever n is.
+//
+// exp and erfc are the engine's own polynomial fits, the same coefficients as
+// in avx2/row_kernels.cpp (which gives their derivation and error):
+//   exp(x):  x = k ln2 + r, e^r = 1 + r + r^2 g(r), g of degree 4.
+//   erfc(a): t = 1 / (1 + 0.4 a), erfc(a) = e^(-a^2) t P(t), P of degree 8.
+// GCC 12's AVX-512 header builds _mm512_undefined_* values from themselves,
+// and -Wmaybe-uninitialized then fires at every inlined max/min/cvt/reduce
+// (GCC bug 105593, fixed in later releases); silence it for the header only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#include <cmath>
+
+#include "kernels/avx512/avx512.h"
+
+namespace nystrom::avx512 {
+namespace {
+
+constexpr int kW = 16;  // floats per zmm register
+
+// exp: inputs clamped to [kExpLo, kExpHi] keep 2^k a normal float; below
+// kExpLo the result is 0 (e^x < 1.7e-38; -inf and -1e30 logits map to 0),
+// above kExpHi it stays e^88.
+constexpr float kExpLo = -87.0f, kExpHi = 88.0f;
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693147182464599609375f;    // float(ln 2)
+constexpr float kLn2Lo = -1.904654299957768e-09f;     // ln 2 - kLn2Hi
+constexpr float kExpG0 = 0.5f, kExpG1 = 0.166665752174f, kExpG2 = 0.0416665524032f,
+                kExpG3 = 0.00836347272216f, kExpG4 = 0.00139265504285f;
+
+// erfc polynomial P(t), lowest degree first.
+constexpr float kErfcP[9] = {0.225403576299f,  0.229934369046f,  0.179436584852f,
+                             0.273534780701f,  -0.0940677525195f, 0.322810919567f,
+                             -0.109284223237f, -0.0516067122943f, 0.0238384706309f};
+constexpr float kErfcT = 0.4f;     // t = 1 / (1 + kErfcT a)
+constexpr float kErfcAMax = 6.0f;  // P was fitted for a <= 6; erfc(6) = 2e-17
+
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+constexpr float kGeluTanhC = 0.044715f;
+constexpr float kInvSqrt2 = 0.70710678118654752f;
+
+// Lanes 0 .. rem-1 of a row tail (0 <= rem <= 16).
+inline __mmask16 tail_mask(int rem) { return (__mmask16)((1u << rem) - 1u); }
+
+// e^x per lane; NaN stays NaN (max/min return their second operand on NaN).
+inline __m512 exp_ps(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(kExpLo);
+  const __m512 xc = _mm512_min_ps(_mm512_set1_ps(kExpHi), _mm512_max_ps(lo, x));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(kLog2e)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // xc - k*kLn2Hi is exact with FMA (see avx2/row_kernels.cpp); only the
+  // kLn2Lo step rounds.
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(kLn2Hi), xc);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(kLn2Lo), r);
+  __m512 g = _mm512_fmadd_ps(_mm512_set1_ps(kExpG4), r, _mm512_set1_ps(kExpG3));
+  g = _mm512_fmadd_ps(g, r, _mm512_set1_ps(kExpG2));
+  g = _mm512_fmadd_ps(g, r, _mm512_set1_ps(kExpG1));
+  g = _mm512_fmadd_ps(g, r, _mm512_set1_ps(kExpG0));
+  const __m512 er = _mm512_add_ps(_mm512_fmadd_ps(g, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+  const __m512i ki = _mm512_cvtps_epi32(k);
+  const __m512 two_k = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(ki, _mm512_set1_epi32(127)), 23));
+  // Zero where x < kExpLo; the compare is true on NaN, so NaN lanes stay NaN.
+  return _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(x, lo, _CMP_NLT_UQ), er, two_k);
+}
+
+// 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), as x / (1 + e^(-2u))
+// (the reasoning is in avx2/row_kernels.cpp).
+inline __m512 gelu_tanh(__m512 x) {
+  const __m512 x2 = _mm512_mul_ps(x, x);
+  const __m512 poly = _mm512_fmadd_ps(x2, _mm512_set1_ps(-2.0f * kSqrt2OverPi * kGeluTanhC),
+                                      _mm512_set1_ps(-2.0f * kSqrt2OverPi));
+  const __m512 e = exp_ps(_mm512_mul_ps(x, poly));  // e^(-2u)
+  return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+// 0.5 x (1 + erf(x / sqrt 2)) = x Phi(x), with q = erfc(|z|) / 2:
+// Phi = 1 - q for x >= 0 and q for x < 0.
+inline __m512 gelu_erf(__m512 x) {
+  const __m512 z = _mm512_mul_ps(x, _mm512_set1_ps(kInvSqrt2));
+  const __m512 a = _mm512_abs_ps(z);
+  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f),
+                                 _mm512_fmadd_ps(_mm512_min_ps(a, _mm512_set1_ps(kErfcAMax)),
+                                                 _mm512_set1_ps(kErfcT), _mm512_set1_ps(1.0f)));
+  __m512 p = _mm512_set1_ps(kErfcP[8]);
+  for (int i = 7; i >= 0; --i) p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcP[i]));
+  const __m512 e = exp_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), a), a));  // e^(-a^2)
+  const __m512 q = _mm512_mul_ps(_mm512_mul_ps(e, _mm512_set1_ps(0.5f)), _mm512_mul_ps(t, p));
+  // Lanes with the sign bit set (x < 0, and -0) take q, the others 1 - q.
+  const __mmask16 neg = _mm512_movepi32_mask(_mm512_castps_si512(x));
+  const __m512 phi = _mm512_mask_mov_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), q), neg, q);
+  return _mm512_mul_ps(x, phi);
+}
+
+// y[i] = f(y[i] + bias[i]) over the row; the tail is one masked step.
+template <typename F>
+void map_row(float* y, const float* bias, int n, F f) {
+  int i = 0;
+  for (; i + kW <= n; i += kW) {
+    __m512 v = _mm512_loadu_ps(y + i);
+    if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + i));
+    _mm512_storeu_ps(y + i, f(v));
+  }
+  if (i < n) {
+    const __mmask16 m = tail_mask(n - i);
+    __m512 v = _mm512_maskz_loadu_ps(m, y + i);
+    if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + i));
+    _mm512_mask_storeu_ps(y + i, m, f(v));
+  }
+}
+
+// The two double halves of a float vector.
+inline __m512d lo_pd(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+inline __m512d hi_pd(__m512 v) { return _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)); }
+
+// LayerNorm with the residual add fused in; sums in double (8 lanes per zmm)
+// like the reference. Every pass ends in one masked step for the tail.
+template <bool kResidual>
+void layer_norm_impl(const float* x, const float* res, float* out, int n, const float* gamma,
+                     const float* beta, float eps) {
+  // Float sums v = x + residual of the lanes in m (zero elsewhere).
+  auto load_v = [&](int i, __mmask16 m) {
+    __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+    if (kResidual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res + i));
+    return v;
+  };
+  auto mask_at = [n](int i) { return n - i >= kW ? (__mmask16)0xFFFF : tail_mask(n - i); };
+
+  // Mean of the exact sums x + residual (masked-off lanes load 0).
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+  for (int i = 0; i < n; i += kW) {
+    const __mmask16 m = mask_at(i);
+    const __m512 xv = _mm512_maskz_loadu_ps(m, x + i);
+    s0 = _mm512_add_pd(s0, lo_pd(xv));
+    s1 = _mm512_add_pd(s1, hi_pd(xv));
+    if (kResidual) {
+      const __m512 rv = _mm512_maskz_loadu_ps(m, res + i);
+      s0 = _mm512_add_pd(s0, lo_pd(rv));
+      s1 = _mm512_add_pd(s1, hi_pd(rv));
+    }
+  }
+  const double mean = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) / n;
+
+  // Variance of the float sums v; masked-off lanes contribute 0, not mean^2.
+  const __m512d mean_v = _mm512_set1_pd(mean);
+  s0 = s1 = _mm512_setzero_pd();
+  for (int i = 0; i < n; i += kW) {
+    const __mmask16 m = mask_at(i);
+    const __m512 v = load_v(i, m);
+    const __m512d d0 = _mm512_maskz_sub_pd((__mmask8)m, lo_pd(v), mean_v);
+    const __m512d d1 = _mm512_maskz_sub_pd((__mmask8)(m >> 8), hi_pd(v), mean_v);
+    s0 = _mm512_fmadd_pd(d0, d0, s0);
+    s1 = _mm512_fmadd_pd(d1, d1, s1);
+  }
+  const double var = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) / n;
+  const float inv = (float)(1.0 / std::sqrt(var + eps));
+
+  // out = (v - mean) * inv * gamma + beta with the mean split into hi + lo
+  // floats (v - hi is exact near the mean). Each store goes to indices already
+  // read, so out may alias x or residual.
+  const float mean_hi = (float)mean, mean_lo = (float)(mean - (double)mean_hi);
+  const __m512 hi = _mm512_set1_ps(mean_hi), lo = _mm512_set1_ps(mean_lo), inv_v = _mm512_set1_ps(inv);
+  for (int i = 0; i < n; i += kW) {
+    const __mmask16 m = mask_at(i);
+    const __m512 d = _mm512_sub_ps(_mm512_sub_ps(load_v(i, m), hi), lo);
+    const __m512 y = _mm512_fmadd_ps(_mm512_mul_ps(d, inv_v), _mm512_maskz_loadu_ps(m, gamma + i),
+                                     _mm512_maskz_loadu_ps(m, beta + i));
+    _mm512_mask_storeu_ps(out + i, m, y);
+  }
+}
+
+}  // namespace
+
+void softmax_row(float* x, int n) {
+  if (n <= 0) return;
+  const int tail = n % kW, body = n - tail;
+  const __mmask16 m = tail_mask(tail);
+
+  __m512 mx = _mm512_set1_ps(-INFINITY);
+  for (int i = 0; i < body; i += kW) mx = _mm512_max_ps(mx, _mm512_loadu_ps(x + i));
+  if (tail) mx = _mm512_mask_max_ps(mx, m, mx, _mm512_maskz_loadu_ps(m, x + body));
+  const __m512 mxv = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+
+  // The sum is kept in double, so the outputs stay within a few ulp of the
+  // exact softmax for any n (a float running sum drifts by ~sqrt(n) ulp).
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+  for (int i = 0; i < body; i += kW) {
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), mxv));
+    _mm512_storeu_ps(x + i, e);
+    s0 = _mm512_add_pd(s0, lo_pd(e));
+    s1 = _mm512_add_pd(s1, hi_pd(e));
+  }
+  if (tail) {
+    const __m512 e = _mm512_maskz_mov_ps(m, exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + body), mxv)));
+    _mm512_mask_storeu_ps(x + body, m, e);
+    s0 = _mm512_add_pd(s0, lo_pd(e));
+    s1 = _mm512_add_pd(s1, hi_pd(e));
+  }
+
+  const __m512 inv = _mm512_set1_ps((float)(1.0 / _mm512_reduce_add_pd(_mm512_add_pd(s0, s1))));
+  for (int i = 0; i < body; i += kW) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+  if (tail) _mm512_mask_storeu_ps(x + body, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + body), inv));
+}
+
+void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
+                    const float* beta, float eps) {
+  if (n <= 0) return;
+  if (residual)
+    layer_norm_impl<true>(x, residual, out, n, gamma, beta, eps);
+  else
+    layer_norm_impl<false>(x, nullptr, out, n, gamma, beta, eps);
+}
+
+void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
+  switch (act) {
+    case ops::Act::None:
+      if (bias) map_row(y, bias, n, [](__m512 v) { return v; });
+      return;
+    case ops::Act::Relu:
+      // max(v, 0) returns 0 for -0 and NaN, like the reference's v > 0 ? v : 0.
+      map_row(y, bias, n, [](__m512 v) { return _mm512_max_ps(v, _mm512_setzero_ps()); });
+      return;
+    case ops::Act::GeluTanh: map_row(y, bias, n, gelu_tanh); return;
+    case ops::Act::GeluErf: map_row(y, bias, n, gelu_erf); return;
+  }
+}
+
+}  // namespace nystrom::avx512

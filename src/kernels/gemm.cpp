@@ -1,0 +1,128 @@
+#include "kernels/gemm.h"
+
+#include <algorithm>
+
+#include "runtime/aligned_buffer.h"
+#include "runtime/thread_pool.h"
+
+namespace nystrom {
+namespace {
+
+// Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row panels:
+// panel r holds a[k*MR + ii] = A(i0 + r*MR + ii, p0 + k), zero past row M.
+void pack_a(const float* a, int lda, bool trans, int i0, int mc, int p0, int kc, int MR, float* dst) {
+  for (int r0 = 0; r0 < mc; r0 += MR, dst += (size_t)kc * MR) {
+    int rows = std::min(MR, mc - r0);
+    if (trans) {  // A(i,k) = a[k*lda + i]: each k is a contiguous run of rows
+      for (int k = 0; k < kc; ++k) {
+        const float* src = a + (size_t)(p0 + k) * lda + i0 + r0;
+        float* d = dst + (size_t)k * MR;
+        int ii = 0;
+        for (; ii < rows; ++ii) d[ii] = src[ii];
+        for (; ii < MR; ++ii) d[ii] = 0.0f;
+      }
+    } else {
+      for (int ii = 0; ii < rows; ++ii) {
+        const float* src = a + (size_t)(i0 + r0 + ii) * lda + p0;
+        for (int k = 0; k < kc; ++k) dst[(size_t)k * MR + ii] = src[k];
+      }
+      for (int ii = rows; ii < MR; ++ii)
+        for (int k = 0; k < kc; ++k) dst[(size_t)k * MR + ii] = 0.0f;
+    }
+  }
+}
+
+// Packs columns [j0, j0+NR) x depth [p0, p0+kc) of op(B) into one panel:
+// b[k*NR + jj] = B(p0 + k, j0 + jj), zero past column N.
+void pack_b_panel(const float* b, int ldb, bool trans, int N, int j0, int p0, int kc, int NR, float* dst) {
+  int cols = std::min(NR, N - j0);
+  if (trans) {  // B(k,j) = b[j*ldb + k]: a weight matrix [N x K]
+    for (int jj = 0; jj < cols; ++jj) {
+      const float* src = b + (size_t)(j0 + jj) * ldb + p0;
+      for (int k = 0; k < kc; ++k) dst[(size_t)k * NR + jj] = src[k];
+    }
+    for (int jj = cols; jj < NR; ++jj)
+      for (int k = 0; k < kc; ++k) dst[(size_t)k * NR + jj] = 0.0f;
+  } else {
+    for (int k = 0; k < kc; ++k) {
+      const float* src = b + (size_t)(p0 + k) * ldb + j0;
+      float* d = dst + (size_t)k * NR;
+      int jj = 0;
+      for (; jj < cols; ++jj) d[jj] = src[jj];
+      for (; jj < NR; ++jj) d[jj] = 0.0f;
+    }
+  }
+}
+
+int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, const float* a, int lda,
+                  bool trans_a, const float* b, int ldb, bool trans_b, float* c, int ldc,
+                  const ops::Epilogue& ep) {
+  if (M <= 0 || N <= 0) return;
+  const int MR = t.gemm_mr, NR = t.gemm_nr;
+  const bool has_epilogue = ep.bias || ep.act != ops::Act::None;
+  const int threads = pool ? pool->size() : 1;
+
+  if (K <= 0) {  // C = (accumulate ? C : 0), then the epilogue
+    for (int i = 0; i < M; ++i) {
+      float* row = c + (size_t)i * ldc;
+      if (!ep.accumulate) std::fill(row, row + N, 0.0f);
+      t.bias_act_row(row, ep.bias, N, ep.act);
+    }
+    return;
+  }
+
+  static thread_local AlignedBuffer b_buf;
+  for (int jc = 0; jc < N; jc += kGemmNC) {
+    const int nc = std::min(kGemmNC, N - jc);
+    const int npanels = ceil_div(nc, NR);
+    for (int pc = 0; pc < K; pc += kGemmKC) {
+      const int kc = std::min(kGemmKC, K - pc);
+      const bool accumulate = pc > 0 || ep.accumulate;
+      const bool last = pc + kc == K;
+      float* bpack = b_buf.reserve((size_t)npanels * kc * NR);
+      auto pack_b = [&](size_t p0, size_t p1, int) {
+        for (size_t p = p0; p < p1; ++p)
+          pack_b_panel(b, ldb, trans_b, N, jc + (int)p * NR, pc, kc, NR, bpack + p * kc * NR);
+      };
+      if (pool && npanels > 1) pool->parallel_for(npanels, pack_b, 4);
+      else pack_b(0, npanels, 0);
+
+      // Tasks: blocks of MC rows, times chunks of B panels when there are too
+      // few row blocks to keep every thread busy.
+      const int mblocks = ceil_div(M, kGemmMC);
+      const int nchunks = mblocks >= 2 * threads ? 1 : std::min(npanels, ceil_div(2 * threads, mblocks));
+      const int panels_per_chunk = ceil_div(npanels, nchunks);
+      auto task = [&](size_t begin, size_t end, int) {
+        static thread_local AlignedBuffer a_buf;
+        for (size_t task_id = begin; task_id < end; ++task_id) {
+          const int ib = (int)task_id / nchunks, jb = (int)task_id % nchunks;
+          const int ic = ib * kGemmMC, mc = std::min(kGemmMC, M - ic);
+          const int p_begin = jb * panels_per_chunk, p_end = std::min(npanels, p_begin + panels_per_chunk);
+          if (p_begin >= p_end) continue;
+          float* apack = a_buf.reserve((size_t)ceil_div(mc, MR) * MR * kc);
+          pack_a(a, lda, trans_a, ic, mc, pc, kc, MR, apack);
+          for (int p = p_begin; p < p_end; ++p) {
+            const int j = jc + p * NR, nr = std::min(NR, N - j);
+            const float* bp = bpack + (size_t)p * kc * NR;
+            for (int ir = 0; ir < mc; ir += MR) {
+              const int mr = std::min(MR, mc - ir);
+              float* ct = c + (size_t)(ic + ir) * ldc + j;
+              t.gemm_ukernel(kc, apack + (size_t)(ir / MR) * kc * MR, bp, ct, ldc, mr, nr, accumulate);
+              if (last && has_epilogue)
+                for (int r = 0; r < mr; ++r) t.bias_act_row(ct + (size_t)r * ldc, ep.bias ? ep.bias + j : nullptr, nr, ep.act);
+            }
+          }
+        }
+      };
+      const size_t tasks = (size_t)mblocks * nchunks;
+      if (pool && tasks > 1) pool->parallel_for(tasks, task, 1);
+      else task(0, tasks, 0);
+    }
+  }
+}
+
+}  // namespace nystrom

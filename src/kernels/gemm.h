@@ -1,0 +1,30 @@
+// Blocked, packed, threaded single-precision GEMM in the BLIS style: only the
+// MR x NR micro-kernel is instruction-set specific (kernels/<isa>/gemm_*.cpp);
+// the cache blocking and packing loops here are portable.
+#pragma once
+#include "kernels/dispatch.h"
+#include "kernels/ops.h"
+
+namespace nystrom {
+
+class ThreadPool;
+
+// Cache block sizes, shared by every micro-kernel:
+//  KC: depth of one packed block; a kc x NR panel of B (NR <= 32) is 24 KiB
+//      at KC = 192 and stays in a 32 KiB L1 while A panels stream past it.
+//  MC: rows of A packed at once; MC x KC floats = 72 KiB sits in L2.
+//      A multiple of every MR in use (4, 6, 8, 12).
+//  NC: columns of B packed at once; KC x NC floats = 3 MiB sits in L3.
+constexpr int kGemmKC = 192;
+constexpr int kGemmMC = 96;
+constexpr int kGemmNC = 4096;
+
+// C = op(A) op(B) with the epilogue, as ops::gemm documents, using the
+// micro-kernel and row kernels of `table`. pool may be null (one thread).
+// Results are bit-identical for every thread count: work is split over rows
+// and columns of C, never over K.
+void gemm_blocked(const KernelTable& table, ThreadPool* pool, int M, int N, int K, const float* a, int lda,
+                  bool trans_a, const float* b, int ldb, bool trans_b, float* c, int ldc,
+                  const ops::Epilogue& ep);
+
+}  // namespace nystrom

@@ -1,0 +1,43 @@
+// NEON (aarch64) GEMM micro-kernel, 8 x 12 register tile: 24 q-register
+// accumulators (8 rows x 3 vectors), 3 for the B row and 2 holding 8 values
+// of A used by lane (vfmaq_laneq_f32), 29 of 32 registers.
+#include <arm_neon.h>
+
+#include "kernels/neon/neon.h"
+
+namespace nystrom::neon {
+
+void gemm_ukernel_8x12(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
+                       bool accumulate) {
+  float32x4_t acc[8][3];
+  for (int i = 0; i < 8; ++i) acc[i][0] = acc[i][1] = acc[i][2] = vdupq_n_f32(0.0f);
+  for (int p = 0; p < k; ++p, a += 8, b += 12) {
+    const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8);
+    const float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
+#define NYSTROM_ROW(i, av, lane)                           \
+  acc[i][0] = vfmaq_laneq_f32(acc[i][0], b0, av, lane);    \
+  acc[i][1] = vfmaq_laneq_f32(acc[i][1], b1, av, lane);    \
+  acc[i][2] = vfmaq_laneq_f32(acc[i][2], b2, av, lane);
+    NYSTROM_ROW(0, a0, 0) NYSTROM_ROW(1, a0, 1) NYSTROM_ROW(2, a0, 2) NYSTROM_ROW(3, a0, 3)
+    NYSTROM_ROW(4, a1, 0) NYSTROM_ROW(5, a1, 1) NYSTROM_ROW(6, a1, 2) NYSTROM_ROW(7, a1, 3)
+#undef NYSTROM_ROW
+  }
+  float tile[12];
+  for (int i = 0; i < mr; ++i) {
+    float* row = c + (size_t)i * ldc;
+    if (nr == 12) {
+      float32x4_t r0 = acc[i][0], r1 = acc[i][1], r2 = acc[i][2];
+      if (accumulate) {
+        r0 = vaddq_f32(r0, vld1q_f32(row));
+        r1 = vaddq_f32(r1, vld1q_f32(row + 4));
+        r2 = vaddq_f32(r2, vld1q_f32(row + 8));
+      }
+      vst1q_f32(row, r0), vst1q_f32(row + 4, r1), vst1q_f32(row + 8, r2);
+    } else {
+      vst1q_f32(tile, acc[i][0]), vst1q_f32(tile + 4, acc[i][1]), vst1q_f32(tile + 8, acc[i][2]);
+      for (int j = 0; j < nr; ++j) row[j] = accumulate ? row[j] + tile[j] : tile[j];
+    }
+  }
+}
+
+}  // namespace nystrom::neon

@@ -1,0 +1,237 @@
+// NEON (aarch64) row kernels: softmax, LayerNorm and the GEMM epilogue (bias,
+// then activation), 4 floats at a time. NEON has no masked loads: for a row's
+// last n % 4 elements the exp, activation and normalize steps run the same
+// vector code on a small padded buffer, and the steps whose scalar form is
+// the same arithmetic (max, scaling, the double sums) loop in scalar code.
+//
+// exp and erfc are the engine's own polynomial fits, the same coefficients as
+// in avx2/row_kernels.cpp (which gives their derivation and error):
+//   exp(x):  x = k ln2 + r, e^r = 1 + r + r^2 g(r), g of degree 4.
+//   erfc(a): t = 1 / (1 + 0.4 a), erfc(a) = e^(-a^2) t P(t), P of degree 8.
+#include <arm_neon.h>
+
+#include <cmath>
+
+#include "kernels/neon/neon.h"
+
+namespace nystrom::neon {
+namespace {
+
+constexpr int kW = 4;  // floats per q register
+
+// exp: inputs clamped to [kExpLo, kExpHi] keep 2^k a normal float; below
+// kExpLo the result is 0 (e^x < 1.7e-38; -inf and -1e30 logits map to 0),
+// above kExpHi it stays e^88.
+constexpr float kExpLo = -87.0f, kExpHi = 88.0f;
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693147182464599609375f;    // float(ln 2)
+constexpr float kLn2Lo = -1.904654299957768e-09f;     // ln 2 - kLn2Hi
+constexpr float kExpG0 = 0.5f, kExpG1 = 0.166665752174f, kExpG2 = 0.0416665524032f,
+                kExpG3 = 0.00836347272216f, kExpG4 = 0.00139265504285f;
+
+// erfc polynomial P(t), lowest degree first.
+constexpr float kErfcP[9] = {0.225403576299f,  0.229934369046f,  0.179436584852f,
+                             0.273534780701f,  -0.0940677525195f, 0.322810919567f,
+                             -0.109284223237f, -0.0516067122943f, 0.0238384706309f};
+constexpr float kErfcT = 0.4f;     // t = 1 / (1 + kErfcT a)
+constexpr float kErfcAMax = 6.0f;  // P was fitted for a <= 6; erfc(6) = 2e-17
+
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+constexpr float kGeluTanhC = 0.044715f;
+constexpr float kInvSqrt2 = 0.70710678118654752f;
+
+// e^x per lane; NaN stays NaN (vmaxq/vminq propagate it).
+inline float32x4_t exp_ps(float32x4_t x) {
+  const float32x4_t lo = vdupq_n_f32(kExpLo);
+  const float32x4_t xc = vminq_f32(vmaxq_f32(x, lo), vdupq_n_f32(kExpHi));
+  const float32x4_t k = vrndnq_f32(vmulq_f32(xc, vdupq_n_f32(kLog2e)));
+  // xc - k*kLn2Hi is exact with a fused multiply-subtract (see
+  // avx2/row_kernels.cpp); only the kLn2Lo step rounds.
+  float32x4_t r = vfmsq_f32(xc, k, vdupq_n_f32(kLn2Hi));
+  r = vfmsq_f32(r, k, vdupq_n_f32(kLn2Lo));
+  float32x4_t g = vfmaq_f32(vdupq_n_f32(kExpG3), vdupq_n_f32(kExpG4), r);
+  g = vfmaq_f32(vdupq_n_f32(kExpG2), g, r);
+  g = vfmaq_f32(vdupq_n_f32(kExpG1), g, r);
+  g = vfmaq_f32(vdupq_n_f32(kExpG0), g, r);
+  const float32x4_t er = vaddq_f32(vfmaq_f32(r, g, vmulq_f32(r, r)), vdupq_n_f32(1.0f));
+  const int32x4_t ki = vcvtq_s32_f32(k);
+  const float32x4_t two_k = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(ki, vdupq_n_s32(127)), 23));
+  const float32x4_t y = vmulq_f32(er, two_k);
+  // Zero where x < kExpLo (false on NaN, so NaN lanes stay NaN).
+  return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(y), vcltq_f32(x, lo)));
+}
+
+// 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), as x / (1 + e^(-2u))
+// (the reasoning is in avx2/row_kernels.cpp).
+inline float32x4_t gelu_tanh(float32x4_t x) {
+  const float32x4_t x2 = vmulq_f32(x, x);
+  const float32x4_t poly = vfmaq_f32(vdupq_n_f32(-2.0f * kSqrt2OverPi), x2,
+                                     vdupq_n_f32(-2.0f * kSqrt2OverPi * kGeluTanhC));
+  const float32x4_t e = exp_ps(vmulq_f32(x, poly));  // e^(-2u)
+  return vdivq_f32(x, vaddq_f32(vdupq_n_f32(1.0f), e));
+}
+
+// 0.5 x (1 + erf(x / sqrt 2)) = x Phi(x), with q = erfc(|z|) / 2:
+// Phi = 1 - q for x >= 0 and q for x < 0.
+inline float32x4_t gelu_erf(float32x4_t x) {
+  const float32x4_t one = vdupq_n_f32(1.0f);
+  const float32x4_t z = vmulq_f32(x, vdupq_n_f32(kInvSqrt2));
+  const float32x4_t a = vabsq_f32(z);
+  const float32x4_t t =
+      vdivq_f32(one, vfmaq_f32(one, vminq_f32(a, vdupq_n_f32(kErfcAMax)), vdupq_n_f32(kErfcT)));
+  float32x4_t p = vdupq_n_f32(kErfcP[8]);
+  for (int i = 7; i >= 0; --i) p = vfmaq_f32(vdupq_n_f32(kErfcP[i]), p, t);
+  const float32x4_t e = exp_ps(vmulq_f32(vnegq_f32(a), a));  // e^(-a^2)
+  const float32x4_t q = vmulq_f32(vmulq_f32(e, vdupq_n_f32(0.5f)), vmulq_f32(t, p));
+  // All-ones where the sign bit is set (x < 0, and -0): those lanes take q.
+  const uint32x4_t neg = vreinterpretq_u32_s32(vshrq_n_s32(vreinterpretq_s32_f32(x), 31));
+  const float32x4_t phi = vbslq_f32(neg, q, vsubq_f32(one, q));
+  return vmulq_f32(x, phi);
+}
+
+// y[i] = f(y[i] + bias[i]) over the row; the tail goes through a buffer.
+template <typename F>
+void map_row(float* y, const float* bias, int n, F f) {
+  int i = 0;
+  for (; i + kW <= n; i += kW) {
+    float32x4_t v = vld1q_f32(y + i);
+    if (bias) v = vaddq_f32(v, vld1q_f32(bias + i));
+    vst1q_f32(y + i, f(v));
+  }
+  if (i < n) {
+    float buf[kW] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int j = 0; i + j < n; ++j) buf[j] = bias ? y[i + j] + bias[i + j] : y[i + j];
+    vst1q_f32(buf, f(vld1q_f32(buf)));
+    for (int j = 0; i + j < n; ++j) y[i + j] = buf[j];
+  }
+}
+
+// LayerNorm with the residual add fused in; sums in double (2 lanes per q
+// register) like the reference.
+template <bool kResidual>
+void layer_norm_impl(const float* x, const float* res, float* out, int n, const float* gamma,
+                     const float* beta, float eps) {
+  auto load_v = [&](int i) {
+    float32x4_t v = vld1q_f32(x + i);
+    if (kResidual) v = vaddq_f32(v, vld1q_f32(res + i));
+    return v;
+  };
+  auto scalar_v = [&](int i) { return kResidual ? x[i] + res[i] : x[i]; };
+
+  // Mean of the exact sums x + residual (the float addition happens later).
+  float64x2_t s0 = vdupq_n_f64(0.0), s1 = vdupq_n_f64(0.0);
+  int i = 0;
+  for (; i + kW <= n; i += kW) {
+    const float32x4_t xv = vld1q_f32(x + i);
+    s0 = vaddq_f64(s0, vcvt_f64_f32(vget_low_f32(xv)));
+    s1 = vaddq_f64(s1, vcvt_high_f64_f32(xv));
+    if (kResidual) {
+      const float32x4_t rv = vld1q_f32(res + i);
+      s0 = vaddq_f64(s0, vcvt_f64_f32(vget_low_f32(rv)));
+      s1 = vaddq_f64(s1, vcvt_high_f64_f32(rv));
+    }
+  }
+  double sum = vaddvq_f64(vaddq_f64(s0, s1));
+  for (; i < n; ++i) sum += (double)x[i] + (kResidual ? res[i] : 0.0f);
+  const double mean = sum / n;
+
+  // Variance of the float sums v = x + residual, the values that get normalized.
+  const float64x2_t mean_v = vdupq_n_f64(mean);
+  s0 = s1 = vdupq_n_f64(0.0);
+  for (i = 0; i + kW <= n; i += kW) {
+    const float32x4_t v = load_v(i);
+    const float64x2_t d0 = vsubq_f64(vcvt_f64_f32(vget_low_f32(v)), mean_v);
+    const float64x2_t d1 = vsubq_f64(vcvt_high_f64_f32(v), mean_v);
+    s0 = vfmaq_f64(s0, d0, d0);
+    s1 = vfmaq_f64(s1, d1, d1);
+  }
+  double var = vaddvq_f64(vaddq_f64(s0, s1));
+  for (; i < n; ++i) {
+    const double d = (double)scalar_v(i) - mean;
+    var += d * d;
+  }
+  var /= n;
+  const float inv = (float)(1.0 / std::sqrt(var + eps));
+
+  // out = (v - mean) * inv * gamma + beta in float, with the mean split into
+  // hi + lo floats (v - hi is exact near the mean, so a large common offset
+  // costs no precision). Each store goes to indices already read, so out may
+  // alias x or residual.
+  const float mean_hi = (float)mean, mean_lo = (float)(mean - (double)mean_hi);
+  const float32x4_t hi = vdupq_n_f32(mean_hi), lo = vdupq_n_f32(mean_lo), inv_v = vdupq_n_f32(inv);
+  auto normalize = [&](float32x4_t v, float32x4_t g, float32x4_t b) {
+    const float32x4_t d = vsubq_f32(vsubq_f32(v, hi), lo);
+    return vfmaq_f32(b, vmulq_f32(d, inv_v), g);
+  };
+  for (i = 0; i + kW <= n; i += kW)
+    vst1q_f32(out + i, normalize(load_v(i), vld1q_f32(gamma + i), vld1q_f32(beta + i)));
+  if (i < n) {
+    float v[kW] = {0, 0, 0, 0}, g[kW] = {0, 0, 0, 0}, b[kW] = {0, 0, 0, 0};
+    for (int j = 0; i + j < n; ++j) v[j] = scalar_v(i + j), g[j] = gamma[i + j], b[j] = beta[i + j];
+    vst1q_f32(v, normalize(vld1q_f32(v), vld1q_f32(g), vld1q_f32(b)));
+    for (int j = 0; i + j < n; ++j) out[i + j] = v[j];
+  }
+}
+
+}  // namespace
+
+void softmax_row(float* x, int n) {
+  if (n <= 0) return;
+  const int tail = n % kW, body = n - tail;
+
+  float32x4_t mxv = vdupq_n_f32(-INFINITY);
+  for (int i = 0; i < body; i += kW) mxv = vmaxq_f32(mxv, vld1q_f32(x + i));
+  float mx = vmaxvq_f32(mxv);
+  for (int i = body; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  mxv = vdupq_n_f32(mx);
+
+  // The sum is kept in double, so the outputs stay within a few ulp of the
+  // exact softmax for any n (a float running sum drifts by ~sqrt(n) ulp).
+  float64x2_t s0 = vdupq_n_f64(0.0), s1 = vdupq_n_f64(0.0);
+  for (int i = 0; i < body; i += kW) {
+    const float32x4_t e = exp_ps(vsubq_f32(vld1q_f32(x + i), mxv));
+    vst1q_f32(x + i, e);
+    s0 = vaddq_f64(s0, vcvt_f64_f32(vget_low_f32(e)));
+    s1 = vaddq_f64(s1, vcvt_high_f64_f32(e));
+  }
+  if (tail) {
+    // Padding with -inf makes the unused lanes' exp exactly 0.
+    float buf[kW] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    for (int j = 0; j < tail; ++j) buf[j] = x[body + j];
+    const float32x4_t e = exp_ps(vsubq_f32(vld1q_f32(buf), mxv));
+    vst1q_f32(buf, e);
+    for (int j = 0; j < tail; ++j) x[body + j] = buf[j];
+    s0 = vaddq_f64(s0, vcvt_f64_f32(vget_low_f32(e)));
+    s1 = vaddq_f64(s1, vcvt_high_f64_f32(e));
+  }
+
+  const float inv = (float)(1.0 / vaddvq_f64(vaddq_f64(s0, s1)));
+  const float32x4_t inv_v = vdupq_n_f32(inv);
+  for (int i = 0; i < body; i += kW) vst1q_f32(x + i, vmulq_f32(vld1q_f32(x + i), inv_v));
+  for (int i = body; i < n; ++i) x[i] *= inv;
+}
+
+void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
+                    const float* beta, float eps) {
+  if (n <= 0) return;
+  if (residual)
+    layer_norm_impl<true>(x, residual, out, n, gamma, beta, eps);
+  else
+    layer_norm_impl<false>(x, nullptr, out, n, gamma, beta, eps);
+}
+
+void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
+  switch (act) {
+    case ops::Act::None:
+      if (bias) map_row(y, bias, n, [](float32x4_t v) { return v; });
+      return;
+    case ops::Act::Relu:
+      // maxNum(v, 0) gives 0 for -0 and NaN, like the reference's v > 0 ? v : 0.
+      map_row(y, bias, n, [](float32x4_t v) { return vmaxnmq_f32(v, vdupq_n_f32(0.0f)); });
+      return;
+    case ops::Act::GeluTanh: map_row(y, bias, n, gelu_tanh); return;
+    case ops::Act::GeluErf: map_row(y, bias, n, gelu_erf); return;
+  }
+}
+
+}  // namespace nystrom::neon

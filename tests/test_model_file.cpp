@@ -1,0 +1,520 @@
+// The .nyf model file (include/nystrom/format.h): what write_model_file puts
+// in it comes back from ModelFile unchanged and 64-byte aligned, and every
+// damaged, foreign or too-new file is refused with a message that says why.
+// Also the NYH64 checksum against a from-the-description implementation.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "convert/hf_checkpoint.h"
+#include "format/checksum.h"
+#include "format/model_file.h"
+#include "nystrom/format.h"
+#include "nystrom/nystrom.h"
+#include "support.h"
+
+using nystrom::ModelConfig;
+using nystrom::ModelFile;
+using nystrom::TensorData;
+namespace format = nystrom::format;
+
+namespace {
+
+// NYH64 exactly as include/nystrom/format.h describes it, written from the
+// text alone: four lanes, 32-byte stripes (the last zero-padded), lane i
+// takes little-endian word i of each stripe, then the merge and avalanche.
+uint64_t nyh64_from_description(const std::string& bytes) {
+  const uint64_t P1 = 0x9E3779B185EBCA87ull, P2 = 0xC2B2AE3D27D4EB4Full;
+  auto rotl = [](uint64_t x, int r) { return (x << r) | (x >> (64 - r)); };
+  uint64_t v[4] = {P1 + P2, P2, 0, 0 - P1};
+  for (size_t at = 0; at < bytes.size(); at += 32) {
+    unsigned char stripe[32] = {};
+    for (size_t i = 0; i < 32 && at + i < bytes.size(); ++i) stripe[i] = (unsigned char)bytes[at + i];
+    for (int lane = 0; lane < 4; ++lane) {
+      uint64_t w = 0;
+      for (int b = 7; b >= 0; --b) w = (w << 8) | stripe[lane * 8 + b];
+      v[lane] = rotl(v[lane] + w * P2, 31) * P1;
+    }
+  }
+  uint64_t h = rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18) + (uint64_t)bytes.size();
+  h ^= h >> 33;
+  h *= P2;
+  h ^= h >> 29;
+  h *= P1;
+  h ^= h >> 32;
+  return h;
+}
+
+std::vector<uint8_t> float_bytes(const std::vector<float>& v) {
+  std::vector<uint8_t> b(v.size() * 4);
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+// A small, valid classifier configuration; the loader checks the config but
+// not the tensor list (that is Model's job), so any tensors will do.
+ModelConfig sample_config() {
+  ModelConfig c;
+  c.vocab_size = 10;
+  c.hidden_size = 8;
+  c.num_layers = 1;
+  c.num_heads = 2;
+  c.intermediate_size = 16;
+  c.max_positions = 12;
+  c.type_vocab_size = 1;
+  c.num_landmarks = 4;
+  c.segment_means_len = 12;
+  c.conv_kernel = 3;
+  c.position_offset = 2;
+  c.activation = nystrom::Activation::GeluErf;
+  c.head = nystrom::HeadType::Classifier;
+  c.layer_norm_eps = 1e-6f;
+  c.labels = {"negative", "positive", "n\xc3\xa9utre"};
+  return c;
+}
+
+// Sizes chosen so that every tensor but the last is followed by padding.
+std::vector<TensorData> sample_tensors() {
+  std::vector<TensorData> t;
+  t.push_back({"first", format::DType::F32, {3}, float_bytes(test::random_vector(3, 1))});
+  t.push_back({"second.weight", format::DType::F32, {2, 5}, float_bytes(test::random_vector(10, 2))});
+  t.push_back(
+      {std::string(63, 'n'), format::DType::F32, {1, 2, 3, 4}, float_bytes(test::random_vector(24, 3))});
+  t.push_back({"last", format::DType::F32, {16}, float_bytes(test::random_vector(16, 4))});
+  return t;
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  REQUIRE(f != nullptr);
+  REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
+  REQUIRE(std::fclose(f) == 0);
+}
+
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const nystrom::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+std::string open_error(const std::string& path, bool verify = true) {
+  return error_of([&] { ModelFile f(path, verify); });
+}
+
+#define CHECK_CONTAINS(message, phrase)            \
+  do {                                             \
+    const std::string msg_ = (message);            \
+    INFO("message: " << msg_);                     \
+    CHECK(msg_.find(phrase) != std::string::npos); \
+    CHECK(msg_.find('\n') == std::string::npos);   \
+  } while (0)
+
+// A valid sample file, its bytes and parsed header, and ways to damage it.
+struct Sample {
+  test::TempDir dir;
+  std::string path = dir / "model.nyf";
+  std::string bytes;
+  format::FileHeader header{};
+
+  Sample() {
+    nystrom::write_model_file(path, sample_config(), sample_tensors());
+    bytes = test::slurp(path);
+    REQUIRE(bytes.size() >= sizeof header);
+    std::memcpy(&header, bytes.data(), sizeof header);
+  }
+  format::TensorEntry entry(size_t i) const {
+    format::TensorEntry e;
+    std::memcpy(&e, bytes.data() + header.tensor_table_offset + i * sizeof e, sizeof e);
+    return e;
+  }
+  void set_entry(size_t i, const format::TensorEntry& e) {
+    std::memcpy(&bytes[header.tensor_table_offset + i * sizeof e], &e, sizeof e);
+  }
+  void set_header(const format::FileHeader& h) { std::memcpy(&bytes[0], &h, sizeof h); }
+  // Recomputes the checksum, as a writer of a (hypothetical) valid file would.
+  void reseal() {
+    uint64_t sum = nystrom::nyh64(bytes.data() + 16, bytes.size() - 16);
+    std::memcpy(&bytes[8], &sum, 8);
+  }
+  void flip_bit(size_t at, int bit = 0) { bytes[at] = char(bytes[at] ^ (1 << bit)); }
+  // Writes the (modified) bytes to a new file and returns the load error.
+  std::string error(bool verify = true) {
+    const std::string damaged = dir / "damaged.nyf";
+    write_bytes(damaged, bytes);
+    return open_error(damaged, verify);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("nyf: NYH64 matches a direct implementation of its description, with golden values") {
+  // Golden values computed once with nyh64_from_description above.
+  CHECK(nyh64_from_description("") == 0x6871e6fe549303b5ull);
+  CHECK(nyh64_from_description("abc") == 0xca051ca0cef2e1e4ull);
+  CHECK(nystrom::nyh64("", 0) == 0x6871e6fe549303b5ull);
+  CHECK(nystrom::nyh64("abc", 3) == 0xca051ca0cef2e1e4ull);
+  // Every stripe boundary case: 0..3 stripes, partial stripes, lengths 31/32/33.
+  std::mt19937 rng(7);
+  std::string data(200, '\0');
+  for (char& ch : data) ch = char(rng());
+  for (size_t len = 0; len <= data.size(); ++len) {
+    CAPTURE(len);
+    CHECK(nystrom::nyh64(data.data(), len) == nyh64_from_description(data.substr(0, len)));
+  }
+}
+
+TEST_CASE("nyf: NYH64 depends on the length, not only on the padded stripes") {
+  // "abc" and "abc\0" pad to the same stripe; the length term tells them apart.
+  CHECK(nystrom::nyh64("abc", 3) != nystrom::nyh64("abc\0", 4));
+  CHECK(nystrom::nyh64("abc", 3) != nystrom::nyh64("abd", 3));
+}
+
+TEST_CASE("nyf: NYH64 fed piecewise equals NYH64 of the whole input") {
+  std::mt19937 rng(8);
+  std::vector<uint8_t> data(1000);
+  for (uint8_t& b : data) b = uint8_t(rng());
+  const uint64_t whole = nystrom::nyh64(data.data(), data.size());
+  // Fixed cut patterns around the 32-byte stripe, then random ones.
+  std::vector<std::vector<size_t>> cut_sets = {{0},   {1},           {31},         {32},
+                                               {33},  {0, 0, 0},     {1, 1, 1},    {5, 27, 32, 64},
+                                               {999}, {500, 0, 499}, {13, 19, 31}, {63, 1, 64}};
+  for (int r = 0; r < 20; ++r) {
+    std::vector<size_t> cuts;
+    for (int i = 0; i < 8; ++i) cuts.push_back(rng() % 70);
+    cut_sets.push_back(cuts);
+  }
+  for (const auto& pieces : cut_sets) {
+    nystrom::Nyh64 h;
+    size_t at = 0;
+    for (size_t len : pieces) {
+      len = std::min(len, data.size() - at);
+      h.update(data.data() + at, len);
+      at += len;
+    }
+    h.update(data.data() + at, data.size() - at);
+    CHECK(h.finish() == whole);
+    CHECK(h.finish() == whole);  // finish() leaves the state alone
+  }
+}
+
+TEST_CASE("nyf: a written model file reads back the same configuration, labels and tensors, in order") {
+  test::TempDir dir;
+  const std::string path = dir / "m.nyf";
+  const ModelConfig c = sample_config();
+  const std::vector<TensorData> tensors = sample_tensors();
+  nystrom::write_model_file(path, c, tensors);
+
+  ModelFile f(path);
+  CHECK(f.version() == 1);
+  CHECK(f.path() == path);
+  const ModelConfig& r = f.config();
+  CHECK(r.vocab_size == c.vocab_size);
+  CHECK(r.hidden_size == c.hidden_size);
+  CHECK(r.num_layers == c.num_layers);
+  CHECK(r.num_heads == c.num_heads);
+  CHECK(r.intermediate_size == c.intermediate_size);
+  CHECK(r.max_positions == c.max_positions);
+  CHECK(r.type_vocab_size == c.type_vocab_size);
+  CHECK(r.num_landmarks == c.num_landmarks);
+  CHECK(r.segment_means_len == c.segment_means_len);
+  CHECK(r.conv_kernel == c.conv_kernel);
+  CHECK(r.position_offset == c.position_offset);
+  CHECK(r.activation == c.activation);
+  CHECK(r.head == c.head);
+  CHECK(r.layer_norm_eps == c.layer_norm_eps);
+  CHECK(r.labels == c.labels);
+
+  REQUIRE(f.tensors().size() == tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const nystrom::TensorView& v = f.tensors()[i];
+    CAPTURE(tensors[i].name);
+    CHECK(v.name == tensors[i].name);
+    CHECK(v.dtype == tensors[i].dtype);
+    CHECK(v.shape == tensors[i].shape);
+    CHECK(v.size == tensors[i].bytes.size());
+    CHECK(reinterpret_cast<uintptr_t>(v.data) % 64 == 0);
+    CHECK(std::memcmp(v.data, tensors[i].bytes.data(), tensors[i].bytes.size()) == 0);
+    CHECK(f.find(tensors[i].name) == &v);
+  }
+  CHECK(f.find("no.such.tensor") == nullptr);
+}
+
+TEST_CASE("nyf: a written model file follows the documented byte layout and checksum") {
+  Sample s;
+  const format::FileHeader& h = s.header;
+  CHECK(std::memcmp(h.magic, "NYFMODEL", 8) == 0);
+  CHECK(h.version == 1);
+  CHECK(h.header_size == 256);
+  CHECK(h.file_size == s.bytes.size());
+  CHECK(h.tensor_table_offset % 64 == 0);
+  CHECK(h.tensor_count == 4);
+  CHECK(h.tensor_entry_size == 128);
+  CHECK(h.config.num_labels == 3);
+  CHECK(h.checksum == nyh64_from_description(s.bytes.substr(16)));
+  const std::string labels = s.bytes.substr(h.labels_offset, h.labels_size);
+  CHECK(labels == std::string("negative\0positive\0n\xc3\xa9utre\0", 26));
+  for (size_t i = 0; i < h.tensor_count; ++i) {
+    format::TensorEntry e = s.entry(i);
+    CHECK(e.offset % 64 == 0);
+    CHECK(e.reserved == 0);
+  }
+}
+
+TEST_CASE("nyf: a model without labels writes an empty label section") {
+  test::TempDir dir;
+  ModelConfig c = sample_config();
+  c.head = nystrom::HeadType::MaskedLM;
+  c.labels.clear();
+  nystrom::write_model_file(dir / "m.nyf", c, sample_tensors());
+  ModelFile f(dir / "m.nyf");
+  CHECK(f.config().labels.empty());
+  CHECK(f.config().head == nystrom::HeadType::MaskedLM);
+}
+
+TEST_CASE("nyf: write_model_file refuses what the format cannot hold and leaves no file behind") {
+  test::TempDir dir;
+  const std::string path = dir / "m.nyf";
+  std::vector<TensorData> t = sample_tensors();
+  SUBCASE("a name of 64 bytes") {
+    t[0].name = std::string(64, 'x');
+    CHECK_CONTAINS(error_of([&] { nystrom::write_model_file(path, sample_config(), t); }), "name");
+  }
+  SUBCASE("data that does not match the shape") {
+    t[1].bytes.pop_back();
+    CHECK_CONTAINS(error_of([&] { nystrom::write_model_file(path, sample_config(), t); }), "second.weight");
+  }
+  SUBCASE("an invalid configuration") {
+    ModelConfig c = sample_config();
+    c.num_heads = 3;  // does not divide hidden_size 8
+    CHECK_CONTAINS(error_of([&] { nystrom::write_model_file(path, c, t); }), "num_attention_heads");
+  }
+  CHECK_FALSE(test::exists(path));
+  CHECK(test::run("ls -A '" + dir.path + "'").out.empty());  // no temporary either
+}
+
+TEST_CASE("nyf: loading a missing file fails with a message naming it") {
+  test::TempDir dir;
+  const std::string path = dir / "absent.nyf";
+  std::string msg = open_error(path);
+  CHECK_CONTAINS(msg, path);
+  CHECK_CONTAINS(msg, "cannot open");
+}
+
+TEST_CASE("nyf: loading an empty file fails") {
+  test::TempDir dir;
+  write_bytes(dir / "empty.nyf", "");
+  CHECK_CONTAINS(open_error(dir / "empty.nyf"), "empty");
+}
+
+TEST_CASE("nyf: loading a file that is not a model fails on the magic") {
+  test::TempDir dir;
+  write_bytes(dir / "x.nyf", std::string("{\"not\": \"a model\"}") + std::string(300, ' '));
+  CHECK_CONTAINS(open_error(dir / "x.nyf"), "not a .nyf model file");
+  write_bytes(dir / "y.nyf", "NYF");  // shorter than the magic
+  CHECK_CONTAINS(open_error(dir / "y.nyf"), "not a .nyf model file");
+}
+
+TEST_CASE("nyf: loading a truncated model file fails") {
+  Sample s;
+  SUBCASE("inside the data") {
+    s.bytes.resize(s.bytes.size() - 10);
+    CHECK_CONTAINS(s.error(), "truncated");
+  }
+  SUBCASE("inside the header") {
+    s.bytes.resize(100);
+    CHECK_CONTAINS(s.error(), "truncated");
+  }
+}
+
+TEST_CASE("nyf: loading a model file with bytes appended fails") {
+  Sample s;
+  s.bytes += std::string(64, '\0');
+  CHECK_CONTAINS(s.error(), "appended");
+}
+
+TEST_CASE("nyf: a flipped bit anywhere after the checksum field is a checksum mismatch") {
+  Sample s;
+  size_t at = 0;
+  SUBCASE("in the header's configuration record") { at = offsetof(format::FileHeader, config) + 4; }
+  SUBCASE("in the checksum itself") { at = 8; }
+  SUBCASE("in the tensor table") { at = s.header.tensor_table_offset + 3; }
+  SUBCASE("in the label section") { at = s.header.labels_offset + 1; }
+  SUBCASE("in tensor data") { at = s.entry(1).offset + 5; }
+  SUBCASE("in the padding between two tensors") {
+    format::TensorEntry first = s.entry(0), second = s.entry(1);
+    REQUIRE(first.offset + first.size < second.offset);  // 12 bytes of data, then padding
+    at = first.offset + first.size + 7;
+    REQUIRE(s.bytes[at] == 0);
+  }
+  SUBCASE("in the padding between the labels and the first tensor") {
+    at = s.header.labels_offset + s.header.labels_size;
+    REQUIRE(at < s.entry(0).offset);
+  }
+  CAPTURE(at);
+  s.flip_bit(at, 6);
+  CHECK_CONTAINS(s.error(), "checksum mismatch");
+}
+
+TEST_CASE("nyf: ModelFile(path, false) skips the checksum and reads the data as it is") {
+  Sample s;
+  const format::TensorEntry e = s.entry(3);
+  s.flip_bit(e.offset, 0);
+  CHECK_CONTAINS(s.error(true), "checksum mismatch");
+  CHECK(s.error(false) == "(no error)");
+  ModelFile f(s.dir / "damaged.nyf", false);
+  CHECK(std::memcmp(f.find("last")->data, s.bytes.data() + e.offset, e.size) == 0);
+}
+
+TEST_CASE("nyf: a newer format version is refused with a message naming both versions") {
+  Sample s;
+  format::FileHeader h = s.header;
+  h.version = 2;
+  s.set_header(h);
+  s.reseal();
+  const std::string msg = s.error();
+  const std::string after_path = msg.substr(msg.find(".nyf:") + 5);  // the path may hold digits
+  INFO("message: " << msg);
+  CHECK(after_path.find("version") != std::string::npos);
+  CHECK(after_path.find('2') != std::string::npos);
+  CHECK(after_path.find('1') != std::string::npos);
+  CHECK(after_path.find("newer") != std::string::npos);
+}
+
+TEST_CASE("nyf: version 0 is refused") {
+  Sample s;
+  format::FileHeader h = s.header;
+  h.version = 0;
+  s.set_header(h);
+  s.reseal();
+  CHECK_CONTAINS(s.error(), "version");
+}
+
+TEST_CASE("nyf: nonzero reserved fields are refused even with a valid checksum") {
+  Sample s;
+  format::FileHeader h = s.header;
+  std::string phrase = "reserved";
+  SUBCASE("header reserved area") {
+    h.reserved[17] = 1;
+    s.set_header(h);
+  }
+  SUBCASE("configuration record reserved word") {
+    h.config.reserved = 1;
+    s.set_header(h);
+  }
+  SUBCASE("tokenizer section, reserved in version 1") {
+    h.tokenizer_offset = 256;
+    h.tokenizer_size = 1;
+    s.set_header(h);
+  }
+  SUBCASE("tensor entry reserved word") {
+    format::TensorEntry e = s.entry(2);
+    e.reserved = 1;
+    s.set_entry(2, e);
+    phrase = std::string(63, 'n');  // and it names the tensor
+  }
+  SUBCASE("bytes after a tensor name's NUL") {
+    format::TensorEntry e = s.entry(0);
+    e.name[40] = 'x';
+    s.set_entry(0, e);
+    phrase = "first";
+  }
+  s.reseal();
+  const std::string msg = s.error();
+  CHECK_CONTAINS(msg, phrase);
+  CHECK_CONTAINS(msg, "reserved");
+}
+
+TEST_CASE("nyf: a tensor whose data lies outside the file is refused even with a valid checksum") {
+  Sample s;
+  format::TensorEntry e = s.entry(3);
+  SUBCASE("offset past the end") { e.offset = (s.bytes.size() + 63) / 64 * 64 + 64; }
+  SUBCASE("offset plus size past the end") {
+    REQUIRE(e.offset + e.size == s.bytes.size());  // the file ends where this tensor's data ends
+    e.offset += 64;
+  }
+  SUBCASE("offset inside the header") { e.offset = 64; }
+  SUBCASE("huge offset that would overflow") { e.offset = 0xFFFFFFFFFFFFFFC0ull; }
+  s.set_entry(3, e);
+  s.reseal();
+  const std::string msg = s.error();
+  CHECK_CONTAINS(msg, "last");
+  CHECK_CONTAINS(msg, "outside the file");
+}
+
+TEST_CASE("nyf: inconsistent tensor entries are refused even with a valid checksum") {
+  Sample s;
+  format::TensorEntry e = s.entry(1);
+  std::string phrase;
+  SUBCASE("misaligned data offset") {
+    e.offset += 4;
+    phrase = "aligned";
+  }
+  SUBCASE("size that does not match the shape") {
+    e.size -= 4;
+    phrase = "does not match";
+  }
+  SUBCASE("unknown dtype code") {
+    e.dtype = 99;
+    phrase = "dtype";
+  }
+  SUBCASE("ndim 0") {
+    e.ndim = 0;
+    phrase = "ndim";
+  }
+  SUBCASE("a zero dimension") {
+    e.shape[1] = 0;
+    phrase = "zero";
+  }
+  SUBCASE("a duplicate name") {
+    std::memset(e.name, 0, sizeof e.name);
+    std::memcpy(e.name, "first", 5);
+    phrase = "twice";
+  }
+  s.set_entry(1, e);
+  s.reseal();
+  const std::string msg = s.error();
+  CHECK_CONTAINS(msg, phrase);
+}
+
+TEST_CASE("nyf: a tensor table that runs past the end of the file is refused") {
+  Sample s;
+  format::FileHeader h = s.header;
+  h.tensor_count = 1000000;
+  s.set_header(h);
+  s.reseal();
+  CHECK_CONTAINS(s.error(), "tensor table");
+}
+
+TEST_CASE("nyf: Model::open names a required tensor that the file lacks") {
+  nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(test::testdata_dir() + "/tiny-exact");
+  const std::string gone = "encoder.layer.1.output.LayerNorm.bias";
+  size_t before = ck.tensors.size();
+  ck.tensors.erase(std::remove_if(ck.tensors.begin(), ck.tensors.end(),
+                                  [&](const TensorData& t) { return t.name == gone; }),
+                   ck.tensors.end());
+  REQUIRE(ck.tensors.size() == before - 1);
+  test::TempDir dir;
+  nystrom::write_model_file(dir / "m.nyf", ck.config, ck.tensors);
+  CHECK(open_error(dir / "m.nyf") == "(no error)");  // the file itself is fine
+  std::string msg = error_of([&] { nystrom::Model::open(dir / "m.nyf"); });
+  CHECK_CONTAINS(msg, "missing tensor " + gone);
+}
+
+TEST_CASE("nyf: Model::open names a tensor the configuration has no place for") {
+  nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(test::testdata_dir() + "/tiny-exact");
+  ck.tensors.push_back({"encoder.layer.7.extra", format::DType::F32, {2}, float_bytes({1.0f, 2.0f})});
+  test::TempDir dir;
+  nystrom::write_model_file(dir / "m.nyf", ck.config, ck.tensors);
+  CHECK_CONTAINS(error_of([&] { nystrom::Model::open(dir / "m.nyf"); }), "encoder.layer.7.extra");
+}

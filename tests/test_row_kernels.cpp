@@ -1,0 +1,256 @@
+// The per-ISA row kernels (softmax, LayerNorm, bias + activation) against the
+// scalar references in kernels/ref, for every SIMD level this CPU runs. The
+// sizes straddle each vector width (4, 8 and 16 floats), so both the main
+// loops and the masked or buffered row tails are exercised.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/dispatch.h"
+#include "kernels/ref/ref.h"
+
+using nystrom::Isa;
+using nystrom::KernelTable;
+using nystrom::ops::Act;
+
+namespace {
+
+const int kSizes[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 768, 1000, 4097};
+
+// The SIMD levels compiled in and supported by this CPU (none on a CPU
+// without AVX2 or NEON; the test then checks nothing).
+std::vector<const KernelTable*> simd_tables() {
+  std::vector<const KernelTable*> out;
+  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon})
+    if (const KernelTable* t = nystrom::kernels_for(isa)) out.push_back(t);
+  return out;
+}
+
+std::vector<float> uniform(std::mt19937& rng, int n, float lo, float hi) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+// Passes when every |got - want| <= abs_tol + rel_tol |want| (a NaN fails);
+// reports the worst element otherwise.
+void check_close(const std::vector<float>& got, const std::vector<float>& want, double abs_tol,
+                 double rel_tol, const std::string& what) {
+  REQUIRE(got.size() == want.size());
+  size_t worst = 0;
+  double worst_ratio = 0.0;  // error / tolerance, infinite for a NaN or a miss at tolerance 0
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double err = std::fabs((double)got[i] - (double)want[i]);
+    const double tol = abs_tol + rel_tol * std::fabs((double)want[i]);
+    double ratio = tol > 0.0 ? err / tol : (err > 0.0 ? INFINITY : 0.0);
+    if (std::isnan(err)) ratio = INFINITY;
+    if (ratio > worst_ratio) worst_ratio = ratio, worst = i;
+  }
+  INFO(what);
+  INFO("worst element " << worst << ": got " << got[worst] << ", want " << want[worst]
+                        << " (error / tolerance = " << worst_ratio << ")");
+  CHECK(worst_ratio <= 1.0);
+}
+
+std::string label(const KernelTable* t, const char* kernel, int n, const std::string& detail) {
+  return std::string(nystrom::isa_name(t->isa)) + " " + kernel + " n=" + std::to_string(n) + " " + detail;
+}
+
+// Softmax in double of the same float differences x - max the kernels see
+// (their rounding is part of any float softmax, not of the kernel's error).
+std::vector<float> softmax_exact(const std::vector<float>& x) {
+  float mx = x[0];
+  for (float v : x) mx = v > mx ? v : mx;
+  std::vector<double> e(x.size());
+  double sum = 0.0;
+  for (size_t i = 0; i < x.size(); ++i) sum += e[i] = std::exp((double)(x[i] - mx));
+  std::vector<float> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = (float)(e[i] / sum);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("row kernels: every SIMD level this CPU has is under test") {
+  // The tests below silently check nothing for a level kernels_for() does not
+  // return, so cross-check it against the compiler's own CPU detection.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  CHECK((nystrom::kernels_for(Isa::Avx2) != nullptr) == avx2);
+  CHECK((nystrom::kernels_for(Isa::Avx512) != nullptr) == avx512);
+#elif defined(__aarch64__)
+  CHECK(nystrom::kernels_for(Isa::Neon) != nullptr);  // Advanced SIMD is mandatory on aarch64
+#endif
+}
+
+TEST_CASE("softmax_row matches the reference") {
+  // Tolerances. Against the double-precision softmax: the kernels' exp is
+  // within 1.5 ulp (9e-8 relative) and their sum is kept in double, so each
+  // output is within a few ulp; 3e-7 (5 ulp) relative, measured <= 1.8e-7.
+  // Against ref::softmax_row, whose single running float sum drifts by about
+  // sqrt(n) ulp on random rows (n ulp at worst): 3e-7 + 2 sqrt(n) ulp relative,
+  // e.g. 8e-6 at n = 4097 where 2.5e-6 was measured. Both allow 1e-30
+  // absolute: the kernels flush e^(x - max) < e^-87 to 0 where std::exp
+  // still returns a denormal.
+  const double abs_tol = 1e-30, rel_exact = 3e-7;
+  std::mt19937 rng(1234);
+  for (const KernelTable* t : simd_tables()) {
+    for (int n : kSizes) {
+      const double rel_ref = 3e-7 + 2.0 * std::sqrt((double)n) * 5.96e-8;
+      struct Case {
+        const char* name;
+        std::vector<float> x;
+      };
+      std::vector<Case> cases;
+      for (float scale : {1.0f, 30.0f, 1000.0f}) cases.push_back({"uniform", uniform(rng, n, -scale, scale)});
+      // Large common offsets: only the differences to the max matter.
+      std::vector<float> big = uniform(rng, n, -20.0f, 20.0f);
+      for (float& v : big) v += 1.0e4f;
+      cases.push_back({"offset +1e4", big});
+      for (float& v : big) v -= 3.0e4f;
+      cases.push_back({"offset -2e4", big});
+      // Masked logits (-1e30 and -inf) among ordinary ones; entry 0 stays finite.
+      std::vector<float> masked = uniform(rng, n, -5.0f, 5.0f);
+      for (int i = 1; i < n; i += 3) masked[i] = (i % 2) ? -1.0e30f : -INFINITY;
+      cases.push_back({"masked", masked});
+      // Every entry masked with -1e30: a uniform distribution.
+      cases.push_back({"all -1e30", std::vector<float>(n, -1.0e30f)});
+
+      for (const Case& c : cases) {
+        std::vector<float> got = c.x, want = c.x;
+        t->softmax_row(got.data(), n);
+        nystrom::ref::softmax_row(want.data(), n);
+        check_close(got, want, abs_tol, rel_ref, label(t, "softmax_row", n, std::string(c.name) + " vs ref"));
+        check_close(got, softmax_exact(c.x), abs_tol, rel_exact,
+                    label(t, "softmax_row", n, std::string(c.name) + " vs double"));
+      }
+    }
+  }
+}
+
+TEST_CASE("softmax_row: the kernels' exp is within 2e-7 relative") {
+  // Rows {0, -t, ..., -t}: every output is e^-t or 1 over 1 + (n-1) e^-t,
+  // so a sweep of t over [0, 80] in steps of 0.001 exposes exp's own error
+  // (the row's differences are exact). The 2e-7 budget is exp's 1.5 ulp plus
+  // the rounding of 1/sum and of the final product; measured 1.4e-7 (and
+  // 3e-7 when exp's ln 2 correction term is dropped, which this must catch).
+  for (const KernelTable* t : simd_tables()) {
+    for (int n : {2, 17}) {  // one tail-only row, one with a full vector
+      std::vector<float> got, want;
+      for (int i = 0; i <= 80000; ++i) {
+        std::vector<float> x(n, -0.001f * (float)i);
+        x[0] = 0.0f;
+        const std::vector<float> exact = softmax_exact(x);
+        t->softmax_row(x.data(), n);
+        got.insert(got.end(), x.begin(), x.end());
+        want.insert(want.end(), exact.begin(), exact.end());
+      }
+      check_close(got, want, 0.0, 2e-7, label(t, "softmax_row", n, "rows {0, -t, ...}"));
+    }
+  }
+}
+
+TEST_CASE("layer_norm_row matches the reference, with and without aliasing") {
+  // Tolerance: the kernels take the mean and variance in double like the
+  // reference, then normalize in float with the mean split into hi + lo
+  // parts and one fused multiply-add for gamma and beta: about 3 roundings
+  // against the reference's 2-3, i.e. a few ulp (6e-8 relative each) of the
+  // output or of gamma * normalized. Outputs here are O(1) to O(10), so
+  // 1e-6 absolute plus 1e-6 relative leaves a margin of >2x over that.
+  const double abs_tol = 1e-6, rel = 1e-6;
+  std::mt19937 rng(5678);
+  for (const KernelTable* t : simd_tables()) {
+    for (int n : kSizes) {
+      const std::vector<float> gamma = uniform(rng, n, 0.5f, 2.0f), beta = uniform(rng, n, -1.0f, 1.0f);
+      struct Case {
+        const char* name;
+        float spread, offset, eps;
+        bool residual;
+      };
+      const Case cases[] = {
+          {"unit", 1.0f, 0.0f, 1e-12f, false},      {"unit+res", 1.0f, 0.5f, 1e-12f, true},
+          {"wide", 100.0f, 0.0f, 1e-5f, false},     {"wide+res", 100.0f, -30.0f, 1e-5f, true},
+          {"offset 1e3", 1.0f, 1000.0f, 1e-12f, false},  // the mean dwarfs the spread
+          {"offset 1e3+res", 1.0f, 1000.0f, 1e-5f, true},
+      };
+      for (const Case& c : cases) {
+        std::vector<float> x = uniform(rng, n, c.offset - c.spread, c.offset + c.spread);
+        std::vector<float> r = c.residual ? uniform(rng, n, -c.spread, c.spread) : std::vector<float>();
+        const float* rp = c.residual ? r.data() : nullptr;
+        std::vector<float> want(n);
+        nystrom::ref::layer_norm_row(x.data(), rp, want.data(), n, gamma.data(), beta.data(), c.eps);
+
+        std::vector<float> got(n, NAN);  // a separate output
+        t->layer_norm_row(x.data(), rp, got.data(), n, gamma.data(), beta.data(), c.eps);
+        check_close(got, want, abs_tol, rel, label(t, "layer_norm_row", n, std::string(c.name) + " out separate"));
+
+        std::vector<float> in_place = x;  // out == x
+        t->layer_norm_row(in_place.data(), rp, in_place.data(), n, gamma.data(), beta.data(), c.eps);
+        check_close(in_place, want, abs_tol, rel, label(t, "layer_norm_row", n, std::string(c.name) + " out == x"));
+
+        if (c.residual) {  // out == residual
+          std::vector<float> into_res = r;
+          t->layer_norm_row(x.data(), into_res.data(), into_res.data(), n, gamma.data(), beta.data(), c.eps);
+          check_close(into_res, want, abs_tol, rel,
+                      label(t, "layer_norm_row", n, std::string(c.name) + " out == residual"));
+        }
+      }
+      // A constant row has variance 0: the output must be beta exactly,
+      // even with eps = 1e-12 magnifying any error in the mean by 1e6.
+      if (n > 1) {
+        const std::vector<float> x(n, 3.3f);
+        std::vector<float> got(n);
+        t->layer_norm_row(x.data(), nullptr, got.data(), n, gamma.data(), beta.data(), 1e-12f);
+        check_close(got, beta, 0.0, 0.0, label(t, "layer_norm_row", n, "constant row"));
+      }
+    }
+  }
+}
+
+TEST_CASE("bias_act_row matches the reference for every activation") {
+  // Tolerance for the GELUs: the kernels compute them as x / (1 + e^(-2u))
+  // and x * Phi(x) with their own exp and erfc (erfc within 1e-8), the
+  // reference with std::tanh / std::erf; measured differences are at most
+  // 2 ulp of the output, 4.8e-7 over [-100, 100]. 1e-6 absolute plus 2.5e-7
+  // relative (2 ulp) holds that with margin at any |x|. None and Relu do the
+  // same float operations as the reference and must match exactly.
+  std::mt19937 rng(91011);
+  const Act acts[] = {Act::None, Act::Relu, Act::GeluTanh, Act::GeluErf};
+  const char* act_names[] = {"none", "relu", "gelu_tanh", "gelu_erf"};
+  // Values where the approximations change regime or saturate.
+  const float specials[] = {0.0f,  -0.0f,  1e-8f,  -1e-8f, 0.5f,   -0.5f,  1.0f,   -1.0f,  2.5f,
+                            -2.5f, 4.0f,   -4.0f,  5.5f,   -5.5f,  8.5f,   -8.5f,  12.0f,  -12.0f,
+                            20.0f, -20.0f, 60.0f,  -60.0f, 100.0f, -100.0f};
+  for (const KernelTable* t : simd_tables()) {
+    for (int a = 0; a < 4; ++a) {
+      const bool exact = acts[a] == Act::None || acts[a] == Act::Relu;
+      const double abs_tol = exact ? 0.0 : 1e-6, rel = exact ? 0.0 : 2.5e-7;
+      for (int n : kSizes) {
+        for (float scale : {0.5f, 3.0f, 10.0f, 100.0f}) {
+          for (bool with_bias : {false, true}) {
+            std::vector<float> y = uniform(rng, n, -scale, scale);
+            if (scale == 10.0f)  // swap in the special values, cycling
+              for (int i = 0; i < n; ++i) y[i] = specials[i % (sizeof specials / sizeof specials[0])];
+            const std::vector<float> bias = uniform(rng, n, -1.0f, 1.0f);
+            const float* bp = with_bias ? bias.data() : nullptr;
+            std::vector<float> got = y, want = y;
+            t->bias_act_row(got.data(), bp, n, acts[a]);
+            nystrom::ref::bias_act_row(want.data(), bp, n, acts[a]);
+            char detail[64];
+            std::snprintf(detail, sizeof detail, "%s scale=%g%s", act_names[a], scale,
+                          with_bias ? " +bias" : "");
+            check_close(got, want, abs_tol, rel, label(t, "bias_act_row", n, detail));
+          }
+        }
+      }
+    }
+  }
+}

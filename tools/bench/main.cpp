@@ -1,0 +1,421 @@
+// nystrom-bench: how fast the engine runs on this machine, and how close to
+// the machine's limit. Prints tables; --json prints the same figures as JSON.
+//
+// Sections (all by default, or pick with --sections):
+//   peak       measured FMA peak per instruction set, 1 thread and all threads
+//   gemm       GEMM GFLOP/s and % of peak for the base model's layer shapes
+//   layer      time split of one base-size layer
+//   forward    end-to-end forward of a base-size model, 1 and 2 threads
+//   attention  Nystrom vs exact attention: time and peak memory, one layer
+// Or time a given model file: nystrom-bench -m MODEL.nyf --n N [--threads T] [--repeat R] --json
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../common/args.h"
+#include "kernels/dispatch.h"
+#include "kernels/gemm.h"
+#include "kernels/peak.h"
+#include "model/session_access.h"
+#include "nystrom/nystrom.h"
+#include "random_model.h"
+#include "runtime/aligned_buffer.h"
+#include "runtime/cpu_features.h"
+#include "runtime/thread_pool.h"
+
+using namespace nystrom;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const char kUsage[] =
+    "usage: nystrom-bench [--sections LIST] [--threads T] [--repeat R] [--json]\n"
+    "       nystrom-bench -m MODEL.nyf --n N [--threads T] [--repeat R] [--json]\n"
+    "\n"
+    "options:\n"
+    "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention (default: all)\n"
+    "  --quick           smaller sizes (a smoke run, not for reporting)\n"
+    "  -m, --model FILE  time this model's forward pass on random ids instead\n"
+    "  --n N             input length for --model (default 512)\n"
+    "  --threads T       the largest thread count (default: CPUs available)\n"
+    "  --repeat R        timed runs per figure after one warm-up (default 3); the minimum is reported\n"
+    "  --attention MODE  auto, nystrom or exact (for --model)\n"
+    "  --json            machine-readable output on stdout\n"
+    "  -h, --help        show this help\n";
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+struct Timing {
+  double min_s = 0, median_s = 0;
+};
+
+template <typename Fn>
+Timing time_it(int repeat, Fn&& fn) {
+  fn();  // warm-up
+  std::vector<double> t;
+  for (int r = 0; r < repeat; ++r) {
+    auto t0 = Clock::now();
+    fn();
+    t.push_back(seconds_since(t0));
+  }
+  std::sort(t.begin(), t.end());
+  return {t.front(), t[t.size() / 2]};
+}
+
+long peak_rss_kb() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+// Collects rows for both the text tables and the JSON document.
+struct Report {
+  bool json = false;
+  std::ostringstream doc;
+  bool first_section = true;
+  std::vector<std::string> rows;
+
+  void section(const std::string& name, const std::string& title, const std::string& header) {
+    if (json) {
+      doc << (first_section ? "" : "],\n") << "\"" << name << "\": [";
+      first_section = false;
+    } else {
+      std::printf("\n== %s\n%s\n", title.c_str(), header.c_str());
+    }
+    row_count = 0;
+  }
+  // A row: text for the table, key/value pairs for JSON.
+  void row(const std::string& text, const std::vector<std::pair<std::string, std::string>>& fields) {
+    if (json) {
+      doc << (row_count++ ? ",\n  {" : "\n  {");
+      for (size_t i = 0; i < fields.size(); ++i)
+        doc << (i ? ", " : "") << "\"" << fields[i].first << "\": " << fields[i].second;
+      doc << "}";
+    } else {
+      std::printf("%s\n", text.c_str());
+      std::fflush(stdout);
+    }
+  }
+  void finish() {
+    if (json) std::printf("{%s%s}\n", doc.str().c_str(), first_section ? "" : "]");
+  }
+  int row_count = 0;
+};
+
+std::string q(const std::string& s) { return "\"" + s + "\""; }
+std::string num(double v, int digits = 4) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt(const char* f, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, f);
+  std::vsnprintf(buf, sizeof buf, f, ap);
+  va_end(ap);
+  return buf;
+}
+
+std::vector<Isa> isa_levels() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Scalar})
+    if (kernels_for(isa)) out.push_back(isa);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// (a) FMA peak: every thread runs the FMA loop at once; GFLOP/s of all.
+
+double measure_peak(Isa isa, int threads) {
+  ThreadPool pool(threads);
+  const long iters = 20'000'000;
+  std::vector<float> sink(16 * threads);
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto t0 = Clock::now();
+    double flops = 0;
+    std::vector<double> per(threads, 0.0);
+    pool.parallel_for(threads, [&](size_t b, size_t e, int) {
+      for (size_t i = b; i < e; ++i) per[i] = fma_peak_loop(isa, iters, &sink[16 * i]);
+    });
+    double s = seconds_since(t0);
+    for (double f : per) flops += f;
+    best = std::max(best, flops / s / 1e9);
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------
+// (b) GEMM: C[n x N] = A[n x K] W[N x K]^T + bias, as a linear layer runs it.
+
+double gemm_gflops(Isa isa, int threads, int n, int K, int N, int repeat) {
+  ThreadPool pool(threads);
+  std::vector<float> a = std::vector<float>((size_t)n * K), w((size_t)N * K), bias(N), c((size_t)n * N);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (float& x : a) x = u(rng);
+  for (float& x : w) x = u(rng);
+  ops::Epilogue ep;
+  ep.bias = bias.data();
+  const KernelTable& t = *kernels_for(isa);
+  Timing tm = time_it(repeat, [&] {
+    gemm_blocked(t, &pool, n, N, K, a.data(), K, false, w.data(), K, true, c.data(), N, ep);
+  });
+  return 2.0 * n * K * N / tm.min_s / 1e9;
+}
+
+// FLOPs of one base-size forward pass (GEMMs and attention products).
+double forward_flops(const ModelConfig& c, int n, bool exact) {
+  const double D = c.hidden_size, I = c.intermediate_size, H = c.num_heads, d = D / H, m = c.num_landmarks;
+  double per_layer = 2.0 * n * (4 * D * D + 2 * D * I);
+  if (exact) per_layer += H * 4.0 * n * n * d;
+  else per_layer += H * (2.0 * n * m * d * 4 + 2.0 * n * m * m + 6 * 4 * 2.0 * m * m * m);
+  return per_layer * c.num_layers;
+}
+
+struct Bench {
+  Report& rep;
+  int max_threads;
+  int repeat;
+  bool quick;
+  std::string tmpdir;
+  double peak_per_core = 0;  // GFLOP/s, best level
+
+  std::vector<int> thread_counts() const {
+    std::vector<int> t = {1};
+    if (max_threads > 1) t.push_back(max_threads);
+    return t;
+  }
+
+  void peak() {
+    rep.section("peak", "FMA peak (independent FMA chains, no memory traffic)", "isa      threads  GFLOP/s  per-core");
+    for (Isa isa : isa_levels()) {
+      if (isa == Isa::Scalar) continue;
+      for (int th : thread_counts()) {
+        double g = measure_peak(isa, th);
+        peak_per_core = std::max(peak_per_core, g / th);
+        rep.row(fmt("%-8s %7d %8.1f %9.1f", isa_name(isa), th, g, g / th),
+                {{"isa", q(isa_name(isa))}, {"threads", num(th)}, {"gflops", num(g)}, {"gflops_per_core", num(g / th)}});
+      }
+    }
+  }
+
+  void gemm() {
+    rep.section("gemm", "GEMM C[n x N] = A[n x K] W^T + bias (packed, blocked; % of measured FMA peak x threads)",
+                "isa      threads      n      K      N  GFLOP/s  %peak");
+    std::vector<int> ns = quick ? std::vector<int>{128} : std::vector<int>{512, 4096};
+    const int shapes[3][2] = {{768, 768}, {768, 3072}, {3072, 768}};
+    for (Isa isa : isa_levels()) {
+      for (int th : thread_counts()) {
+        for (int n : ns) {
+          if (isa == Isa::Scalar && n > 512) continue;  // minutes per figure, and no target
+          for (auto& s : shapes) {
+            double g = gemm_gflops(isa, th, n, s[0], s[1], repeat);
+            double pct = peak_per_core > 0 ? 100.0 * g / (peak_per_core * th) : 0;
+            rep.row(fmt("%-8s %7d %6d %6d %6d %8.1f %5.1f%%", isa_name(isa), th, n, s[0], s[1], g, pct),
+                    {{"isa", q(isa_name(isa))}, {"threads", num(th)}, {"n", num(n)}, {"K", num(s[0])},
+                     {"N", num(s[1])}, {"gflops", num(g)}, {"pct_peak", num(pct)}});
+          }
+        }
+      }
+    }
+  }
+
+  std::string model_path(int positions, int layers) {
+    std::string path = tmpdir + "/base-" + std::to_string(layers) + "-" + std::to_string(positions) + ".nyf";
+    if (access(path.c_str(), R_OK) != 0) tools::write_random_model(path, tools::base_config(positions, layers));
+    return path;
+  }
+
+  void layer() {
+    const int n = quick ? 512 : 4096;
+    const int th = max_threads;
+    rep.section("layer", fmt("Time split of one base-size layer (n = %d, %d threads, Nystrom m = 64)", n, th),
+                "part          ms     share");
+    auto model = Model::open(model_path(n, 1));
+    RunOptions o;
+    o.threads = th;
+    Session s(model, o);
+    std::vector<int32_t> ids = random_ids(n, model->config().vocab_size);
+    s.run(ids);  // warm-up and planning
+    LayerProfile prof;
+    SessionAccess::workspace(s).profile = &prof;
+    auto t0 = Clock::now();
+    for (int r = 0; r < repeat; ++r) s.run(ids);
+    double total = seconds_since(t0) / repeat;
+    SessionAccess::workspace(s).profile = nullptr;
+    const std::pair<const char*, double> parts[] = {{"projections", prof.projections / repeat},
+                                                    {"attention", prof.attention / repeat},
+                                                    {"ffn", prof.ffn / repeat},
+                                                    {"norms", prof.norms / repeat}};
+    double sum = 0;
+    for (auto& p : parts) sum += p.second;
+    for (auto& p : parts)
+      rep.row(fmt("%-11s %8.2f %8.1f%%", p.first, p.second * 1e3, 100 * p.second / total),
+              {{"part", q(p.first)}, {"ms", num(p.second * 1e3)}, {"share", num(p.second / total)}});
+    rep.row(fmt("%-11s %8.2f %8.1f%%", "other", (total - sum) * 1e3, 100 * (total - sum) / total),
+            {{"part", q("other")}, {"ms", num((total - sum) * 1e3)}, {"share", num((total - sum) / total)}});
+  }
+
+  static std::vector<int32_t> random_ids(int n, uint32_t vocab) {
+    std::mt19937 rng(11);
+    std::vector<int32_t> ids(n);
+    for (int32_t& id : ids) id = (int32_t)(rng() % vocab);
+    return ids;
+  }
+
+  void forward() {
+    std::vector<int> ns = quick ? std::vector<int>{512} : std::vector<int>{512, 4096, 16384};
+    rep.section("forward",
+                "Base-size forward (12 layers, D 768, H 12, I 3072, m 64, conv 33), Nystrom; "
+                "'vs peak' = time / (FLOPs at the measured peak x threads)",
+                "     n  threads        ms  tokens/s   GFLOP/s  vs peak  speedup");
+    auto model = Model::open(model_path(ns.back(), 12));
+    for (int n : ns) {
+      std::vector<int32_t> ids = random_ids(n, model->config().vocab_size);
+      double t1 = 0;
+      for (int th : thread_counts()) {
+        RunOptions o;
+        o.threads = th;
+        Session s(model, o);
+        int r = n >= 16384 ? 1 : repeat;
+        Timing tm = time_it(r, [&] { s.run(ids); });
+        if (th == 1) t1 = tm.min_s;
+        double flops = forward_flops(model->config(), n, false);
+        double ideal = peak_per_core > 0 ? flops / (peak_per_core * 1e9 * th) : 0;
+        rep.row(fmt("%6d %8d %9.1f %9.0f %9.1f %7.0f%% %8.2f", n, th, tm.min_s * 1e3, n / tm.min_s,
+                    flops / tm.min_s / 1e9, ideal > 0 ? 100 * tm.min_s / ideal : 0, t1 / tm.min_s),
+                {{"n", num(n)}, {"threads", num(th)}, {"ms", num(tm.min_s * 1e3)}, {"median_ms", num(tm.median_s * 1e3)},
+                 {"gflops", num(flops / tm.min_s / 1e9)}, {"time_vs_peak", num(ideal > 0 ? tm.min_s / ideal : 0)},
+                 {"speedup_vs_1_thread", num(t1 / tm.min_s)}});
+      }
+    }
+  }
+
+  // One attention measurement in a child process, so its peak memory is its own.
+  void attention(const std::string& self) {
+    std::vector<int> ns = quick ? std::vector<int>{1024} : std::vector<int>{1024, 2048, 4096, 8192, 16384};
+    rep.section("attention",
+                fmt("Nystrom (m = 64) vs exact attention, one base-size layer, %d threads "
+                    "(peak RSS of a process that loads the layer and runs it)", max_threads),
+                "     n    nystrom ms   exact ms   ratio   nystrom MB   exact MB");
+    std::string path = model_path(ns.back(), 1);
+    for (int n : ns) {
+      double ms[2], mb[2];
+      for (int e = 0; e < 2; ++e) {
+        std::string cmd = self + " --internal-attention " + path + " " + std::to_string(n) + " " +
+                          (e ? "exact" : "nystrom") + " " + std::to_string(max_threads) + " " + std::to_string(repeat);
+        FILE* p = popen(cmd.c_str(), "r");
+        if (!p || std::fscanf(p, "%lf %lf", &ms[e], &mb[e]) != 2) ms[e] = mb[e] = -1;
+        if (p) pclose(p);
+      }
+      rep.row(fmt("%6d %12.1f %10.1f %7.1f %12.0f %10.0f", n, ms[0], ms[1], ms[1] / ms[0], mb[0], mb[1]),
+              {{"n", num(n)}, {"nystrom_attention_ms", num(ms[0])}, {"exact_attention_ms", num(ms[1])},
+               {"nystrom_peak_mb", num(mb[0])}, {"exact_peak_mb", num(mb[1])}});
+    }
+  }
+};
+
+// Child of the attention section: prints "attention_ms peak_rss_mb".
+int internal_attention(const std::string& path, int n, const std::string& mode, int threads, int repeat) {
+  auto model = Model::open(path);
+  RunOptions o;
+  o.threads = threads;
+  o.attention = mode == "exact" ? AttentionMode::Exact : AttentionMode::Nystrom;
+  Session s(model, o);
+  auto ids = Bench::random_ids(n, model->config().vocab_size);
+  s.run(ids);
+  LayerProfile prof;
+  SessionAccess::workspace(s).profile = &prof;
+  for (int r = 0; r < repeat; ++r) s.run(ids);
+  std::printf("%f %f\n", prof.attention / repeat * 1e3, peak_rss_kb() / 1024.0);
+  return 0;
+}
+
+int run_model(const tools::Args& args) {
+  const int n = (int)args.get_int("--n", 512, 1, 1 << 24);
+  const int threads = (int)args.get_int("--threads", 0, 0, 1024);
+  const int repeat = (int)args.get_int("--repeat", 3, 1, 1000);
+  RunOptions o;
+  o.threads = threads;
+  std::string mode = args.get("--attention", "auto");
+  if (mode == "nystrom") o.attention = AttentionMode::Nystrom;
+  else if (mode == "exact") o.attention = AttentionMode::Exact;
+  else if (mode != "auto") throw tools::UsageError{"--attention must be auto, nystrom or exact"};
+  auto t0 = Clock::now();
+  auto model = Model::open(args.get("--model"));
+  double load_ms = seconds_since(t0) * 1e3;
+  if ((uint32_t)n > model->config().max_positions)
+    throw Error("--n " + std::to_string(n) + " exceeds the model's " + std::to_string(model->config().max_positions) +
+                " positions");
+  Session s(model, o);
+  auto ids = Bench::random_ids(n, model->config().vocab_size);
+  Timing tm = time_it(repeat, [&] { s.run(ids); });
+  int used_threads = s.options().threads;
+  if (args.has("--json"))
+    std::printf("{\"n\": %d, \"threads\": %d, \"repeat\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"load_ms\": %.3f, \"isa\": \"%s\", \"peak_rss_mb\": %.1f}\n",
+                n, used_threads, repeat, tm.median_s * 1e3, tm.min_s * 1e3, load_ms, isa_name(kernels().isa),
+                peak_rss_kb() / 1024.0);
+  else
+    std::printf("n %d, %d threads, %s: median %.2f ms, min %.2f ms over %d runs (load %.1f ms)\n", n, used_threads,
+                isa_name(kernels().isa), tm.median_s * 1e3, tm.min_s * 1e3, repeat, load_ms);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc == 7 && std::strcmp(argv[1], "--internal-attention") == 0)
+      return internal_attention(argv[2], std::atoi(argv[3]), argv[4], std::atoi(argv[5]), std::atoi(argv[6]));
+    tools::Args args(argc, argv, 1, {"--sections", "--model", "--n", "--threads", "--repeat", "--attention"},
+                     {"--json", "--help", "--quick"}, {{"-m", "--model"}, {"-h", "--help"}});
+    if (args.has("--help")) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (!args.positionals().empty()) throw tools::UsageError{"unexpected argument '" + args.positionals()[0] + "'"};
+    if (args.has("--model")) return run_model(args);
+
+    Report rep;
+    rep.json = args.has("--json");
+    const int threads = (int)args.get_int("--threads", 0, 0, 1024);
+    Bench b{rep, threads ? threads : default_thread_count(), (int)args.get_int("--repeat", 3, 1, 1000),
+            args.has("--quick"), "", 0};
+    const char* tmp = std::getenv("TMPDIR");
+    b.tmpdir = std::string(tmp ? tmp : "/tmp") + "/nystrom-bench";
+    mkdir(b.tmpdir.c_str(), 0777);
+    std::string sections = "," + args.get("--sections", "peak,gemm,layer,forward,attention") + ",";
+    auto want = [&](const char* s) { return sections.find("," + std::string(s) + ",") != std::string::npos; };
+    if (!rep.json)
+      std::printf("nystrom-bench: %d threads available, best level %s, CPU features: %s\n", b.max_threads,
+                  isa_name(kernels().isa), describe(cpu_features()).c_str());
+    if (want("peak") || want("gemm") || want("forward")) b.peak();
+    if (want("gemm")) b.gemm();
+    if (want("layer")) b.layer();
+    if (want("forward")) b.forward();
+    if (want("attention")) b.attention("/proc/self/exe");
+    rep.finish();
+    return 0;
+  } catch (const tools::UsageError& e) {
+    std::fprintf(stderr, "nystrom-bench: %s (see --help)\n", e.message.c_str());
+    return tools::kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nystrom-bench: %s\n", e.what());
+    return tools::kExitRuntime;
+  }
+}
