@@ -63,7 +63,7 @@ void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, c
                   const ops::Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
   const int MR = t.gemm_mr, NR = t.gemm_nr;
-  const bool has_epilogue = ep.bias || ep.act != ops::Act::None;
+  const bool has_epilogue = ep.bias || ep.act != ops::Act::None || ep.scale != 1.0f;
   const int threads = pool ? pool->size() : 1;
 
   if (K <= 0) {  // C = (accumulate ? C : 0), then the epilogue
@@ -71,6 +71,8 @@ void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, c
       float* row = c + (size_t)i * ldc;
       if (!ep.accumulate) std::fill(row, row + N, 0.0f);
       t.bias_act_row(row, ep.bias, N, ep.act);
+      if (ep.scale != 1.0f)
+        for (int j = 0; j < N; ++j) row[j] *= ep.scale;
     }
     return;
   }
@@ -113,7 +115,12 @@ void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, c
               float* ct = c + (size_t)(ic + ir) * ldc + j;
               t.gemm_ukernel(kc, apack + (size_t)(ir / MR) * kc * MR, bp, ct, ldc, mr, nr, accumulate);
               if (last && has_epilogue)
-                for (int r = 0; r < mr; ++r) t.bias_act_row(ct + (size_t)r * ldc, ep.bias ? ep.bias + j : nullptr, nr, ep.act);
+                for (int r = 0; r < mr; ++r) {
+                  float* row = ct + (size_t)r * ldc;
+                  t.bias_act_row(row, ep.bias ? ep.bias + j : nullptr, nr, ep.act);
+                  if (ep.scale != 1.0f)
+                    for (int jj = 0; jj < nr; ++jj) row[jj] *= ep.scale;
+                }
             }
           }
         }

@@ -7,6 +7,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/gemm.h"
 #include "kernels/ref/ref.h"
+#include "runtime/thread_pool.h"
 
 namespace nystrom::ops {
 
@@ -25,10 +26,11 @@ void gemm(ThreadPool* pool, int M, int N, int K, const float* a, int lda, bool t
 }
 
 void linear(ThreadPool* pool, int n, int in, int out, const float* x, int ldx, const float* w,
-            const float* bias, float* y, int ldy, Act act) {
+            const float* bias, float* y, int ldy, Act act, float scale) {
   Epilogue ep;
   ep.bias = bias;
   ep.act = act;
+  ep.scale = scale;
   gemm(pool, n, out, in, x, ldx, false, w, in, true, y, ldy, ep);
 }
 
@@ -39,11 +41,20 @@ void softmax_rows(float* x, int rows, int cols, int ld) {
 
 void layer_norm_rows(const float* x, const float* residual, float* out, int rows, int cols, int ld,
                      const float* gamma, const float* beta, float eps) {
+  layer_norm_rows(nullptr, x, residual, out, rows, cols, ld, gamma, beta, eps);
+}
+
+void layer_norm_rows(ThreadPool* pool, const float* x, const float* residual, float* out, int rows, int cols,
+                     int ld, const float* gamma, const float* beta, float eps) {
   const KernelTable& t = kernels();
-  for (int i = 0; i < rows; ++i) {
-    size_t o = (size_t)i * ld;
-    t.layer_norm_row(x + o, residual ? residual + o : nullptr, out + o, cols, gamma, beta, eps);
-  }
+  auto run = [&](size_t r0, size_t r1, int) {
+    for (size_t i = r0; i < r1; ++i) {
+      size_t o = i * ld;
+      t.layer_norm_row(x + o, residual ? residual + o : nullptr, out + o, cols, gamma, beta, eps);
+    }
+  };
+  if (pool && rows > 1) pool->parallel_for(rows, run, 16);
+  else run(0, rows, 0);
 }
 
 void activate(float* x, size_t n, Act act) {

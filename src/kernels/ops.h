@@ -19,11 +19,12 @@ enum class Act { None, GeluTanh, GeluErf, Relu };
 Act act_of(Activation a);
 
 // What a GEMM does to its result before storing it:
-//   C = act((accumulate ? C : 0) + A*B + bias)
+//   C = act((accumulate ? C : 0) + A*B + bias) * scale
 struct Epilogue {
   const float* bias = nullptr;      // added to every row (length N)
-  Act act = Act::None;              // applied last, to the whole sum
+  Act act = Act::None;              // applied to the whole sum
   bool accumulate = false;          // the old C joins the sum
+  float scale = 1.0f;               // applied last (the d^-1/4 of Q and K)
 };
 
 // C[M x N] = A * B, where A(i,k) = trans_a ? a[k*lda+i] : a[i*lda+k]
@@ -33,7 +34,7 @@ void gemm(ThreadPool* pool, int M, int N, int K, const float* a, int lda, bool t
 
 // A linear layer: y[n x out] = x[n x in] * w[out x in]^T + bias, then act.
 void linear(ThreadPool* pool, int n, int in, int out, const float* x, int ldx, const float* w,
-            const float* bias, float* y, int ldy, Act act = Act::None);
+            const float* bias, float* y, int ldy, Act act = Act::None, float scale = 1.0f);
 
 // Row-wise softmax over `cols` entries of each of `rows` rows, in place.
 void softmax_rows(float* x, int rows, int cols, int ld);
@@ -42,6 +43,8 @@ void softmax_rows(float* x, int rows, int cols, int ld);
 // null; out may alias x or residual.
 void layer_norm_rows(const float* x, const float* residual, float* out, int rows, int cols, int ld,
                      const float* gamma, const float* beta, float eps);
+void layer_norm_rows(ThreadPool* pool, const float* x, const float* residual, float* out, int rows, int cols,
+                     int ld, const float* gamma, const float* beta, float eps);
 
 void activate(float* x, size_t n, Act act);
 void scale(float* x, int rows, int cols, int ld, float s);

@@ -4,7 +4,7 @@
 namespace nystrom {
 
 // x_t = word[id_t] + token_type[0] + position[t + offset], then LayerNorm.
-void embed(const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x) {
+void embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x) {
   const int D = (int)c.hidden_size;
   for (int t = 0; t < n; ++t) {
     const float* word = w.word + (size_t)ids[t] * D;
@@ -12,7 +12,7 @@ void embed(const ModelConfig& c, const Weights& w, const int32_t* ids, int n, fl
     float* row = x + (size_t)t * D;
     for (int i = 0; i < D; ++i) row[i] = word[i] + w.token_type[i] + pos[i];
   }
-  ops::layer_norm_rows(x, nullptr, x, n, D, D, w.emb_ln_g, w.emb_ln_b, c.layer_norm_eps);
+  ops::layer_norm_rows(pool, x, nullptr, x, n, D, D, w.emb_ln_g, w.emb_ln_b, c.layer_norm_eps);
 }
 
 }  // namespace nystrom

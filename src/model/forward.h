@@ -58,7 +58,7 @@ struct Workspace {
   void plan_for(const ModelConfig& c, const AttentionPlan& p, int n, int threads);
 };
 
-void embed(const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x);
+void embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x);
 void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
 void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
 void masked_lm_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, Workspace& ws, float* logits);

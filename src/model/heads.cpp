@@ -9,7 +9,7 @@ void masked_lm_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, Wo
   const int n = ws.n, D = (int)c.hidden_size, V = (int)c.vocab_size;
   float* t = ws.head_out.data();
   ops::linear(pool, n, D, D, ws.x.data(), D, w.mlm_dense_w, w.mlm_dense_b, t, D, ops::act_of(c.activation));
-  ops::layer_norm_rows(t, nullptr, t, n, D, D, w.mlm_ln_g, w.mlm_ln_b, c.layer_norm_eps);
+  ops::layer_norm_rows(pool, t, nullptr, t, n, D, D, w.mlm_ln_g, w.mlm_ln_b, c.layer_norm_eps);
   ops::linear(pool, n, D, V, t, D, w.decoder, w.decoder_bias, logits, V);
 }
 

@@ -81,7 +81,7 @@ void Session::run(const int32_t* ids, size_t n, Output& out) {
   ThreadPool* pool = &state_->pool;
   ws.plan_for(c, plan_attention(c, options_, (int)n), (int)n, pool->size());
 
-  embed(c, m.weights, ids, (int)n, ws.x.data());
+  embed(pool, c, m.weights, ids, (int)n, ws.x.data());
   for (const LayerWeights& lw : m.weights.layers) encoder_layer(pool, c, lw, ws);
 
   out.n = n;

@@ -1,6 +1,8 @@
 // AVX2+FMA GEMM micro-kernel, 6 x 16 register tile: 12 ymm accumulators
 // (6 rows x 2 vectors), 2 for the B row, 1 broadcast of A. Two FMA pipes
 // with 4-cycle latency need >= 8 independent accumulators; 12 leaves slack.
+// The accumulators are named variables, not an array: an array indexed in
+// the store loop makes compilers keep it in memory inside the k loop.
 #include <immintrin.h>
 
 #include "kernels/avx2/avx2.h"
@@ -9,17 +11,19 @@ namespace nystrom::avx2 {
 
 void gemm_ukernel_6x16(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                        bool accumulate) {
-  __m256 acc[6][2];
-  for (int i = 0; i < 6; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int p = 0; p < k; ++p, a += 6, b += 16) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-#pragma GCC unroll 6
-    for (int i = 0; i < 6; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(a + i);
-      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
-      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
-    }
+    __m256 ai;
+#define NYSTROM_ROW(i)                       \
+  ai = _mm256_broadcast_ss(a + i);           \
+  c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0); \
+  c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);
+    NYSTROM_ROW(0) NYSTROM_ROW(1) NYSTROM_ROW(2) NYSTROM_ROW(3) NYSTROM_ROW(4) NYSTROM_ROW(5)
+#undef NYSTROM_ROW
   }
+  const __m256 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   if (nr == 16) {
     for (int i = 0; i < mr; ++i) {
       float* row = c + (size_t)i * ldc;

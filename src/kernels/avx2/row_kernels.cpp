@@ -128,72 +128,82 @@ void map_row(float* y, const float* bias, int n, F f) {
   }
 }
 
-// LayerNorm with the residual add fused in; the sums are kept in double (4
-// lanes per ymm) like the reference, so the mean and variance match it to
-// rounding whatever n and the row's offset.
+// The sums v = x + residual of 8 lanes as two double vectors (lanes 0-3 and
+// 4-7): exact, since two floats add without rounding in double.
+template <bool kResidual>
+inline void load_v(const float* x, const float* res, int i, __m256d& v0, __m256d& v1) {
+  const __m256 xv = _mm256_loadu_ps(x + i);
+  v0 = _mm256_cvtps_pd(_mm256_castps256_ps128(xv));
+  v1 = _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1));
+  if (kResidual) {
+    const __m256 rv = _mm256_loadu_ps(res + i);
+    v0 = _mm256_add_pd(v0, _mm256_cvtps_pd(_mm256_castps256_ps128(rv)));
+    v1 = _mm256_add_pd(v1, _mm256_cvtps_pd(_mm256_extractf128_ps(rv, 1)));
+  }
+}
+
+// LayerNorm with the residual add fused in. Like the reference, v = x +
+// residual, the mean, the variance and (v - mean) * inv are all taken in
+// double (4 lanes per ymm); only the product with gamma and beta is float.
+// So the result matches the reference to about an ulp whatever n and
+// whatever common offset the row has.
 template <bool kResidual>
 void layer_norm_impl(const float* x, const float* res, float* out, int n, const float* gamma,
                      const float* beta, float eps) {
-  auto load_v = [&](int i) {
-    __m256 v = _mm256_loadu_ps(x + i);
-    if (kResidual) v = _mm256_add_ps(v, _mm256_loadu_ps(res + i));
-    return v;
-  };
-  auto scalar_v = [&](int i) { return kResidual ? x[i] + res[i] : x[i]; };
+  auto scalar_v = [&](int i) { return (double)x[i] + (kResidual ? (double)res[i] : 0.0); };
+  __m256d v0, v1;
 
-  // Mean of the exact sums x + residual (the float addition happens later).
   __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
   int i = 0;
   for (; i + kW <= n; i += kW) {
-    const __m256 xv = _mm256_loadu_ps(x + i);
-    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(xv)));
-    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)));
-    if (kResidual) {
-      const __m256 rv = _mm256_loadu_ps(res + i);
-      s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(rv)));
-      s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(rv, 1)));
-    }
+    load_v<kResidual>(x, res, i, v0, v1);
+    s0 = _mm256_add_pd(s0, v0);
+    s1 = _mm256_add_pd(s1, v1);
   }
   double sum = hsum(_mm256_add_pd(s0, s1));
-  for (; i < n; ++i) sum += (double)x[i] + (kResidual ? res[i] : 0.0f);
+  for (; i < n; ++i) sum += scalar_v(i);
   const double mean = sum / n;
 
-  // Variance of the float sums v = x + residual, the values that get normalized.
   const __m256d mean_v = _mm256_set1_pd(mean);
   s0 = s1 = _mm256_setzero_pd();
   for (i = 0; i + kW <= n; i += kW) {
-    const __m256 v = load_v(i);
-    const __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), mean_v);
-    const __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), mean_v);
+    load_v<kResidual>(x, res, i, v0, v1);
+    const __m256d d0 = _mm256_sub_pd(v0, mean_v), d1 = _mm256_sub_pd(v1, mean_v);
     s0 = _mm256_fmadd_pd(d0, d0, s0);
     s1 = _mm256_fmadd_pd(d1, d1, s1);
   }
   double var = hsum(_mm256_add_pd(s0, s1));
   for (; i < n; ++i) {
-    const double d = (double)scalar_v(i) - mean;
+    const double d = scalar_v(i) - mean;
     var += d * d;
   }
   var /= n;
   const float inv = (float)(1.0 / std::sqrt(var + eps));
 
-  // out = (v - mean) * inv * gamma + beta in float. The mean is split into
-  // hi + lo floats: v - hi is exact when v is near the mean, so a large common
-  // offset in the row costs no precision.
-  const float mean_hi = (float)mean, mean_lo = (float)(mean - (double)mean_hi);
-  const __m256 hi = _mm256_set1_ps(mean_hi), lo = _mm256_set1_ps(mean_lo), inv_v = _mm256_set1_ps(inv);
-  auto normalize = [&](__m256 v, __m256 g, __m256 b) {
-    const __m256 d = _mm256_sub_ps(_mm256_sub_ps(v, hi), lo);
-    return _mm256_fmadd_ps(_mm256_mul_ps(d, inv_v), g, b);
+  // out = float((v - mean) * inv) * gamma + beta, the last step one FMA.
+  const __m256d inv_v = _mm256_set1_pd((double)inv);
+  auto normalize = [&](__m256d w0, __m256d w1, __m256 g, __m256 b) {
+    const __m128 n0 = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_sub_pd(w0, mean_v), inv_v));
+    const __m128 n1 = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_sub_pd(w1, mean_v), inv_v));
+    return _mm256_fmadd_ps(_mm256_insertf128_ps(_mm256_castps128_ps256(n0), n1, 1), g, b);
   };
   // Each store goes to indices already read, so out may alias x or residual.
-  for (i = 0; i + kW <= n; i += kW)
-    _mm256_storeu_ps(out + i, normalize(load_v(i), _mm256_loadu_ps(gamma + i), _mm256_loadu_ps(beta + i)));
-  if (i < n) {
+  for (i = 0; i + kW <= n; i += kW) {
+    load_v<kResidual>(x, res, i, v0, v1);
+    _mm256_storeu_ps(out + i, normalize(v0, v1, _mm256_loadu_ps(gamma + i), _mm256_loadu_ps(beta + i)));
+  }
+  if (i < n) {  // masked-off lanes compute on zeros and are not stored
     const __m256i m = tail_mask(n - i);
-    __m256 v = _mm256_maskload_ps(x + i, m);
-    if (kResidual) v = _mm256_add_ps(v, _mm256_maskload_ps(res + i, m));
+    const __m256 xv = _mm256_maskload_ps(x + i, m);
+    v0 = _mm256_cvtps_pd(_mm256_castps256_ps128(xv));
+    v1 = _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1));
+    if (kResidual) {
+      const __m256 rv = _mm256_maskload_ps(res + i, m);
+      v0 = _mm256_add_pd(v0, _mm256_cvtps_pd(_mm256_castps256_ps128(rv)));
+      v1 = _mm256_add_pd(v1, _mm256_cvtps_pd(_mm256_extractf128_ps(rv, 1)));
+    }
     _mm256_maskstore_ps(out + i, m,
-                        normalize(v, _mm256_maskload_ps(gamma + i, m), _mm256_maskload_ps(beta + i, m)));
+                        normalize(v0, v1, _mm256_maskload_ps(gamma + i, m), _mm256_maskload_ps(beta + i, m)));
   }
 }
 

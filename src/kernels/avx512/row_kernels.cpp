@@ -6,9 +6,10 @@
 // in avx2/row_kernels.cpp (which gives their derivation and error):
 //   exp(x):  x = k ln2 + r, e^r = 1 + r + r^2 g(r), g of degree 4.
 //   erfc(a): t = 1 / (1 + 0.4 a), erfc(a) = e^(-a^2) t P(t), P of degree 8.
+
 // GCC 12's AVX-512 header builds _mm512_undefined_* values from themselves,
 // and -Wmaybe-uninitialized then fires at every inlined max/min/cvt/reduce
-// (GCC bug 105593, fixed in later releases); silence it for the header only.
+// (GCC bug 105593); silence it for the header only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -121,58 +122,63 @@ void map_row(float* y, const float* bias, int n, F f) {
 inline __m512d lo_pd(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
 inline __m512d hi_pd(__m512 v) { return _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)); }
 
-// LayerNorm with the residual add fused in; sums in double (8 lanes per zmm)
-// like the reference. Every pass ends in one masked step for the tail.
+// The sums v = x + residual of the lanes in m as two double vectors (lanes
+// 0-7 and 8-15; masked-off lanes are 0): exact, since two floats add without
+// rounding in double.
+template <bool kResidual>
+inline void load_v(const float* x, const float* res, int i, __mmask16 m, __m512d& v0, __m512d& v1) {
+  const __m512 xv = _mm512_maskz_loadu_ps(m, x + i);
+  v0 = lo_pd(xv);
+  v1 = hi_pd(xv);
+  if (kResidual) {
+    const __m512 rv = _mm512_maskz_loadu_ps(m, res + i);
+    v0 = _mm512_add_pd(v0, lo_pd(rv));
+    v1 = _mm512_add_pd(v1, hi_pd(rv));
+  }
+}
+
+// LayerNorm with the residual add fused in. Like the reference, v = x +
+// residual, the mean, the variance and (v - mean) * inv are all taken in
+// double (8 lanes per zmm); only the product with gamma and beta is float.
+// Every pass ends in one masked step for the row's tail.
 template <bool kResidual>
 void layer_norm_impl(const float* x, const float* res, float* out, int n, const float* gamma,
                      const float* beta, float eps) {
-  // Float sums v = x + residual of the lanes in m (zero elsewhere).
-  auto load_v = [&](int i, __mmask16 m) {
-    __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-    if (kResidual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res + i));
-    return v;
-  };
   auto mask_at = [n](int i) { return n - i >= kW ? (__mmask16)0xFFFF : tail_mask(n - i); };
+  __m512d v0, v1;
 
-  // Mean of the exact sums x + residual (masked-off lanes load 0).
   __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
   for (int i = 0; i < n; i += kW) {
-    const __mmask16 m = mask_at(i);
-    const __m512 xv = _mm512_maskz_loadu_ps(m, x + i);
-    s0 = _mm512_add_pd(s0, lo_pd(xv));
-    s1 = _mm512_add_pd(s1, hi_pd(xv));
-    if (kResidual) {
-      const __m512 rv = _mm512_maskz_loadu_ps(m, res + i);
-      s0 = _mm512_add_pd(s0, lo_pd(rv));
-      s1 = _mm512_add_pd(s1, hi_pd(rv));
-    }
+    load_v<kResidual>(x, res, i, mask_at(i), v0, v1);
+    s0 = _mm512_add_pd(s0, v0);
+    s1 = _mm512_add_pd(s1, v1);
   }
   const double mean = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) / n;
 
-  // Variance of the float sums v; masked-off lanes contribute 0, not mean^2.
+  // Masked-off lanes must contribute 0 here, not mean^2.
   const __m512d mean_v = _mm512_set1_pd(mean);
   s0 = s1 = _mm512_setzero_pd();
   for (int i = 0; i < n; i += kW) {
     const __mmask16 m = mask_at(i);
-    const __m512 v = load_v(i, m);
-    const __m512d d0 = _mm512_maskz_sub_pd((__mmask8)m, lo_pd(v), mean_v);
-    const __m512d d1 = _mm512_maskz_sub_pd((__mmask8)(m >> 8), hi_pd(v), mean_v);
+    load_v<kResidual>(x, res, i, m, v0, v1);
+    const __m512d d0 = _mm512_maskz_sub_pd((__mmask8)m, v0, mean_v);
+    const __m512d d1 = _mm512_maskz_sub_pd((__mmask8)(m >> 8), v1, mean_v);
     s0 = _mm512_fmadd_pd(d0, d0, s0);
     s1 = _mm512_fmadd_pd(d1, d1, s1);
   }
   const double var = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) / n;
   const float inv = (float)(1.0 / std::sqrt(var + eps));
 
-  // out = (v - mean) * inv * gamma + beta with the mean split into hi + lo
-  // floats (v - hi is exact near the mean). Each store goes to indices already
-  // read, so out may alias x or residual.
-  const float mean_hi = (float)mean, mean_lo = (float)(mean - (double)mean_hi);
-  const __m512 hi = _mm512_set1_ps(mean_hi), lo = _mm512_set1_ps(mean_lo), inv_v = _mm512_set1_ps(inv);
+  // out = float((v - mean) * inv) * gamma + beta, the last step one FMA. Each
+  // store goes to indices already read, so out may alias x or residual.
+  const __m512d inv_v = _mm512_set1_pd((double)inv);
   for (int i = 0; i < n; i += kW) {
     const __mmask16 m = mask_at(i);
-    const __m512 d = _mm512_sub_ps(_mm512_sub_ps(load_v(i, m), hi), lo);
-    const __m512 y = _mm512_fmadd_ps(_mm512_mul_ps(d, inv_v), _mm512_maskz_loadu_ps(m, gamma + i),
-                                     _mm512_maskz_loadu_ps(m, beta + i));
+    load_v<kResidual>(x, res, i, m, v0, v1);
+    const __m256 n0 = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(v0, mean_v), inv_v));
+    const __m256 n1 = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(v1, mean_v), inv_v));
+    const __m512 y = _mm512_fmadd_ps(_mm512_insertf32x8(_mm512_castps256_ps512(n0), n1, 1),
+                                     _mm512_maskz_loadu_ps(m, gamma + i), _mm512_maskz_loadu_ps(m, beta + i));
     _mm512_mask_storeu_ps(out + i, m, y);
   }
 }

@@ -9,19 +9,25 @@ namespace nystrom::neon {
 
 void gemm_ukernel_8x12(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                        bool accumulate) {
-  float32x4_t acc[8][3];
-  for (int i = 0; i < 8; ++i) acc[i][0] = acc[i][1] = acc[i][2] = vdupq_n_f32(0.0f);
+  // Named accumulators, not an array: an array indexed in the store loop
+  // makes compilers keep it in memory inside the k loop.
+  float32x4_t c00 = vdupq_n_f32(0.0f), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+  float32x4_t c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+  float32x4_t c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
+  float32x4_t c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
   for (int p = 0; p < k; ++p, a += 8, b += 12) {
     const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8);
     const float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
-#define NYSTROM_ROW(i, av, lane)                           \
-  acc[i][0] = vfmaq_laneq_f32(acc[i][0], b0, av, lane);    \
-  acc[i][1] = vfmaq_laneq_f32(acc[i][1], b1, av, lane);    \
-  acc[i][2] = vfmaq_laneq_f32(acc[i][2], b2, av, lane);
+#define NYSTROM_ROW(i, av, lane)                    \
+  c##i##0 = vfmaq_laneq_f32(c##i##0, b0, av, lane); \
+  c##i##1 = vfmaq_laneq_f32(c##i##1, b1, av, lane); \
+  c##i##2 = vfmaq_laneq_f32(c##i##2, b2, av, lane);
     NYSTROM_ROW(0, a0, 0) NYSTROM_ROW(1, a0, 1) NYSTROM_ROW(2, a0, 2) NYSTROM_ROW(3, a0, 3)
     NYSTROM_ROW(4, a1, 0) NYSTROM_ROW(5, a1, 1) NYSTROM_ROW(6, a1, 2) NYSTROM_ROW(7, a1, 3)
 #undef NYSTROM_ROW
   }
+  const float32x4_t acc[8][3] = {{c00, c01, c02}, {c10, c11, c12}, {c20, c21, c22}, {c30, c31, c32},
+                                 {c40, c41, c42}, {c50, c51, c52}, {c60, c61, c62}, {c70, c71, c72}};
   float tile[12];
   for (int i = 0; i < mr; ++i) {
     float* row = c + (size_t)i * ldc;

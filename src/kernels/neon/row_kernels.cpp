@@ -106,70 +106,78 @@ void map_row(float* y, const float* bias, int n, F f) {
   }
 }
 
-// LayerNorm with the residual add fused in; sums in double (2 lanes per q
-// register) like the reference.
+// The sums v = x + residual of 4 lanes as two double vectors (lanes 0-1 and
+// 2-3): exact, since two floats add without rounding in double.
+template <bool kResidual>
+inline void load_v(const float* x, const float* res, int i, float64x2_t& v0, float64x2_t& v1) {
+  const float32x4_t xv = vld1q_f32(x + i);
+  v0 = vcvt_f64_f32(vget_low_f32(xv));
+  v1 = vcvt_high_f64_f32(xv);
+  if (kResidual) {
+    const float32x4_t rv = vld1q_f32(res + i);
+    v0 = vaddq_f64(v0, vcvt_f64_f32(vget_low_f32(rv)));
+    v1 = vaddq_f64(v1, vcvt_high_f64_f32(rv));
+  }
+}
+
+// LayerNorm with the residual add fused in. Like the reference, v = x +
+// residual, the mean, the variance and (v - mean) * inv are all taken in
+// double (2 lanes per q register); only the product with gamma and beta is
+// float.
 template <bool kResidual>
 void layer_norm_impl(const float* x, const float* res, float* out, int n, const float* gamma,
                      const float* beta, float eps) {
-  auto load_v = [&](int i) {
-    float32x4_t v = vld1q_f32(x + i);
-    if (kResidual) v = vaddq_f32(v, vld1q_f32(res + i));
-    return v;
-  };
-  auto scalar_v = [&](int i) { return kResidual ? x[i] + res[i] : x[i]; };
+  auto scalar_v = [&](int i) { return (double)x[i] + (kResidual ? (double)res[i] : 0.0); };
+  float64x2_t v0, v1;
 
-  // Mean of the exact sums x + residual (the float addition happens later).
   float64x2_t s0 = vdupq_n_f64(0.0), s1 = vdupq_n_f64(0.0);
   int i = 0;
   for (; i + kW <= n; i += kW) {
-    const float32x4_t xv = vld1q_f32(x + i);
-    s0 = vaddq_f64(s0, vcvt_f64_f32(vget_low_f32(xv)));
-    s1 = vaddq_f64(s1, vcvt_high_f64_f32(xv));
-    if (kResidual) {
-      const float32x4_t rv = vld1q_f32(res + i);
-      s0 = vaddq_f64(s0, vcvt_f64_f32(vget_low_f32(rv)));
-      s1 = vaddq_f64(s1, vcvt_high_f64_f32(rv));
-    }
+    load_v<kResidual>(x, res, i, v0, v1);
+    s0 = vaddq_f64(s0, v0);
+    s1 = vaddq_f64(s1, v1);
   }
   double sum = vaddvq_f64(vaddq_f64(s0, s1));
-  for (; i < n; ++i) sum += (double)x[i] + (kResidual ? res[i] : 0.0f);
+  for (; i < n; ++i) sum += scalar_v(i);
   const double mean = sum / n;
 
-  // Variance of the float sums v = x + residual, the values that get normalized.
   const float64x2_t mean_v = vdupq_n_f64(mean);
   s0 = s1 = vdupq_n_f64(0.0);
   for (i = 0; i + kW <= n; i += kW) {
-    const float32x4_t v = load_v(i);
-    const float64x2_t d0 = vsubq_f64(vcvt_f64_f32(vget_low_f32(v)), mean_v);
-    const float64x2_t d1 = vsubq_f64(vcvt_high_f64_f32(v), mean_v);
+    load_v<kResidual>(x, res, i, v0, v1);
+    const float64x2_t d0 = vsubq_f64(v0, mean_v), d1 = vsubq_f64(v1, mean_v);
     s0 = vfmaq_f64(s0, d0, d0);
     s1 = vfmaq_f64(s1, d1, d1);
   }
   double var = vaddvq_f64(vaddq_f64(s0, s1));
   for (; i < n; ++i) {
-    const double d = (double)scalar_v(i) - mean;
+    const double d = scalar_v(i) - mean;
     var += d * d;
   }
   var /= n;
   const float inv = (float)(1.0 / std::sqrt(var + eps));
 
-  // out = (v - mean) * inv * gamma + beta in float, with the mean split into
-  // hi + lo floats (v - hi is exact near the mean, so a large common offset
-  // costs no precision). Each store goes to indices already read, so out may
-  // alias x or residual.
-  const float mean_hi = (float)mean, mean_lo = (float)(mean - (double)mean_hi);
-  const float32x4_t hi = vdupq_n_f32(mean_hi), lo = vdupq_n_f32(mean_lo), inv_v = vdupq_n_f32(inv);
-  auto normalize = [&](float32x4_t v, float32x4_t g, float32x4_t b) {
-    const float32x4_t d = vsubq_f32(vsubq_f32(v, hi), lo);
-    return vfmaq_f32(b, vmulq_f32(d, inv_v), g);
+  // out = float((v - mean) * inv) * gamma + beta, the last step one FMA.
+  const float64x2_t inv_v = vdupq_n_f64((double)inv);
+  auto normalize = [&](float64x2_t w0, float64x2_t w1, float32x4_t g, float32x4_t b) {
+    const float32x2_t n0 = vcvt_f32_f64(vmulq_f64(vsubq_f64(w0, mean_v), inv_v));
+    const float32x4_t n01 = vcvt_high_f32_f64(n0, vmulq_f64(vsubq_f64(w1, mean_v), inv_v));
+    return vfmaq_f32(b, n01, g);
   };
-  for (i = 0; i + kW <= n; i += kW)
-    vst1q_f32(out + i, normalize(load_v(i), vld1q_f32(gamma + i), vld1q_f32(beta + i)));
-  if (i < n) {
-    float v[kW] = {0, 0, 0, 0}, g[kW] = {0, 0, 0, 0}, b[kW] = {0, 0, 0, 0};
-    for (int j = 0; i + j < n; ++j) v[j] = scalar_v(i + j), g[j] = gamma[i + j], b[j] = beta[i + j];
-    vst1q_f32(v, normalize(vld1q_f32(v), vld1q_f32(g), vld1q_f32(b)));
-    for (int j = 0; i + j < n; ++j) out[i + j] = v[j];
+  // Each store goes to indices already read, so out may alias x or residual.
+  for (i = 0; i + kW <= n; i += kW) {
+    load_v<kResidual>(x, res, i, v0, v1);
+    vst1q_f32(out + i, normalize(v0, v1, vld1q_f32(gamma + i), vld1q_f32(beta + i)));
+  }
+  if (i < n) {  // through zero-padded buffers
+    float xb[kW] = {0, 0, 0, 0}, rb[kW] = {0, 0, 0, 0}, g[kW] = {0, 0, 0, 0}, b[kW] = {0, 0, 0, 0};
+    for (int j = 0; i + j < n; ++j) {
+      xb[j] = x[i + j], g[j] = gamma[i + j], b[j] = beta[i + j];
+      if (kResidual) rb[j] = res[i + j];
+    }
+    load_v<kResidual>(xb, rb, 0, v0, v1);
+    vst1q_f32(xb, normalize(v0, v1, vld1q_f32(g), vld1q_f32(b)));
+    for (int j = 0; i + j < n; ++j) out[i + j] = xb[j];
   }
 }
 

@@ -15,7 +15,7 @@ void gemm(int M, int N, int K, const float* a, int lda, bool trans_a, const floa
       float* out = &c[(size_t)i * ldc + j];
       if (ep.accumulate) sum += *out;
       if (ep.bias) sum += ep.bias[j];
-      *out = activation(sum, ep.act);
+      *out = activation(sum, ep.act) * ep.scale;
     }
   }
 }
