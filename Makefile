@@ -24,7 +24,7 @@ endif
 ALL_ISA_DIRS := avx2 avx512 neon
 
 FLAGS_avx2   := -mavx2 -mfma -mf16c
-FLAGS_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c
+FLAGS_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
 FLAGS_neon   :=
 
 LIB_SRC := $(filter-out $(foreach d,$(ALL_ISA_DIRS),src/kernels/$(d)/%), $(shell find src -name '*.cpp' | sort)) \

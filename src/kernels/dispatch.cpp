@@ -31,16 +31,19 @@ namespace {
 const KernelTable kScalarTable = {
     Isa::Scalar,      ref::kGemmMR,        ref::kGemmNR,      ref::gemm_ukernel_4x8,
     ref::softmax_row, ref::layer_norm_row, ref::bias_act_row,
+    ref::segment_means,  ref::depthwise_conv_add,
 };
 
 #if defined(__x86_64__)
 const KernelTable kAvx2Table = {
     Isa::Avx2,         avx2::kGemmMR,        avx2::kGemmNR,      avx2::gemm_ukernel_6x16,
     avx2::softmax_row, avx2::layer_norm_row, avx2::bias_act_row,
+    avx2::segment_means,  avx2::depthwise_conv_add,
 };
 const KernelTable kAvx512Table = {
     Isa::Avx512,         avx512::kGemmMR,        avx512::kGemmNR,      avx512::gemm_ukernel_12x32,
     avx512::softmax_row, avx512::layer_norm_row, avx512::bias_act_row,
+    avx512::segment_means,  avx512::depthwise_conv_add,
 };
 #endif
 
@@ -48,6 +51,7 @@ const KernelTable kAvx512Table = {
 const KernelTable kNeonTable = {
     Isa::Neon,         neon::kGemmMR,        neon::kGemmNR,      neon::gemm_ukernel_8x12,
     neon::softmax_row, neon::layer_norm_row, neon::bias_act_row,
+    neon::segment_means,  neon::depthwise_conv_add,
 };
 #endif
 

@@ -29,6 +29,9 @@ struct KernelTable {
                          const float* beta, float eps);
   // y[i] = act(y[i] + bias[i]) for i < n (bias may be null): the GEMM epilogue.
   void (*bias_act_row)(float* y, const float* bias, int n, ops::Act act);
+  // Nystrom landmarks and the conv skip (contracts: kernels/ops.h).
+  void (*segment_means)(const float* x, int n, int cols, int ld, int m, float* out, int ldo);
+  void (*depthwise_conv_add)(const float* v, int n, int cols, int ldv, const float* w, int K, float* out, int ldo);
 };
 
 // The table in use: the best the CPU supports, at most the cap.
@@ -39,5 +42,8 @@ Isa set_isa_cap(Isa cap);
 // The table of one level, or null when it is not compiled in or the CPU
 // lacks it (for tests that compare every level with the reference).
 const KernelTable* kernels_for(Isa isa);
+// A message when NYSTROM_ISA holds an unknown value (then ignored), else null;
+// the library prints nothing, the tools print this.
+const char* isa_env_warning();
 
 }  // namespace nystrom

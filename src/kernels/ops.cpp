@@ -68,12 +68,12 @@ void scale(float* x, int rows, int cols, int ld, float s) {
 }
 
 void segment_means(const float* x, int n, int cols, int ld, int m, float* out, int ldo) {
-  ref::segment_means(x, n, cols, ld, m, out, ldo);
+  kernels().segment_means(x, n, cols, ld, m, out, ldo);
 }
 
 void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out,
                         int ldo) {
-  ref::depthwise_conv_add(v, n, cols, ldv, w, K, out, ldo);
+  kernels().depthwise_conv_add(v, n, cols, ldv, w, K, out, ldo);
 }
 
 float max_column_sum(const float* a, int m) {

@@ -19,5 +19,7 @@ void softmax_row(float* x, int n);
 void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
                     const float* beta, float eps);
 void bias_act_row(float* y, const float* bias, int n, ops::Act act);
+void segment_means(const float* x, int n, int cols, int ld, int m, float* out, int ldo);
+void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out, int ldo);
 
 }  // namespace nystrom::neon
