@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
 # Makes sure the packages the tests need are present (Debian/Ubuntu names).
 # As root it installs what is missing; otherwise it prints the exact command.
+#   ensure_deps.sh           what the native tests need (doctest)
+#   ensure_deps.sh aarch64   what `make test-aarch64` needs: the aarch64 cross
+#                            compiler and qemu-user to run its binaries
 set -euo pipefail
 missing=()
-[ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
+case "${1:-native}" in
+  native)
+    [ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
+    ;;
+  aarch64)
+    command -v aarch64-linux-gnu-g++ >/dev/null || missing+=(g++-aarch64-linux-gnu)
+    command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
+    ;;
+  *)
+    echo "usage: $0 [native|aarch64]" >&2
+    exit 2
+    ;;
+esac
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing test dependencies: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 ||
-    { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+    { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; } ||
+    { echo "could not install test dependencies: ${missing[*]} (apt-get install failed)" >&2; exit 1; }
 else
   echo "missing test dependencies; run: sudo apt-get install -y ${missing[*]}" >&2
   exit 1

@@ -75,7 +75,17 @@ inline RunResult run(const std::string& cmd) {
   return {code, slurp(t / "err"), slurp(t / "out")};
 }
 
-inline std::string tool(const std::string& name) { return build_dir() + "/" + name; }
+// What runs before a tool's path on a command line: NYSTROM_TOOL_PREFIX and
+// a space (e.g. "qemu-aarch64 " for tools cross-built for another
+// architecture), or nothing when it is unset or empty.
+inline std::string tool_prefix() {
+  const char* env = std::getenv("NYSTROM_TOOL_PREFIX");
+  return env && *env ? std::string(env) + " " : std::string();
+}
+
+// The start of a command line that runs one of the tools: the prefix, then
+// its path in the build folder. Not a path: don't test it with exists().
+inline std::string tool(const std::string& name) { return tool_prefix() + build_dir() + "/" + name; }
 
 // max |a - b| over all elements, and max |b|.
 struct Diff {

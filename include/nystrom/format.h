@@ -5,7 +5,7 @@
 //   offset  size  field
 //   0       8     magic "NYFMODEL"
 //   8       8     checksum: NYH64 (below) of bytes [16, file_size)
-//   16      4     version (this engine writes 1; reads 1..kFormatVersion)
+//   16      4     version (1: f32 tensors only; 2: adds f16, q8_0, q4_0)
 //   20      4     header_size = 256
 //   24      8     file_size, in bytes
 //   32      8     tensor_table_offset (multiple of 64)
@@ -32,9 +32,16 @@
 // Version rules: a reader accepts files whose version is <= its own and
 // refuses newer ones with a message naming both. Reserved fields and padding
 // are zero and covered by the checksum, so later versions can give them a
-// meaning (version 2 is planned to add quantized dtypes, version 3 a tokenizer
-// section at tokenizer_offset) without changing how older files read. A writer
-// writes the lowest version that can express the file's contents.
+// meaning (a tokenizer section at tokenizer_offset is planned for version 3)
+// without changing how older files read. A writer writes the lowest version
+// that can express the file's contents: 1 when every tensor is f32, else 2.
+// A version 1 file holding a dtype other than f32 is malformed.
+//
+// Which tensors may be stored in which dtype: the 2-D weight matrices of
+// linear layers, the masked-LM decoder and the word embeddings may use any
+// dtype (quantized only when their column count is a multiple of 32);
+// every other tensor (LayerNorm, biases, conv, position and token-type
+// embeddings) is f32.
 //
 // NYH64, the checksum: four 64-bit lanes, initialised to
 //   v0 = P1 + P2, v1 = P2, v2 = 0, v3 = -P1  (mod 2^64)
@@ -50,15 +57,29 @@
 namespace nystrom::format {
 
 constexpr char kMagic[8] = {'N', 'Y', 'F', 'M', 'O', 'D', 'E', 'L'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 constexpr uint32_t kHeaderSize = 256;
 constexpr uint32_t kTensorEntrySize = 128;
 constexpr uint32_t kAlignment = 64;
 constexpr uint32_t kMaxNameLength = 63;
 
+// Element types. Quantized types (version 2) apply to 2-D tensors [rows x
+// cols] with cols a multiple of 32: each row is cols/32 blocks of 32 values.
+//   Q8_0 block, 34 bytes: f16 d, then int8 q[32];  x[i] ~ d * q[i].
+//     Rule: a = max |x[i]|, d = a / 127, q[i] = round-half-away(x[i] / d)
+//     (0 when d == 0), computed with d in float; d is then stored rounded
+//     to f16 (nearest, ties to even).
+//   Q4_0 block, 18 bytes: f16 d, then 16 bytes; byte j holds element j in
+//     its low nibble and element j + 16 in its high nibble, as q in 0..15,
+//     x ~ d * (q - 8).
+//     Rule: v = the x[i] of largest magnitude (the first on ties), d = v / -8,
+//     q[i] = min(15, trunc(x[i] / d + 8.5)) (8 when d == 0), computed with
+//     d in float; d is stored rounded to f16.
 enum class DType : uint32_t {
   F32 = 0,
-  F16 = 1,  // IEEE binary16; reserved for version 2 writers
+  F16 = 1,   // IEEE binary16 (version 2)
+  Q8_0 = 2,  // version 2
+  Q4_0 = 3,  // version 2
 };
 
 enum class ActivationCode : uint32_t { GeluTanh = 0, GeluErf = 1, Relu = 2 };

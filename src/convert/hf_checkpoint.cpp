@@ -10,6 +10,7 @@
 #include "format/half.h"
 #include "format/safetensors.h"
 #include "format/tensor_names.h"
+#include "kernels/quant.h"
 #include "runtime/error.h"
 
 namespace nystrom {
@@ -179,6 +180,38 @@ Checkpoint read_hf_checkpoint(const std::string& dir) {
   if (dec && dec->bytes == find("embeddings.word_embeddings.weight")->bytes)
     ck.tensors.erase(ck.tensors.begin() + (dec - ck.tensors.data()));
   return ck;
+}
+
+void set_weight_type(Checkpoint& ck, format::DType type, std::vector<std::string>* kept_f32) {
+  if (type == format::DType::F32) return;
+  for (TensorData& t : ck.tensors) {
+    if (!is_weight_matrix(t.name) || t.dtype != format::DType::F32 || t.shape.size() != 2) continue;
+    const uint64_t rows = t.shape[0], cols = t.shape[1];
+    const float* src = reinterpret_cast<const float*>(t.bytes.data());
+    std::vector<uint8_t> out;
+    if (type == format::DType::F16) {
+      out.resize(rows * cols * 2);
+      uint16_t* dst = reinterpret_cast<uint16_t*>(out.data());
+      for (uint64_t i = 0; i < rows * cols; ++i) dst[i] = float_to_f16(src[i]);
+    } else {
+      if (cols % kQuantBlock != 0) {
+        if (kept_f32) kept_f32->push_back(t.name);
+        continue;
+      }
+      const uint64_t blocks = cols / kQuantBlock;
+      const size_t block_bytes = type == format::DType::Q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+      out.resize(rows * blocks * block_bytes);
+      for (uint64_t r = 0; r < rows; ++r) {
+        uint8_t* dst = out.data() + r * blocks * block_bytes;
+        if (type == format::DType::Q8_0)
+          quantize_row_q8_0(src + r * cols, reinterpret_cast<BlockQ8_0*>(dst), (int)cols);
+        else
+          quantize_row_q4_0(src + r * cols, reinterpret_cast<BlockQ4_0*>(dst), (int)cols);
+      }
+    }
+    t.bytes = std::move(out);
+    t.dtype = type;
+  }
 }
 
 }  // namespace nystrom

@@ -11,20 +11,38 @@ namespace nystrom {
 
 using format::DType;
 
-size_t dtype_size(DType t) {
-  switch (t) {
-    case DType::F32: return 4;
-    case DType::F16: return 2;
+bool tensor_bytes(DType t, const std::vector<uint64_t>& shape, uint64_t* bytes) {
+  uint64_t count = 1;
+  for (uint64_t d : shape) {
+    if (d != 0 && count > UINT64_MAX / 8 / d) return false;
+    count *= d;
   }
-  return 0;
+  switch (t) {
+    case DType::F32: *bytes = count * 4; return true;
+    case DType::F16: *bytes = count * 2; return true;
+    case DType::Q8_0:
+    case DType::Q4_0:
+      if (shape.size() != 2 || shape[1] % 32 != 0) return false;
+      *bytes = count / 32 * (t == DType::Q8_0 ? 34 : 18);
+      return true;
+  }
+  return false;
 }
 
 const char* dtype_name(DType t) {
   switch (t) {
     case DType::F32: return "f32";
     case DType::F16: return "f16";
+    case DType::Q8_0: return "q8_0";
+    case DType::Q4_0: return "q4_0";
   }
   return "unknown";
+}
+
+bool parse_dtype(const std::string& name, DType* out) {
+  for (DType t : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0})
+    if (name == dtype_name(t)) return *out = t, true;
+  return false;
 }
 
 void validate_config(const ModelConfig& c, const std::string& where) {
@@ -76,17 +94,6 @@ format::ConfigRecord to_record(const ModelConfig& c) {
 
 uint64_t align_up(uint64_t x) { return (x + format::kAlignment - 1) / format::kAlignment * format::kAlignment; }
 
-// Checked product of dims times an element size; false on overflow.
-bool checked_size(const uint64_t* shape, uint32_t ndim, uint64_t elem, uint64_t* out) {
-  uint64_t total = elem;
-  for (uint32_t i = 0; i < ndim; ++i) {
-    if (shape[i] != 0 && total > UINT64_MAX / shape[i]) return false;
-    total *= shape[i];
-  }
-  *out = total;
-  return true;
-}
-
 bool all_zero(const void* p, size_t n) {
   const uint8_t* b = static_cast<const uint8_t*>(p);
   for (size_t i = 0; i < n; ++i)
@@ -102,6 +109,8 @@ void write_model_file(const std::string& path, const ModelConfig& config,
   format::FileHeader h{};
   std::memcpy(h.magic, format::kMagic, 8);
   h.version = 1;
+  for (const TensorData& t : tensors)
+    if (t.dtype != DType::F32) h.version = 2;
   h.header_size = format::kHeaderSize;
   h.tensor_table_offset = format::kHeaderSize;
   h.tensor_count = static_cast<uint32_t>(tensors.size());
@@ -131,7 +140,9 @@ void write_model_file(const std::string& path, const ModelConfig& config,
     e.ndim = static_cast<uint32_t>(t.shape.size());
     for (size_t d = 0; d < t.shape.size(); ++d) e.shape[d] = t.shape[d];
     uint64_t expect = 0;
-    if (!checked_size(e.shape, e.ndim, dtype_size(t.dtype), &expect) || expect != t.bytes.size())
+    if (!tensor_bytes(t.dtype, t.shape, &expect))
+      fail(path, ": tensor ", t.name, " cannot be stored as ", dtype_name(t.dtype), " with its shape");
+    if (expect != t.bytes.size())
       fail(path, ": tensor ", t.name, " holds ", t.bytes.size(), " bytes, its shape needs ", expect);
     pos = align_up(pos);
     e.offset = pos;
@@ -248,7 +259,9 @@ ModelFile::ModelFile(const std::string& path, bool verify_checksum) : path_(path
     std::string name(e.name);
     if (!all_zero(e.name + name.size(), sizeof e.name - name.size()) || e.reserved != 0)
       bad("tensor ", name, ": reserved bytes are not zero");
-    if (e.dtype != uint32_t(DType::F32)) bad("tensor ", name, ": unsupported dtype code ", e.dtype);
+    if (e.dtype > uint32_t(DType::Q4_0)) bad("tensor ", name, ": unknown dtype code ", e.dtype);
+    if (e.dtype != uint32_t(DType::F32) && h.version < 2)
+      bad("tensor ", name, ": dtype ", dtype_name(DType(e.dtype)), " needs format version 2, the file says ", h.version);
     if (e.ndim < 1 || e.ndim > 4) bad("tensor ", name, ": ndim ", e.ndim, " is not 1..4");
     TensorView v{name, static_cast<DType>(e.dtype), {}, nullptr, e.size};
     for (uint32_t d = 0; d < 4; ++d) {
@@ -257,8 +270,8 @@ ModelFile::ModelFile(const std::string& path, bool verify_checksum) : path_(path
       if (d < e.ndim) v.shape.push_back(e.shape[d]);
     }
     uint64_t expect = 0;
-    if (!checked_size(e.shape, e.ndim, dtype_size(v.dtype), &expect) || expect != e.size)
-      bad("tensor ", name, ": size ", e.size, " does not match its shape");
+    if (!tensor_bytes(v.dtype, v.shape, &expect) || expect != e.size)
+      bad("tensor ", name, ": size ", e.size, " does not match its shape and dtype");
     if (e.offset % format::kAlignment != 0) bad("tensor ", name, ": data is not 64-byte aligned");
     if (e.offset < table_end || e.offset > size || e.size > size - e.offset)
       bad("tensor ", name, ": data lies outside the file");

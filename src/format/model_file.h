@@ -11,8 +11,12 @@
 
 namespace nystrom {
 
-size_t dtype_size(format::DType t);
+// Bytes a tensor of this dtype and shape takes; false when the shape does not
+// fit the dtype (quantized types need 2 dims with cols % 32 == 0) or the size
+// overflows.
+bool tensor_bytes(format::DType t, const std::vector<uint64_t>& shape, uint64_t* bytes);
 const char* dtype_name(format::DType t);
+bool parse_dtype(const std::string& name, format::DType* out);  // "f32", "f16", "q8_0", "q4_0"
 
 // A tensor to be written: bytes hold the data in dtype's little-endian form.
 struct TensorData {

@@ -6,6 +6,21 @@ std::string layer_tensor(uint32_t layer, const char* suffix) {
   return "encoder.layer." + std::to_string(layer) + "." + suffix;
 }
 
+bool is_weight_matrix(const std::string& name) {
+  auto ends_with = [&](const char* suffix) {
+    size_t n = std::char_traits<char>::length(suffix);
+    return name.size() >= n && name.compare(name.size() - n, n, suffix) == 0;
+  };
+  if (name == "embeddings.word_embeddings.weight" || name == "cls.predictions.transform.dense.weight" ||
+      name == "cls.predictions.decoder.weight" || name == "classifier.dense.weight" ||
+      name == "classifier.out_proj.weight")
+    return true;
+  return name.rfind("encoder.layer.", 0) == 0 &&
+         (ends_with(".attention.self.query.weight") || ends_with(".attention.self.key.weight") ||
+          ends_with(".attention.self.value.weight") || ends_with(".attention.output.dense.weight") ||
+          ends_with(".intermediate.dense.weight") || ends_with(".output.dense.weight"));
+}
+
 std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c) {
   const uint64_t D = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
   std::vector<ExpectedTensor> t;

@@ -1,6 +1,7 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "runtime/aligned_buffer.h"
 #include "runtime/thread_pool.h"
@@ -54,13 +55,53 @@ void pack_b_panel(const float* b, int ldb, bool trans, int N, int j0, int p0, in
   }
 }
 
+// The same for an f16 weight matrix w [N x K] (B(k,j) = w[j*ldw + k]),
+// converted to f32 on the way with the table's f16 kernel.
+void pack_b_panel_f16(const KernelTable& t, const uint16_t* w, int ldw, int N, int j0, int p0, int kc, int NR,
+                      float* dst, float* row) {
+  int cols = std::min(NR, N - j0);
+  for (int jj = 0; jj < cols; ++jj) {
+    t.f16_to_f32_row(w + (size_t)(j0 + jj) * ldw + p0, row, kc);
+    for (int k = 0; k < kc; ++k) dst[(size_t)k * NR + jj] = row[k];
+  }
+  for (int jj = cols; jj < NR; ++jj)
+    for (int k = 0; k < kc; ++k) dst[(size_t)k * NR + jj] = 0.0f;
+}
+
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+template <typename PackB>
+void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, const float* a, int lda, bool trans_a,
+               const PackB& pack_b_panel_at, float* c, int ldc, const ops::Epilogue& ep);
 
 }  // namespace
 
 void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, const float* a, int lda,
                   bool trans_a, const float* b, int ldb, bool trans_b, float* c, int ldc,
                   const ops::Epilogue& ep) {
+  const int NR = t.gemm_nr;
+  gemm_impl(t, pool, M, N, K, a, lda, trans_a,
+            [&](int j0, int p0, int kc, float* dst) { pack_b_panel(b, ldb, trans_b, N, j0, p0, kc, NR, dst); },
+            c, ldc, ep);
+}
+
+void gemm_blocked_f16(const KernelTable& t, ThreadPool* pool, int M, int N, int K, const float* a, int lda,
+                      bool trans_a, const uint16_t* w, int ldw, float* c, int ldc, const ops::Epilogue& ep) {
+  const int NR = t.gemm_nr;
+  gemm_impl(t, pool, M, N, K, a, lda, trans_a,
+            [&](int j0, int p0, int kc, float* dst) {
+              thread_local std::vector<float> row;
+              if (row.size() < (size_t)kc) row.resize(kc);
+              pack_b_panel_f16(t, w, ldw, N, j0, p0, kc, NR, dst, row.data());
+            },
+            c, ldc, ep);
+}
+
+namespace {
+
+template <typename PackB>
+void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, const float* a, int lda, bool trans_a,
+               const PackB& pack_b_panel_at, float* c, int ldc, const ops::Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
   const int MR = t.gemm_mr, NR = t.gemm_nr;
   const bool has_epilogue = ep.bias || ep.act != ops::Act::None || ep.scale != 1.0f;
@@ -87,8 +128,7 @@ void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, c
       const bool last = pc + kc == K;
       float* bpack = b_buf.reserve((size_t)npanels * kc * NR);
       auto pack_b = [&](size_t p0, size_t p1, int) {
-        for (size_t p = p0; p < p1; ++p)
-          pack_b_panel(b, ldb, trans_b, N, jc + (int)p * NR, pc, kc, NR, bpack + p * kc * NR);
+        for (size_t p = p0; p < p1; ++p) pack_b_panel_at(jc + (int)p * NR, pc, kc, bpack + p * kc * NR);
       };
       if (pool && npanels > 1) pool->parallel_for(npanels, pack_b, 4);
       else pack_b(0, npanels, 0);
@@ -131,5 +171,7 @@ void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, c
     }
   }
 }
+
+}  // namespace
 
 }  // namespace nystrom

@@ -2,6 +2,8 @@
 // MR x NR micro-kernel is instruction-set specific (kernels/<isa>/gemm_*.cpp);
 // the cache blocking and packing loops here are portable.
 #pragma once
+#include <cstdint>
+
 #include "kernels/dispatch.h"
 #include "kernels/ops.h"
 
@@ -26,5 +28,9 @@ constexpr int kGemmNC = 4096;
 void gemm_blocked(const KernelTable& table, ThreadPool* pool, int M, int N, int K, const float* a, int lda,
                   bool trans_a, const float* b, int ldb, bool trans_b, float* c, int ldc,
                   const ops::Epilogue& ep);
+
+// The same with B an f16 weight matrix w [N x K]: B(k,j) = w[j*ldw + k].
+void gemm_blocked_f16(const KernelTable& table, ThreadPool* pool, int M, int N, int K, const float* a, int lda,
+                      bool trans_a, const uint16_t* w, int ldw, float* c, int ldc, const ops::Epilogue& ep);
 
 }  // namespace nystrom

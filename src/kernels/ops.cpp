@@ -5,7 +5,9 @@
 #include <algorithm>
 
 #include "kernels/dispatch.h"
+#include "format/half.h"
 #include "kernels/gemm.h"
+#include "kernels/quant.h"
 #include "kernels/ref/ref.h"
 #include "runtime/thread_pool.h"
 
@@ -32,6 +34,50 @@ void linear(ThreadPool* pool, int n, int in, int out, const float* x, int ldx, c
   ep.act = act;
   ep.scale = scale;
   gemm(pool, n, out, in, x, ldx, false, w, in, true, y, ldy, ep);
+}
+
+void linear(ThreadPool* pool, int n, const float* x, int ldx, const WeightMatrix& w, const float* bias, float* y,
+            int ldy, Act act, float scale) {
+  Epilogue ep;
+  ep.bias = bias;
+  ep.act = act;
+  ep.scale = scale;
+  switch (w.dtype) {
+    case format::DType::F32:
+      gemm_blocked(kernels(), pool, n, w.rows, w.cols, x, ldx, false, static_cast<const float*>(w.data), w.cols,
+                   true, y, ldy, ep);
+      break;
+    case format::DType::F16:
+      gemm_blocked_f16(kernels(), pool, n, w.rows, w.cols, x, ldx, false, static_cast<const uint16_t*>(w.data),
+                       w.cols, y, ldy, ep);
+      break;
+    case format::DType::Q8_0:
+    case format::DType::Q4_0:
+      qgemm(*w.table, pool, n, x, ldx, *w.packed, y, ldy, ep);
+      break;
+  }
+}
+
+void weight_row(const WeightMatrix& w, int row, float* out) {
+  const size_t cols = (size_t)w.cols;
+  switch (w.dtype) {
+    case format::DType::F32: {
+      const float* src = static_cast<const float*>(w.data) + row * cols;
+      std::copy(src, src + cols, out);
+      break;
+    }
+    case format::DType::F16: {
+      const uint16_t* src = static_cast<const uint16_t*>(w.data) + row * cols;
+      kernels().f16_to_f32_row(src, out, (int)cols);
+      break;
+    }
+    case format::DType::Q8_0:
+      dequantize_row_q8_0(static_cast<const BlockQ8_0*>(w.data) + row * (cols / kQuantBlock), out, (int)cols);
+      break;
+    case format::DType::Q4_0:
+      dequantize_row_q4_0(static_cast<const BlockQ4_0*>(w.data) + row * (cols / kQuantBlock), out, (int)cols);
+      break;
+  }
 }
 
 void softmax_rows(float* x, int rows, int cols, int ld) {

@@ -7,10 +7,13 @@
 #pragma once
 #include <cstddef>
 
+#include "nystrom/format.h"
 #include "nystrom/nystrom.h"
 
 namespace nystrom {
 class ThreadPool;
+class PackedQuantMatrix;
+struct KernelTable;
 }
 
 namespace nystrom::ops {
@@ -35,6 +38,24 @@ void gemm(ThreadPool* pool, int M, int N, int K, const float* a, int lda, bool t
 // A linear layer: y[n x out] = x[n x in] * w[out x in]^T + bias, then act.
 void linear(ThreadPool* pool, int n, int in, int out, const float* x, int ldx, const float* w,
             const float* bias, float* y, int ldy, Act act = Act::None, float scale = 1.0f);
+
+// A weight matrix [rows x cols] = [out x in] in its stored dtype.
+struct WeightMatrix {
+  format::DType dtype = format::DType::F32;
+  int rows = 0, cols = 0;
+  const void* data = nullptr;                 // f32 / f16 values or quantized blocks
+  const PackedQuantMatrix* packed = nullptr;  // quantized: repacked at load for `table`
+  const KernelTable* table = nullptr;         // quantized: the level it was packed for
+};
+
+// y[n x w.rows] = act(x[n x w.cols] * w^T + bias) * scale, for any dtype:
+// f32 and f16 through the float GEMM (f16 converted while packing), q8_0 and
+// q4_0 through the integer GEMM.
+void linear(ThreadPool* pool, int n, const float* x, int ldx, const WeightMatrix& w, const float* bias, float* y,
+            int ldy, Act act = Act::None, float scale = 1.0f);
+
+// Row `row` of a weight matrix as floats (embedding lookups).
+void weight_row(const WeightMatrix& w, int row, float* out);
 
 // Row-wise softmax over `cols` entries of each of `rows` rows, in place.
 void softmax_rows(float* x, int rows, int cols, int ld);

@@ -35,22 +35,22 @@ void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& l
   Stopwatch watch(ws.profile);
 
   const float qk_scale = 1.0f / std::sqrt(std::sqrt((float)d));  // each side carries d^-1/4
-  ops::linear(pool, n, D, D, x, D, lw.wq, lw.bq, ws.q.data(), D, ops::Act::None, qk_scale);
-  ops::linear(pool, n, D, D, x, D, lw.wk, lw.bk, ws.k.data(), D, ops::Act::None, qk_scale);
-  ops::linear(pool, n, D, D, x, D, lw.wv, lw.bv, ws.v.data(), D);
+  ops::linear(pool, n, x, D, lw.wq, lw.bq, ws.q.data(), D, ops::Act::None, qk_scale);
+  ops::linear(pool, n, x, D, lw.wk, lw.bk, ws.k.data(), D, ops::Act::None, qk_scale);
+  ops::linear(pool, n, x, D, lw.wv, lw.bv, ws.v.data(), D);
   watch.lap(&LayerProfile::projections);
 
   attention(pool, c, lw, ws);
   watch.lap(&LayerProfile::attention);
 
   // a = LayerNorm(ctx Wo^T + bo + x), kept in x
-  ops::linear(pool, n, D, D, ws.ctx.data(), D, lw.wo, lw.bo, tmp, D);
+  ops::linear(pool, n, ws.ctx.data(), D, lw.wo, lw.bo, tmp, D);
   watch.lap(&LayerProfile::projections);
   ops::layer_norm_rows(pool, tmp, x, x, n, D, D, lw.ln1_g, lw.ln1_b, eps);
   watch.lap(&LayerProfile::norms);
   // x = LayerNorm(act(a W1^T + b1) W2^T + b2 + a)
-  ops::linear(pool, n, D, I, x, D, lw.w1, lw.b1, ws.ffn.data(), I, ops::act_of(c.activation));
-  ops::linear(pool, n, I, D, ws.ffn.data(), I, lw.w2, lw.b2, tmp, D);
+  ops::linear(pool, n, x, D, lw.w1, lw.b1, ws.ffn.data(), I, ops::act_of(c.activation));
+  ops::linear(pool, n, ws.ffn.data(), I, lw.w2, lw.b2, tmp, D);
   watch.lap(&LayerProfile::ffn);
   ops::layer_norm_rows(pool, tmp, x, x, n, D, D, lw.ln2_g, lw.ln2_b, eps);
   watch.lap(&LayerProfile::norms);

@@ -1,34 +1,50 @@
-// Pointers to every weight of a model, bound by name from a mapped model file.
+// Every weight of a model, bound by name from a mapped model file. Matrices
+// keep their stored dtype; quantized ones get a copy repacked for the
+// integer GEMM of the kernel level in use at load.
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "format/model_file.h"
+#include "kernels/ops.h"
+#include "kernels/quant.h"
 
 namespace nystrom {
 
+using ops::WeightMatrix;
+
 struct LayerWeights {
-  const float *wq, *bq, *wk, *bk, *wv, *bv;  // [D x D], [D]
-  const float* conv;                         // [H x K] or null
-  const float *wo, *bo;                      // attention output projection
-  const float *ln1_g, *ln1_b;                // attention.output.LayerNorm
-  const float *w1, *b1;                      // [I x D], [I]
-  const float *w2, *b2;                      // [D x I], [D]
-  const float *ln2_g, *ln2_b;                // output.LayerNorm
+  WeightMatrix wq, wk, wv;      // [D x D]
+  const float *bq, *bk, *bv;    // [D]
+  const float* conv;            // [H x K] or null
+  WeightMatrix wo;              // attention output projection
+  const float* bo;
+  const float *ln1_g, *ln1_b;   // attention.output.LayerNorm
+  WeightMatrix w1;              // [I x D]
+  const float* b1;
+  WeightMatrix w2;              // [D x I]
+  const float* b2;
+  const float *ln2_g, *ln2_b;   // output.LayerNorm
 };
 
 struct Weights {
-  const float *word, *position, *token_type;  // [V x D], [P+offset x D], [T x D]
+  WeightMatrix word;                          // [V x D]
+  const float *position, *token_type;         // [P+offset x D], [T x D]
   const float *emb_ln_g, *emb_ln_b;
   std::vector<LayerWeights> layers;
   // masked LM head
-  const float *mlm_dense_w = nullptr, *mlm_dense_b = nullptr, *mlm_ln_g = nullptr, *mlm_ln_b = nullptr;
-  const float *decoder = nullptr, *decoder_bias = nullptr;  // decoder is word when tied
+  WeightMatrix mlm_dense_w, decoder;          // decoder is `word` when tied
+  const float *mlm_dense_b = nullptr, *mlm_ln_g = nullptr, *mlm_ln_b = nullptr, *decoder_bias = nullptr;
   // classifier head
-  const float *cls_dense_w = nullptr, *cls_dense_b = nullptr, *cls_out_w = nullptr, *cls_out_b = nullptr;
+  WeightMatrix cls_dense_w, cls_out_w;
+  const float *cls_dense_b = nullptr, *cls_out_b = nullptr;
+
+  std::vector<std::unique_ptr<PackedQuantMatrix>> packed;  // owns the repacked copies
+  size_t packed_bytes = 0;
 };
 
 // Checks that the file holds exactly the tensors its configuration needs,
-// with the right shapes and types, and binds them. Throws Error.
+// with the right shapes and allowed dtypes, and binds them. Throws Error.
 Weights bind_weights(const ModelFile& file);
 
 }  // namespace nystrom

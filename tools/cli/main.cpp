@@ -97,7 +97,7 @@ static int cmd_run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  if (const char* w = isa_env_warning()) std::fprintf(stderr, "nystrom: warning: %s\n", w);
+  if (const char* w = isa_env_warning()) std::fprintf(stderr, "nystrom: %s\n", w);
   try {
     std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "-h" || cmd == "--help" || cmd == "help") {

@@ -1,5 +1,8 @@
 // nystrom-convert: Hugging Face checkpoint folder -> .nyf model file.
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <map>
 #include <iostream>
 
 #include "../common/args.h"
@@ -9,7 +12,7 @@
 using namespace nystrom;
 
 static const char kUsage[] =
-    "usage: nystrom-convert HF_DIR -o OUT.nyf\n"
+    "usage: nystrom-convert HF_DIR -o OUT.nyf [--type f32|f16|q8_0|q4_0]\n"
     "\n"
     "Converts a Hugging Face Nystromformer checkpoint (config.json and\n"
     "model.safetensors with F32, F16 or BF16 tensors) into a .nyf model file.\n"
@@ -18,6 +21,11 @@ static const char kUsage[] =
     "\n"
     "options:\n"
     "  -o, --output FILE   the .nyf file to write (required)\n"
+    "  -t, --type TYPE     how weight matrices (linear layers, decoder, word\n"
+    "                      embeddings) are stored: f32 (default), f16, q8_0\n"
+    "                      (8-bit blocks of 32 with an f16 scale, ~8.5 bits per\n"
+    "                      weight) or q4_0 (4-bit, ~4.5 bits per weight);\n"
+    "                      LayerNorm, biases, conv and position tables stay f32\n"
     "  -q, --quiet         print nothing on success\n"
     "  -h, --help          show this help\n"
     "\n"
@@ -25,20 +33,34 @@ static const char kUsage[] =
 
 int main(int argc, char** argv) {
   try {
-    tools::Args args(argc, argv, 1, {"--output"}, {"--help", "--quiet"},
-                     {{"-o", "--output"}, {"-h", "--help"}, {"-q", "--quiet"}});
+    tools::Args args(argc, argv, 1, {"--output", "--type"}, {"--help", "--quiet"},
+                     {{"-o", "--output"}, {"-h", "--help"}, {"-q", "--quiet"}, {"-t", "--type"}});
     if (args.has("--help")) {
       std::fputs(kUsage, stdout);
       return 0;
     }
     if (args.positionals().size() != 1) throw tools::UsageError{"expected exactly one checkpoint folder"};
     const std::string out = args.require("--output");
+    format::DType type = format::DType::F32;
+    if (!parse_dtype(args.get("--type", "f32"), &type))
+      throw tools::UsageError{"--type must be f32, f16, q8_0 or q4_0, got '" + args.get("--type") + "'"};
     Checkpoint ck = read_hf_checkpoint(args.positionals()[0]);
+    std::vector<std::string> kept_f32;
+    set_weight_type(ck, type, &kept_f32);
     write_model_file(out, ck.config, ck.tensors);
     if (!args.has("--quiet")) {
-      uint64_t bytes = 0;
-      for (const TensorData& t : ck.tensors) bytes += t.bytes.size();
-      std::printf("wrote %s: %zu tensors, %.1f MB of weights\n", out.c_str(), ck.tensors.size(), bytes / 1e6);
+      std::map<std::string, std::pair<int, uint64_t>> by_type;  // dtype -> tensors, bytes
+      for (const TensorData& t : ck.tensors) {
+        auto& e = by_type[dtype_name(t.dtype)];
+        e.first += 1, e.second += t.bytes.size();
+      }
+      for (const std::string& name : kept_f32)
+        std::printf("note: %s has a column count that is not a multiple of 32; kept as f32\n", name.c_str());
+      for (const auto& [name, e] : by_type)
+        std::printf("  %-5s %4d tensors %12.3f MB\n", name.c_str(), e.first, e.second / 1e6);
+      struct stat st;
+      if (::stat(out.c_str(), &st) == 0)
+        std::printf("wrote %s: %zu tensors, file %.3f MB\n", out.c_str(), ck.tensors.size(), st.st_size / 1e6);
     }
     return 0;
   } catch (const tools::UsageError& e) {

@@ -1,0 +1,165 @@
+// The whole model is deterministic: a Session gives bit-identical outputs for
+// every thread count (GEMMs split work over rows and columns of C, never over
+// a sum; the row kernels work on whole rows), in Nystrom and exact attention,
+// at lengths that are and are not multiples of the landmark count, on every
+// dispatch level this CPU runs. And each of those levels, not only the best
+// one, reproduces the reference outputs of testdata/hf within SPEC section 3.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "convert/hf_checkpoint.h"
+#include "format/model_file.h"
+#include "format/npy.h"
+#include "kernels/dispatch.h"
+#include "nystrom/nystrom.h"
+#include "support.h"
+
+using nystrom::AttentionMode;
+using nystrom::Isa;
+
+namespace {
+
+// A test checkpoint converted to .nyf once per process.
+struct Converted {
+  test::TempDir dir;
+  std::shared_ptr<const nystrom::Model> model;
+};
+
+std::shared_ptr<const nystrom::Model> model_of(const std::string& name) {
+  static std::map<std::string, std::unique_ptr<Converted>> cache;
+  std::unique_ptr<Converted>& slot = cache[name];
+  if (!slot) {
+    const std::string src = test::testdata_dir() + "/" + name;
+    REQUIRE_MESSAGE(test::exists(src + "/config.json"), "test data missing at " << src);
+    auto c = std::make_unique<Converted>();
+    const nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(src);
+    const std::string path = c->dir / (name + ".nyf");
+    nystrom::write_model_file(path, ck.config, ck.tensors);
+    c->model = nystrom::Model::open(path);
+    slot = std::move(c);
+  }
+  return slot->model;
+}
+
+std::vector<int32_t> random_ids(int n, uint32_t vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int32_t> u(0, (int32_t)vocab - 1);
+  std::vector<int32_t> ids(n);
+  for (int32_t& id : ids) id = u(rng);
+  return ids;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// The dispatch levels compiled in and supported by this CPU.
+std::vector<Isa> levels() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
+    if (nystrom::kernels_for(isa)) out.push_back(isa);
+  return out;
+}
+
+// Selects one level for the life of the object, then restores the level in
+// use before (set_isa_cap of a level in use selects that same level).
+struct IsaCap {
+  Isa saved = nystrom::kernels().isa;
+  explicit IsaCap(Isa isa) { nystrom::set_isa_cap(isa); }
+  ~IsaCap() { nystrom::set_isa_cap(saved); }
+};
+
+const char* mode_name(AttentionMode m) {
+  switch (m) {
+    case AttentionMode::Auto: return "auto";
+    case AttentionMode::Nystrom: return "nystrom";
+    case AttentionMode::Exact: return "exact";
+  }
+  return "?";
+}
+
+struct DeterminismCase {
+  const char* model;
+  std::vector<int> lengths;  // the landmark count m in the comments
+};
+
+}  // namespace
+
+TEST_CASE("determinism: 1, 2, 3 and 4 threads give bit-identical outputs in Nystrom and exact attention") {
+  const DeterminismCase cases[] = {
+      {"tiny-mlm", {1, 8, 13, 37, 64}},     // m = 8, max 64; masked-LM logits
+      {"small-cls", {7, 16, 100, 255}},     // m = 16, max 256; classifier logits
+  };
+  const Isa original = nystrom::kernels().isa;
+  for (Isa isa : levels()) {
+    IsaCap cap(isa);
+    REQUIRE(nystrom::kernels().isa == isa);
+    for (const DeterminismCase& dc : cases) {
+      const std::shared_ptr<const nystrom::Model> model = model_of(dc.model);
+      for (AttentionMode mode : {AttentionMode::Nystrom, AttentionMode::Exact}) {
+        // One session per thread count, re-planned from length to length.
+        std::vector<std::unique_ptr<nystrom::Session>> sessions;
+        for (int threads = 1; threads <= 4; ++threads) {
+          nystrom::RunOptions opt;
+          opt.attention = mode;
+          opt.threads = threads;
+          sessions.push_back(std::make_unique<nystrom::Session>(model, opt));
+        }
+        for (int n : dc.lengths) {
+          const std::vector<int32_t> ids = random_ids(n, model->config().vocab_size, 7u * n + 1);
+          const nystrom::Output base = sessions[0]->run(ids);
+          REQUIRE(base.last_hidden_state.size() == (size_t)n * model->config().hidden_size);
+          for (size_t s = 1; s < sessions.size(); ++s) {
+            const nystrom::Output out = sessions[s]->run(ids);
+            INFO(std::string(nystrom::isa_name(isa)) << " " << dc.model << " " << mode_name(mode) << " n=" << n
+                                                     << " threads=" << s + 1 << " vs 1");
+            CHECK(same_bits(out.last_hidden_state, base.last_hidden_state));
+            CHECK(out.logits_shape == base.logits_shape);
+            CHECK(same_bits(out.logits, base.logits));
+          }
+        }
+      }
+    }
+  }
+  CHECK(nystrom::kernels().isa == original);
+}
+
+TEST_CASE("isa caps: every level this CPU runs reproduces the reference outputs of testdata/hf within SPEC tolerance") {
+  const Isa original = nystrom::kernels().isa;
+  for (Isa isa : levels()) {
+    IsaCap cap(isa);
+    REQUIRE(nystrom::kernels().isa == isa);
+    for (const std::string& name : test::reference_cases()) {
+      const std::string dir = test::testdata_dir() + "/" + name;
+      const std::shared_ptr<const nystrom::Model> model = model_of(name);
+      const std::vector<int64_t> ids64 = nystrom::read_npy_ids(dir + "/input_ids.npy");
+      const std::vector<int32_t> ids(ids64.begin(), ids64.end());
+      nystrom::RunOptions opt;
+      opt.threads = 2;
+      nystrom::Session session(model, opt);
+      const nystrom::Output out = session.run(ids);
+
+      for (const char* output : {"last_hidden_state.npy", "logits.npy"}) {
+        CAPTURE(output);
+        const std::vector<float>& got = std::string(output) == "logits.npy" ? out.logits : out.last_hidden_state;
+        if (!test::exists(dir + "/" + output)) {
+          CHECK(got.empty());  // no head, no logits
+          continue;
+        }
+        const std::vector<float> want = nystrom::read_npy_f32(dir + "/" + output);
+        const test::Diff d = test::diff(got, want);
+        INFO(std::string(nystrom::isa_name(isa)) << " " << name << ": max abs diff " << d.max_abs << ", max |ref| "
+                                                 << d.max_ref);
+        CHECK(got.size() == want.size());
+        CHECK(test::within_spec(d));
+      }
+    }
+  }
+  CHECK(nystrom::kernels().isa == original);
+}

@@ -1,0 +1,91 @@
+// Quantized models keep their answers (issue: q8_0 cosine >= 0.999 with the
+// same label and >= 99% of masked-LM top-1 tokens, q4_0 cosine >= 0.99, f16
+// within 1e-3 relative), judged against the f32 engine on the same input.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "convert/hf_checkpoint.h"
+#include "format/npy.h"
+#include "nystrom/nystrom.h"
+#include "support.h"
+
+namespace {
+
+double cosine(const std::vector<float>& a, const std::vector<float>& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); ++i) ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
+  return ab / std::sqrt(aa * bb);
+}
+
+// Per row of a [rows x cols] matrix, the index of the largest value.
+std::vector<size_t> argmax_rows(const std::vector<float>& x, size_t cols) {
+  std::vector<size_t> out;
+  for (size_t r = 0; r * cols < x.size(); ++r) {
+    size_t best = 0;
+    for (size_t c = 1; c < cols; ++c)
+      if (x[r * cols + c] > x[r * cols + best]) best = c;
+    out.push_back(best);
+  }
+  return out;
+}
+
+nystrom::Output run_as(const std::string& dir, nystrom::format::DType type, const test::TempDir& tmp,
+                       const std::vector<int32_t>& ids) {
+  nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(dir);
+  nystrom::set_weight_type(ck, type, nullptr);
+  const std::string path = tmp / (std::string(nystrom::dtype_name(type)) + ".nyf");
+  nystrom::write_model_file(path, ck.config, ck.tensors);
+  nystrom::Session s(nystrom::Model::open(path));
+  return s.run(ids);
+}
+
+}  // namespace
+
+TEST_CASE("quantized and f16 models agree with the f32 engine on every reference checkpoint") {
+  using nystrom::format::DType;
+  for (const std::string& name : test::reference_cases()) {
+    CAPTURE(name);
+    const std::string dir = test::testdata_dir() + "/" + name;
+    std::vector<int64_t> ids64 = nystrom::read_npy_ids(dir + "/input_ids.npy");
+    std::vector<int32_t> ids(ids64.begin(), ids64.end());
+    test::TempDir tmp;
+    const nystrom::Output f32 = run_as(dir, DType::F32, tmp, ids);
+
+    const nystrom::Output f16 = run_as(dir, DType::F16, tmp, ids);
+    test::Diff d = test::diff(f16.last_hidden_state, f32.last_hidden_state);
+    INFO("f16 max abs diff " << d.max_abs << " of max " << d.max_ref);
+    CHECK(d.max_abs <= 1e-3 * d.max_ref);
+
+    const nystrom::Output q8 = run_as(dir, DType::Q8_0, tmp, ids);
+    const nystrom::Output q4 = run_as(dir, DType::Q4_0, tmp, ids);
+    const double cos8 = cosine(q8.last_hidden_state, f32.last_hidden_state);
+    const double cos4 = cosine(q4.last_hidden_state, f32.last_hidden_state);
+    INFO("cosine q8_0 " << cos8 << ", q4_0 " << cos4);
+    CHECK(cos8 >= 0.999);
+    CHECK(cos4 >= 0.99);
+
+    if (f32.logits_shape.size() == 1) {  // classifier: the same label
+      CHECK(argmax_rows(q8.logits, f32.logits.size()) == argmax_rows(f32.logits, f32.logits.size()));
+    } else if (f32.logits_shape.size() == 2) {  // masked LM: >= 99% of positions keep their top-1 token
+      auto want = argmax_rows(f32.logits, f32.logits_shape[1]);
+      auto got = argmax_rows(q8.logits, f32.logits_shape[1]);
+      size_t same = 0;
+      for (size_t i = 0; i < want.size(); ++i) same += want[i] == got[i];
+      INFO("q8_0 top-1 agreement " << same << " / " << want.size());
+      CHECK(same >= 0.99 * want.size());
+    }
+  }
+}
+
+TEST_CASE("a quantized model file is written as format version 2 and an f32 one as version 1") {
+  const std::string dir = test::testdata_dir() + "/tiny-mlm";
+  test::TempDir tmp;
+  for (auto type : {nystrom::format::DType::F32, nystrom::format::DType::Q8_0}) {
+    nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(dir);
+    nystrom::set_weight_type(ck, type, nullptr);
+    nystrom::write_model_file(tmp / "m.nyf", ck.config, ck.tensors);
+    nystrom::ModelFile f(tmp / "m.nyf");
+    CHECK(f.version() == (type == nystrom::format::DType::F32 ? 1u : 2u));
+  }
+}
