@@ -25,7 +25,7 @@ endif
 ALL_ISA_DIRS := avx2 avx512 neon
 
 FLAGS_avx2   := -mavx2 -mfma -mf16c
-FLAGS_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
+FLAGS_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c
 FLAGS_neon   :=
 
 LIB_SRC := $(filter-out $(foreach d,$(ALL_ISA_DIRS),src/kernels/$(d)/%), $(shell find src -name '*.cpp' | sort)) \
@@ -79,10 +79,11 @@ test: check-aarch64-deps all $(TEST_BIN)
 # cross-built for aarch64 (static, so qemu-user needs no aarch64 libraries)
 # into $(BUILD)/aarch64 and run under qemu-aarch64, tools included (tests/
 # support.h puts NYSTROM_TOOL_PREFIX before each). The tests chosen reach
-# every NEON kernel and the end-to-end reference cases, in about a minute.
+# every NEON kernel, the threads, the model end to end and the reference
+# cases; about a minute under emulation (parsers and tool errors are left out).
 AARCH64_CXX   := aarch64-linux-gnu-g++
 AARCH64_QEMU  := qemu-aarch64
-AARCH64_TESTS := *kernel*,*reference*,dispatch:*,cpu features:*,determinism:*,isa caps:*
+AARCH64_TESTS := *kernel*,*reference*,dispatch:*,cpu features:*,thread pool:*,forward:*,determinism:*,isa caps:*
 ifneq (,$(findstring aarch64,$(ARCH)))
 check-aarch64-deps:
 test-aarch64:
@@ -104,3 +105,64 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ----------------------------------------------------- sanitizers and fuzzing
+# `make test-asan`: library, tools and the whole suite built with ASan+UBSan
+# into $(BUILD)/asan; the CLI tests run the sanitized tools (NYSTROM_BUILD).
+# `make test-tsan`: the same with ThreadSanitizer (clang++) into
+# $(BUILD)/tsan. `make fuzz`: the libFuzzer targets of tests/fuzz/ (one per
+# reader of outside data) built with clang++ and ASan+UBSan into
+# $(BUILD)/fuzz, each run for FUZZ_SECONDS (tests/fuzz/run.sh). Sanitizer
+# reports go to files under <build dir>/reports, so that one from a tool a
+# test runs is not lost in its captured stderr; any report fails the target.
+ASAN_CXX     ?= $(CXX)
+TSAN_CXX     ?= clang++
+FUZZ_CXX     ?= clang++
+SAN_OPT      ?= -O1
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := json hf_config safetensors npy model_file
+ASAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TSAN_FLAGS   := -fsanitize=thread -fno-omit-frame-pointer
+ASAN_RUN_OPTIONS := abort_on_error=1:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1
+UBSAN_RUN_OPTIONS := abort_on_error=1:halt_on_error=1:print_stacktrace=1
+TSAN_RUN_OPTIONS := halt_on_error=1:abort_on_error=1:second_deadlock_stack=1
+
+# Runs a test binary ($1) in build dir $2, then fails on any sanitizer report.
+define run_sanitized
+	@rm -rf $(2)/reports && mkdir -p $(2)/reports
+	ASAN_OPTIONS=$(ASAN_RUN_OPTIONS):log_path=$(CURDIR)/$(2)/reports/asan \
+	UBSAN_OPTIONS=$(UBSAN_RUN_OPTIONS):log_path=$(CURDIR)/$(2)/reports/ubsan \
+	TSAN_OPTIONS=$(TSAN_RUN_OPTIONS):log_path=$(CURDIR)/$(2)/reports/tsan \
+	NYSTROM_BUILD=$(2) $(1); rc=$$?; \
+	if [ -n "$$(ls -A $(2)/reports)" ]; then \
+	  for f in $(2)/reports/*; do echo "== sanitizer report $$f"; cat "$$f"; done; exit 1; fi; \
+	exit $$rc
+endef
+
+.PHONY: test-asan test-tsan fuzz fuzz-targets check-clang-deps
+check-clang-deps:
+	@bash tests/ensure_deps.sh clang
+
+test-asan:
+	$(MAKE) CXX=$(ASAN_CXX) BUILD=$(BUILD)/asan OPT=$(SAN_OPT) CXXFLAGS='$(CXXFLAGS) $(ASAN_FLAGS)' \
+	  all $(BUILD)/asan/nystrom-tests
+	$(call run_sanitized,$(BUILD)/asan/nystrom-tests,$(BUILD)/asan)
+
+test-tsan: check-clang-deps
+	$(MAKE) CXX=$(TSAN_CXX) BUILD=$(BUILD)/tsan OPT=$(SAN_OPT) CXXFLAGS='$(CXXFLAGS) $(TSAN_FLAGS)' \
+	  all $(BUILD)/tsan/nystrom-tests
+	$(call run_sanitized,$(BUILD)/tsan/nystrom-tests,$(BUILD)/tsan)
+
+fuzz: check-clang-deps
+	$(MAKE) CXX=$(FUZZ_CXX) BUILD=$(BUILD)/fuzz OPT=$(SAN_OPT) \
+	  CXXFLAGS='$(CXXFLAGS) $(ASAN_FLAGS) -fsanitize=fuzzer-no-link' fuzz-targets
+	bash tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Run inside the sub-make above, where $(BUILD) is the fuzz build dir.
+fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%) $(BUILD)/make_seeds
+
+$(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB)
+	$(CXX) $(COMMON) -fsanitize=fuzzer $^ -o $@ $(LDFLAGS)
+
+$(BUILD)/make_seeds: $(BUILD)/obj/tests/fuzz/make_seeds.o $(LIB)
+	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)

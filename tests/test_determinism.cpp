@@ -86,15 +86,15 @@ const char* mode_name(AttentionMode m) {
 
 struct DeterminismCase {
   const char* model;
-  std::vector<int> lengths;  // the landmark count m in the comments
+  std::vector<int> lengths;  // at most m run exact attention in any mode
 };
 
 }  // namespace
 
 TEST_CASE("determinism: 1, 2, 3 and 4 threads give bit-identical outputs in Nystrom and exact attention") {
   const DeterminismCase cases[] = {
-      {"tiny-mlm", {1, 8, 13, 37, 64}},     // m = 8, max 64; masked-LM logits
-      {"small-cls", {7, 16, 100, 255}},     // m = 16, max 256; classifier logits
+      {"tiny-mlm", {1, 8, 13, 37, 64}},  // m = 8, max 64; masked-LM logits
+      {"small-cls", {7, 16, 100, 255}},  // m = 16, max 256; classifier logits
   };
   const Isa original = nystrom::kernels().isa;
   for (Isa isa : levels()) {
@@ -117,8 +117,8 @@ TEST_CASE("determinism: 1, 2, 3 and 4 threads give bit-identical outputs in Nyst
           REQUIRE(base.last_hidden_state.size() == (size_t)n * model->config().hidden_size);
           for (size_t s = 1; s < sessions.size(); ++s) {
             const nystrom::Output out = sessions[s]->run(ids);
-            INFO(std::string(nystrom::isa_name(isa)) << " " << dc.model << " " << mode_name(mode) << " n=" << n
-                                                     << " threads=" << s + 1 << " vs 1");
+            INFO(std::string(nystrom::isa_name(isa)) << " " << dc.model << " " << mode_name(mode)
+                                                     << " n=" << n << " threads=" << s + 1 << " vs 1");
             CHECK(same_bits(out.last_hidden_state, base.last_hidden_state));
             CHECK(out.logits_shape == base.logits_shape);
             CHECK(same_bits(out.logits, base.logits));
@@ -130,7 +130,8 @@ TEST_CASE("determinism: 1, 2, 3 and 4 threads give bit-identical outputs in Nyst
   CHECK(nystrom::kernels().isa == original);
 }
 
-TEST_CASE("isa caps: every level this CPU runs reproduces the reference outputs of testdata/hf within SPEC tolerance") {
+TEST_CASE(
+    "isa caps: every level this CPU runs reproduces the reference outputs of testdata/hf within SPEC tolerance") {
   const Isa original = nystrom::kernels().isa;
   for (Isa isa : levels()) {
     IsaCap cap(isa);
@@ -147,15 +148,16 @@ TEST_CASE("isa caps: every level this CPU runs reproduces the reference outputs 
 
       for (const char* output : {"last_hidden_state.npy", "logits.npy"}) {
         CAPTURE(output);
-        const std::vector<float>& got = std::string(output) == "logits.npy" ? out.logits : out.last_hidden_state;
+        const bool logits = std::string(output) == "logits.npy";
+        const std::vector<float>& got = logits ? out.logits : out.last_hidden_state;
         if (!test::exists(dir + "/" + output)) {
           CHECK(got.empty());  // no head, no logits
           continue;
         }
         const std::vector<float> want = nystrom::read_npy_f32(dir + "/" + output);
         const test::Diff d = test::diff(got, want);
-        INFO(std::string(nystrom::isa_name(isa)) << " " << name << ": max abs diff " << d.max_abs << ", max |ref| "
-                                                 << d.max_ref);
+        INFO(std::string(nystrom::isa_name(isa)) << " " << name << ": max abs diff " << d.max_abs
+                                                 << ", max |ref| " << d.max_ref);
         CHECK(got.size() == want.size());
         CHECK(test::within_spec(d));
       }

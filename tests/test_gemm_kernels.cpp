@@ -151,8 +151,8 @@ void check_micro_kernel(const KernelTable& t, int k, std::mt19937& rng) {
           const double tol = two_gamma(k + 1) * (abs_sum[(size_t)r * NR + col] + c_abs);
           worst.add(idx, got[idx], want[idx], tol);
         }
-        INFO(std::string(nystrom::isa_name(t.isa)) << " " << MR << "x" << NR << " k=" << k << " mr=" << mr << " nr=" << nr
-                                      << " accumulate=" << accumulate);
+        INFO(std::string(nystrom::isa_name(t.isa)) << " " << MR << "x" << NR << " k=" << k << " mr=" << mr
+                                                   << " nr=" << nr << " accumulate=" << accumulate);
         INFO("cells written outside the mr x nr tile: " << outside_written << " (first at tile row "
                                                         << (long)first_outside / ldc - row0 << ", column "
                                                         << (long)first_outside % ldc - col0 << ")");
@@ -200,7 +200,8 @@ struct Problem {
     *lda = cols + pad;
     std::vector<float> a((size_t)rows * *lda, sentinel());
     for (int i = 0; i < M; ++i)
-      for (int k = 0; k < K; ++k) (trans ? a[(size_t)k * *lda + i] : a[(size_t)i * *lda + k]) = A[(size_t)i * K + k];
+      for (int k = 0; k < K; ++k)
+        (trans ? a[(size_t)k * *lda + i] : a[(size_t)i * *lda + k]) = A[(size_t)i * K + k];
     return a;
   }
   std::vector<float> layout_b(bool trans, int* ldb) const {
@@ -208,7 +209,8 @@ struct Problem {
     *ldb = cols + pad;
     std::vector<float> b((size_t)rows * *ldb, sentinel());
     for (int k = 0; k < K; ++k)
-      for (int j = 0; j < N; ++j) (trans ? b[(size_t)j * *ldb + k] : b[(size_t)k * *ldb + j]) = B[(size_t)k * N + j];
+      for (int j = 0; j < N; ++j)
+        (trans ? b[(size_t)j * *ldb + k] : b[(size_t)k * *ldb + j]) = B[(size_t)k * N + j];
     return b;
   }
   // C with leading dimension ldc() between two guard rows (C itself starts
@@ -224,12 +226,13 @@ struct Problem {
   }
 
   // gemm_blocked of one level and transpose combination; returns C.
-  std::vector<float> run_blocked(const KernelTable& t, nystrom::ThreadPool* pool, bool trans_a, bool trans_b) const {
+  std::vector<float> run_blocked(const KernelTable& t, nystrom::ThreadPool* pool, bool trans_a,
+                                 bool trans_b) const {
     int lda, ldb;
     const std::vector<float> a = layout_a(trans_a, &lda), b = layout_b(trans_b, &ldb);
     std::vector<float> c = initial_c();
-    nystrom::gemm_blocked(t, pool, M, N, K, a.data(), lda, trans_a, b.data(), ldb, trans_b, c.data() + ldc(), ldc(),
-                          ep);
+    nystrom::gemm_blocked(t, pool, M, N, K, a.data(), lda, trans_a, b.data(), ldb, trans_b, c.data() + ldc(),
+                          ldc(), ep);
     return c;
   }
 };
@@ -245,14 +248,16 @@ Expected expected(const Problem& p) {
   Expected e;
   const int ldc = p.ldc();
   e.c = p.initial_c();
-  nystrom::ref::gemm(p.M, p.N, p.K, p.A.data(), p.K, false, p.B.data(), p.N, false, e.c.data() + ldc, ldc, p.ep);
+  nystrom::ref::gemm(p.M, p.N, p.K, p.A.data(), p.K, false, p.B.data(), p.N, false, e.c.data() + ldc, ldc,
+                     p.ep);
 
   // sum_k |A(i,k) B(k,j)| by ref::gemm on the absolute values (its own
   // rounding, a relative 1e-5 at most here, is immaterial to a bound).
   std::vector<float> abs_a(p.A.size()), abs_b(p.B.size()), abs_sum((size_t)p.M * p.N);
   for (size_t i = 0; i < p.A.size(); ++i) abs_a[i] = std::fabs(p.A[i]);
   for (size_t i = 0; i < p.B.size(); ++i) abs_b[i] = std::fabs(p.B[i]);
-  nystrom::ref::gemm(p.M, p.N, p.K, abs_a.data(), p.K, false, abs_b.data(), p.N, false, abs_sum.data(), p.N, {});
+  nystrom::ref::gemm(p.M, p.N, p.K, abs_a.data(), p.K, false, abs_b.data(), p.N, false, abs_sum.data(), p.N,
+                     {});
 
   const bool gelu = p.ep.act == Act::GeluTanh || p.ep.act == Act::GeluErf;
   const double slope = gelu ? 1.13 : 1.0;
@@ -272,7 +277,8 @@ Expected expected(const Problem& p) {
 
 // Compares one gemm_blocked result with the reference: every element of the
 // M x N corner within its tolerance, every gap and guard cell untouched.
-void check_against(const Expected& e, const std::vector<float>& got, const Problem& p, const std::string& what) {
+void check_against(const Expected& e, const std::vector<float>& got, const Problem& p,
+                   const std::string& what) {
   const int ldc = p.ldc();
   WorstError worst;
   size_t gap_written = 0;
@@ -285,8 +291,8 @@ void check_against(const Expected& e, const std::vector<float>& got, const Probl
     worst.add(idx, got[idx], e.c[idx], e.tol[idx]);
   }
   INFO(what << ", " << p.describe());
-  INFO("worst element (" << worst.index / ldc - 1 << ", " << worst.index % ldc << "): got " << worst.got << ", want "
-                         << worst.want << " (error / tolerance = " << worst.ratio << ")");
+  INFO("worst element (" << worst.index / ldc - 1 << ", " << worst.index % ldc << "): got " << worst.got
+                         << ", want " << worst.want << " (error / tolerance = " << worst.ratio << ")");
   INFO("gap and guard cells written: " << gap_written);
   CHECK(gap_written == 0);
   CHECK(worst.ratio <= 1.0);
@@ -343,7 +349,8 @@ TEST_CASE("gemm kernels: at least the scalar level is under test, and each tile 
   }
 }
 
-TEST_CASE("gemm kernels: each micro-kernel matches the reference for every mr x nr corner and never stores outside it") {
+TEST_CASE(
+    "gemm kernels: each micro-kernel matches the reference for every mr x nr corner and never stores outside it") {
   std::mt19937 rng(20240611);
   for (const KernelTable* t : tables())
     for (int k : {1, 2, 3, 7, 16, 17, 192, 300}) check_micro_kernel(*t, k, rng);
@@ -404,9 +411,10 @@ TEST_CASE("gemm kernels: gemm_blocked gives bit-identical results for 1, 2, 3 an
           const bool same = got.size() == base.size() &&
                             std::memcmp(got.data(), base.data(), got.size() * sizeof(float)) == 0;
           size_t first = 0;
-          while (!same && first < got.size() && std::memcmp(&got[first], &base[first], sizeof(float)) == 0) ++first;
-          INFO(std::string(nystrom::isa_name(t->isa)) << " trans_a=" << ta << " trans_b=" << tb << " threads=" << pool->size()
-                                         << ", " << p.describe());
+          while (!same && first < got.size() && std::memcmp(&got[first], &base[first], sizeof(float)) == 0)
+            ++first;
+          INFO(std::string(nystrom::isa_name(t->isa)) << " trans_a=" << ta << " trans_b=" << tb
+                                                      << " threads=" << pool->size() << ", " << p.describe());
           INFO("first difference at element " << first);
           CHECK(same);
         }

@@ -51,6 +51,17 @@ struct ModelConfig {
   std::vector<std::string> labels;  // classifier label names, index = class id
 };
 
+// Instruction-set levels of the kernels. The best one the CPU supports runs
+// by default; a cap (this call, or NYSTROM_ISA=scalar|avx2|avx512|neon in the
+// environment) lowers it, so every path can be compared on one machine.
+enum class InstructionSet { Scalar, Avx2, Avx512, Neon };
+// Caps the level for sessions run afterwards (process-wide; call it before
+// opening models: quantized weights are repacked for the level in use when a
+// model is opened). Returns the level now in use.
+InstructionSet set_instruction_set_cap(InstructionSet cap);
+InstructionSet instruction_set();
+const char* instruction_set_name(InstructionSet isa);
+
 struct RunOptions {
   AttentionMode attention = AttentionMode::Auto;
   uint32_t landmarks = 0;  // 0: the model's num_landmarks

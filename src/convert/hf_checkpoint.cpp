@@ -3,12 +3,14 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
 
 #include "format/half.h"
 #include "format/safetensors.h"
+#include "format/torch_bin.h"
 #include "format/tensor_names.h"
 #include "kernels/quant.h"
 #include "runtime/error.h"
@@ -133,24 +135,41 @@ Checkpoint read_hf_checkpoint(const std::string& dir) {
   if (!file_exists(config_path)) fail(dir, ": no config.json (not a Hugging Face checkpoint folder)");
   Checkpoint ck;
   ck.config = parse_hf_config(parse_json(read_text(config_path), config_path), config_path);
-  if (!file_exists(st_path)) {
-    if (file_exists(dir + "/pytorch_model.bin"))
-      fail(dir, ": only pytorch_model.bin found; this converter reads model.safetensors");
-    fail(dir, ": no model.safetensors");
+  // model.safetensors if there is one, else pytorch_model.bin; both give
+  // SafeTensor lists, checked and converted alike below.
+  const std::string bin_path = dir + "/pytorch_model.bin";
+  std::unique_ptr<SafetensorsFile> st;
+  std::unique_ptr<TorchBinFile> bin;
+  std::string src_path;
+  const std::vector<SafeTensor>* source = nullptr;
+  if (file_exists(st_path)) {
+    st = std::make_unique<SafetensorsFile>(st_path);
+    src_path = st_path;
+    source = &st->tensors();
+  } else if (file_exists(bin_path)) {
+    try {
+      bin = std::make_unique<TorchBinFile>(bin_path);
+    } catch (const Error& e) {
+      fail(e.what(), " (read because the folder has no model.safetensors)");
+    }
+    src_path = bin_path;
+    source = &bin->tensors();
+  } else {
+    fail(dir, ": no model.safetensors (or pytorch_model.bin)");
   }
-  SafetensorsFile st(st_path);
+  auto has_source = [&](std::string_view name) { return st ? st->find(name) != nullptr : bin->find(name) != nullptr; };
 
   // Canonical name -> source tensor, with the head prefix removed.
   std::map<std::string, const SafeTensor*> by_name;
   const std::string prefix = "nystromformer.";
-  for (const SafeTensor& t : st.tensors()) {
+  for (const SafeTensor& t : *source) {
     std::string name = t.name.compare(0, prefix.size(), prefix) == 0 ? t.name.substr(prefix.size()) : t.name;
     if (name == "embeddings.position_ids") continue;  // a buffer, not a weight
     if (name == "cls.predictions.decoder.bias") {     // the same tensor as cls.predictions.bias
-      if (st.find("cls.predictions.bias")) continue;
+      if (has_source("cls.predictions.bias")) continue;
       name = "cls.predictions.bias";
     }
-    if (!by_name.emplace(name, &t).second) fail(st_path, ": tensor ", name, " appears twice");
+    if (!by_name.emplace(name, &t).second) fail(src_path, ": tensor ", name, " appears twice");
   }
 
   std::set<std::string> used;
@@ -158,16 +177,16 @@ Checkpoint read_hf_checkpoint(const std::string& dir) {
     auto it = by_name.find(e.name);
     if (it == by_name.end()) {
       if (e.optional) continue;
-      fail(st_path, ": missing tensor ", e.name);
+      fail(src_path, ": missing tensor ", e.name);
     }
     const SafeTensor& t = *it->second;
     if (t.shape != e.shape)
-      fail(st_path, ": tensor ", t.name, " has shape ", shape_str(t.shape), ", the config needs ", shape_str(e.shape));
+      fail(src_path, ": tensor ", t.name, " has shape ", shape_str(t.shape), ", the config needs ", shape_str(e.shape));
     used.insert(e.name);
-    ck.tensors.push_back({e.name, format::DType::F32, e.shape, to_f32(t, st_path)});
+    ck.tensors.push_back({e.name, format::DType::F32, e.shape, to_f32(t, src_path)});
   }
   for (const auto& [name, t] : by_name)
-    if (!used.count(name)) fail(st_path, ": unexpected tensor ", t->name);
+    if (!used.count(name)) fail(src_path, ": unexpected tensor ", t->name);
 
   // A decoder equal to the word embeddings is the tie written out: leave it
   // out, as the safetensors of a tied model does.

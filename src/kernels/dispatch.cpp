@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "kernels/quant.h"
+#include "kernels/ref/qgemm.h"
 #include "kernels/ref/ref.h"
 #include "runtime/cpu_features.h"
 
@@ -32,6 +34,8 @@ const KernelTable kScalarTable = {
     Isa::Scalar,      ref::kGemmMR,        ref::kGemmNR,      ref::gemm_ukernel_4x8,
     ref::softmax_row, ref::layer_norm_row, ref::bias_act_row,
     ref::segment_means,  ref::depthwise_conv_add,
+    ref::kQGemmLayout,   ref::qgemm_q8_ukernel_4x16, ref::qgemm_q4_ukernel_4x16,
+    quantize_row_q8_act, ref::f16_to_f32_row,
 };
 
 #if defined(__x86_64__)
@@ -39,11 +43,15 @@ const KernelTable kAvx2Table = {
     Isa::Avx2,         avx2::kGemmMR,        avx2::kGemmNR,      avx2::gemm_ukernel_6x16,
     avx2::softmax_row, avx2::layer_norm_row, avx2::bias_act_row,
     avx2::segment_means,  avx2::depthwise_conv_add,
+    avx2::kQGemmLayout,   avx2::qgemm_q8_ukernel_4x16, avx2::qgemm_q4_ukernel_4x16,
+    avx2::quantize_act_row, avx2::f16_to_f32_row,
 };
 const KernelTable kAvx512Table = {
     Isa::Avx512,         avx512::kGemmMR,        avx512::kGemmNR,      avx512::gemm_ukernel_12x32,
     avx512::softmax_row, avx512::layer_norm_row, avx512::bias_act_row,
     avx512::segment_means,  avx512::depthwise_conv_add,
+    avx512::kQGemmLayout,   avx512::qgemm_q8_ukernel_6x32, avx512::qgemm_q4_ukernel_6x32,
+    avx512::quantize_act_row, avx512::f16_to_f32_row,
 };
 #endif
 
@@ -52,6 +60,8 @@ const KernelTable kNeonTable = {
     Isa::Neon,         neon::kGemmMR,        neon::kGemmNR,      neon::gemm_ukernel_8x12,
     neon::softmax_row, neon::layer_norm_row, neon::bias_act_row,
     neon::segment_means,  neon::depthwise_conv_add,
+    neon::kQGemmLayout,   neon::qgemm_q8_ukernel_4x16, neon::qgemm_q4_ukernel_4x16,
+    neon::quantize_act_row, neon::f16_to_f32_row,
 };
 #endif
 
@@ -84,7 +94,7 @@ bool supported(Isa isa) {
   switch (isa) {
     case Isa::Scalar: return true;
     case Isa::Avx2: return avx2;
-    case Isa::Avx512: return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
+    case Isa::Avx512: return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni;
     case Isa::Neon: return f.neon;
   }
   return false;
@@ -181,5 +191,12 @@ const char* isa_env_warning() {
   const Selection& s = selection();
   return s.env_warning.empty() ? nullptr : s.env_warning.c_str();
 }
+
+// The public face of the same choice (include/nystrom/nystrom.h).
+InstructionSet set_instruction_set_cap(InstructionSet cap) {
+  return static_cast<InstructionSet>(set_isa_cap(static_cast<Isa>(cap)));
+}
+InstructionSet instruction_set() { return static_cast<InstructionSet>(kernels().isa); }
+const char* instruction_set_name(InstructionSet isa) { return isa_name(static_cast<Isa>(isa)); }
 
 }  // namespace nystrom

@@ -32,6 +32,14 @@ void quantize_row_q4_0(const float* x, BlockQ4_0* y, int k);
 void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int k);
 void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int k);
 
+// Activation rows, quantized once per qgemm call: the q8_0 rule (a = max |x|,
+// d = a / 127, q = round-half-away(x / d), 0 when d == 0) with d kept in
+// float, not rounded to f16 (activations may be far below f16's normal
+// range). corr[b] = -128 * sum of block b's q (see QuantRows). A block with
+// an infinity or NaN gets d = NaN and q = 0, so its row's outputs are NaN.
+// Every table's quantize_act_row gives exactly these bytes and scales.
+void quantize_row_q8_act(const float* x, int k, int8_t* q, float* d, int32_t* corr);
+
 // A weight matrix [rows x cols] as the file stores it (row-major blocks).
 struct QuantMatrixView {
   format::DType dtype;  // Q8_0 or Q4_0
@@ -40,7 +48,9 @@ struct QuantMatrixView {
 };
 
 // The same matrix repacked once at load into the layout the kernel table's
-// integer micro-kernel wants (opaque outside kernels/).
+// integer micro-kernels want (QGemmLayout in kernels/dispatch.h; opaque
+// outside kernels/). Throws std::invalid_argument for another dtype or
+// cols % 32 != 0.
 class PackedQuantMatrix {
  public:
   PackedQuantMatrix(const KernelTable& table, const QuantMatrixView& w);
@@ -61,14 +71,17 @@ class PackedQuantMatrix {
   Impl* impl_;
 };
 
-// y[M x N] = act(x[M x K] W^T + bias) * scale, with x quantized on the fly to
-// 8-bit blocks of 32 (one scale per row block) and integer dot products.
-// W was packed for the same table. Bit-identical for every thread count.
+// y[M x N] = act(x[M x K] W^T + bias) * scale (ops::Epilogue: with
+// accumulate the old y joins the sum before bias and act), N = w.rows(),
+// K = w.cols(), with x quantized once per call by quantize_row_q8_act and
+// integer dot products per block. W was packed for a table with the same
+// layout (else std::invalid_argument). pool may be null. Bit-identical for
+// every thread count: work is split over rows and column panels, never K.
 void qgemm(const KernelTable& table, ThreadPool* pool, int M, const float* x, int ldx, const PackedQuantMatrix& w,
            float* y, int ldy, const ops::Epilogue& ep);
 
-// The reference: quantizes x with quantize_row_q8_0 and sums, per block,
-// d_x * d_w * (exact integer dot product), in double.
+// The reference: quantizes x with quantize_row_q8_act and sums, per block,
+// d_x * d_w * (exact integer dot product), in double; then the epilogue.
 void qgemm_reference(int M, const float* x, int ldx, const QuantMatrixView& w, float* y, int ldy,
                      const ops::Epilogue& ep);
 

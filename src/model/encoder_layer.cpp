@@ -1,4 +1,5 @@
 // One post-LayerNorm encoder layer (SPEC section 2).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -43,17 +44,23 @@ void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& l
   attention(pool, c, lw, ws);
   watch.lap(&LayerProfile::attention);
 
-  // a = LayerNorm(ctx Wo^T + bo + x), kept in x
-  ops::linear(pool, n, ws.ctx.data(), D, lw.wo, lw.bo, tmp, D);
-  watch.lap(&LayerProfile::projections);
-  ops::layer_norm_rows(pool, tmp, x, x, n, D, D, lw.ln1_g, lw.ln1_b, eps);
-  watch.lap(&LayerProfile::norms);
-  // x = LayerNorm(act(a W1^T + b1) W2^T + b2 + a)
-  ops::linear(pool, n, x, D, lw.w1, lw.b1, ws.ffn.data(), I, ops::act_of(c.activation));
-  ops::linear(pool, n, ws.ffn.data(), I, lw.w2, lw.b2, tmp, D);
-  watch.lap(&LayerProfile::ffn);
-  ops::layer_norm_rows(pool, tmp, x, x, n, D, D, lw.ln2_g, lw.ln2_b, eps);
-  watch.lap(&LayerProfile::norms);
+  // The rest is row-wise, so it runs in chunks of kRowChunk rows: tmp and
+  // ffn then hold one chunk, not the whole input.
+  for (int r0 = 0; r0 < n; r0 += kRowChunk) {
+    const int rows = std::min(kRowChunk, n - r0);
+    float* xr = x + (size_t)r0 * D;
+    // a = LayerNorm(ctx Wo^T + bo + x), kept in x
+    ops::linear(pool, rows, ws.ctx.data() + (size_t)r0 * D, D, lw.wo, lw.bo, tmp, D);
+    watch.lap(&LayerProfile::projections);
+    ops::layer_norm_rows(pool, tmp, xr, xr, rows, D, D, lw.ln1_g, lw.ln1_b, eps);
+    watch.lap(&LayerProfile::norms);
+    // x = LayerNorm(act(a W1^T + b1) W2^T + b2 + a)
+    ops::linear(pool, rows, xr, D, lw.w1, lw.b1, ws.ffn.data(), I, ops::act_of(c.activation));
+    ops::linear(pool, rows, ws.ffn.data(), I, lw.w2, lw.b2, tmp, D);
+    watch.lap(&LayerProfile::ffn);
+    ops::layer_norm_rows(pool, tmp, xr, xr, rows, D, D, lw.ln2_g, lw.ln2_b, eps);
+    watch.lap(&LayerProfile::norms);
+  }
 }
 
 }  // namespace nystrom

@@ -22,6 +22,11 @@ AttentionPlan plan_attention(const ModelConfig& c, const RunOptions& o, int n);
 // memory to kExactRowBlock x n instead of n x n.
 constexpr int kExactRowBlock = 256;
 
+// Rows of the output projection and FFN processed at once: large enough for
+// the GEMM to run at full speed, small enough that the [rows x I] FFN buffer
+// stays a few MB whatever the input length.
+constexpr int kRowChunk = 1024;
+
 // Per-thread scratch of the attention of one head.
 struct HeadScratch {
   std::vector<float> z, pinv_work;  // [m x m], [3 m x m]
@@ -45,8 +50,8 @@ struct Workspace {
   std::vector<float> x;        // [n x D] hidden state
   std::vector<float> q, k, v;  // [n x D] projections, heads side by side
   std::vector<float> ctx;      // [n x D] attention output
-  std::vector<float> tmp;      // [n x D]
-  std::vector<float> ffn;      // [n x I]
+  std::vector<float> tmp;      // [chunk x D]
+  std::vector<float> ffn;      // [chunk x I]
   std::vector<float> head_out; // [n x D] masked-LM transform
   // Nystrom landmarks, their kernel A and its largest column sum, per head.
   std::vector<float> q_land, k_land;  // [H x m x d]

@@ -30,7 +30,8 @@ void Workspace::plan_for(const ModelConfig& c, const AttentionPlan& p, int len, 
     v.shrink_to_fit();
   };
   size(x, N * D), size(q, N * D), size(k, N * D), size(v, N * D);
-  size(ctx, N * D), size(tmp, N * D), size(ffn, N * I);
+  const size_t chunk = std::min<size_t>(N, kRowChunk);
+  size(ctx, N * D), size(tmp, chunk * D), size(ffn, chunk * I);
   size(head_out, c.head == HeadType::MaskedLM ? N * D : 0);
   bool nys = !p.exact;
   size(q_land, nys ? H * m * d : 0), size(k_land, nys ? H * m * d : 0);

@@ -18,7 +18,7 @@ static const char kUsage[] =
     "\n"
     "commands:\n"
     "  run --model MODEL.nyf --ids-npy IDS.npy --out-dir DIR [--landmarks M]\n"
-    "      [--attention auto|nystrom|exact] [--threads N]\n"
+    "      [--attention auto|nystrom|exact] [--threads N] [--isa LEVEL]\n"
     "          run a model on token ids from a .npy file, write outputs as .npy\n"
     "\n"
     "`nystrom COMMAND --help` describes a command's options in full.\n"
@@ -46,6 +46,9 @@ static const char kRunUsage[] =
     "                          exact attention\n"
     "      --threads N         worker threads (default: the CPUs this process may\n"
     "                          use); outputs are identical for every N\n"
+    "      --isa LEVEL         cap the kernels' instruction set: scalar, avx2,\n"
+    "                          avx512 or neon (default: the best this CPU has;\n"
+    "                          also NYSTROM_ISA)\n"
     "  -h, --help              show this help\n";
 
 static void make_dir(const std::string& dir) {
@@ -56,7 +59,7 @@ static void make_dir(const std::string& dir) {
 }
 
 static int cmd_run(int argc, char** argv) {
-  tools::Args args(argc, argv, 2, {"--model", "--ids-npy", "--out-dir", "--landmarks", "--attention", "--threads"},
+  tools::Args args(argc, argv, 2, {"--model", "--ids-npy", "--out-dir", "--landmarks", "--attention", "--threads", "--isa"},
                    {"--help"}, {{"-m", "--model"}, {"-h", "--help"}});
   if (args.has("--help")) {
     std::fputs(kRunUsage, stdout);
@@ -75,6 +78,12 @@ static int cmd_run(int argc, char** argv) {
   else if (mode == "exact") opt.attention = AttentionMode::Exact;
   else throw tools::UsageError{"--attention must be auto, nystrom or exact, got '" + mode + "'"};
 
+  if (args.has("--isa")) {
+    Isa cap;
+    if (!parse_isa(args.get("--isa"), &cap))
+      throw tools::UsageError{"--isa must be scalar, avx2, avx512 or neon, got '" + args.get("--isa") + "'"};
+    set_isa_cap(cap);
+  }
   std::vector<int64_t> ids64 = read_npy_ids(ids_path);
   std::vector<int32_t> ids(ids64.size());
   for (size_t i = 0; i < ids64.size(); ++i) {

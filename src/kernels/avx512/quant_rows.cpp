@@ -1,0 +1,64 @@
+// AVX-512 row kernels of quantized and half-precision weights: the
+// activation quantizer of qgemm (exactly quantize_row_q8_act) and f16 rows.
+// GCC 12's AVX-512 header trips -Wmaybe-uninitialized (GCC bug 105593; see
+// row_kernels.cpp): silenced for the header only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#include <cmath>
+
+#include "kernels/avx512/avx512.h"
+
+namespace nystrom::avx512 {
+
+namespace {
+
+// round-half-away(t), exactly: truncate, then step away from zero when the
+// dropped fraction (exact: |t| < 2^23) is at least one half.
+inline __m512 round_half_away(__m512 t) {
+  const __m512 r = _mm512_roundscale_ps(t, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(t, r));
+  const __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m512 one = _mm512_or_ps(_mm512_and_ps(t, _mm512_set1_ps(-0.0f)), _mm512_set1_ps(1.0f));
+  return _mm512_mask_add_ps(r, up, r, one);
+}
+
+}  // namespace
+
+void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr) {
+  const __m512 inf = _mm512_set1_ps(INFINITY);
+  for (int b = 0; b < k / 32; ++b, x += 32, q += 32) {
+    const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+    const __m512 a0 = _mm512_abs_ps(x0), a1 = _mm512_abs_ps(x1);
+    const bool finite = (_mm512_cmp_ps_mask(a0, inf, _CMP_NLT_UQ) | _mm512_cmp_ps_mask(a1, inf, _CMP_NLT_UQ)) == 0;
+    const float db = finite ? _mm512_reduce_max_ps(_mm512_max_ps(a0, a1)) / 127.0f : NAN;
+    __m512i q0 = _mm512_setzero_si512(), q1 = q0;
+    if (finite && db != 0.0f) {
+      const __m512 dv = _mm512_set1_ps(db);
+      q0 = _mm512_cvttps_epi32(round_half_away(_mm512_div_ps(x0, dv)));
+      q1 = _mm512_cvttps_epi32(round_half_away(_mm512_div_ps(x1, dv)));
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm512_cvtepi32_epi8(q0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16), _mm512_cvtepi32_epi8(q1));
+    d[b] = db;
+    corr[b] = -128 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+  }
+}
+
+void f16_to_f32_row(const uint16_t* src, float* dst, int n) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
+  if (i < n) {
+    const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(dst + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, src + i)));
+  }
+}
+
+}  // namespace nystrom::avx512

@@ -1,0 +1,204 @@
+// The integer GEMM on block-quantized weights, BLIS-style like kernels/gemm.cpp:
+// only the MR x NR micro-kernels (kernels/<isa>/qgemm_*.cpp) are
+// instruction-set specific. Here: packing weights at load, quantizing the
+// activations once per call, and the cache blocking and threading around
+// the micro-kernel.
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "format/half.h"
+#include "kernels/quant.h"
+#include "runtime/aligned_buffer.h"
+#include "runtime/thread_pool.h"
+
+namespace nystrom {
+
+namespace {
+
+// Cache blocks (per-call constants, shared by every micro-kernel):
+//  KB: blocks of 32 k per micro-kernel call. A panel's KB blocks (at NR = 32:
+//      8 x 1152 bytes of q8_0, 9 KiB) stay in L1 while the MR-row tiles of
+//      the row block pass over it; partial sums go back to C between calls.
+//  MC: rows per task. MC x K activation bytes (288 KiB at K = 3072) stay in
+//      L2 while the task's panels go by. A multiple of every MR (4, 6).
+constexpr int kQGemmKB = 8;
+constexpr int kQGemmMC = 96;
+
+int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+size_t block_bytes(format::DType dtype, int nr) {
+  return (size_t)(dtype == format::DType::Q8_0 ? 32 : 16) * nr + sizeof(float) * nr;
+}
+
+bool same_layout(const QGemmLayout& a, const QGemmLayout& b) {
+  return a.nr == b.nr && a.q8_xor == b.q8_xor && a.q4_xor == b.q4_xor && a.q4_scale == b.q4_scale;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Packed weights
+
+struct PackedQuantMatrix::Impl {
+  format::DType dtype;
+  int rows, cols;
+  QGemmLayout layout;
+  size_t panel_bytes;  // K/32 blocks
+  AlignedBuffer data;  // ceil(rows / nr) panels
+};
+
+PackedQuantMatrix::PackedQuantMatrix(const KernelTable& table, const QuantMatrixView& w) : impl_(new Impl) {
+  Impl& p = *impl_;
+  try {
+    if (w.dtype != format::DType::Q8_0 && w.dtype != format::DType::Q4_0)
+      throw std::invalid_argument("PackedQuantMatrix: weights must be q8_0 or q4_0");
+    if (w.rows < 0 || w.cols < 0 || w.cols % kQuantBlock != 0)
+      throw std::invalid_argument("PackedQuantMatrix: cols must be a multiple of 32");
+    p.dtype = w.dtype;
+    p.rows = w.rows;
+    p.cols = w.cols;
+    p.layout = table.qgemm;
+    const int NR = p.layout.nr, nb = w.cols / kQuantBlock, npanels = ceil_div(w.rows, NR);
+    const size_t bb = block_bytes(w.dtype, NR);
+    p.panel_bytes = bb * nb;
+    const size_t total = p.panel_bytes * npanels;
+    uint8_t* base = reinterpret_cast<uint8_t*>(p.data.reserve((total + 3) / 4));
+    std::memset(base, 0, total);  // padding columns: zero weights and scales
+
+    const uint8_t q8x = p.layout.q8_xor, q4x = p.layout.q4_xor;
+    for (int j = 0; j < w.rows; ++j) {
+      const int panel = j / NR, jj = j % NR;
+      for (int b = 0; b < nb; ++b) {
+        uint8_t* blk = base + panel * p.panel_bytes + b * bb;
+        float* scales = reinterpret_cast<float*>(blk + (bb - sizeof(float) * NR));
+        if (w.dtype == format::DType::Q8_0) {
+          const BlockQ8_0& src = static_cast<const BlockQ8_0*>(w.blocks)[(size_t)j * nb + b];
+          for (int k = 0; k < kQuantBlock; ++k)
+            blk[(k / 4) * 4 * NR + 4 * jj + k % 4] = (uint8_t)src.qs[k] ^ q8x;
+          scales[jj] = f16_to_float(src.d);
+        } else {
+          const BlockQ4_0& src = static_cast<const BlockQ4_0*>(w.blocks)[(size_t)j * nb + b];
+          for (int k = 0; k < 16; ++k) {  // the file pairs k and k + 16 in one byte too
+            const uint8_t lo = (src.qs[k] & 15) ^ q4x, hi = (src.qs[k] >> 4) ^ q4x;
+            blk[(k / 4) * 4 * NR + 4 * jj + k % 4] = (uint8_t)(lo | (hi << 4));
+          }
+          scales[jj] = f16_to_float(src.d) * p.layout.q4_scale;
+        }
+      }
+    }
+  } catch (...) {
+    delete impl_;
+    throw;
+  }
+}
+
+PackedQuantMatrix::~PackedQuantMatrix() { delete impl_; }
+PackedQuantMatrix::PackedQuantMatrix(PackedQuantMatrix&& o) noexcept : impl_(o.impl_) { o.impl_ = nullptr; }
+PackedQuantMatrix& PackedQuantMatrix::operator=(PackedQuantMatrix&& o) noexcept {
+  std::swap(impl_, o.impl_);
+  return *this;
+}
+int PackedQuantMatrix::rows() const { return impl_->rows; }
+int PackedQuantMatrix::cols() const { return impl_->cols; }
+format::DType PackedQuantMatrix::dtype() const { return impl_->dtype; }
+size_t PackedQuantMatrix::bytes() const { return impl_->data.size() * sizeof(float); }
+
+// ---------------------------------------------------------------------------
+// The GEMM
+
+void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ldx, const PackedQuantMatrix& w,
+           float* y, int ldy, const ops::Epilogue& ep) {
+  const PackedQuantMatrix::Impl& p = w.impl();
+  if (!same_layout(p.layout, t.qgemm))
+    throw std::invalid_argument("qgemm: weights were packed for another kernel table");
+  const int N = p.rows, K = p.cols, nb = K / kQuantBlock;
+  if (M <= 0 || N <= 0) return;
+  const int MR = t.qgemm.mr, NR = t.qgemm.nr;
+  const bool has_epilogue = ep.bias || ep.act != ops::Act::None || ep.scale != 1.0f;
+  const int threads = pool ? pool->size() : 1;
+
+  if (nb == 0) {  // y = (accumulate ? y : 0), then the epilogue
+    for (int i = 0; i < M; ++i) {
+      float* row = y + (size_t)i * ldy;
+      if (!ep.accumulate) std::fill(row, row + N, 0.0f);
+      t.bias_act_row(row, ep.bias, N, ep.act);
+      if (ep.scale != 1.0f)
+        for (int j = 0; j < N; ++j) row[j] *= ep.scale;
+    }
+    return;
+  }
+
+  // Quantize x once: rows padded with zeros to a multiple of MR, so the
+  // micro-kernel may read a whole MR-row tile.
+  const int Mp = ceil_div(M, MR) * MR;
+  const size_t q_bytes = ((size_t)Mp * K + 63) / 64 * 64, s_bytes = ((size_t)Mp * nb * 4 + 63) / 64 * 64;
+  static thread_local AlignedBuffer a_buf;  // grows once to the largest call
+  uint8_t* abase = reinterpret_cast<uint8_t*>(a_buf.reserve((q_bytes + 2 * s_bytes) / 4));
+  int8_t* aq = reinterpret_cast<int8_t*>(abase);
+  float* ad = reinterpret_cast<float*>(abase + q_bytes);
+  int32_t* acorr = reinterpret_cast<int32_t*>(abase + q_bytes + s_bytes);
+  auto quantize = [&](size_t r0, size_t r1, int) {
+    for (size_t r = r0; r < r1; ++r) {
+      int8_t* q = aq + r * K;
+      float* d = ad + r * nb;
+      int32_t* corr = acorr + r * nb;
+      if ((int)r < M) {
+        t.quantize_act_row(x + r * ldx, K, q, d, corr);
+      } else {
+        std::memset(q, 0, (size_t)K);
+        std::fill(d, d + nb, 0.0f);
+        std::fill(corr, corr + nb, 0);
+      }
+    }
+  };
+  if (pool && Mp > 16) pool->parallel_for((size_t)Mp, quantize, 16);
+  else quantize(0, Mp, 0);
+  const QuantRows a = {aq, ad, acorr, (size_t)K, nb};
+
+  // Tasks: blocks of MC rows, times chunks of panels when there are too few
+  // row blocks to keep every thread busy (as in gemm_blocked).
+  const uint8_t* wbase = reinterpret_cast<const uint8_t*>(p.data.data());
+  const size_t bb = block_bytes(p.dtype, NR);
+  const QGemmMicroKernel ukernel = p.dtype == format::DType::Q8_0 ? t.qgemm_q8_ukernel : t.qgemm_q4_ukernel;
+  const int npanels = ceil_div(N, NR);
+  const int mblocks = ceil_div(M, kQGemmMC);
+  const int nchunks = mblocks >= 2 * threads ? 1 : std::min(npanels, ceil_div(2 * threads, mblocks));
+  const int panels_per_chunk = ceil_div(npanels, nchunks);
+  auto task = [&](size_t begin, size_t end, int) {
+    for (size_t task_id = begin; task_id < end; ++task_id) {
+      const int ib = (int)task_id / nchunks, jb = (int)task_id % nchunks;
+      const int ic = ib * kQGemmMC, mc = std::min(kQGemmMC, M - ic);
+      const int p_begin = jb * panels_per_chunk, p_end = std::min(npanels, p_begin + panels_per_chunk);
+      for (int pn = p_begin; pn < p_end; ++pn) {  // the panel's C tile stays in cache
+        const int j = pn * NR, nr = std::min(NR, N - j);
+        for (int b0 = 0; b0 < nb; b0 += kQGemmKB) {
+          const int kb = std::min(kQGemmKB, nb - b0);
+          const bool accumulate = b0 > 0 || ep.accumulate, last = b0 + kb == nb;
+          const uint8_t* wp = wbase + pn * p.panel_bytes + b0 * bb;
+          for (int ir = 0; ir < mc; ir += MR) {
+            const int mr = std::min(MR, mc - ir), i = ic + ir;
+            QuantRows at = a;
+            at.q += (size_t)i * a.ldq + (size_t)b0 * kQuantBlock;
+            at.d += (size_t)i * nb + b0;
+            at.corr += (size_t)i * nb + b0;
+            float* ct = y + (size_t)i * ldy + j;
+            ukernel(kb, at, wp, ct, ldy, mr, nr, accumulate);
+            if (last && has_epilogue)
+              for (int r = 0; r < mr; ++r) {
+                float* row = ct + (size_t)r * ldy;
+                t.bias_act_row(row, ep.bias ? ep.bias + j : nullptr, nr, ep.act);
+                if (ep.scale != 1.0f)
+                  for (int jj = 0; jj < nr; ++jj) row[jj] *= ep.scale;
+              }
+          }
+        }
+      }
+    }
+  };
+  const size_t tasks = (size_t)mblocks * nchunks;
+  if (pool && tasks > 1) pool->parallel_for(tasks, task, 1);
+  else task(0, tasks, 0);
+}
+
+}  // namespace nystrom

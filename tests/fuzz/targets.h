@@ -1,0 +1,174 @@
+// The body of every fuzz target, one function per reader of outside data.
+// Each takes arbitrary bytes and must return normally: a reader may refuse
+// the input only by throwing nystrom::Error. Anything else (a sanitizer
+// report, another exception, a broken invariant) is a finding.
+//
+// The libFuzzer entry points (tests/fuzz/fuzz_<name>.cpp) call these, and so
+// does tests/test_fuzz_regressions.cpp, which replays the seed corpora and
+// the saved reproducers (tests/fuzz/regressions/<name>/) in the normal suite.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "convert/hf_checkpoint.h"
+#include "format/json.h"
+#include "format/model_file.h"
+#include "format/npy.h"
+#include "format/safetensors.h"
+#include "format/checksum.h"
+#include "fuzz_support.h"
+#include "nystrom/nystrom.h"
+
+namespace fuzz {
+
+// ---------------------------------------------------------------- json
+
+inline void walk_json(const nystrom::JsonValue& v) {
+  using T = nystrom::JsonValue::Type;
+  switch (v.type) {
+    case T::Number:
+      try {
+        int64_t x = v.as_int("value");
+        if (v.is_integer) check(x == v.integer, "as_int of an integer literal returns it");
+      } catch (const nystrom::Error&) {
+        check(!v.is_integer, "as_int refused an integer literal");
+      }
+      break;
+    case T::String: touch(v.string.data(), v.string.size()); break;
+    case T::Array:
+      for (const auto& e : v.array) walk_json(e);
+      break;
+    case T::Object:
+      for (const auto& m : v.object) {
+        check(v.find(m.first) != nullptr, "find misses a key the object holds");
+        walk_json(m.second);
+      }
+      break;
+    default: break;
+  }
+}
+
+inline void json(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  try {
+    nystrom::JsonValue v = nystrom::parse_json(text, "fuzz.json");
+    walk_json(v);
+  } catch (const nystrom::Error& e) {
+    check(std::string_view(e.what()).find('\n') == std::string_view::npos, "json: error message is one line");
+  }
+}
+
+// ----------------------------------------------------------- hf config
+
+inline void hf_config(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  nystrom::JsonValue v;
+  try {
+    v = nystrom::parse_json(text, "config.json");
+  } catch (const nystrom::Error&) {
+    return;
+  }
+  try {
+    nystrom::ModelConfig c = nystrom::parse_hf_config(v, "config.json");
+    // What the parser accepts must be what the writer and loader accept.
+    nystrom::validate_config(c, "config.json");
+    check(c.head != nystrom::HeadType::Classifier || !c.labels.empty(), "hf_config: classifier without labels");
+  } catch (const nystrom::Error&) {
+  }
+}
+
+// --------------------------------------------------------- safetensors
+
+inline void safetensors(const uint8_t* data, size_t size) {
+  const std::string& path = memory_file(data, size);
+  try {
+    nystrom::SafetensorsFile f(path);
+    for (const nystrom::SafeTensor& t : f.tensors()) {
+      uint64_t elem = nystrom::safetensors_dtype_size(t.dtype);
+      check(elem != 0, "safetensors: tensor with an unknown dtype accepted");
+      uint64_t count = 1;
+      bool zero = false;
+      for (uint64_t d : t.shape) zero = zero || d == 0;
+      for (uint64_t d : t.shape) count = zero ? 0 : count * d;
+      check(t.nbytes == count * elem, "safetensors: nbytes differs from dtype size * shape");
+      check(t.nbytes <= size, "safetensors: tensor larger than the file");
+      touch(t.data, t.nbytes);
+      check(f.find(t.name) != nullptr, "safetensors: find misses a listed tensor");
+    }
+  } catch (const nystrom::Error&) {
+  }
+}
+
+// ----------------------------------------------------------------- npy
+
+inline void npy(const uint8_t* data, size_t size) {
+  const std::string& path = memory_file(data, size);
+  try {
+    nystrom::NpyArray a = nystrom::read_npy(path);
+    uint64_t item = a.dtype == "<i8" ? 8 : 4;
+    check(a.dtype == "<i8" || a.dtype == "<i4" || a.dtype == "<f4", "npy: unsupported dtype accepted");
+    check(a.data.size() == a.count() * item, "npy: data size differs from shape * item size");
+    touch(a.data.data(), a.data.size());
+  } catch (const nystrom::Error&) {
+  }
+  // The typed readers the CLI and the tests use on the same bytes.
+  try {
+    std::vector<int64_t> ids = nystrom::read_npy_ids(path);
+    touch(ids.data(), ids.size() * sizeof(int64_t));
+  } catch (const nystrom::Error&) {
+  }
+  try {
+    std::vector<uint64_t> shape;
+    std::vector<float> v = nystrom::read_npy_f32(path, &shape);
+    touch(v.data(), v.size() * sizeof(float));
+  } catch (const nystrom::Error&) {
+  }
+}
+
+// ---------------------------------------------------------- model file
+
+inline void check_model_file(const nystrom::ModelFile& f) {
+  nystrom::validate_config(f.config(), "fuzz.nyf");  // throws: ModelFile accepted a bad config
+  for (const nystrom::TensorView& t : f.tensors()) {
+    uint64_t bytes = 0;
+    check(nystrom::tensor_bytes(t.dtype, t.shape, &bytes) && bytes == t.size,
+          "model file: tensor size differs from dtype and shape");
+    check(f.find(t.name) == &t, "model file: find does not return the first tensor of a name");
+    touch(t.data, t.size);
+  }
+}
+
+// The bytes as they are, without the checksum check (so that the fuzzer gets
+// past it); then the same bytes with the right checksum through
+// Model::open, which also binds every weight (and repacks quantized ones).
+inline void model_file(const uint8_t* data, size_t size) {
+  bool raw_ok = false;
+  try {
+    nystrom::ModelFile f(memory_file(data, size), /*verify_checksum=*/false);
+    check_model_file(f);
+    raw_ok = true;
+  } catch (const nystrom::Error&) {
+  }
+  if (size < 16) return;
+  std::vector<uint8_t> fixed(data, data + size);
+  uint64_t sum = nystrom::nyh64(fixed.data() + 16, fixed.size() - 16);
+  for (int i = 0; i < 8; ++i) fixed[8 + i] = static_cast<uint8_t>(sum >> (8 * i));
+  const std::string& path = memory_file(fixed.data(), fixed.size(), 1);
+  try {
+    nystrom::ModelFile f(path);
+    check(raw_ok, "model file: accepted with the checksum, refused without it");
+    check_model_file(f);
+  } catch (const nystrom::Error&) {
+    check(!raw_ok, "model file: accepted without the checksum check, refused with a right checksum");
+    return;
+  }
+  try {
+    auto model = nystrom::Model::open(path);
+    check(model->config().hidden_size > 0, "model: opened with hidden_size 0");
+  } catch (const nystrom::Error&) {
+  }
+}
+
+}  // namespace fuzz

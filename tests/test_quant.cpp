@@ -1,0 +1,617 @@
+// Block quantization (kernels/quant.h) on every dispatch level this CPU runs:
+//  - the q8_0 and q4_0 quantizers follow the rules of include/nystrom/format.h
+//    (hand-worked blocks, ties, zero blocks) and round-trip within half a
+//    step; the dequantizers read the layout back;
+//  - each table's activation quantizer gives exactly the bytes, scales and
+//    offset corrections of quantize_row_q8_act;
+//  - each table's f16 row conversion matches format/half.h on all 65536
+//    patterns;
+//  - qgemm (packing, blocking, threads, micro-kernels, epilogue) matches
+//    qgemm_reference on shapes that straddle the register tiles and cache
+//    blocks, and gives the same bits for every thread count.
+//
+// Tolerance of qgemm. Both sides quantize x identically and form the same
+// exact integer dot products per block of 32, so they differ only in
+// float rounding: the kernel sums the nb = K/32 block terms
+// isum * (d_w * d_x) (one rounding in the scale product, one per FMA),
+// then the old y, the bias and (after the activation) the scale, while the
+// reference sums in double and rounds once. With S = sum_b |d_x d_w isum|
+// + |y_old| + |bias| that is at most gamma_{nb+4} S apart (Higham 3.1; the
+// bound taken twice for margin). An activation stretches the difference by
+// its largest slope (1.13 for GELU) and adds its own approximation error
+// (1e-6 + 2 ulp, tests/test_row_kernels); the scale multiplies all of it
+// and rounds once more.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "format/half.h"
+#include "kernels/dispatch.h"
+#include "kernels/quant.h"
+#include "runtime/cpu_features.h"
+#include "runtime/thread_pool.h"
+#include "support.h"
+#if defined(__aarch64__)
+#include "kernels/neon/neon.h"
+#endif
+
+using nystrom::BlockQ4_0;
+using nystrom::BlockQ8_0;
+using nystrom::Isa;
+using nystrom::KernelTable;
+using nystrom::format::DType;
+using nystrom::ops::Act;
+using nystrom::ops::Epilogue;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+// The tables to test: every level compiled in and supported by this CPU,
+// and on aarch64 the NEON table with each of its two micro-kernel
+// implementations forced (SDOT only where the CPU has it).
+struct Variant {
+  std::string name;
+  KernelTable table;
+};
+
+std::vector<Variant> variants() {
+  std::vector<Variant> out;
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
+    if (const KernelTable* t = nystrom::kernels_for(isa)) out.push_back({nystrom::isa_name(isa), *t});
+#if defined(__aarch64__)
+  if (const KernelTable* t = nystrom::kernels_for(Isa::Neon)) {
+    Variant widen = {"neon-widen", *t};
+    widen.table.qgemm_q8_ukernel = nystrom::neon::qgemm_q8_ukernel_4x16_widen;
+    widen.table.qgemm_q4_ukernel = nystrom::neon::qgemm_q4_ukernel_4x16_widen;
+    out.push_back(widen);
+    if (nystrom::cpu_features().asimd_dotprod) {
+      Variant dot = {"neon-dot", *t};
+      dot.table.qgemm_q8_ukernel = nystrom::neon::qgemm_q8_ukernel_4x16_dot;
+      dot.table.qgemm_q4_ukernel = nystrom::neon::qgemm_q4_ukernel_4x16_dot;
+      out.push_back(dot);
+    }
+  }
+#endif
+  return out;
+}
+
+// A quiet NaN with a payload no arithmetic produces, for cells that must be
+// neither read nor written.
+float sentinel() {
+  const uint32_t bits = 0x7fc0beefu;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+bool is_sentinel(float x) {
+  const float s = sentinel();
+  return std::memcmp(&x, &s, sizeof x) == 0;
+}
+
+bool same_bits(const void* a, const void* b, size_t bytes) { return std::memcmp(a, b, bytes) == 0; }
+
+const double kUnit = 5.9604644775390625e-8;  // u = 2^-24
+double two_gamma(int n) { return 2.0 * n * kUnit / (1.0 - n * kUnit); }
+
+const char* act_name(Act act) {
+  switch (act) {
+    case Act::None: return "none";
+    case Act::GeluTanh: return "gelu_tanh";
+    case Act::GeluErf: return "gelu_erf";
+    case Act::Relu: return "relu";
+  }
+  return "?";
+}
+
+// A weight matrix [N x K] quantized by the reference quantizer.
+struct QuantWeights {
+  DType dtype;
+  int rows, cols;
+  std::vector<BlockQ8_0> q8;
+  std::vector<BlockQ4_0> q4;
+  QuantWeights(DType type, int n, int k, uint32_t seed) : dtype(type), rows(n), cols(k) {
+    const std::vector<float> w = test::random_vector((size_t)n * k, seed);
+    const size_t blocks = (size_t)n * k / 32;
+    if (type == DType::Q8_0) {
+      q8.resize(blocks);
+      for (int j = 0; j < n; ++j) nystrom::quantize_row_q8_0(&w[(size_t)j * k], &q8[(size_t)j * k / 32], k);
+    } else {
+      q4.resize(blocks);
+      for (int j = 0; j < n; ++j) nystrom::quantize_row_q4_0(&w[(size_t)j * k], &q4[(size_t)j * k / 32], k);
+    }
+  }
+  nystrom::QuantMatrixView view() const {
+    return {dtype, rows, cols, dtype == DType::Q8_0 ? (const void*)q8.data() : (const void*)q4.data()};
+  }
+  // Weight k of row j as an integer, and the scale of its block.
+  int value(int j, int k) const {
+    const size_t blk = ((size_t)j * cols + k) / 32;
+    if (dtype == DType::Q8_0) return q8[blk].qs[k % 32];
+    const uint8_t byte = q4[blk].qs[k % 16];
+    return (k % 32 < 16 ? byte & 15 : byte >> 4) - 8;
+  }
+  float scale(int j, int b) const {
+    const size_t blk = (size_t)j * cols / 32 + b;
+    return nystrom::f16_to_float(dtype == DType::Q8_0 ? q8[blk].d : q4[blk].d);
+  }
+};
+
+// One qgemm problem: x [M x K] (leading dimension K + 5, the gaps NaN), the
+// old y and the bias; y has leading dimension N + 3 and a guard row above
+// and below, all sentinel outside the M x N corner.
+struct Problem {
+  int M, N, K;
+  Epilogue ep;
+  std::vector<float> x, y0, bias;
+  int ldx() const { return K + 5; }
+  int ldy() const { return N + 3; }
+
+  Problem(int m, int n, int k, bool with_bias, Act act, bool accumulate, float scale, uint32_t seed)
+      : M(m), N(n), K(k) {
+    const std::vector<float> xs = test::random_vector((size_t)M * K, seed);
+    x.assign((size_t)M * ldx(), NAN);
+    for (int i = 0; i < M; ++i)
+      for (int kk = 0; kk < K; ++kk) x[(size_t)i * ldx() + kk] = xs[(size_t)i * K + kk];
+    y0 = test::random_vector((size_t)M * N, seed + 1);
+    bias = test::random_vector((size_t)N, seed + 2);
+    ep.bias = with_bias ? bias.data() : nullptr;
+    ep.act = act;
+    ep.accumulate = accumulate;
+    ep.scale = scale;
+  }
+
+  std::string describe() const {
+    return "M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
+           " bias=" + (ep.bias ? "yes" : "no") + " act=" + act_name(ep.act) +
+           " accumulate=" + (ep.accumulate ? "yes" : "no") + " scale=" + std::to_string(ep.scale);
+  }
+
+  std::vector<float> initial_y() const {
+    std::vector<float> y((size_t)(M + 2) * ldy(), sentinel());
+    if (ep.accumulate)
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j) y[(size_t)(i + 1) * ldy() + j] = y0[(size_t)i * N + j];
+    return y;
+  }
+};
+
+// The reference result (laid out as Problem::initial_y) and each element's
+// tolerance (the header comment derives it).
+struct Expected {
+  std::vector<float> y;
+  std::vector<double> tol;
+};
+
+Expected expected(const Problem& p, const QuantWeights& w) {
+  Expected e;
+  const int ldy = p.ldy(), nb = p.K / 32;
+  e.y = p.initial_y();
+  nystrom::qgemm_reference(p.M, p.x.data(), p.ldx(), w.view(), e.y.data() + ldy, ldy, p.ep);
+
+  const bool gelu = p.ep.act == Act::GeluTanh || p.ep.act == Act::GeluErf;
+  const double slope = gelu ? 1.13 : 1.0;
+  e.tol.assign(e.y.size(), 0.0);
+  std::vector<int8_t> qa(p.K);
+  std::vector<float> da(nb);
+  std::vector<int32_t> corr(nb);
+  for (int i = 0; i < p.M; ++i) {
+    nystrom::quantize_row_q8_act(&p.x[(size_t)i * p.ldx()], p.K, qa.data(), da.data(), corr.data());
+    for (int j = 0; j < p.N; ++j) {
+      double terms = 0.0;  // S
+      for (int b = 0; b < nb; ++b) {
+        long isum = 0;
+        for (int k = 32 * b; k < 32 * b + 32; ++k) isum += (long)qa[k] * w.value(j, k);
+        terms += std::fabs((double)da[b] * w.scale(j, b) * (double)isum);
+      }
+      if (p.ep.accumulate) terms += std::fabs(p.y0[(size_t)i * p.N + j]);
+      if (p.ep.bias) terms += std::fabs(p.bias[j]);
+      const size_t idx = (size_t)(i + 1) * ldy + j;
+      double tol = slope * two_gamma(nb + 4) * terms;
+      if (gelu) tol += 1e-6 + 2.5e-7 * std::fabs(e.y[idx] / p.ep.scale);
+      e.tol[idx] = std::fabs(p.ep.scale) * tol + 2.0 * kUnit * std::fabs(e.y[idx]);
+    }
+  }
+  return e;
+}
+
+std::vector<float> run_qgemm(const KernelTable& t, nystrom::ThreadPool* pool, const Problem& p,
+                             const nystrom::PackedQuantMatrix& packed) {
+  std::vector<float> y = p.initial_y();
+  nystrom::qgemm(t, pool, p.M, p.x.data(), p.ldx(), packed, y.data() + p.ldy(), p.ldy(), p.ep);
+  return y;
+}
+
+// Every element of the M x N corner within its tolerance (a NaN never is),
+// every gap and guard cell untouched.
+void check_against(const Expected& e, const std::vector<float>& got, const Problem& p, const std::string& what) {
+  const size_t ldy = (size_t)p.ldy();
+  double worst = 0.0;
+  size_t worst_idx = 0, gap_written = 0;
+  for (size_t idx = 0; idx < got.size(); ++idx) {
+    const size_t row = idx / ldy;
+    if (row == 0 || row > (size_t)p.M || idx % ldy >= (size_t)p.N) {
+      gap_written += !is_sentinel(got[idx]);
+      continue;
+    }
+    const double err = std::fabs((double)got[idx] - (double)e.y[idx]);
+    double r = e.tol[idx] > 0 ? err / e.tol[idx] : (err > 0 ? INFINITY : 0.0);
+    if (std::isnan(err)) r = INFINITY;
+    if (r > worst || (std::isinf(r) && !std::isinf(worst))) worst = r, worst_idx = idx;
+  }
+  INFO(what << ", " << p.describe());
+  INFO("worst element (" << worst_idx / ldy - 1 << ", " << worst_idx % ldy << "): got " << got[worst_idx]
+                         << ", want " << e.y[worst_idx] << " (error / tolerance = " << worst << ")");
+  INFO("gap and guard cells written: " << gap_written);
+  CHECK(gap_written == 0);
+  CHECK(worst <= 1.0);
+}
+
+// qgemm of every table and pool against one reference result, and the same
+// bits from every pool as from none.
+void check_problem(const Problem& p, DType dtype, const std::vector<nystrom::ThreadPool*>& pools, uint32_t seed) {
+  const QuantWeights w(dtype, p.N, p.K, seed);
+  const Expected e = expected(p, w);
+  for (const Variant& v : variants()) {
+    const nystrom::PackedQuantMatrix packed(v.table, w.view());
+    const std::vector<float> alone = run_qgemm(v.table, nullptr, p, packed);
+    const std::string what = v.name + (dtype == DType::Q8_0 ? " q8_0" : " q4_0");
+    check_against(e, alone, p, what + " threads=none");
+    for (nystrom::ThreadPool* pool : pools) {
+      const std::vector<float> got = run_qgemm(v.table, pool, p, packed);
+      INFO(what << " threads=" << pool->size() << ", " << p.describe());
+      CHECK(same_bits(got.data(), alone.data(), got.size() * sizeof(float)));
+    }
+  }
+}
+
+std::vector<std::unique_ptr<nystrom::ThreadPool>> make_pools() {
+  std::vector<std::unique_ptr<nystrom::ThreadPool>> pools;
+  for (int n : {1, 2, 3}) pools.push_back(std::make_unique<nystrom::ThreadPool>(n));
+  return pools;
+}
+
+std::vector<nystrom::ThreadPool*> raw(const std::vector<std::unique_ptr<nystrom::ThreadPool>>& pools) {
+  std::vector<nystrom::ThreadPool*> out;
+  for (const auto& p : pools) out.push_back(p.get());
+  return out;
+}
+
+std::vector<float> zeros_with(std::initializer_list<std::pair<int, float>> values) {
+  std::vector<float> x(32, 0.0f);
+  for (const auto& [i, v] : values) x[i] = v;
+  return x;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Quantizers
+
+TEST_CASE("q8_0 quantization takes d = max|x| / 127, rounds x / d half away from zero, stores d as f16") {
+  SUBCASE("a block whose largest magnitude is 127 has d = 1, and halves round away from zero") {
+    const std::vector<float> x = zeros_with({{0, 127.0f}, {1, 2.5f}, {2, -2.5f}, {3, 0.5f}, {4, -0.5f},
+                                             {5, 1.4999999f}, {6, -126.5f}, {7, 63.5f}, {31, -0.49f}});
+    BlockQ8_0 b;
+    nystrom::quantize_row_q8_0(x.data(), &b, 32);
+    CHECK(b.d == 0x3C00);  // 1.0
+    const int8_t want[32] = {127, 3, -3, 1, -1, 1, -127, 64};
+    for (int i = 0; i < 32; ++i) {
+      CAPTURE(i);
+      CHECK(b.qs[i] == want[i]);
+    }
+  }
+  SUBCASE("a negative extreme gives a positive d, the extreme itself -127") {
+    const std::vector<float> x = zeros_with({{3, -63.5f}, {4, 0.25f}, {5, -0.75f}});  // d = 0.5
+    BlockQ8_0 b;
+    nystrom::quantize_row_q8_0(x.data(), &b, 32);
+    CHECK(b.d == 0x3800);  // 0.5
+    CHECK(b.qs[3] == -127);
+    CHECK(b.qs[4] == 1);   // 0.5 rounds away from zero
+    CHECK(b.qs[5] == -2);  // -1.5 too
+  }
+  SUBCASE("d is rounded to f16 after q is computed with d in float") {
+    // d = 1 / 127 = 0.0078740157..; f16 keeps 2^-7 (1 + 8/1024) = 0x2008.
+    const std::vector<float> x = zeros_with({{0, 1.0f}, {1, -1.0f}});
+    BlockQ8_0 b;
+    nystrom::quantize_row_q8_0(x.data(), &b, 32);
+    CHECK(b.d == 0x2008);
+    CHECK(b.qs[0] == 127);
+    CHECK(b.qs[1] == -127);
+  }
+  SUBCASE("a zero block has d = 0 and q = 0") {
+    std::vector<float> x(64, 0.0f);
+    x[40] = -0.0f;
+    BlockQ8_0 b[2];
+    std::memset(b, 0x55, sizeof b);
+    nystrom::quantize_row_q8_0(x.data(), b, 64);
+    for (const BlockQ8_0& blk : b) {
+      CHECK(blk.d == 0);
+      for (int8_t q : blk.qs) CHECK(q == 0);
+    }
+  }
+}
+
+TEST_CASE("q4_0 quantization takes d = (the x of largest magnitude) / -8 and q = min(15, trunc(x / d + 8.5))") {
+  SUBCASE("a hand-worked block: the first of two equal magnitudes sets d; q packs two to a byte") {
+    // v = 8 (first), d = -1: q = min(15, trunc(8.5 - x)).
+    const std::vector<float> x = zeros_with({{0, 8.0f}, {1, -8.0f}, {2, 0.5f}, {3, -0.5f}, {4, 1.5f}, {5, -1.5f},
+                                             {6, 3.0f}, {7, -7.9f}, {16, 2.0f}, {17, -3.0f}, {31, 7.0f}});
+    BlockQ4_0 b;
+    nystrom::quantize_row_q4_0(x.data(), &b, 32);
+    CHECK(b.d == 0xBC00);  // -1.0
+    uint8_t q[32];
+    for (int i = 0; i < 32; ++i) q[i] = 8;  // x = 0
+    q[0] = 0, q[1] = 15 /* 16.5 clamps */, q[2] = 8, q[3] = 9, q[4] = 7, q[5] = 10, q[6] = 5, q[7] = 15;
+    q[16] = 6, q[17] = 11, q[31] = 1;
+    for (int j = 0; j < 16; ++j) {
+      CAPTURE(j);
+      CHECK(b.qs[j] == (uint8_t)(q[j] | (q[j + 16] << 4)));
+    }
+  }
+  SUBCASE("a negative extreme first gives a positive d") {
+    const std::vector<float> x = zeros_with({{9, -4.0f}, {10, 4.0f}, {11, 1.0f}});  // v = -4, d = 0.5
+    BlockQ4_0 b;
+    nystrom::quantize_row_q4_0(x.data(), &b, 32);
+    CHECK(b.d == 0x3800);
+    CHECK((b.qs[9] & 15) == 0);    // -8 + 8.5 -> 0
+    CHECK((b.qs[10] & 15) == 15);  // 8 + 8.5 -> 16, clamped
+    CHECK((b.qs[11] & 15) == 10);  // 2 + 8.5
+  }
+  SUBCASE("a zero block has d = 0 / -8 = -0 and every q = 8") {
+    std::vector<float> x(32, 0.0f);
+    BlockQ4_0 b;
+    nystrom::quantize_row_q4_0(x.data(), &b, 32);
+    CHECK(b.d == 0x8000);
+    for (uint8_t byte : b.qs) CHECK(byte == 0x88);
+  }
+}
+
+TEST_CASE("dequantization reads d * q (q8_0) and d * (nibble - 8) (q4_0), element j + 16 in the high nibble") {
+  BlockQ8_0 b8;
+  b8.d = 0x3C00;  // 1
+  for (int i = 0; i < 32; ++i) b8.qs[i] = (int8_t)(i * 8 - 128);
+  float y[32];
+  nystrom::dequantize_row_q8_0(&b8, y, 32);
+  for (int i = 0; i < 32; ++i) CHECK(y[i] == (float)(i * 8 - 128));
+
+  BlockQ4_0 b4;
+  b4.d = 0x4000;  // 2
+  for (int j = 0; j < 16; ++j) b4.qs[j] = (uint8_t)(j | ((15 - j) << 4));
+  nystrom::dequantize_row_q4_0(&b4, y, 32);
+  for (int j = 0; j < 16; ++j) {
+    CHECK(y[j] == 2.0f * (j - 8));
+    CHECK(y[j + 16] == 2.0f * (7 - j));
+  }
+}
+
+TEST_CASE("quantize then dequantize stays within half a step, plus the f16 rounding of d") {
+  for (float range : {1e-3f, 1.0f, 300.0f}) {
+    const int K = 32 * 64;
+    const std::vector<float> x = test::random_vector(K, 7, -range, range);
+    std::vector<BlockQ8_0> b8(K / 32);
+    std::vector<BlockQ4_0> b4(K / 32);
+    std::vector<float> y8(K), y4(K);
+    nystrom::quantize_row_q8_0(x.data(), b8.data(), K);
+    nystrom::quantize_row_q4_0(x.data(), b4.data(), K);
+    nystrom::dequantize_row_q8_0(b8.data(), y8.data(), K);
+    nystrom::dequantize_row_q4_0(b4.data(), y4.data(), K);
+    int q8_bad = 0, q4_bad = 0;
+    for (int b = 0; b < K / 32; ++b) {
+      float amax = 0.0f, v = 0.0f;
+      for (int i = 32 * b; i < 32 * b + 32; ++i)
+        if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), v = x[i];
+      const double d8 = amax / 127.0f, d8s = nystrom::f16_to_float(b8[b].d);
+      const double d4 = v / -8.0f, d4s = nystrom::f16_to_float(b4[b].d);
+      for (int i = 32 * b; i < 32 * b + 32; ++i) {
+        // q8: |x - d q| <= d/2 (the division rounds by 2^-24 at most), and
+        // the stored d moves d q by at most 127 |d - d_f16|.
+        q8_bad += std::fabs(x[i] - y8[i]) > 0.5 * d8 * (1 + 1e-6) + 127 * std::fabs(d8 - d8s);
+        // q4: x/d in [-8, 8] rounds half up to q - 8, except that 8 clamps
+        // to 7 (x/d > 7.5: the opposite extreme), an error of up to one d.
+        const double steps = x[i] / d4 > 7.5 ? 1.0 : 0.5;
+        q4_bad += std::fabs(x[i] - y4[i]) > steps * std::fabs(d4) * (1 + 1e-6) + 8 * std::fabs(d4 - d4s);
+      }
+    }
+    CAPTURE(range);
+    CHECK(q8_bad == 0);
+    CHECK(q4_bad == 0);
+  }
+}
+
+TEST_CASE("each table's activation quantizer gives exactly the bytes and scales of quantize_row_q8_act") {
+  // Blocks of several kinds, one row: uniform, exact ties at d = 1 and
+  // d = 0.5, zeros (and -0), tiny (subnormal) and huge values, and an
+  // infinity and a NaN (d = NaN, q = 0 for that block only).
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> k(-126, 125);
+  std::vector<float> x;
+  auto block = [&](auto gen) {
+    for (int i = 0; i < 32; ++i) x.push_back(gen(i));
+  };
+  block([&](int) { return u(rng); });
+  block([&](int i) { return i == 5 ? 127.0f : (float)k(rng) + 0.5f; });
+  block([&](int i) { return i == 0 ? -63.5f : 0.5f * ((float)k(rng) + 0.5f); });
+  block([&](int i) { return i == 3 ? -0.0f : 0.0f; });
+  block([&](int) { return 1e-41f * u(rng); });
+  block([&](int) { return 3e37f * u(rng); });
+  block([&](int i) { return i == 7 ? INFINITY : u(rng); });
+  block([&](int i) { return i == 30 ? NAN : u(rng); });
+  block([&](int) { return 1000.0f * u(rng); });
+  const int K = (int)x.size(), nb = K / 32;
+
+  std::vector<int8_t> q_ref(K);
+  std::vector<float> d_ref(nb);
+  std::vector<int32_t> c_ref(nb);
+  nystrom::quantize_row_q8_act(x.data(), K, q_ref.data(), d_ref.data(), c_ref.data());
+  // Hand checks of the reference itself.
+  CHECK(d_ref[1] == 1.0f);
+  for (int i = 0; i < 32; ++i) CHECK(q_ref[32 + i] == (int8_t)std::round(x[32 + i]));
+  CHECK(d_ref[2] == 0.5f);
+  CHECK(d_ref[3] == 0.0f);
+  CHECK(std::isnan(d_ref[6]));
+  CHECK(std::isnan(d_ref[7]));
+  for (int b = 0; b < nb; ++b) {
+    int sum = 0;
+    for (int i = 0; i < 32; ++i) sum += q_ref[32 * b + i];
+    CHECK(c_ref[b] == -128 * sum);
+    if (b == 3 || b == 6 || b == 7) CHECK(sum == 0);
+  }
+
+  for (const Variant& v : variants()) {
+    CAPTURE(v.name);
+    std::vector<int8_t> q(K, 99);
+    std::vector<float> d(nb);
+    std::vector<int32_t> c(nb);
+    v.table.quantize_act_row(x.data(), K, q.data(), d.data(), c.data());
+    CHECK(q == q_ref);
+    CHECK(c == c_ref);
+    for (int b = 0; b < nb; ++b) {
+      CAPTURE(b);
+      CHECK((std::isnan(d_ref[b]) ? std::isnan(d[b]) : same_bits(&d[b], &d_ref[b], 4)));
+    }
+  }
+}
+
+TEST_CASE("each table's f16 row conversion (unquantized half-precision weights) matches format/half.h on all 65536 patterns") {
+  std::vector<uint16_t> h(65536 + 64);
+  for (size_t i = 0; i < h.size(); ++i) h[i] = (uint16_t)i;
+  for (const Variant& v : variants()) {
+    CAPTURE(v.name);
+    std::vector<float> f(h.size());
+    v.table.f16_to_f32_row(h.data(), f.data(), 65536);
+    int bad = 0;
+    for (int i = 0; i < 65536; ++i) {
+      const float want = nystrom::f16_to_float((uint16_t)i);
+      const bool ok = std::isnan(want) ? std::isnan(f[i]) : same_bits(&f[i], &want, 4);
+      if (!ok && bad++ == 0) INFO("first mismatch at pattern " << i);
+    }
+    CHECK(bad == 0);
+    // Every length up to 40 from an odd start: the vector tails.
+    for (int n = 0; n <= 40; ++n) {
+      std::vector<float> out(n + 1, sentinel());
+      v.table.f16_to_f32_row(h.data() + 0x3C01, out.data(), n);
+      for (int i = 0; i < n; ++i) CHECK(out[i] == nystrom::f16_to_float((uint16_t)(0x3C01 + i)));
+      CHECK(is_sentinel(out[n]));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Packing
+
+TEST_CASE("a quantized matrix packed for a table keeps its shape and type and refuses what it cannot pack or run") {
+  const QuantWeights w8(DType::Q8_0, 40, 96, 3), w4(DType::Q4_0, 40, 96, 4);
+  for (const Variant& v : variants()) {
+    CAPTURE(v.name);
+    const nystrom::PackedQuantMatrix p8(v.table, w8.view()), p4(v.table, w4.view());
+    CHECK(p8.rows() == 40);
+    CHECK(p8.cols() == 96);
+    CHECK(p8.dtype() == DType::Q8_0);
+    CHECK(p4.dtype() == DType::Q4_0);
+    CHECK(p8.bytes() >= (size_t)40 * 96);
+    CHECK(p4.bytes() >= (size_t)40 * 96 / 2);
+    CHECK(p4.bytes() < p8.bytes());
+
+    nystrom::QuantMatrixView bad = w8.view();
+    bad.cols = 100;
+    CHECK_THROWS_AS(nystrom::PackedQuantMatrix(v.table, bad), std::invalid_argument);
+    bad = w8.view();
+    bad.dtype = DType::F16;
+    CHECK_THROWS_AS(nystrom::PackedQuantMatrix(v.table, bad), std::invalid_argument);
+
+    KernelTable other = v.table;
+    other.qgemm.nr *= 2;
+    std::vector<float> x(96, 1.0f), y(40);
+    CHECK_THROWS_AS(nystrom::qgemm(other, nullptr, 1, x.data(), 96, p8, y.data(), 40, {}), std::invalid_argument);
+
+    nystrom::PackedQuantMatrix moved = std::move(const_cast<nystrom::PackedQuantMatrix&>(p8));
+    CHECK(moved.rows() == 40);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The GEMM
+
+TEST_CASE("quantized GEMM (qgemm) matches qgemm_reference on awkward shapes, the same bits for every thread count") {
+  const auto pools = make_pools();
+  struct Shape {
+    int M, N, K;
+  };
+  // Each size of each dimension with small partners, then a few large ones.
+  std::vector<Shape> shapes;
+  for (int M : {1, 2, 3, 5, 17, 64, 130}) shapes.push_back({M, 33, 96}), shapes.push_back({M, 100, 64});
+  for (int N : {1, 7, 16, 17, 33, 100, 768}) shapes.push_back({5, N, 96}), shapes.push_back({17, N, 32});
+  for (int K : {32, 64, 96, 768, 3072}) shapes.push_back({3, 17, K}), shapes.push_back({17, 33, K});
+  shapes.push_back({130, 768, 768});
+  shapes.push_back({64, 100, 3072});
+  shapes.push_back({17, 768, 3072});
+  uint32_t seed = 100;
+  for (DType dtype : {DType::Q8_0, DType::Q4_0}) {
+    for (const Shape& s : shapes) {
+      const Problem p(s.M, s.N, s.K, false, Act::None, false, 1.0f, seed);
+      check_problem(p, dtype, raw(pools), seed + 7);
+      seed += 13;
+    }
+  }
+}
+
+TEST_CASE("quantized GEMM applies the epilogue: bias, each activation, accumulate, then scale") {
+  const auto pools = make_pools();
+  struct Case {
+    bool bias;
+    Act act;
+    bool accumulate;
+    float scale;
+  };
+  const Case cases[] = {
+      {true, Act::None, false, 1.0f},      {false, Act::None, true, 1.0f},     {true, Act::Relu, false, 1.0f},
+      {true, Act::GeluTanh, true, 1.0f},   {false, Act::GeluErf, false, 1.0f}, {true, Act::GeluErf, true, 0.3f},
+      {false, Act::None, false, -0.125f},  {true, Act::Relu, true, 2.5f},
+  };
+  uint32_t seed = 500;
+  for (DType dtype : {DType::Q8_0, DType::Q4_0}) {
+    for (const Case& c : cases) {
+      for (auto [M, N, K] : {std::tuple{17, 33, 96}, std::tuple{7, 100, 768}}) {
+        const Problem p(M, N, K, c.bias, c.act, c.accumulate, c.scale, seed);
+        check_problem(p, dtype, raw(pools), seed + 3);
+        seed += 11;
+      }
+    }
+  }
+}
+
+TEST_CASE("quantized GEMM with K = 0 leaves act((accumulate ? y : 0) + bias) * scale") {
+  const QuantWeights w(DType::Q8_0, 9, 0, 1);
+  for (const Variant& v : variants()) {
+    CAPTURE(v.name);
+    const nystrom::PackedQuantMatrix packed(v.table, w.view());
+    for (bool accumulate : {false, true}) {
+      Problem p(3, 9, 0, true, Act::Relu, accumulate, 0.5f, 77);
+      const Expected e = expected(p, w);
+      check_against(e, run_qgemm(v.table, nullptr, p, packed), p, v.name);
+    }
+  }
+}
+
+TEST_CASE("quantized GEMM: a row of x with an infinity or NaN gives NaN outputs in that row only") {
+  const QuantWeights w(DType::Q8_0, 20, 64, 5);
+  Problem p(4, 20, 64, false, Act::None, false, 1.0f, 9);
+  p.x[(size_t)2 * p.ldx() + 40] = INFINITY;
+  for (const Variant& v : variants()) {
+    CAPTURE(v.name);
+    const nystrom::PackedQuantMatrix packed(v.table, w.view());
+    const std::vector<float> y = run_qgemm(v.table, nullptr, p, packed);
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 20; ++j) CHECK(std::isnan(y[(size_t)(i + 1) * p.ldy() + j]) == (i == 2));
+  }
+}
