@@ -336,7 +336,7 @@ TEST_CASE("convert: a folder without model.safetensors is refused") {
   check_conversion_fails(ck.path(), {"model.safetensors"});
 }
 
-TEST_CASE("convert: a folder with only pytorch_model.bin says that safetensors is needed") {
+TEST_CASE("convert: a broken pytorch_model.bin read in place of a missing safetensors file is named") {
   Checkpoint ck(tiny_mlm_config(), std::string());
   write_file(ck.dir / "pytorch_model.bin", "PK\x03\x04 not really a zip");
   check_conversion_fails(ck.path(), {"pytorch_model.bin", "model.safetensors"});

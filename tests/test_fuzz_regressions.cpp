@@ -31,6 +31,9 @@ const std::vector<Target>& targets() {
       {"safetensors", fuzz::safetensors},
       {"npy", fuzz::npy},
       {"model_file", fuzz::model_file},
+      {"zip", fuzz::zip},
+      {"pickle", fuzz::pickle},
+      {"torch_bin", fuzz::torch_bin},
   };
   return t;
 }

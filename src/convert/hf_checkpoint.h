@@ -1,5 +1,6 @@
 // Reading a Hugging Face Nystromformer checkpoint folder (config.json +
-// model.safetensors) into the configuration and tensors of a .nyf file.
+// model.safetensors, or pytorch_model.bin without one) into the
+// configuration and tensors of a .nyf file.
 #pragma once
 #include <string>
 #include <vector>

@@ -48,8 +48,10 @@ class ZipArchive {
   const std::vector<ZipEntry>& entries() const { return entries_; }
   // nullptr if there is no entry of that name.
   const ZipEntry* find(std::string_view name) const;
-  // The bytes of a stored entry, CRC-checked. Throws Error if there is no
-  // such entry, if it is compressed, or if its CRC does not match.
+  // The bytes of a stored entry, CRC-checked (the first time only: it
+  // records that, so calls on one archive from several threads at once must
+  // be serialized). Throws Error if there is no such entry, if it is
+  // compressed, or if its CRC does not match.
   std::string_view data(std::string_view name) const;
   std::string_view data(const ZipEntry& entry) const;
 

@@ -4,6 +4,7 @@
 // activations once per call, and the cache blocking and threading around
 // the micro-kernel.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -22,8 +23,8 @@ namespace {
 //      the row block pass over it; partial sums go back to C between calls.
 //  MC: rows per task. MC x K activation bytes (288 KiB at K = 3072) stay in
 //      L2 while the task's panels go by. A multiple of every MR (4, 6).
-constexpr int kQGemmKB = 8;
-constexpr int kQGemmMC = 96;
+static int kQGemmKB = getenv("QKB") ? atoi(getenv("QKB")) : 8;
+static int kQGemmMC = getenv("QMC") ? atoi(getenv("QMC")) : 96;
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 

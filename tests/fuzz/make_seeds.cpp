@@ -1,6 +1,7 @@
 // Writes the binary seed inputs of the fuzz targets, so that none has to be
 // committed and each follows the formats as the library writes them today:
-//   make_seeds DIR   ->  DIR/model_file/*.nyf, DIR/safetensors/*, DIR/npy/*
+//   make_seeds DIR   ->  DIR/<target>/* for model_file, safetensors, npy,
+//                        torch_bin, zip and pickle
 // The model files are tiny but complete (every tensor their configuration
 // needs), so that mutations reach Model::open's weight binding; the
 // committed seeds are under tests/fuzz/corpus/.
@@ -17,6 +18,7 @@
 #include "format/model_file.h"
 #include "format/npy.h"
 #include "format/tensor_names.h"
+#include "format/zip.h"
 #include "nystrom/nystrom.h"
 
 namespace {
@@ -103,6 +105,168 @@ std::string npy_v2(int major, const std::string& dict, const std::string& data) 
   return s + header + data;
 }
 
+// ---- pytorch_model.bin as torch.save writes it: a zip of stored entries.
+
+std::string le16(uint64_t x) { return std::string{static_cast<char>(x), static_cast<char>(x >> 8)}; }
+std::string le32(uint64_t x) { return le16(x) + le16(x >> 16); }
+
+struct ZipFile {
+  std::string name, data;
+};
+
+// A zip archive of stored entries, each local header padded (with an extra
+// field, as PyTorch does) so that the data starts 64-byte aligned. With
+// zip64, every central directory entry carries its sizes and offset in a
+// ZIP64 extra field and the end record is found through the ZIP64 locator.
+std::string zip_archive(const std::vector<ZipFile>& files, bool zip64) {
+  std::string out, central;
+  const uint64_t sat32 = 0xFFFFFFFFu;
+  for (const ZipFile& f : files) {
+    const uint64_t local = out.size();
+    const uint32_t crc = nystrom::crc32_ieee(f.data.data(), f.data.size());
+    std::string lh = le32(0x04034b50) + le16(zip64 ? 45 : 20) + le16(0) + le16(0) + le16(0) + le16(0x21) +
+                     le32(crc) + le32(zip64 ? sat32 : f.data.size()) + le32(zip64 ? sat32 : f.data.size()) +
+                     le16(f.name.size());
+    std::string extra = zip64 ? le16(1) + le16(16) + le64(f.data.size()) + le64(f.data.size()) : "";
+    const uint64_t unpadded = local + lh.size() + 2 + f.name.size() + extra.size() + 4;
+    const uint64_t pad = (64 - unpadded % 64) % 64;
+    extra += le16(0x4246) + le16(pad) + std::string(pad, 'Z');  // "FB" padding, as torch.save
+    out += lh + le16(extra.size()) + f.name + extra + f.data;
+
+    std::string cextra = zip64 ? le16(1) + le16(24) + le64(f.data.size()) + le64(f.data.size()) + le64(local) : "";
+    central += le32(0x02014b50) + le16(zip64 ? 45 : 20) + le16(zip64 ? 45 : 20) + le16(0) + le16(0) + le16(0) +
+               le16(0x21) + le32(crc) + le32(zip64 ? sat32 : f.data.size()) +
+               le32(zip64 ? sat32 : f.data.size()) + le16(f.name.size()) + le16(cextra.size()) + le16(0) +
+               le16(0) + le16(0) + le32(0) + le32(zip64 ? sat32 : local) + f.name + cextra;
+  }
+  const uint64_t cd_offset = out.size(), cd_size = central.size(), n = files.size();
+  out += central;
+  if (zip64) {
+    const uint64_t z64 = out.size();
+    out += le32(0x06064b50) + le64(44) + le16(45) + le16(45) + le32(0) + le32(0) + le64(n) + le64(n) +
+           le64(cd_size) + le64(cd_offset);
+    out += le32(0x07064b50) + le32(0) + le64(z64) + le32(1);
+    out += le32(0x06054b50) + le16(0) + le16(0) + le16(0xFFFF) + le16(0xFFFF) + le32(sat32) + le32(sat32) +
+           le16(0);
+  } else {
+    out += le32(0x06054b50) + le16(0) + le16(0) + le16(n) + le16(n) + le32(cd_size) + le32(cd_offset) + le16(0);
+  }
+  return out;
+}
+
+// A pickle program, opcode by opcode (protocol 2, and 4 where asked).
+struct PickleWriter {
+  std::string p;
+  bool v4 = false;
+  uint32_t memo = 0;
+
+  void op(uint8_t c) { p += static_cast<char>(c); }
+  void proto() { op(0x80), op(v4 ? 4 : 2); }
+  void mark() { op('('); }
+  void str(const std::string& s) {
+    if (v4 && s.size() < 256) {
+      op(0x8c), op(static_cast<uint8_t>(s.size()));
+    } else {
+      op('X'), p += le32(s.size());
+    }
+    p += s;
+  }
+  void global(const std::string& module, const std::string& name) {
+    if (v4) {
+      str(module), str(name), op(0x93);
+    } else {
+      op('c'), p += module + "\n" + name + "\n";
+    }
+  }
+  uint32_t put() {  // memoizes the top of the stack; returns its key
+    if (v4) {
+      op(0x94);
+    } else {
+      op('q'), op(static_cast<uint8_t>(memo));
+    }
+    return memo++;
+  }
+  void get(uint32_t key) { op('h'), op(static_cast<uint8_t>(key)); }
+  void integer(int64_t v) {
+    if (v >= 0 && v < 256) {
+      op('K'), op(static_cast<uint8_t>(v));
+    } else if (v >= 0 && v < 65536) {
+      op('M'), p += le16(v);
+    } else {
+      op(0x8a), op(8), p += le64(static_cast<uint64_t>(v));
+    }
+  }
+  void dims(const std::vector<int64_t>& d) {
+    if (d.size() == 2) {
+      integer(d[0]), integer(d[1]), op(0x86);
+      return;
+    }
+    mark();
+    for (int64_t x : d) integer(x);
+    op('t');
+  }
+  void empty_ordered_dict() { global("collections", "OrderedDict"), op(')'), op('R'); }
+
+  // torch._utils._rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())
+  uint32_t tensor(const std::string& storage, const std::string& key, int64_t numel, int64_t offset,
+                  const std::vector<int64_t>& size, const std::vector<int64_t>& stride) {
+    global("torch._utils", "_rebuild_tensor_v2");
+    mark();
+    mark(), str("storage"), global("torch", storage), str(key), str("cpu"), integer(numel), op('t');
+    op('Q');  // BINPERSID
+    integer(offset), dims(size), dims(stride), op(0x89);
+    empty_ordered_dict();
+    op('t'), op('R');
+    return put();
+  }
+};
+
+// A small state dict over four storages: a contiguous tensor, the same
+// tensor under a second name (a tied weight), a transposed view of its
+// storage, a parameter, f16, bf16 scalar and int64 storages.
+std::string state_dict_pickle(bool v4) {
+  PickleWriter w;
+  w.v4 = v4;
+  w.proto();
+  if (v4) w.op(0x95), w.p += le64(0);  // FRAME (its length is only checked)
+  w.empty_ordered_dict();
+  w.put();
+  w.mark();
+  w.str("embeddings.word_embeddings.weight");
+  const uint32_t word = w.tensor("FloatStorage", "0", 6, 0, {2, 3}, {3, 1});
+  w.str("cls.predictions.decoder.weight");
+  w.get(word);
+  w.str("transposed");
+  w.tensor("FloatStorage", "0", 6, 0, {3, 2}, {1, 3});
+  w.str("param");
+  w.global("torch._utils", "_rebuild_parameter");
+  w.mark();
+  w.tensor("FloatStorage", "0", 6, 2, {4}, {1});
+  w.op(0x88);  // requires_grad True
+  w.empty_ordered_dict();
+  w.op('t'), w.op('R'), w.put();
+  w.str("half");
+  w.tensor("HalfStorage", "1", 4, 0, {4}, {1});
+  w.str("scalar");
+  w.tensor("BFloat16Storage", "3", 1, 0, {}, {});
+  w.str("position_ids");
+  w.tensor("LongStorage", "2", 2, 0, {1, 2}, {2, 1});
+  w.op('u');  // SETITEMS
+  w.op('.');
+  return w.p;
+}
+
+std::vector<ZipFile> torch_files(const std::string& folder, const std::string& pickle) {
+  std::string f32(24, '\0'), f16(8, '\0'), i64(16, '\0');
+  for (size_t i = 0; i < f32.size(); ++i) f32[i] = static_cast<char>(i * 11 + 3);
+  for (size_t i = 0; i < f16.size(); ++i) f16[i] = static_cast<char>(0x3c - (i % 2) * 0x3c);
+  i64[0] = 7, i64[8] = 9;
+  return {{folder + "/data.pkl", pickle},     {folder + "/byteorder", "little"},
+          {folder + "/data/0", f32},          {folder + "/data/1", f16},
+          {folder + "/data/2", i64},          {folder + "/data/3", std::string("\x80\x3f", 2)},
+          {folder + "/version", "3\n"},      {folder + "/.data/serialization_id", "1234567890"}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,7 +279,8 @@ int main(int argc, char** argv) {
     using nystrom::HeadType;
     using nystrom::format::DType;
     make_dir(out);
-    for (const char* sub : {"model_file", "safetensors", "npy"}) make_dir(out + "/" + sub);
+    for (const char* sub : {"model_file", "safetensors", "npy", "torch_bin", "zip", "pickle"})
+      make_dir(out + "/" + sub);
 
     // Model files: f32 (version 1), f16, q8_0 and q4_0 (version 2), each head.
     write_model(out + "/model_file/none-f32.nyf", tiny_config(4, HeadType::None), DType::F32);
@@ -159,6 +324,18 @@ int main(int argc, char** argv) {
     write_bytes(out + "/npy/v3-i4.npy",
                 npy_v2(3, "{\"descr\": \"<i4\", \"fortran_order\": False, \"shape\": (3L,)}",
                        std::string(reinterpret_cast<const char*>(ids32), 12)));
+
+    // pytorch_model.bin: protocol 2 in a plain zip, protocol 4 in a ZIP64
+    // one; the same archives and pickles seed the zip and pickle targets.
+    for (bool v4 : {false, true}) {
+      const std::string pkl = state_dict_pickle(v4);
+      const std::string bin = zip_archive(torch_files(v4 ? "tiny-mlm" : "archive", pkl), v4);
+      const std::string tag = v4 ? "p4-zip64" : "p2";
+      write_bytes(out + "/torch_bin/" + tag + ".bin", bin);
+      write_bytes(out + "/zip/" + tag + ".zip", bin);
+      write_bytes(out + "/pickle/" + tag + ".pkl", pkl);
+    }
+    write_bytes(out + "/zip/one-entry.zip", zip_archive({{"a.txt", "hello"}}, false));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_seeds: %s\n", e.what());
     return 1;

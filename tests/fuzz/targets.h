@@ -8,6 +8,7 @@
 // the saved reproducers (tests/fuzz/regressions/<name>/) in the normal suite.
 #pragma once
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +17,11 @@
 #include "format/json.h"
 #include "format/model_file.h"
 #include "format/npy.h"
-#include "format/safetensors.h"
 #include "format/checksum.h"
+#include "format/pickle.h"
+#include "format/safetensors.h"
+#include "format/torch_bin.h"
+#include "format/zip.h"
 #include "fuzz_support.h"
 #include "nystrom/nystrom.h"
 
@@ -167,6 +171,96 @@ inline void model_file(const uint8_t* data, size_t size) {
   try {
     auto model = nystrom::Model::open(path);
     check(model->config().hidden_size > 0, "model: opened with hidden_size 0");
+  } catch (const nystrom::Error&) {
+  }
+}
+
+// ----------------------------------------------------------------- zip
+
+// Every entry's data, twice (the second read skips the CRC it checked).
+inline void zip(const uint8_t* data, size_t size) {
+  try {
+    nystrom::ZipArchive z(std::vector<uint8_t>(data, data + size), "fuzz.zip");
+    for (const nystrom::ZipEntry& e : z.entries()) {
+      check(z.find(e.name) != nullptr, "zip: find misses a listed entry");
+      check(e.data_offset <= size && e.compressed_size <= size - e.data_offset, "zip: entry data outside the file");
+      for (int pass = 0; pass < 2; ++pass) {
+        try {
+          std::string_view bytes = z.data(e);
+          check(e.method == 0, "zip: data() returned a compressed entry");
+          check(bytes.size() == e.size, "zip: data() size differs from the entry's");
+          touch(bytes.data(), bytes.size());
+        } catch (const nystrom::Error&) {
+        }
+      }
+    }
+  } catch (const nystrom::Error&) {
+  }
+}
+
+// -------------------------------------------------------------- pickle
+
+// The globals a state dict needs (as format/torch_bin.cpp allows them).
+inline const std::vector<std::string>& pickle_globals() {
+  static const std::vector<std::string> names = {
+      "collections OrderedDict", "torch._utils _rebuild_tensor_v2", "torch._utils _rebuild_parameter",
+      "torch FloatStorage",      "torch HalfStorage",               "torch BFloat16Storage",
+      "torch LongStorage"};
+  return names;
+}
+
+// Visits every value once (a list may hold itself, memo entries are shared).
+inline void walk_pickle(const nystrom::pickle::Value& v, std::set<const nystrom::pickle::Value*>& seen) {
+  if (!seen.insert(&v).second) return;
+  using nystrom::pickle::Kind;
+  touch(v.text.data(), v.text.size());
+  if (v.is(Kind::Call)) check(v.items.size() >= 2 && v.items[0]->is(Kind::Global), "pickle: malformed Call");
+  if (v.is(Kind::PersistentId)) check(v.items.size() == 1, "pickle: malformed PersistentId");
+  (void)nystrom::pickle::kind_name(v.kind);
+  (void)v.call_name();
+  for (const nystrom::pickle::Value* item : v.items) {
+    check(item != nullptr, "pickle: null item");
+    walk_pickle(*item, seen);
+  }
+  for (const auto& kv : v.entries) {
+    check(kv.first != nullptr && kv.second != nullptr, "pickle: null dict entry");
+    walk_pickle(*kv.first, seen);
+    walk_pickle(*kv.second, seen);
+  }
+}
+
+// Small limits, so that inputs of a few KB reach the limit checks too.
+inline void pickle(const uint8_t* data, size_t size) {
+  std::string_view program(reinterpret_cast<const char*>(data), size);
+  nystrom::pickle::Limits limits;
+  limits.max_stack = 512;
+  limits.max_memo = 256;
+  try {
+    nystrom::pickle::Pickle p(program, pickle_globals(), "fuzz.pkl", limits);
+    std::set<const nystrom::pickle::Value*> seen;
+    walk_pickle(p.root(), seen);
+  } catch (const nystrom::Error&) {
+  }
+}
+
+// ----------------------------------------------------------- torch .bin
+
+inline void torch_bin(const uint8_t* data, size_t size) {
+  const std::string& path = memory_file(data, size);
+  try {
+    nystrom::TorchBinFile f(path);
+    for (const nystrom::SafeTensor& t : f.tensors()) {
+      uint64_t elem = nystrom::safetensors_dtype_size(t.dtype);
+      check(t.dtype == "F32" || t.dtype == "F16" || t.dtype == "BF16" || t.dtype == "I64",
+            "torch_bin: unexpected dtype");
+      uint64_t count = 1;
+      bool zero = false;
+      for (uint64_t d : t.shape) zero = zero || d == 0;
+      for (uint64_t d : t.shape) count = zero ? 0 : count * d;
+      check(t.nbytes == count * elem, "torch_bin: nbytes differs from dtype size * shape");
+      touch(t.data, t.nbytes);
+      check(f.find(t.name) != nullptr, "torch_bin: find misses a listed tensor");
+    }
   } catch (const nystrom::Error&) {
   }
 }
