@@ -34,7 +34,7 @@ bool expected_available(Isa isa) {
     case Isa::Scalar: return true;
 #if defined(__x86_64__)
     case Isa::Avx2: return avx2;
-    case Isa::Avx512: return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
+    case Isa::Avx512: return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni;
 #endif
 #if defined(__aarch64__)
     case Isa::Neon: return f.neon;
@@ -130,7 +130,7 @@ TEST_CASE("dispatch: kernels_for is non-null exactly for the levels compiled in 
 #if defined(__x86_64__)
   CHECK(nystrom::kernels_for(Isa::Neon) == nullptr);
   const nystrom::CpuFeatures& f = nystrom::cpu_features();
-  if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq)
+  if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni)
     CHECK(nystrom::kernels_for(Isa::Avx512) != nullptr);
   if (f.avx2 && f.fma && f.f16c) CHECK(nystrom::kernels_for(Isa::Avx2) != nullptr);
 #endif

@@ -513,7 +513,8 @@ TEST_CASE("a quantized matrix packed for a table keeps its shape and type and re
   const QuantWeights w8(DType::Q8_0, 40, 96, 3), w4(DType::Q4_0, 40, 96, 4);
   for (const Variant& v : variants()) {
     CAPTURE(v.name);
-    const nystrom::PackedQuantMatrix p8(v.table, w8.view()), p4(v.table, w4.view());
+    nystrom::PackedQuantMatrix p8(v.table, w8.view());
+    const nystrom::PackedQuantMatrix p4(v.table, w4.view());
     CHECK(p8.rows() == 40);
     CHECK(p8.cols() == 96);
     CHECK(p8.dtype() == DType::Q8_0);
@@ -534,8 +535,9 @@ TEST_CASE("a quantized matrix packed for a table keeps its shape and type and re
     std::vector<float> x(96, 1.0f), y(40);
     CHECK_THROWS_AS(nystrom::qgemm(other, nullptr, 1, x.data(), 96, p8, y.data(), 40, {}), std::invalid_argument);
 
-    nystrom::PackedQuantMatrix moved = std::move(const_cast<nystrom::PackedQuantMatrix&>(p8));
+    const nystrom::PackedQuantMatrix moved = std::move(p8);
     CHECK(moved.rows() == 40);
+    CHECK(moved.dtype() == DType::Q8_0);
   }
 }
 

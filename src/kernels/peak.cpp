@@ -24,4 +24,12 @@ double fma_peak_loop(Isa isa, long iters, float* sink) {
   }
 }
 
+double int8_peak_loop(Isa isa, long iters, int* sink) {
+#if defined(__x86_64__)
+  if (isa == Isa::Avx512) return avx512::int8_peak_loop(iters, sink);
+#endif
+  (void)isa, (void)iters, (void)sink;
+  return 0;
+}
+
 }  // namespace nystrom

@@ -9,4 +9,8 @@ namespace nystrom {
 // and returns the FLOPs done; `isa` must be supported (kernels_for != null).
 double fma_peak_loop(Isa isa, long iters, float* sink);
 
+// The 8-bit dot-product peak loop of `isa` (ops = 2 per multiply-add), or 0
+// when the level has no such loop (only avx512 with VNNI has one).
+double int8_peak_loop(Isa isa, long iters, int* sink);
+
 }  // namespace nystrom

@@ -28,6 +28,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/gemm.h"
 #include "kernels/peak.h"
+#include "kernels/quant.h"
 #include "model/session_access.h"
 #include "nystrom/nystrom.h"
 #include "random_model.h"
@@ -46,6 +47,7 @@ const char kUsage[] =
     "\n"
     "options:\n"
     "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention (default: all)\n"
+    "  --types LIST      weight types of the forward section (default f32,q8_0,q4_0)\n"
     "  --quick           smaller sizes (a smoke run, not for reporting)\n"
     "  -m, --model FILE  time this model's forward pass on random ids instead\n"
     "  --n N             input length for --model (default 512)\n"
@@ -140,17 +142,19 @@ std::vector<Isa> isa_levels() {
 // ---------------------------------------------------------------------------
 // (a) FMA peak: every thread runs the FMA loop at once; GFLOP/s of all.
 
-double measure_peak(Isa isa, int threads) {
+double measure_peak(Isa isa, int threads, bool int8 = false) {
   ThreadPool pool(threads);
   const long iters = 20'000'000;
   std::vector<float> sink(16 * threads);
+  std::vector<int> isink(16 * threads);
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
     auto t0 = Clock::now();
     double flops = 0;
     std::vector<double> per(threads, 0.0);
     pool.parallel_for(threads, [&](size_t b, size_t e, int) {
-      for (size_t i = b; i < e; ++i) per[i] = fma_peak_loop(isa, iters, &sink[16 * i]);
+      for (size_t i = b; i < e; ++i)
+        per[i] = int8 ? int8_peak_loop(isa, iters, &isink[16 * i]) : fma_peak_loop(isa, iters, &sink[16 * i]);
     });
     double s = seconds_since(t0);
     for (double f : per) flops += f;
@@ -178,6 +182,31 @@ double gemm_gflops(Isa isa, int threads, int n, int K, int N, int repeat) {
   return 2.0 * n * K * N / tm.min_s / 1e9;
 }
 
+// The same shape with W block-quantized: x is quantized per row on the fly
+// and the products are 8-bit integer dot products.
+double qgemm_gops(Isa isa, format::DType type, int threads, int n, int K, int N, int repeat) {
+  ThreadPool pool(threads);
+  std::vector<float> a((size_t)n * K), w((size_t)N * K), bias(N), c((size_t)n * N);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (float& x : a) x = u(rng);
+  for (float& x : w) x = u(rng);
+  const size_t blocks = (size_t)N * K / kQuantBlock;
+  std::vector<uint8_t> q(blocks * (type == format::DType::Q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0)));
+  for (int r = 0; r < N; ++r) {
+    if (type == format::DType::Q8_0)
+      quantize_row_q8_0(&w[(size_t)r * K], reinterpret_cast<BlockQ8_0*>(q.data()) + (size_t)r * K / kQuantBlock, K);
+    else
+      quantize_row_q4_0(&w[(size_t)r * K], reinterpret_cast<BlockQ4_0*>(q.data()) + (size_t)r * K / kQuantBlock, K);
+  }
+  const KernelTable& t = *kernels_for(isa);
+  PackedQuantMatrix packed(t, QuantMatrixView{type, N, K, q.data()});
+  ops::Epilogue ep;
+  ep.bias = bias.data();
+  Timing tm = time_it(repeat, [&] { qgemm(t, &pool, n, a.data(), K, packed, c.data(), N, ep); });
+  return 2.0 * n * K * N / tm.min_s / 1e9;
+}
+
 // FLOPs of one base-size forward pass (GEMMs and attention products).
 double forward_flops(const ModelConfig& c, int n, bool exact) {
   const double D = c.hidden_size, I = c.intermediate_size, H = c.num_heads, d = D / H, m = c.num_landmarks;
@@ -194,6 +223,9 @@ struct Bench {
   bool quick;
   std::string tmpdir;
   double peak_per_core = 0;  // GFLOP/s, best level
+  double int8_peak_per_core = 0;  // giga-ops/s of VNNI dot products
+  std::vector<format::DType> types = {format::DType::F32};
+  bool all_lengths_for_quant = false;
 
   std::vector<int> thread_counts() const {
     std::vector<int> t = {1};
@@ -202,21 +234,32 @@ struct Bench {
   }
 
   void peak() {
-    rep.section("peak", "FMA peak (independent FMA chains, no memory traffic)", "isa      threads  GFLOP/s  per-core");
+    rep.section("peak", "FMA peak (independent FMA chains, no memory traffic)", "isa      kind  threads   G op/s  per-core");
     for (Isa isa : isa_levels()) {
       if (isa == Isa::Scalar) continue;
       for (int th : thread_counts()) {
         double g = measure_peak(isa, th);
         peak_per_core = std::max(peak_per_core, g / th);
-        rep.row(fmt("%-8s %7d %8.1f %9.1f", isa_name(isa), th, g, g / th),
-                {{"isa", q(isa_name(isa))}, {"threads", num(th)}, {"gflops", num(g)}, {"gflops_per_core", num(g / th)}});
+        rep.row(fmt("%-8s %-5s %7d %8.1f %9.1f", isa_name(isa), "f32", th, g, g / th),
+                {{"isa", q(isa_name(isa))}, {"kind", q("f32_fma")}, {"threads", num(th)}, {"gflops", num(g)},
+                 {"gflops_per_core", num(g / th)}});
       }
     }
+    // The 8-bit dot-product peak (VNNI), in giga-ops (a multiply and an add
+    // per byte pair, comparable to FLOPs).
+    if (kernels_for(Isa::Avx512))
+      for (int th : thread_counts()) {
+        double g = measure_peak(Isa::Avx512, th, true);
+        int8_peak_per_core = std::max(int8_peak_per_core, g / th);
+        rep.row(fmt("%-8s %-5s %7d %8.1f %9.1f", "avx512", "int8", th, g, g / th),
+                {{"isa", q("avx512")}, {"kind", q("int8_vnni")}, {"threads", num(th)}, {"gflops", num(g)},
+                 {"gflops_per_core", num(g / th)}});
+      }
   }
 
   void gemm() {
     rep.section("gemm", "GEMM C[n x N] = A[n x K] W^T + bias (packed, blocked; % of measured FMA peak x threads)",
-                "isa      threads      n      K      N  GFLOP/s  %peak");
+                "isa      weights threads   n      K      N  GFLOP/s  %peak");
     std::vector<int> ns = quick ? std::vector<int>{128} : std::vector<int>{512, 4096};
     const int shapes[3][2] = {{768, 768}, {768, 3072}, {3072, 768}};
     for (Isa isa : isa_levels()) {
@@ -226,18 +269,30 @@ struct Bench {
           for (auto& s : shapes) {
             double g = gemm_gflops(isa, th, n, s[0], s[1], repeat);
             double pct = peak_per_core > 0 ? 100.0 * g / (peak_per_core * th) : 0;
-            rep.row(fmt("%-8s %7d %6d %6d %6d %8.1f %5.1f%%", isa_name(isa), th, n, s[0], s[1], g, pct),
-                    {{"isa", q(isa_name(isa))}, {"threads", num(th)}, {"n", num(n)}, {"K", num(s[0])},
-                     {"N", num(s[1])}, {"gflops", num(g)}, {"pct_peak", num(pct)}});
+            rep.row(fmt("%-8s %-5s %7d %6d %6d %6d %8.1f %5.1f%%", isa_name(isa), "f32", th, n, s[0], s[1], g, pct),
+                    {{"isa", q(isa_name(isa))}, {"weights", q("f32")}, {"threads", num(th)}, {"n", num(n)},
+                     {"K", num(s[0])}, {"N", num(s[1])}, {"gflops", num(g)}, {"pct_peak", num(pct)}});
+            if (isa == Isa::Scalar) continue;
+            for (format::DType type : {format::DType::Q8_0, format::DType::Q4_0}) {
+              double gq = qgemm_gops(isa, type, th, n, s[0], s[1], repeat);
+              double pq = int8_peak_per_core > 0 ? 100.0 * gq / (int8_peak_per_core * th) : 0;
+              rep.row(fmt("%-8s %-5s %7d %6d %6d %6d %8.1f %5.1f%%  (%% of int8 peak; %.2fx f32)", isa_name(isa),
+                          dtype_name(type), th, n, s[0], s[1], gq, pq, gq / g),
+                      {{"isa", q(isa_name(isa))}, {"weights", q(dtype_name(type))}, {"threads", num(th)}, {"n", num(n)},
+                       {"K", num(s[0])}, {"N", num(s[1])}, {"gops", num(gq)}, {"pct_int8_peak", num(pq)},
+                       {"speedup_vs_f32", num(gq / g)}});
+            }
           }
         }
       }
     }
   }
 
-  std::string model_path(int positions, int layers) {
-    std::string path = tmpdir + "/base-" + std::to_string(layers) + "-" + std::to_string(positions) + ".nyf";
-    if (access(path.c_str(), R_OK) != 0) tools::write_random_model(path, tools::base_config(positions, layers));
+  std::string model_path(int positions, int layers, format::DType type = format::DType::F32) {
+    std::string path = tmpdir + "/base-" + std::to_string(layers) + "-" + std::to_string(positions) + "-" +
+                       dtype_name(type) + ".nyf";
+    if (access(path.c_str(), R_OK) != 0)
+      tools::write_random_model(path, tools::base_config(positions, layers), 1, type);
     return path;
   }
 
@@ -281,27 +336,40 @@ struct Bench {
   void forward() {
     std::vector<int> ns = quick ? std::vector<int>{512} : std::vector<int>{512, 4096, 16384};
     rep.section("forward",
-                "Base-size forward (12 layers, D 768, H 12, I 3072, m 64, conv 33), Nystrom; "
-                "'vs peak' = time / (FLOPs at the measured peak x threads)",
-                "     n  threads        ms  tokens/s   GFLOP/s  vs peak  speedup");
-    auto model = Model::open(model_path(ns.back(), 12));
-    for (int n : ns) {
-      std::vector<int32_t> ids = random_ids(n, model->config().vocab_size);
-      double t1 = 0;
-      for (int th : thread_counts()) {
-        RunOptions o;
-        o.threads = th;
-        Session s(model, o);
-        int r = n >= 16384 ? 1 : repeat;
-        Timing tm = time_it(r, [&] { s.run(ids); });
-        if (th == 1) t1 = tm.min_s;
-        double flops = forward_flops(model->config(), n, false);
-        double ideal = peak_per_core > 0 ? flops / (peak_per_core * 1e9 * th) : 0;
-        rep.row(fmt("%6d %8d %9.1f %9.0f %9.1f %7.0f%% %8.2f", n, th, tm.min_s * 1e3, n / tm.min_s,
-                    flops / tm.min_s / 1e9, ideal > 0 ? 100 * tm.min_s / ideal : 0, t1 / tm.min_s),
-                {{"n", num(n)}, {"threads", num(th)}, {"ms", num(tm.min_s * 1e3)}, {"median_ms", num(tm.median_s * 1e3)},
-                 {"gflops", num(flops / tm.min_s / 1e9)}, {"time_vs_peak", num(ideal > 0 ? tm.min_s / ideal : 0)},
-                 {"speedup_vs_1_thread", num(t1 / tm.min_s)}});
+                "Base-size forward (12 layers, D 768, H 12, I 3072, m 64, conv 33), Nystrom; 'vs peak' = time / "
+                "(f32 FLOPs at the measured f32 FMA peak x threads); 'vs f32' = f32 time / this time, same n and threads",
+                "weights      n  threads        ms  tokens/s   GFLOP/s  vs peak  vs 1 thr   vs f32  load ms  file MB");
+    std::map<std::pair<int, int>, double> f32_ms;
+    for (format::DType type : types) {
+      const std::string path = model_path(ns.back(), 12, type);
+      auto t0 = Clock::now();
+      auto model = Model::open(path);
+      const double load_ms = seconds_since(t0) * 1e3;
+      struct stat st;
+      const double file_mb = ::stat(path.c_str(), &st) == 0 ? st.st_size / 1e6 : 0;
+      for (int n : ns) {
+        if (type != format::DType::F32 && n > 4096 && !all_lengths_for_quant) continue;
+        std::vector<int32_t> ids = random_ids(n, model->config().vocab_size);
+        double t1 = 0;
+        for (int th : thread_counts()) {
+          RunOptions o;
+          o.threads = th;
+          Session s(model, o);
+          int r = n >= 16384 ? 1 : repeat;
+          Timing tm = time_it(r, [&] { s.run(ids); });
+          if (th == 1) t1 = tm.min_s;
+          if (type == format::DType::F32) f32_ms[{n, th}] = tm.min_s;
+          const double vs_f32 = f32_ms.count({n, th}) ? f32_ms[{n, th}] / tm.min_s : 0;
+          double flops = forward_flops(model->config(), n, false);
+          double ideal = peak_per_core > 0 ? flops / (peak_per_core * 1e9 * th) : 0;
+          rep.row(fmt("%-7s %6d %8d %9.1f %9.0f %9.1f %7.0f%% %9.2f %8.2f %8.1f %8.1f", dtype_name(type), n, th,
+                      tm.min_s * 1e3, n / tm.min_s, flops / tm.min_s / 1e9, ideal > 0 ? 100 * tm.min_s / ideal : 0,
+                      t1 / tm.min_s, vs_f32, load_ms, file_mb),
+                  {{"weights", q(dtype_name(type))}, {"n", num(n)}, {"threads", num(th)}, {"ms", num(tm.min_s * 1e3)},
+                   {"median_ms", num(tm.median_s * 1e3)}, {"gflops", num(flops / tm.min_s / 1e9)},
+                   {"time_vs_peak", num(ideal > 0 ? tm.min_s / ideal : 0)}, {"speedup_vs_1_thread", num(t1 / tm.min_s)},
+                   {"speedup_vs_f32", num(vs_f32)}, {"load_ms", num(load_ms)}, {"file_mb", num(file_mb)}});
+        }
       }
     }
   }
@@ -382,7 +450,7 @@ int main(int argc, char** argv) {
   try {
     if (argc == 7 && std::strcmp(argv[1], "--internal-attention") == 0)
       return internal_attention(argv[2], std::atoi(argv[3]), argv[4], std::atoi(argv[5]), std::atoi(argv[6]));
-    tools::Args args(argc, argv, 1, {"--sections", "--model", "--n", "--threads", "--repeat", "--attention"},
+    tools::Args args(argc, argv, 1, {"--sections", "--model", "--n", "--threads", "--repeat", "--attention", "--types"},
                      {"--json", "--help", "--quick"}, {{"-m", "--model"}, {"-h", "--help"}});
     if (args.has("--help")) {
       std::fputs(kUsage, stdout);
@@ -398,6 +466,14 @@ int main(int argc, char** argv) {
             args.has("--quick"), "", 0};
     const char* tmp = std::getenv("TMPDIR");
     b.tmpdir = std::string(tmp ? tmp : "/tmp") + "/nystrom-bench";
+    b.types.clear();
+    std::stringstream types(args.get("--types", "f32,q8_0,q4_0"));
+    for (std::string t; std::getline(types, t, ',');) {
+      format::DType d;
+      if (!parse_dtype(t, &d)) throw tools::UsageError{"--types: unknown weight type '" + t + "'"};
+      b.types.push_back(d);
+    }
+    if (b.types.empty() || b.types[0] != format::DType::F32) b.types.insert(b.types.begin(), format::DType::F32);
     mkdir(b.tmpdir.c_str(), 0777);
     std::string sections = "," + args.get("--sections", "peak,gemm,layer,forward,attention") + ",";
     auto want = [&](const char* s) { return sections.find("," + std::string(s) + ",") != std::string::npos; };

@@ -5,6 +5,7 @@
 #include <random>
 #include <string>
 
+#include "convert/hf_checkpoint.h"
 #include "format/model_file.h"
 #include "format/tensor_names.h"
 
@@ -27,8 +28,10 @@ inline ModelConfig base_config(uint32_t max_positions, uint32_t layers = 12) {
   return c;
 }
 
-// Writes a model with weights ~ N(0, 0.02) (LayerNorm weights 1, biases 0).
-inline void write_random_model(const std::string& path, const ModelConfig& c, uint32_t seed = 1) {
+// Writes a model with weights ~ N(0, 0.02) (LayerNorm weights 1, biases 0),
+// its weight matrices stored as `type`.
+inline void write_random_model(const std::string& path, const ModelConfig& c, uint32_t seed = 1,
+                               format::DType type = format::DType::F32) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 0.02f);
   std::vector<TensorData> tensors;
@@ -44,7 +47,9 @@ inline void write_random_model(const std::string& path, const ModelConfig& c, ui
     for (uint64_t i = 0; i < count; ++i) v[i] = ln_weight ? 1.0f : bias ? 0.0f : normal(rng);
     tensors.push_back(std::move(t));
   }
-  write_model_file(path, c, tensors);
+  Checkpoint ck{c, std::move(tensors)};
+  set_weight_type(ck, type, nullptr);
+  write_model_file(path, c, ck.tensors);
 }
 
 }  // namespace nystrom::tools

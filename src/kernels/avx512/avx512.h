@@ -15,6 +15,8 @@ void gemm_ukernel_12x32(int k, const float* a, const float* b, float* c, int ldc
 
 // Runs independent FMA chains; returns the FLOPs done (for the peak).
 double fma_peak_loop(long iters, float* sink);
+// The same for 8-bit VNNI dot products; returns the integer ops done.
+double int8_peak_loop(long iters, int* sink);
 
 void softmax_row(float* x, int n);
 void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
