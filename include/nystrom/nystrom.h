@@ -75,10 +75,17 @@ struct Output {
   std::vector<float> logits;
 };
 
+struct OpenOptions {
+  // Verify the whole-file checksum at load (reads every byte once; see
+  // nystrom-bench for the cost). Skipping it still checks the header, the
+  // tensor table and every size against the file.
+  bool verify_checksum = true;
+};
+
 class Model {
  public:
   // Maps and validates a .nyf file (magic, version, checksum, tensor table).
-  static std::shared_ptr<const Model> open(const std::string& path);
+  static std::shared_ptr<const Model> open(const std::string& path, const OpenOptions& options = {});
   ~Model();
   const ModelConfig& config() const;
 

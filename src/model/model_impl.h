@@ -7,7 +7,8 @@
 namespace nystrom {
 
 struct Model::Impl {
-  explicit Impl(const std::string& path) : file(path), weights(bind_weights(file)) {}
+  Impl(const std::string& path, bool verify_checksum)
+      : file(path, verify_checksum), weights(bind_weights(file)) {}
   ModelFile file;
   Weights weights;
 };

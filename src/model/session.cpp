@@ -12,8 +12,8 @@ namespace nystrom {
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
-std::shared_ptr<const Model> Model::open(const std::string& path) {
-  return std::shared_ptr<const Model>(new Model(std::make_unique<Impl>(path)));
+std::shared_ptr<const Model> Model::open(const std::string& path, const OpenOptions& options) {
+  return std::shared_ptr<const Model>(new Model(std::make_unique<Impl>(path, options.verify_checksum)));
 }
 
 const ModelConfig& Model::config() const { return impl_->file.config(); }

@@ -46,6 +46,8 @@ static const char kRunUsage[] =
     "                          exact attention\n"
     "      --threads N         worker threads (default: the CPUs this process may\n"
     "                          use); outputs are identical for every N\n"
+    "      --no-verify         skip the model file's checksum at load (the header,\n"
+    "                          table and sizes are still checked)\n"
     "      --isa LEVEL         cap the kernels' instruction set: scalar, avx2,\n"
     "                          avx512 or neon (default: the best this CPU has;\n"
     "                          also NYSTROM_ISA)\n"
@@ -60,7 +62,7 @@ static void make_dir(const std::string& dir) {
 
 static int cmd_run(int argc, char** argv) {
   tools::Args args(argc, argv, 2, {"--model", "--ids-npy", "--out-dir", "--landmarks", "--attention", "--threads", "--isa"},
-                   {"--help"}, {{"-m", "--model"}, {"-h", "--help"}});
+                   {"--help", "--no-verify"}, {{"-m", "--model"}, {"-h", "--help"}});
   if (args.has("--help")) {
     std::fputs(kRunUsage, stdout);
     return 0;
@@ -92,7 +94,9 @@ static int cmd_run(int argc, char** argv) {
                   " is out of range");
     ids[i] = (int32_t)ids64[i];
   }
-  auto model = Model::open(model_path);
+  OpenOptions open_options;
+  open_options.verify_checksum = !args.has("--no-verify");
+  auto model = Model::open(model_path, open_options);
   Session session(model, opt);
   Output out = session.run(ids);
 
