@@ -73,6 +73,7 @@ check-test-deps:
 
 test: check-aarch64-deps all $(TEST_BIN)
 	NYSTROM_BUILD=$(BUILD) $(TEST_BIN)
+	$(MAKE) test-install
 	$(MAKE) test-aarch64
 
 # The NEON kernels, run for real on an x86 host: the library, tools and tests
@@ -173,3 +174,23 @@ $(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB)
 
 $(BUILD)/make_seeds: $(BUILD)/obj/tests/fuzz/make_seeds.o $(LIB)
 	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
+
+# ------------------------------------------------------------ installation
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the static library, the
+# public headers and a pkg-config file (tools/nystrom.pc.in). `make
+# test-install` installs into a scratch prefix and builds and runs
+# tools/examples/ against it with nothing but cc, c++ and pkg-config.
+PREFIX  ?= /usr/local
+VERSION ?= 0.1.0
+
+.PHONY: install test-install
+install: $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/nystrom
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libnystrom.a
+	install -m 644 include/nystrom/*.h $(DESTDIR)$(PREFIX)/include/nystrom/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/nystrom.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nystrom.pc
+
+test-install: all
+	@bash tests/ensure_deps.sh install
+	NYSTROM_BUILD=$(BUILD) MAKE='$(MAKE)' bash tests/install_test.sh

@@ -6,6 +6,7 @@
 #                            compiler and qemu-user to run its binaries
 #   ensure_deps.sh clang     what `make test-tsan` and `make fuzz` need: clang++
 #                            and its sanitizer and libFuzzer runtimes
+#   ensure_deps.sh install   what `make test-install` needs: pkg-config
 set -euo pipefail
 missing=()
 case "${1:-native}" in
@@ -26,8 +27,11 @@ case "${1:-native}" in
       [ -f "$rt" ] || missing+=("libclang-rt-$(clang++ -dumpversion | cut -d. -f1)-dev")
     fi
     ;;
+  install)
+    command -v pkg-config >/dev/null || missing+=(pkg-config)
+    ;;
   *)
-    echo "usage: $0 [native|aarch64|clang]" >&2
+    echo "usage: $0 [native|aarch64|clang|install]" >&2
     exit 2
     ;;
 esac

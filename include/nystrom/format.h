@@ -38,9 +38,9 @@
 // A version 1 file holding a dtype other than f32 is malformed.
 //
 // Which tensors may be stored in which dtype: the 2-D weight matrices of
-// linear layers, the masked-LM decoder and the word embeddings may use any
-// dtype (quantized only when their column count is a multiple of 32);
-// every other tensor (LayerNorm, biases, conv, position and token-type
+// linear layers, the masked-LM decoder and the word and position embedding
+// tables may use any dtype (quantized only when their column count is a
+// multiple of 32); every other tensor (LayerNorm, biases, conv, token-type
 // embeddings) is f32.
 //
 // NYH64, the checksum: four 64-bit lanes, initialised to

@@ -6,6 +6,9 @@
 //   nystrom::Output out = session.run(ids);                 // one sequence of token ids
 //   out.last_hidden_state  -> n x hidden_size floats, row-major
 //   out.logits             -> n x vocab (masked LM), num_labels (classifier), or empty
+//   auto outs = session.run_batch({ids_a, ids_b});          // each at its own length
+//   std::vector<float> e = nystrom::pool_embedding(outs[0], nystrom::Pooling::Mean);
+// The C API for other languages is nystrom/nystrom_c.h.
 //
 // A Model is immutable once opened and may be shared by any number of threads;
 // a Session is used by one thread at a time. Every failure throws nystrom::Error
@@ -75,6 +78,13 @@ struct Output {
   std::vector<float> logits;
 };
 
+// One vector per sequence from last_hidden_state: row 0 (the first token,
+// <s>/[CLS]) or the mean of all n rows (summed in row order in double, so
+// the result does not depend on the thread count). Throws Error for an
+// Output that holds no rows.
+enum class Pooling { First, Mean };
+std::vector<float> pool_embedding(const Output& out, Pooling how);
+
 struct OpenOptions {
   // Verify the whole-file checksum at load (reads every byte once; see
   // nystrom-bench for the cost). Skipping it still checks the header, the
@@ -108,6 +118,12 @@ class Session {
   // outside the vocabulary. Work buffers are planned once per input length.
   Output run(const std::vector<int32_t>& ids);
   void run(const int32_t* ids, size_t n, Output& out);
+
+  // Runs each sequence on its own, at its own length: no padding, and
+  // result i is bit for bit what run(batch[i]) gives (SPEC "Batches").
+  // Sequences run one after another on this session's threads. An invalid
+  // sequence throws Error naming its index, and nothing is returned.
+  std::vector<Output> run_batch(const std::vector<std::vector<int32_t>>& batch);
 
   const RunOptions& options() const { return options_; }
 

@@ -201,10 +201,14 @@ Checkpoint read_hf_checkpoint(const std::string& dir) {
   return ck;
 }
 
-void set_weight_type(Checkpoint& ck, format::DType type, std::vector<std::string>* kept_f32) {
-  if (type == format::DType::F32) return;
+void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>* kept_f32) {
+  if (to == format::DType::F32) return;
   for (TensorData& t : ck.tensors) {
     if (!is_weight_matrix(t.name) || t.dtype != format::DType::F32 || t.shape.size() != 2) continue;
+    // Embedding rows feed every layer unprojected: 4-bit noise there costs
+    // more accuracy than it saves space, so q4_0 models keep them at 8 bits.
+    const bool embedding = t.name.rfind("embeddings.", 0) == 0;
+    const format::DType type = embedding && to == format::DType::Q4_0 ? format::DType::Q8_0 : to;
     const uint64_t rows = t.shape[0], cols = t.shape[1];
     const float* src = reinterpret_cast<const float*>(t.bytes.data());
     std::vector<uint8_t> out;

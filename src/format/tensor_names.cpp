@@ -11,7 +11,8 @@ bool is_weight_matrix(const std::string& name) {
     size_t n = std::char_traits<char>::length(suffix);
     return name.size() >= n && name.compare(name.size() - n, n, suffix) == 0;
   };
-  if (name == "embeddings.word_embeddings.weight" || name == "cls.predictions.transform.dense.weight" ||
+  if (name == "embeddings.word_embeddings.weight" || name == "embeddings.position_embeddings.weight" ||
+      name == "cls.predictions.transform.dense.weight" ||
       name == "cls.predictions.decoder.weight" || name == "classifier.dense.weight" ||
       name == "classifier.out_proj.weight")
     return true;

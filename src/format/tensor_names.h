@@ -20,7 +20,8 @@ std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c);
 std::string layer_tensor(uint32_t layer, const char* suffix);
 
 // Whether a tensor may be stored in a dtype other than f32: the weight
-// matrices of linear layers, the decoder and the word embeddings.
+// matrices of linear layers, the decoder, and the word and position
+// embedding tables (looked up row by row).
 bool is_weight_matrix(const std::string& name);
 
 }  // namespace nystrom

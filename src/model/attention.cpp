@@ -1,6 +1,9 @@
 // Self-attention of one layer: per head, exact softmax attention or Nystrom
 // attention (SPEC section 2), plus the depthwise conv skip. Reads ws.q/k/v
-// (already projected and scaled), writes ws.ctx. Heads run in parallel, each
+// (already projected and scaled) and writes the context over ws.q: each head
+// reads only its own columns of Q, and every step reads the rows of Q it
+// needs before the rows of output that replace them are written (see
+// Workspace::context). Heads run in parallel, each
 // on its own thread's scratch, so results do not depend on the thread count.
 #include <algorithm>
 
@@ -64,7 +67,7 @@ void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, W
   const int n = ws.n, D = (int)c.hidden_size, H = (int)c.num_heads, d = D / H;
   const int m = ws.plan.landmarks, K = (int)c.conv_kernel;
   auto view = [&](int h) {
-    return HeadView{ws.q.data() + h * d, ws.k.data() + h * d, ws.v.data() + h * d, ws.ctx.data() + h * d, n, D, d};
+    return HeadView{ws.q.data() + h * d, ws.k.data() + h * d, ws.v.data() + h * d, ws.context() + h * d, n, D, d};
   };
   auto for_each_head = [&](auto&& fn) {
     pool->parallel_for((size_t)H, [&](size_t h0, size_t h1, int thread) {

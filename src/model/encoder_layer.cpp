@@ -50,7 +50,7 @@ void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& l
     const int rows = std::min(kRowChunk, n - r0);
     float* xr = x + (size_t)r0 * D;
     // a = LayerNorm(ctx Wo^T + bo + x), kept in x
-    ops::linear(pool, rows, ws.ctx.data() + (size_t)r0 * D, D, lw.wo, lw.bo, tmp, D);
+    ops::linear(pool, rows, ws.context() + (size_t)r0 * D, D, lw.wo, lw.bo, tmp, D);
     watch.lap(&LayerProfile::projections);
     ops::layer_norm_rows(pool, tmp, xr, xr, rows, D, D, lw.ln1_g, lw.ln1_b, eps);
     watch.lap(&LayerProfile::norms);

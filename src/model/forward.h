@@ -49,7 +49,9 @@ struct Workspace {
   AttentionPlan plan;
   std::vector<float> x;        // [n x D] hidden state
   std::vector<float> q, k, v;  // [n x D] projections, heads side by side
-  std::vector<float> ctx;      // [n x D] attention output
+  // The attention output takes Q's place: Q is dead once its head's
+  // context is written, and one fewer [n x D] buffer matters at 64k tokens.
+  float* context() { return q.data(); }
   std::vector<float> tmp;      // [chunk x D]
   std::vector<float> ffn;      // [chunk x I]
   std::vector<float> head_out; // [n x D] masked-LM transform

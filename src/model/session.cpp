@@ -31,7 +31,7 @@ void Workspace::plan_for(const ModelConfig& c, const AttentionPlan& p, int len, 
   };
   size(x, N * D), size(q, N * D), size(k, N * D), size(v, N * D);
   const size_t chunk = std::min<size_t>(N, kRowChunk);
-  size(ctx, N * D), size(tmp, chunk * D), size(ffn, chunk * I);
+  size(tmp, chunk * D), size(ffn, chunk * I);
   size(head_out, c.head == HeadType::MaskedLM ? N * D : 0);
   bool nys = !p.exact;
   size(q_land, nys ? H * m * d : 0), size(k_land, nys ? H * m * d : 0);
@@ -112,4 +112,36 @@ void Session::run(const int32_t* ids, size_t n, Output& out) {
 
 namespace nystrom {
 Workspace& SessionAccess::workspace(Session& s) { return s.state_->ws; }
+}  // namespace nystrom
+
+// ------------------------------------------------------ batches and pooling
+
+namespace nystrom {
+
+std::vector<Output> Session::run_batch(const std::vector<std::vector<int32_t>>& batch) {
+  std::vector<Output> outs(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    try {
+      run(batch[i].data(), batch[i].size(), outs[i]);
+    } catch (const Error& e) {
+      fail("batch sequence ", i, ": ", e.what());
+    }
+  }
+  return outs;
+}
+
+std::vector<float> pool_embedding(const Output& out, Pooling how) {
+  if (out.n == 0 || out.hidden == 0 || out.last_hidden_state.size() != out.n * out.hidden)
+    fail("pool_embedding: the output holds no hidden state");
+  const float* x = out.last_hidden_state.data();
+  std::vector<float> v(x, x + out.hidden);  // row 0
+  if (how == Pooling::Mean) {
+    std::vector<double> sum(out.hidden, 0.0);
+    for (size_t r = 0; r < out.n; ++r)
+      for (size_t j = 0; j < out.hidden; ++j) sum[j] += x[r * out.hidden + j];
+    for (size_t j = 0; j < out.hidden; ++j) v[j] = (float)(sum[j] / (double)out.n);
+  }
+  return v;
+}
+
 }  // namespace nystrom

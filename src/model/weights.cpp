@@ -48,7 +48,7 @@ Weights bind_weights(const ModelFile& file) {
     return m;
   };
   w.word = matrix("embeddings.word_embeddings.weight");
-  w.position = get("embeddings.position_embeddings.weight");
+  w.position = matrix("embeddings.position_embeddings.weight");
   w.token_type = get("embeddings.token_type_embeddings.weight");
   w.emb_ln_g = get("embeddings.LayerNorm.weight");
   w.emb_ln_b = get("embeddings.LayerNorm.bias");

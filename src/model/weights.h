@@ -28,8 +28,8 @@ struct LayerWeights {
 };
 
 struct Weights {
-  WeightMatrix word;                          // [V x D]
-  const float *position, *token_type;         // [P+offset x D], [T x D]
+  WeightMatrix word, position;                // [V x D], [P+offset x D]
+  const float* token_type;                    // [T x D]
   const float *emb_ln_g, *emb_ln_b;
   std::vector<LayerWeights> layers;
   // masked LM head

@@ -27,6 +27,23 @@
 
 namespace fuzz {
 
+// Every error message is one line (the library's contract; the tools print
+// it as it is). Where a reader still quotes names from the file as they are,
+// its targets skip the check: each such case is a known finding, pinned by a
+// test in tests/test_fuzz_regressions.cpp. Set these to true once fixed.
+constexpr bool kOneLineHfConfig = false;   // convert/hf_checkpoint.cpp: model_type, architectures, hidden_act
+constexpr bool kOneLineModelFile = false;  // format/model_file.cpp, model/weights.cpp: tensor names
+constexpr bool kOneLineZip = false;        // format/zip.cpp: entry names (zip and torch_bin targets)
+
+inline void one_line(const nystrom::Error& e, bool enforced = true) {
+  if (!enforced) return;
+  std::string_view m = e.what();
+  if (m.find('\n') != std::string_view::npos || m.find('\r') != std::string_view::npos) {
+    std::fprintf(stderr, "message: %s\n", e.what());
+    violated("an error message spans several lines");
+  }
+}
+
 // ---------------------------------------------------------------- json
 
 inline void walk_json(const nystrom::JsonValue& v) {
@@ -60,7 +77,7 @@ inline void json(const uint8_t* data, size_t size) {
     nystrom::JsonValue v = nystrom::parse_json(text, "fuzz.json");
     walk_json(v);
   } catch (const nystrom::Error& e) {
-    check(std::string_view(e.what()).find('\n') == std::string_view::npos, "json: error message is one line");
+    one_line(e);
   }
 }
 
@@ -71,7 +88,8 @@ inline void hf_config(const uint8_t* data, size_t size) {
   nystrom::JsonValue v;
   try {
     v = nystrom::parse_json(text, "config.json");
-  } catch (const nystrom::Error&) {
+  } catch (const nystrom::Error& e) {
+    one_line(e);
     return;
   }
   try {
@@ -79,7 +97,8 @@ inline void hf_config(const uint8_t* data, size_t size) {
     // What the parser accepts must be what the writer and loader accept.
     nystrom::validate_config(c, "config.json");
     check(c.head != nystrom::HeadType::Classifier || !c.labels.empty(), "hf_config: classifier without labels");
-  } catch (const nystrom::Error&) {
+  } catch (const nystrom::Error& e) {
+    one_line(e, kOneLineHfConfig);
   }
 }
 
@@ -101,7 +120,8 @@ inline void safetensors(const uint8_t* data, size_t size) {
       touch(t.data, t.nbytes);
       check(f.find(t.name) != nullptr, "safetensors: find misses a listed tensor");
     }
-  } catch (const nystrom::Error&) {
+  } catch (const nystrom::Error& e) {
+    one_line(e);
   }
 }
 
@@ -115,26 +135,33 @@ inline void npy(const uint8_t* data, size_t size) {
     check(a.dtype == "<i8" || a.dtype == "<i4" || a.dtype == "<f4", "npy: unsupported dtype accepted");
     check(a.data.size() == a.count() * item, "npy: data size differs from shape * item size");
     touch(a.data.data(), a.data.size());
-  } catch (const nystrom::Error&) {
+  } catch (const nystrom::Error& e) {
+    one_line(e);
   }
   // The typed readers the CLI and the tests use on the same bytes.
   try {
     std::vector<int64_t> ids = nystrom::read_npy_ids(path);
     touch(ids.data(), ids.size() * sizeof(int64_t));
-  } catch (const nystrom::Error&) {
+  } catch (const nystrom::Error& e) {
+    one_line(e);
   }
   try {
     std::vector<uint64_t> shape;
     std::vector<float> v = nystrom::read_npy_f32(path, &shape);
     touch(v.data(), v.size() * sizeof(float));
-  } catch (const nystrom::Error&) {
+  } catch (const nystrom::Error& e) {
+    one_line(e);
   }
 }
 
 // ---------------------------------------------------------- model file
 
 inline void check_model_file(const nystrom::ModelFile& f) {
-  nystrom::validate_config(f.config(), "fuzz.nyf");  // throws: ModelFile accepted a bad config
+  try {
+    nystrom::validate_config(f.config(), "fuzz.nyf");
+  } catch (const nystrom::Error&) {
+    violated("model file: ModelFile accepted a configuration validate_config refuses");
+  }
   for (const nystrom::TensorView& t : f.tensors()) {
     uint64_t bytes = 0;
     check(nystrom::tensor_bytes(t.dtype, t.shape, &bytes) && bytes == t.size,
@@ -153,7 +180,8 @@ inline void model_file(const uint8_t* data, size_t size) {
     nystrom::ModelFile f(memory_file(data, size), /*verify_checksum=*/false);
     check_model_file(f);
     raw_ok = true;
-  } catch (const nystrom::Error&) {
+  } catch (const nystrom::Error& e) {
+    one_line(e, kOneLineModelFile);
   }
   if (size < 16) return;
   std::vector<uint8_t> fixed(data, data + size);
@@ -171,7 +199,8 @@ inline void model_file(const uint8_t* data, size_t size) {
   try {
     auto model = nystrom::Model::open(path);
     check(model->config().hidden_size > 0, "model: opened with hidden_size 0");
-  } catch (const nystrom::Error&) {
+  } catch (const nystrom::Error& e) {
+    one_line(e, kOneLineModelFile);
   }
 }
 
@@ -190,11 +219,13 @@ inline void zip(const uint8_t* data, size_t size) {
           check(e.method == 0, "zip: data() returned a compressed entry");
           check(bytes.size() == e.size, "zip: data() size differs from the entry's");
           touch(bytes.data(), bytes.size());
-        } catch (const nystrom::Error&) {
+        } catch (const nystrom::Error& e) {
+          one_line(e, kOneLineZip);
         }
       }
     }
-  } catch (const nystrom::Error&) {
+  } catch (const nystrom::Error& e) {
+    one_line(e, kOneLineZip);
   }
 }
 
@@ -239,7 +270,8 @@ inline void pickle(const uint8_t* data, size_t size) {
     nystrom::pickle::Pickle p(program, pickle_globals(), "fuzz.pkl", limits);
     std::set<const nystrom::pickle::Value*> seen;
     walk_pickle(p.root(), seen);
-  } catch (const nystrom::Error&) {
+  } catch (const nystrom::Error& e) {
+    one_line(e);
   }
 }
 
@@ -261,7 +293,8 @@ inline void torch_bin(const uint8_t* data, size_t size) {
       touch(t.data, t.nbytes);
       check(f.find(t.name) != nullptr, "torch_bin: find misses a listed tensor");
     }
-  } catch (const nystrom::Error&) {
+  } catch (const nystrom::Error& e) {
+    one_line(e, kOneLineZip);
   }
 }
 

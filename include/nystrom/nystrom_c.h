@@ -1,0 +1,179 @@
+/* nystrom C API: the engine for C and for other languages' foreign-function
+ * interfaces. Compiles as C99 and as C++; link with libnystrom.a and the C++
+ * runtime (`pkg-config --cflags --libs nystrom` gives both).
+ *
+ * Typical use:
+ *   nystrom_model* model;
+ *   nystrom_session* session;
+ *   if (nystrom_model_open("model.nyf", &model) != NYSTROM_OK) {
+ *     fprintf(stderr, "%s\n", nystrom_last_error());
+ *     return 1;
+ *   }
+ *   nystrom_session_create(model, NULL, &session);   (NULL: default options)
+ *   nystrom_session_run(session, ids, n);
+ *   nystrom_session_hidden(session, &data, &rows, &hidden);
+ *   nystrom_session_free(session);
+ *   nystrom_model_free(model);
+ *
+ * Rules that hold for every function:
+ * - It returns a nystrom_status (the few that cannot fail say so) and never
+ *   throws, aborts or exits; a NULL pointer argument gives
+ *   NYSTROM_ERROR_INVALID_ARGUMENT.
+ * - nystrom_last_error() then holds a one-line message for the calling
+ *   thread; each call resets it, so it is "" after a call that succeeded.
+ * - A model is immutable and may be shared by any number of threads and
+ *   sessions. A session is used by one thread at a time; run one session per
+ *   thread to run in parallel (outputs do not depend on the thread count).
+ * - Pointers the library hands out stay valid as long as the object they
+ *   come from: a model's labels until nystrom_model_free, a session's results
+ *   until its next run or nystrom_session_free. A session keeps its model
+ *   alive, so the model may be freed first.
+ */
+#ifndef NYSTROM_NYSTROM_C_H
+#define NYSTROM_NYSTROM_C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum nystrom_status {
+  NYSTROM_OK = 0,
+  NYSTROM_ERROR_INVALID_ARGUMENT = 1, /* NULL pointer, bad option, too small a buffer, no result yet */
+  NYSTROM_ERROR_IO = 2,               /* the model file cannot be opened or read */
+  NYSTROM_ERROR_FORMAT = 3,           /* not a valid .nyf file (magic, version, checksum, tables) */
+  NYSTROM_ERROR_INPUT = 4,            /* empty or over-long input, token id outside the vocabulary */
+  NYSTROM_ERROR_OUT_OF_MEMORY = 5,
+  NYSTROM_ERROR_CANCELLED = 6,        /* a batch callback returned nonzero */
+  NYSTROM_ERROR_INTERNAL = 7          /* anything else: a bug */
+} nystrom_status;
+
+/* Values of nystrom_session_options.attention (see RunOptions in nystrom.h):
+ * AUTO follows the checkpoint, exact when its num_landmarks equals its
+ * segment_means_seq_len; any mode is exact when n <= landmarks. */
+typedef enum nystrom_attention {
+  NYSTROM_ATTENTION_AUTO = 0,
+  NYSTROM_ATTENTION_NYSTROM = 1,
+  NYSTROM_ATTENTION_EXACT = 2
+} nystrom_attention;
+
+typedef enum nystrom_head_type {
+  NYSTROM_HEAD_NONE = 0,
+  NYSTROM_HEAD_MASKED_LM = 1,
+  NYSTROM_HEAD_CLASSIFIER = 2
+} nystrom_head_type;
+
+typedef enum nystrom_activation {
+  NYSTROM_ACTIVATION_GELU_TANH = 0,
+  NYSTROM_ACTIVATION_GELU_ERF = 1,
+  NYSTROM_ACTIVATION_RELU = 2
+} nystrom_activation;
+
+/* One embedding per sequence: row 0 of the hidden state, or the mean of all
+ * its rows. */
+typedef enum nystrom_pooling {
+  NYSTROM_POOLING_FIRST = 0,
+  NYSTROM_POOLING_MEAN = 1
+} nystrom_pooling;
+
+typedef struct nystrom_model nystrom_model;     /* opaque */
+typedef struct nystrom_session nystrom_session; /* opaque */
+
+/* The checkpoint's sizes. Fixed-width fields, so that FFIs can mirror it. */
+typedef struct nystrom_config {
+  uint32_t vocab_size;
+  uint32_t hidden_size;
+  uint32_t num_layers;
+  uint32_t num_heads;
+  uint32_t intermediate_size;
+  uint32_t max_positions; /* longest input, in tokens */
+  uint32_t type_vocab_size;
+  uint32_t num_landmarks;
+  uint32_t segment_means_len;
+  uint32_t conv_kernel;   /* 0: no depthwise conv skip */
+  int32_t activation;     /* nystrom_activation */
+  int32_t head;           /* nystrom_head_type */
+  uint32_t num_labels;    /* classifier classes; 0 for other heads */
+  float layer_norm_eps;
+} nystrom_config;
+
+/* All zeros (or a NULL pointer where one is accepted) means the defaults. */
+typedef struct nystrom_session_options {
+  int32_t attention;  /* nystrom_attention */
+  uint32_t landmarks; /* 0: the model's num_landmarks; else asks for Nystrom with this many */
+  int32_t threads;    /* 0: the CPUs this process may run on; else 1..1024 */
+} nystrom_session_options;
+
+/* The message of this thread's last call: "" after a success. Never NULL;
+ * valid until this thread's next call into the library. Cannot fail. */
+const char* nystrom_last_error(void);
+
+/* Short name of a status ("NYSTROM_ERROR_IO"), "unknown" for other values.
+ * Cannot fail; does not touch the last error. */
+const char* nystrom_status_name(nystrom_status status);
+
+/* Caps the kernels' instruction set, process-wide: "scalar", "avx2",
+ * "avx512" or "neon" (any case); the best level at or below the cap that
+ * the CPU supports runs. Call it before opening models (quantized weights
+ * are repacked for the level in use at open). */
+nystrom_status nystrom_set_isa_cap(const char* name);
+
+/* The instruction set in use now ("scalar", "avx2", ...). Cannot fail. */
+const char* nystrom_isa(void);
+
+/* ------------------------------------------------------------------ models */
+
+/* Maps and validates a .nyf file; *model is NULL on failure. */
+nystrom_status nystrom_model_open(const char* path, nystrom_model** model);
+/* NULL is allowed and ignored. Cannot fail. */
+void nystrom_model_free(nystrom_model* model);
+nystrom_status nystrom_model_config(const nystrom_model* model, nystrom_config* config);
+/* The name of classifier class `index` (0 .. num_labels - 1). */
+nystrom_status nystrom_model_label(const nystrom_model* model, size_t index, const char** label);
+
+/* ---------------------------------------------------------------- sessions */
+
+/* options may be NULL for the defaults; *session is NULL on failure. */
+nystrom_status nystrom_session_create(const nystrom_model* model, const nystrom_session_options* options,
+                                      nystrom_session** session);
+/* NULL is allowed and ignored. Cannot fail. */
+void nystrom_session_free(nystrom_session* session);
+
+/* Runs one sequence of n token ids; its results replace the session's last
+ * ones. A failed run leaves the session with no result. */
+nystrom_status nystrom_session_run(nystrom_session* session, const int32_t* ids, size_t n);
+
+/* The last result's hidden state: *n rows of *hidden floats, row-major. */
+nystrom_status nystrom_session_hidden(const nystrom_session* session, const float** data, size_t* n,
+                                      size_t* hidden);
+/* The last result's logits: n x vocab_size row-major for a masked-LM head,
+ * num_labels for a classifier; NULL and 0 for a model without a head. */
+nystrom_status nystrom_session_logits(const nystrom_session* session, const float** data, size_t* count);
+/* Writes hidden_size floats, the pooled embedding of the last result, to
+ * out; out_len (in floats) must be at least hidden_size. */
+nystrom_status nystrom_session_pooled(const nystrom_session* session, nystrom_pooling pooling, float* out,
+                                      size_t out_len);
+
+/* Called once per sequence of a batch, in order; index is the sequence's.
+ * While it runs, the session's last result is that sequence's, read with the
+ * accessors above. Return 0 to go on, nonzero to stop the batch. */
+typedef int (*nystrom_batch_fn)(void* user, size_t index, const nystrom_session* session);
+
+/* Runs count sequences (ids[i] holds lengths[i] tokens), each on its own at
+ * its own length, exactly as nystrom_session_run would one by one, calling
+ * callback after each. The batch stops at the first invalid sequence
+ * (NYSTROM_ERROR_INPUT, the message names its index) or when callback asks
+ * to (NYSTROM_ERROR_CANCELLED); the callbacks made before stand. count may
+ * be 0 (ids and lengths may then be NULL). Afterwards the last result is the
+ * last sequence's, or none if the batch failed. */
+nystrom_status nystrom_session_run_batch(nystrom_session* session, const int32_t* const* ids,
+                                         const size_t* lengths, size_t count, nystrom_batch_fn callback,
+                                         void* user);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NYSTROM_NYSTROM_C_H */

@@ -1,0 +1,330 @@
+// The C API (include/nystrom/nystrom_c.h): a thin layer over the public C++
+// API that turns every exception into a status and a thread-local message.
+// Nothing may escape: each entry point runs its body inside guarded().
+#include "nystrom/nystrom_c.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "nystrom/nystrom.h"
+
+struct nystrom_model {
+  std::shared_ptr<const nystrom::Model> model;
+};
+
+struct nystrom_session {
+  nystrom_session(std::shared_ptr<const nystrom::Model> m, const nystrom::RunOptions& o) : session(std::move(m), o) {}
+  nystrom::Session session;
+  nystrom::Output out;      // the last result
+  bool has_result = false;  // false before the first run and after a failed one
+};
+
+namespace {
+
+// ------------------------------------------------------------- last error
+
+// A fixed buffer, so that recording an error never allocates (and so never
+// fails, even when the error is running out of memory).
+thread_local char g_error[1024];
+
+nystrom_status set_error(nystrom_status status, const char* message) {
+  std::snprintf(g_error, sizeof g_error, "%s", message);
+  return status;
+}
+
+__attribute__((format(printf, 2, 3))) nystrom_status set_errorf(nystrom_status status, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(g_error, sizeof g_error, format, args);
+  va_end(args);
+  return status;
+}
+
+nystrom_status invalid(const char* message) { return set_error(NYSTROM_ERROR_INVALID_ARGUMENT, message); }
+
+// Runs body (which returns a status) with the last error cleared; a
+// nystrom::Error becomes on_error, running out of memory OUT_OF_MEMORY and
+// anything else INTERNAL. The message is "" again after a success, whatever
+// callbacks in between did to it.
+template <typename Body>
+nystrom_status guarded(nystrom_status on_error, Body&& body) {
+  g_error[0] = '\0';
+  try {
+    nystrom_status s = body();
+    if (s == NYSTROM_OK) g_error[0] = '\0';
+    return s;
+  } catch (const std::bad_alloc&) {
+    return set_error(NYSTROM_ERROR_OUT_OF_MEMORY, "out of memory");
+  } catch (const nystrom::Error& e) {
+    return set_error(on_error, e.what());
+  } catch (const std::exception& e) {
+    return set_errorf(NYSTROM_ERROR_INTERNAL, "internal error: %s", e.what());
+  } catch (...) {
+    return set_error(NYSTROM_ERROR_INTERNAL, "internal error: unknown exception");
+  }
+}
+
+nystrom_status need_result(const nystrom_session* s, const char* fn) {
+  if (!s) return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT, "%s: session is NULL", fn);
+  if (!s->has_result)
+    return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT, "%s: the session has no result (run a sequence first)", fn);
+  return NYSTROM_OK;
+}
+
+bool same_name(const char* a, const char* b) {
+  for (; *a && *b; ++a, ++b) {
+    char x = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
+    if (x != *b) return false;
+  }
+  return *a == *b;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------- process-wide
+
+extern "C" const char* nystrom_last_error(void) { return g_error; }
+
+extern "C" const char* nystrom_status_name(nystrom_status status) {
+  switch (status) {
+    case NYSTROM_OK: return "NYSTROM_OK";
+    case NYSTROM_ERROR_INVALID_ARGUMENT: return "NYSTROM_ERROR_INVALID_ARGUMENT";
+    case NYSTROM_ERROR_IO: return "NYSTROM_ERROR_IO";
+    case NYSTROM_ERROR_FORMAT: return "NYSTROM_ERROR_FORMAT";
+    case NYSTROM_ERROR_INPUT: return "NYSTROM_ERROR_INPUT";
+    case NYSTROM_ERROR_OUT_OF_MEMORY: return "NYSTROM_ERROR_OUT_OF_MEMORY";
+    case NYSTROM_ERROR_CANCELLED: return "NYSTROM_ERROR_CANCELLED";
+    case NYSTROM_ERROR_INTERNAL: return "NYSTROM_ERROR_INTERNAL";
+  }
+  return "unknown";
+}
+
+extern "C" nystrom_status nystrom_set_isa_cap(const char* name) {
+  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+    using nystrom::InstructionSet;
+    if (!name) return invalid("nystrom_set_isa_cap: name is NULL");
+    for (InstructionSet isa : {InstructionSet::Scalar, InstructionSet::Avx2, InstructionSet::Avx512,
+                               InstructionSet::Neon}) {
+      if (same_name(name, nystrom::instruction_set_name(isa))) {
+        nystrom::set_instruction_set_cap(isa);
+        return NYSTROM_OK;
+      }
+    }
+    return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT,
+                      "nystrom_set_isa_cap: unknown instruction set '%s' (scalar, avx2, avx512 or neon)", name);
+  });
+}
+
+extern "C" const char* nystrom_isa(void) {
+  try {
+    return nystrom::instruction_set_name(nystrom::instruction_set());
+  } catch (...) {
+    return "unknown";
+  }
+}
+
+// ------------------------------------------------------------------ models
+
+extern "C" nystrom_status nystrom_model_open(const char* path, nystrom_model** model) {
+  return guarded(NYSTROM_ERROR_FORMAT, [&] {
+    if (!model) return invalid("nystrom_model_open: model is NULL");
+    *model = nullptr;
+    if (!path) return invalid("nystrom_model_open: path is NULL");
+    // What the reader says is a format error, unless the file cannot be
+    // read at all: tell that apart first.
+    struct stat st;
+    if (::stat(path, &st) != 0 || ::access(path, R_OK) != 0)
+      return set_errorf(NYSTROM_ERROR_IO, "%s: cannot open: %s", path, std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) return set_errorf(NYSTROM_ERROR_IO, "%s: not a regular file", path);
+    auto m = std::make_unique<nystrom_model>();
+    m->model = nystrom::Model::open(path);
+    *model = m.release();
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" void nystrom_model_free(nystrom_model* model) { delete model; }
+
+extern "C" nystrom_status nystrom_model_config(const nystrom_model* model, nystrom_config* config) {
+  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+    if (!model) return invalid("nystrom_model_config: model is NULL");
+    if (!config) return invalid("nystrom_model_config: config is NULL");
+    const nystrom::ModelConfig& c = model->model->config();
+    nystrom_config r;
+    std::memset(&r, 0, sizeof r);
+    r.vocab_size = c.vocab_size;
+    r.hidden_size = c.hidden_size;
+    r.num_layers = c.num_layers;
+    r.num_heads = c.num_heads;
+    r.intermediate_size = c.intermediate_size;
+    r.max_positions = c.max_positions;
+    r.type_vocab_size = c.type_vocab_size;
+    r.num_landmarks = c.num_landmarks;
+    r.segment_means_len = c.segment_means_len;
+    r.conv_kernel = c.conv_kernel;
+    switch (c.activation) {
+      case nystrom::Activation::GeluTanh: r.activation = NYSTROM_ACTIVATION_GELU_TANH; break;
+      case nystrom::Activation::GeluErf: r.activation = NYSTROM_ACTIVATION_GELU_ERF; break;
+      case nystrom::Activation::Relu: r.activation = NYSTROM_ACTIVATION_RELU; break;
+    }
+    switch (c.head) {
+      case nystrom::HeadType::None: r.head = NYSTROM_HEAD_NONE; break;
+      case nystrom::HeadType::MaskedLM: r.head = NYSTROM_HEAD_MASKED_LM; break;
+      case nystrom::HeadType::Classifier: r.head = NYSTROM_HEAD_CLASSIFIER; break;
+    }
+    r.num_labels = c.head == nystrom::HeadType::Classifier ? (uint32_t)c.labels.size() : 0;
+    r.layer_norm_eps = c.layer_norm_eps;
+    *config = r;
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" nystrom_status nystrom_model_label(const nystrom_model* model, size_t index, const char** label) {
+  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+    if (!label) return invalid("nystrom_model_label: label is NULL");
+    *label = nullptr;
+    if (!model) return invalid("nystrom_model_label: model is NULL");
+    const std::vector<std::string>& labels = model->model->config().labels;
+    if (index >= labels.size())
+      return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT, "nystrom_model_label: index %zu is out of range (%zu labels)",
+                        index, labels.size());
+    *label = labels[index].c_str();
+    return NYSTROM_OK;
+  });
+}
+
+// ---------------------------------------------------------------- sessions
+
+extern "C" nystrom_status nystrom_session_create(const nystrom_model* model, const nystrom_session_options* options,
+                                                 nystrom_session** session) {
+  // The Session constructor throws only for bad options.
+  return guarded(NYSTROM_ERROR_INVALID_ARGUMENT, [&] {
+    if (!session) return invalid("nystrom_session_create: session is NULL");
+    *session = nullptr;
+    if (!model) return invalid("nystrom_session_create: model is NULL");
+    nystrom::RunOptions o;
+    if (options) {
+      switch (options->attention) {
+        case NYSTROM_ATTENTION_AUTO: o.attention = nystrom::AttentionMode::Auto; break;
+        case NYSTROM_ATTENTION_NYSTROM: o.attention = nystrom::AttentionMode::Nystrom; break;
+        case NYSTROM_ATTENTION_EXACT: o.attention = nystrom::AttentionMode::Exact; break;
+        default:
+          return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT,
+                            "nystrom_session_create: attention must be 0 (auto), 1 (nystrom) or 2 (exact), got %d",
+                            (int)options->attention);
+      }
+      if (options->landmarks > (uint32_t)INT_MAX)
+        return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT, "nystrom_session_create: landmarks %u is too large",
+                          (unsigned)options->landmarks);
+      o.landmarks = options->landmarks;
+      o.threads = options->threads;
+    }
+    *session = new nystrom_session(model->model, o);
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" void nystrom_session_free(nystrom_session* session) { delete session; }
+
+extern "C" nystrom_status nystrom_session_run(nystrom_session* session, const int32_t* ids, size_t n) {
+  return guarded(NYSTROM_ERROR_INPUT, [&] {
+    if (!session) return invalid("nystrom_session_run: session is NULL");
+    session->has_result = false;
+    if (!ids && n > 0) return invalid("nystrom_session_run: ids is NULL");
+    session->session.run(ids, n, session->out);
+    session->has_result = true;
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" nystrom_status nystrom_session_hidden(const nystrom_session* session, const float** data, size_t* n,
+                                                 size_t* hidden) {
+  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+    if (data) *data = nullptr;
+    if (n) *n = 0;
+    if (hidden) *hidden = 0;
+    if (!data || !n || !hidden) return invalid("nystrom_session_hidden: data, n and hidden must not be NULL");
+    nystrom_status s = need_result(session, "nystrom_session_hidden");
+    if (s != NYSTROM_OK) return s;
+    *data = session->out.last_hidden_state.data();
+    *n = session->out.n;
+    *hidden = session->out.hidden;
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" nystrom_status nystrom_session_logits(const nystrom_session* session, const float** data, size_t* count) {
+  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+    if (data) *data = nullptr;
+    if (count) *count = 0;
+    if (!data || !count) return invalid("nystrom_session_logits: data and count must not be NULL");
+    nystrom_status s = need_result(session, "nystrom_session_logits");
+    if (s != NYSTROM_OK) return s;
+    const std::vector<float>& logits = session->out.logits;
+    *data = logits.empty() ? nullptr : logits.data();
+    *count = logits.size();
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" nystrom_status nystrom_session_pooled(const nystrom_session* session, nystrom_pooling pooling, float* out,
+                                                 size_t out_len) {
+  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+    nystrom::Pooling how;
+    switch ((int)pooling) {
+      case NYSTROM_POOLING_FIRST: how = nystrom::Pooling::First; break;
+      case NYSTROM_POOLING_MEAN: how = nystrom::Pooling::Mean; break;
+      default:
+        return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT,
+                          "nystrom_session_pooled: pooling must be 0 (first) or 1 (mean), got %d", (int)pooling);
+    }
+    if (!out) return invalid("nystrom_session_pooled: out is NULL");
+    nystrom_status s = need_result(session, "nystrom_session_pooled");
+    if (s != NYSTROM_OK) return s;
+    if (out_len < session->out.hidden)
+      return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT,
+                        "nystrom_session_pooled: out_len %zu is less than the hidden size %zu", out_len,
+                        session->out.hidden);
+    std::vector<float> v = nystrom::pool_embedding(session->out, how);
+    std::memcpy(out, v.data(), v.size() * sizeof(float));
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" nystrom_status nystrom_session_run_batch(nystrom_session* session, const int32_t* const* ids,
+                                                    const size_t* lengths, size_t count, nystrom_batch_fn callback,
+                                                    void* user) {
+  return guarded(NYSTROM_ERROR_INPUT, [&] {
+    if (!session) return invalid("nystrom_session_run_batch: session is NULL");
+    session->has_result = false;
+    if (!callback) return invalid("nystrom_session_run_batch: callback is NULL");
+    if (count > 0 && (!ids || !lengths))
+      return invalid("nystrom_session_run_batch: ids and lengths must not be NULL when count > 0");
+    for (size_t i = 0; i < count; ++i) {
+      session->has_result = false;
+      if (!ids[i] && lengths[i] > 0)
+        return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT, "nystrom_session_run_batch: ids[%zu] is NULL", i);
+      try {
+        session->session.run(ids[i], lengths[i], session->out);
+      } catch (const nystrom::Error& e) {
+        return set_errorf(NYSTROM_ERROR_INPUT, "batch sequence %zu: %s", i, e.what());
+      }
+      session->has_result = true;
+      if (callback(user, i, session) != 0) {
+        session->has_result = false;
+        return set_errorf(NYSTROM_ERROR_CANCELLED, "nystrom_session_run_batch: the callback stopped the batch at "
+                          "sequence %zu", i);
+      }
+    }
+    return NYSTROM_OK;
+  });
+}
