@@ -14,6 +14,7 @@
 
 #include <doctest/doctest.h>
 
+#include "format/tensor_names.h"
 #include "fuzz/targets.h"
 #include "support.h"
 
@@ -156,7 +157,7 @@ TEST_CASE("fuzz regressions: npy quotes a header key or dtype holding a carriage
 
 TEST_CASE("fuzz regressions: parse_hf_config quotes model_type, architectures and hidden_act on one line" *
           doctest::may_fail()) {
-  for (const char* doc : {"{\"model_type\": \"a\\nb\"}", "{\"architectures\": [\"a\\nb\"]}",
+  for (std::string doc : {"{\"model_type\": \"a\\nb\"}", "{\"architectures\": [\"a\\nb\"]}",
                           "{\"hidden_act\": \"a\\r\\nb\"}"}) {
     CAPTURE(doc);
     const std::string m = error_of([&] { nystrom::parse_hf_config(nystrom::parse_json(doc, "config.json"), "config.json"); });
@@ -178,9 +179,18 @@ TEST_CASE("fuzz regressions: ModelFile and Model::open quote a tensor name holdi
   const std::string m1 = error_of([&] { nystrom::ModelFile f(twice); });
   CHECK(m1.find("appears twice") != std::string::npos);
   CHECK(one_line(m1));
-  // Once: the file is valid, Model::open refuses the tensor (model/weights.cpp).
+  // Once, beside every tensor the configuration needs: the file is valid,
+  // Model::open refuses the extra tensor (model/weights.cpp).
+  std::vector<nystrom::TensorData> all;
+  for (const nystrom::ExpectedTensor& e : nystrom::expected_tensors(c)) {
+    if (e.optional) continue;
+    uint64_t n = 1;
+    for (uint64_t d : e.shape) n *= d;
+    all.push_back({e.name, nystrom::format::DType::F32, e.shape, std::vector<uint8_t>(n * 4, 0)});
+  }
+  all.push_back(t);
   const std::string once = dir / "once.nyf";
-  nystrom::write_model_file(once, c, {t});
+  nystrom::write_model_file(once, c, all);
   const std::string m2 = error_of([&] { nystrom::Model::open(once); });
   CHECK(m2.find("unexpected tensor") != std::string::npos);
   CHECK(one_line(m2));

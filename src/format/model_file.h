@@ -51,6 +51,9 @@ class ModelFile {
   const TensorView* find(const std::string& name) const;
   uint32_t version() const { return version_; }
   const std::string& path() const { return path_; }
+  // Drops a tensor's pages from memory (see MappedFile::release): for
+  // tensors used only through a repacked copy.
+  void release(const TensorView& t) const { map_->release(t.data, t.size); }
 
  private:
   std::string path_;

@@ -44,6 +44,9 @@ Weights bind_weights(const ModelFile& file) {
       w.packed_bytes += w.packed.back()->bytes();
       m.packed = w.packed.back().get();
       m.table = &table;
+      // Only the packed copy is read from now on, except for the embedding
+      // tables (rows looked up from the file; the tied decoder is the word table).
+      if (name.rfind("embeddings.", 0) != 0) file.release(*t);
     }
     return m;
   };

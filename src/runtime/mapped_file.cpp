@@ -32,6 +32,12 @@ MappedFile::MappedFile(const std::string& path) {
   data_ = static_cast<const uint8_t*>(p);
 }
 
+void MappedFile::release(const void* p, size_t n) const {
+  const uintptr_t page = (uintptr_t)::sysconf(_SC_PAGESIZE);
+  uintptr_t begin = ((uintptr_t)p + page - 1) / page * page, end = ((uintptr_t)p + n) / page * page;
+  if (end > begin) ::madvise((void*)begin, end - begin, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }

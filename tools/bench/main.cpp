@@ -7,6 +7,7 @@
 //   layer      time split of one base-size layer
 //   forward    end-to-end forward of a base-size model, 1 and 2 threads
 //   attention  Nystrom vs exact attention: time and peak memory, one layer
+//   memory     peak resident memory and time of a base-size q8_0 model up to 65536 tokens
 // Or time a given model file: nystrom-bench -m MODEL.nyf --n N [--threads T] [--repeat R] --json
 #include <sys/resource.h>
 #include <unistd.h>
@@ -46,7 +47,7 @@ const char kUsage[] =
     "       nystrom-bench -m MODEL.nyf --n N [--threads T] [--repeat R] [--json]\n"
     "\n"
     "options:\n"
-    "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention (default: all)\n"
+    "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention,memory (default: all)\n"
     "  --types LIST      weight types of the forward section (default f32,q8_0,q4_0)\n"
     "  --quick           smaller sizes (a smoke run, not for reporting)\n"
     "  -m, --model FILE  time this model's forward pass on random ids instead\n"
@@ -56,6 +57,13 @@ const char kUsage[] =
     "  --attention MODE  auto, nystrom or exact (for --model)\n"
     "  --json            machine-readable output on stdout\n"
     "  -h, --help        show this help\n";
+
+std::vector<int32_t> random_ids_for(int n, uint32_t vocab) {
+  std::mt19937 rng(11);
+  std::vector<int32_t> ids(n);
+  for (int32_t& id : ids) id = (int32_t)(rng() % vocab);
+  return ids;
+}
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -341,11 +349,29 @@ struct Bench {
             {{"part", q("other")}, {"ms", num((total - sum) * 1e3)}, {"share", num((total - sum) / total)}});
   }
 
-  static std::vector<int32_t> random_ids(int n, uint32_t vocab) {
-    std::mt19937 rng(11);
-    std::vector<int32_t> ids(n);
-    for (int32_t& id : ids) id = (int32_t)(rng() % vocab);
-    return ids;
+  static std::vector<int32_t> random_ids(int n, uint32_t vocab) { return random_ids_for(n, vocab); }
+
+  // Peak resident memory and time of one forward pass at long lengths, each
+  // in its own process (so the peak is that length's own).
+  void memory(const std::string& self) {
+    std::vector<int> ns = quick ? std::vector<int>{4096} : std::vector<int>{4096, 16384, 65536};
+    rep.section("memory",
+                fmt("Base-size q8_0 model (positions %d), one forward pass per process, %d threads: peak RSS and "
+                    "time; 'per token vs 4096' = (ms/n) / (ms/n at 4096)", ns.back(), max_threads),
+                "     n   forward ms   peak RSS MB   per token vs 4096");
+    const std::string path = model_path(ns.back(), 12, format::DType::Q8_0);
+    double base_per_token = 0;
+    for (int n : ns) {
+      double ms = -1, mb = -1;
+      std::string cmd = self + " --internal-forward " + path + " " + std::to_string(n) + " " + std::to_string(max_threads);
+      FILE* p = popen(cmd.c_str(), "r");
+      if (!p || std::fscanf(p, "%lf %lf", &ms, &mb) != 2) ms = mb = -1;
+      if (p) pclose(p);
+      if (n == ns.front()) base_per_token = ms / n;
+      const double ratio = base_per_token > 0 ? (ms / n) / base_per_token : 0;
+      rep.row(fmt("%6d %12.1f %13.0f %19.2f", n, ms, mb, ratio),
+              {{"n", num(n)}, {"forward_ms", num(ms)}, {"peak_rss_mb", num(mb)}, {"per_token_vs_4096", num(ratio)}});
+    }
   }
 
   void forward() {
@@ -423,6 +449,20 @@ struct Bench {
   }
 };
 
+// Child of the memory section: one forward pass of a model at length n in a
+// fresh process; prints "forward_ms peak_rss_mb".
+int internal_forward(const std::string& path, int n, int threads) {
+  auto model = Model::open(path);
+  RunOptions o;
+  o.threads = threads;
+  Session s(model, o);
+  auto ids = random_ids_for(n, model->config().vocab_size);
+  auto t0 = Clock::now();
+  s.run(ids);
+  std::printf("%f %f\n", seconds_since(t0) * 1e3, peak_rss_kb() / 1024.0);
+  return 0;
+}
+
 // Child of the attention section: prints "attention_ms peak_rss_mb".
 int internal_attention(const std::string& path, int n, const std::string& mode, int threads, int repeat) {
   auto model = Model::open(path);
@@ -473,6 +513,8 @@ int run_model(const tools::Args& args) {
 
 int main(int argc, char** argv) {
   try {
+    if (argc == 5 && std::strcmp(argv[1], "--internal-forward") == 0)
+      return internal_forward(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
     if (argc == 7 && std::strcmp(argv[1], "--internal-attention") == 0)
       return internal_attention(argv[2], std::atoi(argv[3]), argv[4], std::atoi(argv[5]), std::atoi(argv[6]));
     tools::Args args(argc, argv, 1, {"--sections", "--model", "--n", "--threads", "--repeat", "--attention", "--types"},
@@ -502,7 +544,7 @@ int main(int argc, char** argv) {
     }
     if (b.types.empty() || b.types[0] != format::DType::F32) b.types.insert(b.types.begin(), format::DType::F32);
     mkdir(b.tmpdir.c_str(), 0777);
-    std::string sections = "," + args.get("--sections", "peak,gemm,layer,forward,attention") + ",";
+    std::string sections = "," + args.get("--sections", "peak,gemm,layer,forward,attention,memory") + ",";
     auto want = [&](const char* s) { return sections.find("," + std::string(s) + ",") != std::string::npos; };
     if (!rep.json)
       std::printf("nystrom-bench: %d threads available, best level %s, CPU features: %s\n", b.max_threads,
@@ -511,7 +553,13 @@ int main(int argc, char** argv) {
     if (want("gemm")) b.gemm();
     if (want("layer")) b.layer();
     if (want("forward")) b.forward(), b.loads();
-    if (want("attention")) b.attention("/proc/self/exe");
+    // Children are started through the shell, so name this binary by its
+    // real path, not /proc/self/exe.
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[len > 0 ? len : 0] = '\0';
+    if (want("attention")) b.attention(self);
+    if (want("memory")) b.memory(self);
     rep.finish();
     return 0;
   } catch (const tools::UsageError& e) {

@@ -1,0 +1,515 @@
+// The C API (include/nystrom/nystrom_c.h): every function, every NULL or bad
+// argument gives its status and a message (never a crash or an exception),
+// and what it computes is bit for bit what the C++ API computes.
+#include <doctest/doctest.h>
+
+#include <climits>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "convert/hf_checkpoint.h"
+#include "format/model_file.h"
+#include "nystrom/nystrom.h"
+#include "nystrom/nystrom_c.h"
+#include "support.h"
+
+namespace {
+
+// A reference checkpoint converted to .nyf once per process; the path.
+std::string nyf_of(const std::string& name) {
+  static std::map<std::string, std::unique_ptr<test::TempDir>> dirs;
+  std::unique_ptr<test::TempDir>& dir = dirs[name];
+  const std::string src = test::testdata_dir() + "/" + name;
+  if (!dir) {
+    REQUIRE_MESSAGE(test::exists(src + "/config.json"), "test data missing at " << src);
+    auto d = std::make_unique<test::TempDir>();
+    const nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(src);
+    nystrom::write_model_file(*d / (name + ".nyf"), ck.config, ck.tensors);
+    dir = std::move(d);
+  }
+  return *dir / (name + ".nyf");
+}
+
+// Frees what it holds when it goes away.
+struct CModel {
+  nystrom_model* p = nullptr;
+  ~CModel() { nystrom_model_free(p); }
+};
+struct CSession {
+  nystrom_session* p = nullptr;
+  ~CSession() { nystrom_session_free(p); }
+};
+
+std::vector<int32_t> random_ids(size_t n, uint32_t vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int32_t> u(0, (int32_t)vocab - 1);
+  std::vector<int32_t> ids(n);
+  for (int32_t& id : ids) id = u(rng);
+  return ids;
+}
+
+bool same_bits(const float* a, size_t na, const std::vector<float>& b) {
+  return na == b.size() && (na == 0 || std::memcmp(a, b.data(), na * sizeof(float)) == 0);
+}
+
+std::string last_error() { return nystrom_last_error(); }
+
+// The status of a call, checking that a failure left a message and a
+// success none.
+#define CHECK_STATUS(call, expected)                                       \
+  do {                                                                     \
+    const nystrom_status got_ = (call);                                    \
+    CHECK_MESSAGE(got_ == (expected), nystrom_status_name(got_) << ": " << last_error()); \
+    if ((expected) == NYSTROM_OK) CHECK(last_error().empty());             \
+    else CHECK_FALSE(last_error().empty());                                \
+  } while (0)
+
+nystrom::AttentionMode mode_of(int32_t attention) {
+  return attention == NYSTROM_ATTENTION_EXACT     ? nystrom::AttentionMode::Exact
+         : attention == NYSTROM_ATTENTION_NYSTROM ? nystrom::AttentionMode::Nystrom
+                                                  : nystrom::AttentionMode::Auto;
+}
+
+}  // namespace
+
+TEST_CASE("c api: status names, last error, freeing NULL") {
+  CHECK(std::string(nystrom_status_name(NYSTROM_OK)) == "NYSTROM_OK");
+  CHECK(std::string(nystrom_status_name(NYSTROM_ERROR_IO)) == "NYSTROM_ERROR_IO");
+  CHECK(std::string(nystrom_status_name(NYSTROM_ERROR_INTERNAL)) == "NYSTROM_ERROR_INTERNAL");
+  CHECK(std::string(nystrom_status_name((nystrom_status)99)) == "unknown");
+  CHECK(nystrom_last_error() != nullptr);
+  nystrom_model_free(nullptr);
+  nystrom_session_free(nullptr);
+
+  // A failure's message stays until the next call, which clears it.
+  CHECK(nystrom_model_open(nullptr, nullptr) == NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(last_error() == "nystrom_model_open: model is NULL");
+  CHECK(last_error() == "nystrom_model_open: model is NULL");
+  CModel m;
+  CHECK_STATUS(nystrom_model_open(nyf_of("small-cls").c_str(), &m.p), NYSTROM_OK);
+}
+
+TEST_CASE("c api: the last error belongs to the calling thread") {
+  CHECK(nystrom_set_isa_cap(nullptr) == NYSTROM_ERROR_INVALID_ARGUMENT);
+  const std::string mine = last_error();
+  std::string theirs;
+  std::thread t([&] {
+    theirs = last_error();  // nothing has failed on this thread
+    nystrom_model_open("/nonexistent/model.nyf", nullptr);
+  });
+  t.join();
+  CHECK(theirs.empty());
+  CHECK(last_error() == mine);
+}
+
+TEST_CASE("c api: nystrom_set_isa_cap takes the four names in any case and refuses others") {
+  const nystrom::InstructionSet saved = nystrom::instruction_set();
+  CHECK_STATUS(nystrom_set_isa_cap(nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_set_isa_cap("sse9"), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(last_error().find("'sse9'") != std::string::npos);
+  CHECK_STATUS(nystrom_set_isa_cap(""), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_set_isa_cap("Scalar"), NYSTROM_OK);
+  CHECK(std::string(nystrom_isa()) == "scalar");
+  CHECK(nystrom::instruction_set() == nystrom::InstructionSet::Scalar);
+  // Back to the level in use before (the best level at or below a cap).
+  CHECK_STATUS(nystrom_set_isa_cap(nystrom::instruction_set_name(saved)), NYSTROM_OK);
+  CHECK(nystrom::instruction_set() == saved);
+  CHECK(std::string(nystrom_isa()) == nystrom::instruction_set_name(saved));
+}
+
+TEST_CASE("c api: nystrom_model_open tells bad arguments, unreadable files and bad formats apart") {
+  test::TempDir dir;
+  nystrom_model* m = reinterpret_cast<nystrom_model*>(&dir);  // must be overwritten with NULL
+
+  CHECK_STATUS(nystrom_model_open("x.nyf", nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_model_open(nullptr, &m), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(m == nullptr);
+  CHECK(last_error() == "nystrom_model_open: path is NULL");
+
+  m = reinterpret_cast<nystrom_model*>(&dir);
+  CHECK_STATUS(nystrom_model_open((dir / "missing.nyf").c_str(), &m), NYSTROM_ERROR_IO);
+  CHECK(m == nullptr);
+  CHECK(last_error() == dir / "missing.nyf" + ": cannot open: No such file or directory");
+
+  CHECK_STATUS(nystrom_model_open(dir.path.c_str(), &m), NYSTROM_ERROR_IO);
+  CHECK(last_error().find("not a regular file") != std::string::npos);
+
+  std::ofstream(dir / "junk.nyf") << "this is not a model file";
+  CHECK_STATUS(nystrom_model_open((dir / "junk.nyf").c_str(), &m), NYSTROM_ERROR_FORMAT);
+  CHECK(m == nullptr);
+  CHECK(last_error().find("junk.nyf") != std::string::npos);
+
+  // A good file with one byte changed fails its checksum.
+  std::string bytes = test::slurp(nyf_of("small-cls"));
+  bytes[bytes.size() - 1] ^= 1;
+  std::ofstream(dir / "flipped.nyf", std::ios::binary) << bytes;
+  CHECK_STATUS(nystrom_model_open((dir / "flipped.nyf").c_str(), &m), NYSTROM_ERROR_FORMAT);
+  CHECK(m == nullptr);
+
+  CHECK_STATUS(nystrom_model_open(nyf_of("small-cls").c_str(), &m), NYSTROM_OK);
+  CHECK(m != nullptr);
+  nystrom_model_free(m);
+}
+
+TEST_CASE("c api: nystrom_model_config and nystrom_model_label give the C++ configuration") {
+  for (const std::string& name : test::reference_cases()) {
+    CAPTURE(name);
+    const auto cpp = nystrom::Model::open(nyf_of(name));
+    const nystrom::ModelConfig& c = cpp->config();
+    CModel m;
+    REQUIRE(nystrom_model_open(nyf_of(name).c_str(), &m.p) == NYSTROM_OK);
+
+    nystrom_config cfg;
+    CHECK_STATUS(nystrom_model_config(nullptr, &cfg), NYSTROM_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nystrom_model_config(m.p, nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nystrom_model_config(m.p, &cfg), NYSTROM_OK);
+    CHECK(cfg.vocab_size == c.vocab_size);
+    CHECK(cfg.hidden_size == c.hidden_size);
+    CHECK(cfg.num_layers == c.num_layers);
+    CHECK(cfg.num_heads == c.num_heads);
+    CHECK(cfg.intermediate_size == c.intermediate_size);
+    CHECK(cfg.max_positions == c.max_positions);
+    CHECK(cfg.type_vocab_size == c.type_vocab_size);
+    CHECK(cfg.num_landmarks == c.num_landmarks);
+    CHECK(cfg.segment_means_len == c.segment_means_len);
+    CHECK(cfg.conv_kernel == c.conv_kernel);
+    CHECK(cfg.activation == (int32_t)c.activation);  // the enums list the same values in the same order
+    CHECK(cfg.head == (int32_t)c.head);
+    CHECK(cfg.layer_norm_eps == c.layer_norm_eps);
+    CHECK(cfg.num_labels == (c.head == nystrom::HeadType::Classifier ? c.labels.size() : 0u));
+
+    const char* label = "unchanged";
+    CHECK_STATUS(nystrom_model_label(m.p, 0, nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nystrom_model_label(nullptr, 0, &label), NYSTROM_ERROR_INVALID_ARGUMENT);
+    CHECK(label == nullptr);
+    for (size_t i = 0; i < cfg.num_labels; ++i) {
+      CHECK_STATUS(nystrom_model_label(m.p, i, &label), NYSTROM_OK);
+      CHECK(std::string(label) == c.labels[i]);
+    }
+    CHECK_STATUS(nystrom_model_label(m.p, cfg.num_labels, &label), NYSTROM_ERROR_INVALID_ARGUMENT);
+    CHECK(label == nullptr);
+    CHECK(last_error().find("out of range") != std::string::npos);
+  }
+  CModel m;
+  REQUIRE(nystrom_model_open(nyf_of("small-cls").c_str(), &m.p) == NYSTROM_OK);
+  nystrom_config cfg;
+  REQUIRE(nystrom_model_config(m.p, &cfg) == NYSTROM_OK);
+  CHECK(cfg.head == NYSTROM_HEAD_CLASSIFIER);
+  CHECK(cfg.num_labels == 3);
+}
+
+TEST_CASE("c api: nystrom_session_create checks every option") {
+  CModel m;
+  REQUIRE(nystrom_model_open(nyf_of("small-cls").c_str(), &m.p) == NYSTROM_OK);
+  nystrom_session* s = reinterpret_cast<nystrom_session*>(&m);  // must be overwritten with NULL
+  nystrom_session_options o;
+  std::memset(&o, 0, sizeof o);
+
+  CHECK_STATUS(nystrom_session_create(m.p, &o, nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_create(nullptr, &o, &s), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(s == nullptr);
+  CHECK(last_error() == "nystrom_session_create: model is NULL");
+
+  for (int32_t attention : {-1, 3, INT32_MAX}) {
+    o.attention = attention;
+    CHECK_STATUS(nystrom_session_create(m.p, &o, &s), NYSTROM_ERROR_INVALID_ARGUMENT);
+    CHECK(last_error().find("attention") != std::string::npos);
+  }
+  o.attention = NYSTROM_ATTENTION_AUTO;
+  for (int32_t threads : {-1, 1025, INT32_MIN}) {
+    o.threads = threads;
+    CHECK_STATUS(nystrom_session_create(m.p, &o, &s), NYSTROM_ERROR_INVALID_ARGUMENT);
+    CHECK(s == nullptr);
+    CHECK(last_error().find("threads") != std::string::npos);
+  }
+  o.threads = 0;
+  o.landmarks = (uint32_t)INT_MAX + 1u;
+  CHECK_STATUS(nystrom_session_create(m.p, &o, &s), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(last_error().find("landmarks") != std::string::npos);
+
+  o.landmarks = 0;
+  CHECK_STATUS(nystrom_session_create(m.p, &o, &s), NYSTROM_OK);  // all zeros: the defaults
+  nystrom_session_free(s);
+  CHECK_STATUS(nystrom_session_create(m.p, nullptr, &s), NYSTROM_OK);  // NULL: the defaults
+  nystrom_session_free(s);
+
+  // A session keeps its model alive.
+  o.threads = 2;
+  o.attention = NYSTROM_ATTENTION_NYSTROM;
+  o.landmarks = 4;
+  CHECK_STATUS(nystrom_session_create(m.p, &o, &s), NYSTROM_OK);
+  nystrom_model_free(m.p);
+  m.p = nullptr;
+  const int32_t ids[] = {0, 5, 6, 7, 8, 9, 2};
+  CHECK_STATUS(nystrom_session_run(s, ids, 7), NYSTROM_OK);
+  nystrom_session_free(s);
+}
+
+TEST_CASE("c api: nystrom_session_run refuses bad input; the accessors need a result") {
+  CModel m;
+  REQUIRE(nystrom_model_open(nyf_of("small-cls").c_str(), &m.p) == NYSTROM_OK);
+  nystrom_config cfg;
+  REQUIRE(nystrom_model_config(m.p, &cfg) == NYSTROM_OK);
+  CSession s;
+  REQUIRE(nystrom_session_create(m.p, nullptr, &s.p) == NYSTROM_OK);
+
+  const float* data = reinterpret_cast<const float*>(&cfg);
+  size_t n = 7, hidden = 7, count = 7;
+  float pooled[128];
+
+  // No result before the first run.
+  CHECK_STATUS(nystrom_session_hidden(s.p, &data, &n, &hidden), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(last_error().find("no result") != std::string::npos);
+  CHECK(data == nullptr);
+  CHECK(n == 0);
+  CHECK(hidden == 0);
+  CHECK_STATUS(nystrom_session_logits(s.p, &data, &count), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_pooled(s.p, NYSTROM_POOLING_MEAN, pooled, 128), NYSTROM_ERROR_INVALID_ARGUMENT);
+
+  const std::vector<int32_t> good = {0, 17, 42, 2};
+  CHECK_STATUS(nystrom_session_run(nullptr, good.data(), good.size()), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_run(s.p, nullptr, 4), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(last_error() == "nystrom_session_run: ids is NULL");
+  CHECK_STATUS(nystrom_session_run(s.p, nullptr, 0), NYSTROM_ERROR_INPUT);
+  CHECK(last_error() == "input is empty");
+  CHECK_STATUS(nystrom_session_run(s.p, good.data(), 0), NYSTROM_ERROR_INPUT);
+
+  std::vector<int32_t> bad = good;
+  bad[2] = (int32_t)cfg.vocab_size;
+  CHECK_STATUS(nystrom_session_run(s.p, bad.data(), bad.size()), NYSTROM_ERROR_INPUT);
+  CHECK(last_error().find("token id 1000 at position 2") != std::string::npos);
+  bad[2] = -1;
+  CHECK_STATUS(nystrom_session_run(s.p, bad.data(), bad.size()), NYSTROM_ERROR_INPUT);
+  std::vector<int32_t> too_long(cfg.max_positions + 1, 5);
+  CHECK_STATUS(nystrom_session_run(s.p, too_long.data(), too_long.size()), NYSTROM_ERROR_INPUT);
+  CHECK(last_error().find("at most") != std::string::npos);
+
+  CHECK_STATUS(nystrom_session_run(s.p, good.data(), good.size()), NYSTROM_OK);
+  CHECK_STATUS(nystrom_session_hidden(s.p, &data, &n, &hidden), NYSTROM_OK);
+  CHECK(n == good.size());
+  CHECK(hidden == cfg.hidden_size);
+
+  // NULL out-pointers and sessions.
+  CHECK_STATUS(nystrom_session_hidden(nullptr, &data, &n, &hidden), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_hidden(s.p, nullptr, &n, &hidden), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_hidden(s.p, &data, nullptr, &hidden), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_hidden(s.p, &data, &n, nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_logits(nullptr, &data, &count), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_logits(s.p, nullptr, &count), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_logits(s.p, &data, nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_pooled(nullptr, NYSTROM_POOLING_MEAN, pooled, 128), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_pooled(s.p, NYSTROM_POOLING_MEAN, nullptr, 128), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_pooled(s.p, (nystrom_pooling)2, pooled, 128), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(last_error().find("pooling") != std::string::npos);
+  CHECK_STATUS(nystrom_session_pooled(s.p, (nystrom_pooling)-1, pooled, 128), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_pooled(s.p, NYSTROM_POOLING_FIRST, pooled, 127), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(last_error().find("out_len 127") != std::string::npos);
+  CHECK_STATUS(nystrom_session_pooled(s.p, NYSTROM_POOLING_FIRST, pooled, 128), NYSTROM_OK);
+
+  // A failed run leaves no result behind.
+  CHECK_STATUS(nystrom_session_run(s.p, bad.data(), bad.size()), NYSTROM_ERROR_INPUT);
+  CHECK_STATUS(nystrom_session_hidden(s.p, &data, &n, &hidden), NYSTROM_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("c api: results, logits and pooling are bit for bit the C++ API's, for every head and mode") {
+  for (const std::string& name : test::reference_cases()) {
+    const auto cpp_model = nystrom::Model::open(nyf_of(name));
+    const nystrom::ModelConfig& c = cpp_model->config();
+    CModel m;
+    REQUIRE(nystrom_model_open(nyf_of(name).c_str(), &m.p) == NYSTROM_OK);
+    const nystrom_session_options modes[] = {{NYSTROM_ATTENTION_AUTO, 0, 0},
+                                             {NYSTROM_ATTENTION_NYSTROM, 4, 2},
+                                             {NYSTROM_ATTENTION_EXACT, 0, 3}};
+    for (const nystrom_session_options& o : modes) {
+      CAPTURE(name);
+      CAPTURE(o.attention);
+      CSession s;
+      REQUIRE(nystrom_session_create(m.p, &o, &s.p) == NYSTROM_OK);
+      nystrom::Session cpp(cpp_model, {mode_of(o.attention), o.landmarks, o.threads});
+      for (size_t n : {(size_t)1, (size_t)9, (size_t)c.max_positions / 2 + 3, (size_t)c.max_positions}) {
+        CAPTURE(n);
+        const std::vector<int32_t> ids = random_ids(n, c.vocab_size, (uint32_t)n);
+        const nystrom::Output want = cpp.run(ids);
+        CHECK_STATUS(nystrom_session_run(s.p, ids.data(), ids.size()), NYSTROM_OK);
+
+        const float* data;
+        size_t rows, hidden, count;
+        CHECK_STATUS(nystrom_session_hidden(s.p, &data, &rows, &hidden), NYSTROM_OK);
+        CHECK(rows == want.n);
+        CHECK(hidden == want.hidden);
+        CHECK(same_bits(data, rows * hidden, want.last_hidden_state));
+
+        CHECK_STATUS(nystrom_session_logits(s.p, &data, &count), NYSTROM_OK);
+        CHECK(same_bits(data, count, want.logits));
+        if (c.head == nystrom::HeadType::None) CHECK(data == nullptr);
+        if (c.head == nystrom::HeadType::MaskedLM) CHECK(count == n * c.vocab_size);
+        if (c.head == nystrom::HeadType::Classifier) CHECK(count == c.labels.size());
+
+        std::vector<float> pooled(c.hidden_size + 1, -7.0f);
+        CHECK_STATUS(nystrom_session_pooled(s.p, NYSTROM_POOLING_MEAN, pooled.data(), pooled.size()), NYSTROM_OK);
+        CHECK(pooled.back() == -7.0f);  // writes hidden_size floats, no more
+        pooled.pop_back();
+        CHECK(pooled == nystrom::pool_embedding(want, nystrom::Pooling::Mean));
+        CHECK_STATUS(nystrom_session_pooled(s.p, NYSTROM_POOLING_FIRST, pooled.data(), pooled.size()), NYSTROM_OK);
+        CHECK(same_bits(pooled.data(), pooled.size(),
+                        std::vector<float>(want.last_hidden_state.begin(),
+                                           want.last_hidden_state.begin() + c.hidden_size)));
+      }
+    }
+  }
+}
+
+namespace {
+
+// What a batch callback saw of each sequence.
+struct Seen {
+  std::vector<size_t> indices;
+  std::vector<std::vector<float>> hidden, logits;
+  size_t stop_after = SIZE_MAX;  // return nonzero at this index
+};
+
+int record(void* user, size_t index, const nystrom_session* session) {
+  Seen& seen = *static_cast<Seen*>(user);
+  seen.indices.push_back(index);
+  const float* data;
+  size_t n, hidden, count;
+  if (nystrom_session_hidden(session, &data, &n, &hidden) != NYSTROM_OK) return 1;
+  seen.hidden.emplace_back(data, data + n * hidden);
+  if (nystrom_session_logits(session, &data, &count) != NYSTROM_OK) return 1;
+  seen.logits.emplace_back(data, data + count);
+  // A failed call inside the callback must not leak into the batch's result.
+  nystrom_session_pooled(session, NYSTROM_POOLING_MEAN, nullptr, 0);
+  return index == seen.stop_after ? 1 : 0;
+}
+
+}  // namespace
+
+TEST_CASE("c api: nystrom_session_run_batch runs each sequence on its own and calls back in order") {
+  CModel m;
+  REQUIRE(nystrom_model_open(nyf_of("tiny-mlm").c_str(), &m.p) == NYSTROM_OK);
+  nystrom_config cfg;
+  REQUIRE(nystrom_model_config(m.p, &cfg) == NYSTROM_OK);
+  const nystrom_session_options o = {NYSTROM_ATTENTION_NYSTROM, 8, 2};
+  CSession s, one;
+  REQUIRE(nystrom_session_create(m.p, &o, &s.p) == NYSTROM_OK);
+  REQUIRE(nystrom_session_create(m.p, &o, &one.p) == NYSTROM_OK);
+
+  std::vector<std::vector<int32_t>> batch;
+  for (size_t n : {5, 60, 1, 5, 33}) batch.push_back(random_ids(n, cfg.vocab_size, (uint32_t)(batch.size() + 100)));
+  std::vector<const int32_t*> ids;
+  std::vector<size_t> lengths;
+  for (const auto& b : batch) ids.push_back(b.data()), lengths.push_back(b.size());
+
+  Seen seen;
+  CHECK_STATUS(nystrom_session_run_batch(s.p, ids.data(), lengths.data(), ids.size(), record, &seen), NYSTROM_OK);
+  REQUIRE(seen.indices == std::vector<size_t>{0, 1, 2, 3, 4});
+  for (size_t i = 0; i < batch.size(); ++i) {
+    CAPTURE(i);
+    REQUIRE(nystrom_session_run(one.p, ids[i], lengths[i]) == NYSTROM_OK);
+    const float* data;
+    size_t n, hidden, count;
+    REQUIRE(nystrom_session_hidden(one.p, &data, &n, &hidden) == NYSTROM_OK);
+    CHECK(same_bits(data, n * hidden, seen.hidden[i]));
+    REQUIRE(nystrom_session_logits(one.p, &data, &count) == NYSTROM_OK);
+    CHECK(same_bits(data, count, seen.logits[i]));
+  }
+  // Afterwards the last result is the last sequence's.
+  const float* data;
+  size_t n, hidden;
+  CHECK_STATUS(nystrom_session_hidden(s.p, &data, &n, &hidden), NYSTROM_OK);
+  CHECK(same_bits(data, n * hidden, seen.hidden.back()));
+
+  // Bad arguments.
+  CHECK_STATUS(nystrom_session_run_batch(nullptr, ids.data(), lengths.data(), 1, record, &seen),
+               NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_run_batch(s.p, ids.data(), lengths.data(), 1, nullptr, &seen),
+               NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_run_batch(s.p, nullptr, lengths.data(), 1, record, &seen),
+               NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_run_batch(s.p, ids.data(), nullptr, 1, record, &seen),
+               NYSTROM_ERROR_INVALID_ARGUMENT);
+  seen = Seen();
+  CHECK_STATUS(nystrom_session_run_batch(s.p, nullptr, nullptr, 0, record, &seen), NYSTROM_OK);  // empty batch
+  CHECK(seen.indices.empty());
+  CHECK_STATUS(nystrom_session_hidden(s.p, &data, &n, &hidden), NYSTROM_ERROR_INVALID_ARGUMENT);
+
+  std::vector<const int32_t*> with_null = ids;
+  with_null[2] = nullptr;
+  seen = Seen();
+  CHECK_STATUS(nystrom_session_run_batch(s.p, with_null.data(), lengths.data(), ids.size(), record, &seen),
+               NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(last_error() == "nystrom_session_run_batch: ids[2] is NULL");
+  CHECK(seen.indices.size() == 2);  // the callbacks before stand
+
+  // An invalid sequence stops the batch and is named.
+  std::vector<int32_t> bad = batch[3];
+  bad[1] = (int32_t)cfg.vocab_size + 3;
+  std::vector<const int32_t*> with_bad = ids;
+  with_bad[3] = bad.data();
+  seen = Seen();
+  CHECK_STATUS(nystrom_session_run_batch(s.p, with_bad.data(), lengths.data(), ids.size(), record, &seen),
+               NYSTROM_ERROR_INPUT);
+  CHECK(last_error().rfind("batch sequence 3: token id", 0) == 0);
+  CHECK(seen.indices.size() == 3);
+  std::vector<size_t> with_empty = lengths;
+  with_empty[0] = 0;
+  CHECK_STATUS(nystrom_session_run_batch(s.p, ids.data(), with_empty.data(), ids.size(), record, &seen),
+               NYSTROM_ERROR_INPUT);
+  CHECK(last_error() == "batch sequence 0: input is empty");
+  CHECK_STATUS(nystrom_session_hidden(s.p, &data, &n, &hidden), NYSTROM_ERROR_INVALID_ARGUMENT);
+
+  // A callback that returns nonzero stops it.
+  seen = Seen();
+  seen.stop_after = 1;
+  CHECK_STATUS(nystrom_session_run_batch(s.p, ids.data(), lengths.data(), ids.size(), record, &seen),
+               NYSTROM_ERROR_CANCELLED);
+  CHECK(seen.indices == std::vector<size_t>{0, 1});
+  CHECK(last_error().find("sequence 1") != std::string::npos);
+}
+
+TEST_CASE("c api: sessions on threads sharing one model give the sequential results") {
+  CModel m;
+  REQUIRE(nystrom_model_open(nyf_of("small-cls").c_str(), &m.p) == NYSTROM_OK);
+  constexpr int kThreads = 4;
+  std::vector<std::vector<int32_t>> inputs;
+  for (int t = 0; t < kThreads; ++t) inputs.push_back(random_ids(20 + 31 * t, 1000, 7 + t));
+
+  std::vector<std::vector<float>> want(kThreads);
+  {
+    CSession s;
+    const nystrom_session_options o = {NYSTROM_ATTENTION_AUTO, 0, 1};
+    REQUIRE(nystrom_session_create(m.p, &o, &s.p) == NYSTROM_OK);
+    for (int t = 0; t < kThreads; ++t) {
+      REQUIRE(nystrom_session_run(s.p, inputs[t].data(), inputs[t].size()) == NYSTROM_OK);
+      want[t].resize(128);
+      REQUIRE(nystrom_session_pooled(s.p, NYSTROM_POOLING_MEAN, want[t].data(), 128) == NYSTROM_OK);
+    }
+  }
+  std::vector<std::vector<float>> got(kThreads, std::vector<float>(128));
+  std::vector<int> failures(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const nystrom_session_options o = {NYSTROM_ATTENTION_AUTO, 0, 1 + t % 2};
+      nystrom_session* s = nullptr;
+      if (nystrom_session_create(m.p, &o, &s) != NYSTROM_OK) return void(++failures[t]);
+      for (int round = 0; round < 3; ++round) {
+        if (nystrom_session_run(s, inputs[t].data(), inputs[t].size()) != NYSTROM_OK) ++failures[t];
+        if (nystrom_session_pooled(s, NYSTROM_POOLING_MEAN, got[t].data(), 128) != NYSTROM_OK) ++failures[t];
+        if (std::memcmp(got[t].data(), want[t].data(), 128 * sizeof(float)) != 0) ++failures[t];
+        if (nystrom_session_run(s, nullptr, 3) != NYSTROM_ERROR_INVALID_ARGUMENT) ++failures[t];
+      }
+      nystrom_session_free(s);
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    CAPTURE(t);
+    CHECK(failures[t] == 0);
+  }
+}
