@@ -69,10 +69,15 @@ std::string last_error() { return nystrom_last_error(); }
     else CHECK_FALSE(last_error().empty());                                \
   } while (0)
 
-nystrom::AttentionMode mode_of(int32_t attention) {
-  return attention == NYSTROM_ATTENTION_EXACT     ? nystrom::AttentionMode::Exact
-         : attention == NYSTROM_ATTENTION_NYSTROM ? nystrom::AttentionMode::Nystrom
-                                                  : nystrom::AttentionMode::Auto;
+// The C++ options that C options stand for.
+nystrom::RunOptions cpp_options(const nystrom_session_options& c) {
+  nystrom::RunOptions o;
+  o.attention = c.attention == NYSTROM_ATTENTION_EXACT     ? nystrom::AttentionMode::Exact
+                : c.attention == NYSTROM_ATTENTION_NYSTROM ? nystrom::AttentionMode::Nystrom
+                                                           : nystrom::AttentionMode::Auto;
+  o.landmarks = c.landmarks;
+  o.threads = c.threads;
+  return o;
 }
 
 }  // namespace
@@ -330,7 +335,7 @@ TEST_CASE("c api: results, logits and pooling are bit for bit the C++ API's, for
       CAPTURE(o.attention);
       CSession s;
       REQUIRE(nystrom_session_create(m.p, &o, &s.p) == NYSTROM_OK);
-      nystrom::Session cpp(cpp_model, {mode_of(o.attention), o.landmarks, o.threads});
+      nystrom::Session cpp(cpp_model, cpp_options(o));
       for (size_t n : {(size_t)1, (size_t)9, (size_t)c.max_positions / 2 + 3, (size_t)c.max_positions}) {
         CAPTURE(n);
         const std::vector<int32_t> ids = random_ids(n, c.vocab_size, (uint32_t)n);

@@ -65,10 +65,17 @@ InstructionSet set_instruction_set_cap(InstructionSet cap);
 InstructionSet instruction_set();
 const char* instruction_set_name(InstructionSet isa);
 
+// Arithmetic of the Nystrom attention's own products (Q K~^T, Q~ K^T and
+// B V): f32, or both operands quantized to 8-bit blocks (measured by
+// nystrom-bench: on this project's targets f32 is both faster overall and
+// more accurate, so it is the default). Exact attention is always f32.
+enum class AttentionPrecision { F32, Int8 };
+
 struct RunOptions {
   AttentionMode attention = AttentionMode::Auto;
   uint32_t landmarks = 0;  // 0: the model's num_landmarks
   int threads = 0;         // 0: the CPUs this process may run on (affinity mask)
+  AttentionPrecision attention_precision = AttentionPrecision::F32;
 };
 
 struct Output {

@@ -81,7 +81,9 @@ void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, c
                   const ops::Epilogue& ep) {
   const int NR = t.gemm_nr;
   gemm_impl(t, pool, M, N, K, a, lda, trans_a,
-            [&](int j0, int p0, int kc, float* dst) { pack_b_panel(b, ldb, trans_b, N, j0, p0, kc, NR, dst); },
+            [&](int j0, int p0, int kc, float* dst, int j_end) {
+              pack_b_panel(b, ldb, trans_b, j_end, j0, p0, kc, NR, dst);
+            },
             c, ldc, ep);
 }
 
@@ -89,10 +91,10 @@ void gemm_blocked_f16(const KernelTable& t, ThreadPool* pool, int M, int N, int 
                       bool trans_a, const uint16_t* w, int ldw, float* c, int ldc, const ops::Epilogue& ep) {
   const int NR = t.gemm_nr;
   gemm_impl(t, pool, M, N, K, a, lda, trans_a,
-            [&](int j0, int p0, int kc, float* dst) {
+            [&](int j0, int p0, int kc, float* dst, int j_end) {
               thread_local std::vector<float> row;
               if (row.size() < (size_t)kc) row.resize(kc);
-              pack_b_panel_f16(t, w, ldw, N, j0, p0, kc, NR, dst, row.data());
+              pack_b_panel_f16(t, w, ldw, j_end, j0, p0, kc, NR, dst, row.data());
             },
             c, ldc, ep);
 }
@@ -128,7 +130,7 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
       const bool last = pc + kc == K;
       float* bpack = b_buf.reserve((size_t)npanels * kc * NR);
       auto pack_b = [&](size_t p0, size_t p1, int) {
-        for (size_t p = p0; p < p1; ++p) pack_b_panel_at(jc + (int)p * NR, pc, kc, bpack + p * kc * NR);
+        for (size_t p = p0; p < p1; ++p) pack_b_panel_at(jc + (int)p * NR, pc, kc, bpack + p * kc * NR, jc + nc);
       };
       if (pool && npanels > 1) pool->parallel_for(npanels, pack_b, 4);
       else pack_b(0, npanels, 0);
@@ -148,7 +150,9 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
           float* apack = a_buf.reserve((size_t)ceil_div(mc, MR) * MR * kc);
           pack_a(a, lda, trans_a, ic, mc, pc, kc, MR, apack);
           for (int p = p_begin; p < p_end; ++p) {
-            const int j = jc + p * NR, nr = std::min(NR, N - j);
+            // Bounded by this column block, not by N: NC need not be a
+            // multiple of NR (NEON's 12), and the next block owns the rest.
+            const int j = jc + p * NR, nr = std::min(NR, jc + nc - j);
             const float* bp = bpack + (size_t)p * kc * NR;
             for (int ir = 0; ir < mc; ir += MR) {
               const int mr = std::min(MR, mc - ir);

@@ -58,6 +58,11 @@ void linear(ThreadPool* pool, int n, const float* x, int ldx, const WeightMatrix
   }
 }
 
+void gemm_int8(int M, int N, int K, const float* a, int lda, const float* b, int ldb, bool trans_b, float* c,
+               int ldc, Int8GemmScratch& scratch) {
+  nystrom::gemm_int8(kernels(), M, N, K, a, lda, b, ldb, trans_b, c, ldc, scratch);
+}
+
 void weight_row(const WeightMatrix& w, int row, float* out) {
   const size_t cols = (size_t)w.cols;
   switch (w.dtype) {

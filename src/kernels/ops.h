@@ -13,6 +13,7 @@
 namespace nystrom {
 class ThreadPool;
 class PackedQuantMatrix;
+struct Int8GemmScratch;
 struct KernelTable;
 }
 
@@ -53,6 +54,11 @@ struct WeightMatrix {
 // q4_0 through the integer GEMM.
 void linear(ThreadPool* pool, int n, const float* x, int ldx, const WeightMatrix& w, const float* bias, float* y,
             int ldy, Act act = Act::None, float scale = 1.0f);
+
+// C = A op(B) with both operands quantized to 8 bits (kernels/quant.h,
+// gemm_int8), on the kernel table in use; one thread.
+void gemm_int8(int M, int N, int K, const float* a, int lda, const float* b, int ldb, bool trans_b, float* c,
+               int ldc, Int8GemmScratch& scratch);
 
 // Row `row` of a weight matrix as floats (embedding lookups).
 void weight_row(const WeightMatrix& w, int row, float* out);

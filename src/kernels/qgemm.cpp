@@ -50,9 +50,20 @@ struct PackedQuantMatrix::Impl {
   AlignedBuffer data;  // ceil(rows / nr) panels
 };
 
+PackedQuantMatrix::PackedQuantMatrix() : impl_(new Impl{format::DType::Q8_0, 0, 0, {}, 0, {}}) {}
+
 PackedQuantMatrix::PackedQuantMatrix(const KernelTable& table, const QuantMatrixView& w) : impl_(new Impl) {
-  Impl& p = *impl_;
   try {
+    repack(table, w);
+  } catch (...) {
+    delete impl_;
+    throw;
+  }
+}
+
+void PackedQuantMatrix::repack(const KernelTable& table, const QuantMatrixView& w) {
+  Impl& p = *impl_;
+  {
     if (w.dtype != format::DType::Q8_0 && w.dtype != format::DType::Q4_0)
       throw std::invalid_argument("PackedQuantMatrix: weights must be q8_0 or q4_0");
     if (w.rows < 0 || w.cols < 0 || w.cols % kQuantBlock != 0)
@@ -89,9 +100,6 @@ PackedQuantMatrix::PackedQuantMatrix(const KernelTable& table, const QuantMatrix
         }
       }
     }
-  } catch (...) {
-    delete impl_;
-    throw;
   }
 }
 
@@ -201,6 +209,26 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
   const size_t tasks = (size_t)mblocks * nchunks;
   if (pool && tasks > 1) pool->parallel_for(tasks, task, 1);
   else task(0, tasks, 0);
+}
+
+void gemm_int8(const KernelTable& table, int M, int N, int K, const float* a, int lda, const float* b, int ldb,
+               bool trans_b, float* c, int ldc, Int8GemmScratch& s) {
+  const int K_pad = (K + kQuantBlock - 1) / kQuantBlock * kQuantBlock;
+  if (K_pad != K) {  // zero columns contribute nothing to the dot products
+    s.a_pad.assign((size_t)M * K_pad, 0.0f);
+    for (int i = 0; i < M; ++i) std::copy(a + (size_t)i * lda, a + (size_t)i * lda + K, &s.a_pad[(size_t)i * K_pad]);
+    a = s.a_pad.data(), lda = K_pad;
+  }
+  const int nb = K_pad / kQuantBlock;
+  if (s.blocks.size() < (size_t)N * nb) s.blocks.resize((size_t)N * nb);
+  if (s.row.size() < (size_t)K_pad) s.row.resize(K_pad);
+  std::fill(s.row.begin() + K, s.row.begin() + K_pad, 0.0f);
+  for (int j = 0; j < N; ++j) {  // column j of op(B) becomes weight row j
+    for (int k = 0; k < K; ++k) s.row[k] = trans_b ? b[(size_t)j * ldb + k] : b[(size_t)k * ldb + j];
+    quantize_row_q8_0(s.row.data(), &s.blocks[(size_t)j * nb], K_pad);
+  }
+  s.packed.repack(table, QuantMatrixView{format::DType::Q8_0, N, K_pad, s.blocks.data()});
+  qgemm(table, nullptr, M, a, lda, s.packed, c, ldc, ops::Epilogue{});
 }
 
 }  // namespace nystrom

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/dispatch.h"
 #include "nystrom/format.h"
@@ -54,6 +55,10 @@ struct QuantMatrixView {
 class PackedQuantMatrix {
  public:
   PackedQuantMatrix(const KernelTable& table, const QuantMatrixView& w);
+  PackedQuantMatrix();  // empty, for repack()
+  // Packs another matrix into this one, reusing its memory when it is large
+  // enough (for matrices made on the fly, e.g. in int8 attention).
+  void repack(const KernelTable& table, const QuantMatrixView& w);
   ~PackedQuantMatrix();
   PackedQuantMatrix(PackedQuantMatrix&&) noexcept;
   PackedQuantMatrix& operator=(PackedQuantMatrix&&) noexcept;
@@ -79,6 +84,20 @@ class PackedQuantMatrix {
 // every thread count: work is split over rows and column panels, never K.
 void qgemm(const KernelTable& table, ThreadPool* pool, int M, const float* x, int ldx, const PackedQuantMatrix& w,
            float* y, int ldy, const ops::Epilogue& ep);
+
+// Per-thread scratch of gemm_int8: everything grows once, then is reused.
+struct Int8GemmScratch {
+  std::vector<float> a_pad, row;
+  std::vector<BlockQ8_0> blocks;
+  PackedQuantMatrix packed;
+};
+
+// C[M x N] = A * op(B) with both operands in 8 bits: B's columns are
+// quantized to q8_0 blocks along K and packed as weights, A is quantized per
+// row by qgemm; K is zero-padded to a multiple of 32. op(B)(k,j) = trans_b ?
+// b[j*ldb+k] : b[k*ldb+j]. Used by the int8 variant of Nystrom attention.
+void gemm_int8(const KernelTable& table, int M, int N, int K, const float* a, int lda, const float* b, int ldb,
+               bool trans_b, float* c, int ldc, Int8GemmScratch& scratch);
 
 // The reference: quantizes x with quantize_row_q8_act and sums, per block,
 // d_x * d_w * (exact integer dot product), in double; then the epilogue.

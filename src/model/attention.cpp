@@ -25,6 +25,8 @@ AttentionPlan plan_attention(const ModelConfig& c, const RunOptions& o, int n) {
       break;
   }
   if (n <= p.landmarks) p.exact = true;  // as many landmarks as tokens: exact is cheaper and exact
+  // 8-bit blocks run along the head size: it must be a multiple of 32.
+  p.int8 = o.attention_precision == AttentionPrecision::Int8 && (c.hidden_size / c.num_heads) % kQuantBlock == 0;
   return p;
 }
 
@@ -48,16 +50,22 @@ void exact_head(const HeadView& h, HeadScratch& s) {
 
 // Output (F Z)(B V) with F = softmax(Q K~^T), B = softmax(Q~ K^T), Z = pinv(A).
 void nystrom_head(const HeadView& h, const float* ql, const float* kl, const float* a, int m, float scale,
-                  HeadScratch& s) {
+                  bool int8, HeadScratch& s) {
   const int n = h.n, D = h.D, d = h.d;
   float *z = s.z.data(), *f = s.f.data(), *fz = s.fz.data(), *b = s.b.data(), *bv = s.bv.data();
+  // The three products with a side of length n, in f32 or in 8 bits.
+  auto product = [&](int M, int N, int K, const float* x, int ldx, const float* y, int ldy, bool trans_y, float* out,
+                     int ldo) {
+    if (int8) ops::gemm_int8(M, N, K, x, ldx, y, ldy, trans_y, out, ldo, s.int8);
+    else ops::gemm(nullptr, M, N, K, x, ldx, false, y, ldy, trans_y, out, ldo);
+  };
   ops::nystrom_pinv(nullptr, a, m, scale, 6, z, s.pinv_work.data());
-  ops::gemm(nullptr, n, m, d, h.q, D, false, kl, d, true, f, m);
+  product(n, m, d, h.q, D, kl, d, true, f, m);  // F = softmax(Q K~^T)
   ops::softmax_rows(f, n, m, m);
-  ops::gemm(nullptr, m, n, d, ql, d, false, h.k, D, true, b, n);
+  product(m, n, d, ql, d, h.k, D, true, b, n);  // B = softmax(Q~ K^T)
   ops::softmax_rows(b, m, n, n);
   ops::gemm(nullptr, n, m, m, f, m, false, z, m, false, fz, m);
-  ops::gemm(nullptr, m, d, n, b, n, false, h.v, D, false, bv, d);
+  product(m, d, n, b, n, h.v, D, false, bv, d);  // B V
   ops::gemm(nullptr, n, d, m, fz, m, false, bv, d, false, h.out, D);
 }
 
@@ -93,7 +101,7 @@ void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, W
     const float scale = *std::max_element(ws.col_sum.begin(), ws.col_sum.end());
     for_each_head([&](int h, HeadScratch& s) {
       nystrom_head(view(h), ws.q_land.data() + (size_t)h * m * d, ws.k_land.data() + (size_t)h * m * d,
-                   ws.a.data() + (size_t)h * m * m, m, scale, s);
+                   ws.a.data() + (size_t)h * m * m, m, scale, ws.plan.int8, s);
     });
   }
   if (lw.conv)

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/quant.h"
 #include "model/weights.h"
 #include "nystrom/nystrom.h"
 
@@ -15,6 +16,7 @@ class ThreadPool;
 struct AttentionPlan {
   bool exact = true;
   int landmarks = 0;
+  bool int8 = false;  // 8-bit Nystrom products (when the head size allows)
 };
 AttentionPlan plan_attention(const ModelConfig& c, const RunOptions& o, int n);
 
@@ -34,6 +36,7 @@ struct HeadScratch {
   std::vector<float> b;             // [m x n]
   std::vector<float> bv;            // [m x d]
   std::vector<float> scores;        // exact: [min(n, block) x n]
+  Int8GemmScratch int8;             // AttentionPrecision::Int8
 };
 
 // Seconds spent in each part of the encoder layers, summed over layers and

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdarg>
 #include <chrono>
 #include <cstdio>
@@ -47,7 +48,8 @@ const char kUsage[] =
     "       nystrom-bench -m MODEL.nyf --n N [--threads T] [--repeat R] [--json]\n"
     "\n"
     "options:\n"
-    "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention,memory (default: all)\n"
+    "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention,\n"
+    "                    attention_precision,memory (default: all)\n"
     "  --types LIST      weight types of the forward section (default f32,q8_0,q4_0)\n"
     "  --quick           smaller sizes (a smoke run, not for reporting)\n"
     "  -m, --model FILE  time this model's forward pass on random ids instead\n"
@@ -351,6 +353,43 @@ struct Bench {
 
   static std::vector<int32_t> random_ids(int n, uint32_t vocab) { return random_ids_for(n, vocab); }
 
+  // The Nystrom products in f32 or in 8 bits: speed of the whole forward pass
+  // and agreement of its output, on the base-size q8_0 model.
+  void attention_precision() {
+    std::vector<int> ns = quick ? std::vector<int>{1024} : std::vector<int>{1024, 4096};
+    rep.section("attention_precision",
+                fmt("Nystrom products (Q K~^T, Q~ K^T, B V) in f32 vs int8; base-size q8_0 model, %d threads", max_threads),
+                "     n   f32 ms  int8 ms  f32 attn ms  int8 attn ms  speedup  cosine(int8, f32)");
+    auto model = Model::open(model_path(16384, 12, format::DType::Q8_0));
+    for (int n : ns) {
+      auto ids = random_ids(n, model->config().vocab_size);
+      double ms[2], attn[2];
+      Output out[2];
+      for (int v = 0; v < 2; ++v) {
+        RunOptions o;
+        o.threads = max_threads;
+        o.attention_precision = v ? AttentionPrecision::Int8 : AttentionPrecision::F32;
+        Session s(model, o);
+        Timing tm = time_it(repeat, [&] { out[v] = s.run(ids); });
+        ms[v] = tm.min_s * 1e3;
+        LayerProfile prof;
+        SessionAccess::workspace(s).profile = &prof;
+        s.run(ids);
+        SessionAccess::workspace(s).profile = nullptr;
+        attn[v] = prof.attention * 1e3;
+      }
+      double ab = 0, aa = 0, bb = 0;
+      for (size_t i = 0; i < out[0].last_hidden_state.size(); ++i) {
+        double a = out[0].last_hidden_state[i], b = out[1].last_hidden_state[i];
+        ab += a * b, aa += a * a, bb += b * b;
+      }
+      const double cosine = ab / std::sqrt(aa * bb);
+      rep.row(fmt("%6d %8.1f %8.1f %12.1f %13.1f %8.2f %18.6f", n, ms[0], ms[1], attn[0], attn[1], ms[0] / ms[1], cosine),
+              {{"n", num(n)}, {"f32_ms", num(ms[0])}, {"int8_ms", num(ms[1])}, {"f32_attention_ms", num(attn[0])},
+               {"int8_attention_ms", num(attn[1])}, {"cosine", num(cosine, 8)}});
+    }
+  }
+
   // Peak resident memory and time of one forward pass at long lengths, each
   // in its own process (so the peak is that length's own).
   void memory(const std::string& self) {
@@ -544,7 +583,7 @@ int main(int argc, char** argv) {
     }
     if (b.types.empty() || b.types[0] != format::DType::F32) b.types.insert(b.types.begin(), format::DType::F32);
     mkdir(b.tmpdir.c_str(), 0777);
-    std::string sections = "," + args.get("--sections", "peak,gemm,layer,forward,attention,memory") + ",";
+    std::string sections = "," + args.get("--sections", "peak,gemm,layer,forward,attention,attention_precision,memory") + ",";
     auto want = [&](const char* s) { return sections.find("," + std::string(s) + ",") != std::string::npos; };
     if (!rep.json)
       std::printf("nystrom-bench: %d threads available, best level %s, CPU features: %s\n", b.max_threads,
@@ -559,6 +598,7 @@ int main(int argc, char** argv) {
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     self[len > 0 ? len : 0] = '\0';
     if (want("attention")) b.attention(self);
+    if (want("attention_precision")) b.attention_precision();
     if (want("memory")) b.memory(self);
     rep.finish();
     return 0;

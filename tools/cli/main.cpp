@@ -44,6 +44,10 @@ static const char kRunUsage[] =
     "                          num_landmarks == segment_means_seq_len), nystrom\n"
     "                          or exact; inputs of at most M tokens always run\n"
     "                          exact attention\n"
+    "      --attention-precision P\n"
+    "                          f32 (default) or int8: the arithmetic of the\n"
+    "                          Nystrom products Q K~^T, Q~ K^T and B V (int8 needs\n"
+    "                          a head size that is a multiple of 32)\n"
     "      --threads N         worker threads (default: the CPUs this process may\n"
     "                          use); outputs are identical for every N\n"
     "      --no-verify         skip the model file's checksum at load (the header,\n"
@@ -61,7 +65,8 @@ static void make_dir(const std::string& dir) {
 }
 
 static int cmd_run(int argc, char** argv) {
-  tools::Args args(argc, argv, 2, {"--model", "--ids-npy", "--out-dir", "--landmarks", "--attention", "--threads", "--isa"},
+  tools::Args args(argc, argv, 2, {"--model", "--ids-npy", "--out-dir", "--landmarks", "--attention", "--threads", "--isa",
+                    "--attention-precision"},
                    {"--help", "--no-verify"}, {{"-m", "--model"}, {"-h", "--help"}});
   if (args.has("--help")) {
     std::fputs(kRunUsage, stdout);
@@ -74,6 +79,10 @@ static int cmd_run(int argc, char** argv) {
   RunOptions opt;
   opt.landmarks = (uint32_t)args.get_int("--landmarks", 0, 1, 4096);
   opt.threads = (int)args.get_int("--threads", 0, 1, 1024);
+  const std::string precision = args.get("--attention-precision", "f32");
+  if (precision == "int8") opt.attention_precision = AttentionPrecision::Int8;
+  else if (precision != "f32")
+    throw tools::UsageError{"--attention-precision must be f32 or int8, got '" + precision + "'"};
   std::string mode = args.get("--attention", "auto");
   if (mode == "auto") opt.attention = AttentionMode::Auto;
   else if (mode == "nystrom") opt.attention = AttentionMode::Nystrom;
