@@ -80,6 +80,8 @@ struct RunOptions {
 
 struct Output {
   size_t n = 0, hidden = 0;
+  bool exact_attention = true;  // how this input was attended (see AttentionMode)
+  uint32_t landmarks = 0;       // landmarks used when it was Nystrom
   std::vector<float> last_hidden_state;  // n x hidden
   std::vector<size_t> logits_shape;      // {n, vocab}, {num_labels} or {}
   std::vector<float> logits;

@@ -87,6 +87,8 @@ void Session::run(const int32_t* ids, size_t n, Output& out) {
 
   out.n = n;
   out.hidden = c.hidden_size;
+  out.exact_attention = ws.plan.exact;
+  out.landmarks = ws.plan.exact ? 0 : (uint32_t)ws.plan.landmarks;
   out.last_hidden_state.assign(ws.x.begin(), ws.x.begin() + n * c.hidden_size);
   switch (c.head) {
     case HeadType::None:

@@ -2,6 +2,8 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -107,7 +109,9 @@ static int cmd_run(int argc, char** argv) {
   open_options.verify_checksum = !args.has("--no-verify");
   auto model = Model::open(model_path, open_options);
   Session session(model, opt);
+  const auto t0 = std::chrono::steady_clock::now();
   Output out = session.run(ids);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
   make_dir(out_dir);
   write_npy(out_dir + "/last_hidden_state.npy", "<f4", {out.n, out.hidden}, out.last_hidden_state.data());
@@ -115,6 +119,23 @@ static int cmd_run(int argc, char** argv) {
     std::vector<uint64_t> shape(out.logits_shape.begin(), out.logits_shape.end());
     write_npy(out_dir + "/logits.npy", "<f4", shape, out.logits.data());
   }
+
+  // One summary line on stdout: what ran, how long, and the answer.
+  const ModelConfig& c = model->config();
+  std::printf("n=%zu attention=%s", out.n, out.exact_attention ? "exact" : "nystrom");
+  if (!out.exact_attention) std::printf("(m=%u)", out.landmarks);
+  std::printf(" threads=%d isa=%s time=%.2fms -> %s/last_hidden_state.npy [%zu, %zu]", session.options().threads,
+              instruction_set_name(instruction_set()), ms, out_dir.c_str(), out.n, out.hidden);
+  if (c.head == HeadType::Classifier) {
+    size_t best = 0;
+    double sum = 0;
+    for (size_t i = 0; i < out.logits.size(); ++i) best = out.logits[i] > out.logits[best] ? i : best;
+    for (float l : out.logits) sum += std::exp((double)l - out.logits[best]);
+    std::printf(", logits.npy [%zu]; label %s (p=%.3f)", out.logits.size(), c.labels[best].c_str(), 1.0 / sum);
+  } else if (c.head == HeadType::MaskedLM) {
+    std::printf(", logits.npy [%zu, %zu]", out.n, (size_t)c.vocab_size);
+  }
+  std::printf("\n");
   return 0;
 }
 

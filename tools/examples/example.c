@@ -35,7 +35,16 @@ int main(int argc, char** argv) {
   /* The ids from the command line (at most 256), or fixed ones folded into
    * the vocabulary. */
   if (argc > 2) {
-    for (i = 2; i < (size_t)argc && n < sizeof ids / sizeof ids[0]; ++i) ids[n++] = (int32_t)atol(argv[i]);
+    for (i = 2; i < (size_t)argc && n < sizeof ids / sizeof ids[0]; ++i) {
+      char* end;
+      long id = strtol(argv[i], &end, 10);
+      if (*argv[i] == '\0' || *end != '\0' || id < INT32_MIN || id > INT32_MAX) {
+        fprintf(stderr, "example: '%s' is not a token id\n", argv[i]);
+        nystrom_model_free(model);
+        return 2;
+      }
+      ids[n++] = (int32_t)id; /* the library checks it against the vocabulary */
+    }
   } else {
     for (i = 0; i < sizeof fixed_ids / sizeof fixed_ids[0]; ++i) ids[n++] = fixed_ids[i] % (int32_t)config.vocab_size;
   }
