@@ -137,9 +137,9 @@ TSAN_RUN_OPTIONS := halt_on_error=1:abort_on_error=1:second_deadlock_stack=1
 # Runs a test binary ($1) in build dir $2, then fails on any sanitizer report.
 define run_sanitized
 	@rm -rf $(2)/reports && mkdir -p $(2)/reports
-	ASAN_OPTIONS=$(ASAN_RUN_OPTIONS):log_path=$(CURDIR)/$(2)/reports/asan \
-	UBSAN_OPTIONS=$(UBSAN_RUN_OPTIONS):log_path=$(CURDIR)/$(2)/reports/ubsan \
-	TSAN_OPTIONS=$(TSAN_RUN_OPTIONS):log_path=$(CURDIR)/$(2)/reports/tsan \
+	ASAN_OPTIONS=$(ASAN_RUN_OPTIONS):log_path=$(abspath $(2))/reports/asan \
+	UBSAN_OPTIONS=$(UBSAN_RUN_OPTIONS):log_path=$(abspath $(2))/reports/ubsan \
+	TSAN_OPTIONS=$(TSAN_RUN_OPTIONS):log_path=$(abspath $(2))/reports/tsan \
 	NYSTROM_BUILD=$(2) $(1); rc=$$?; \
 	if [ -n "$$(ls -A $(2)/reports)" ]; then \
 	  for f in $(2)/reports/*; do echo "== sanitizer report $$f"; cat "$$f"; done; exit 1; fi; \

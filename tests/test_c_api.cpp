@@ -77,6 +77,8 @@ nystrom::RunOptions cpp_options(const nystrom_session_options& c) {
                                                            : nystrom::AttentionMode::Auto;
   o.landmarks = c.landmarks;
   o.threads = c.threads;
+  o.attention_precision =
+      c.attention_precision == NYSTROM_PRECISION_INT8 ? nystrom::AttentionPrecision::Int8 : nystrom::AttentionPrecision::F32;
   return o;
 }
 
@@ -226,6 +228,12 @@ TEST_CASE("c api: nystrom_session_create checks every option") {
     CHECK(last_error().find("attention") != std::string::npos);
   }
   o.attention = NYSTROM_ATTENTION_AUTO;
+  for (int32_t precision : {-1, 2}) {
+    o.attention_precision = precision;
+    CHECK_STATUS(nystrom_session_create(m.p, &o, &s), NYSTROM_ERROR_INVALID_ARGUMENT);
+    CHECK(last_error().find("attention_precision") != std::string::npos);
+  }
+  o.attention_precision = NYSTROM_PRECISION_F32;
   for (int32_t threads : {-1, 1025, INT32_MIN}) {
     o.threads = threads;
     CHECK_STATUS(nystrom_session_create(m.p, &o, &s), NYSTROM_ERROR_INVALID_ARGUMENT);
@@ -327,9 +335,10 @@ TEST_CASE("c api: results, logits and pooling are bit for bit the C++ API's, for
     const nystrom::ModelConfig& c = cpp_model->config();
     CModel m;
     REQUIRE(nystrom_model_open(nyf_of(name).c_str(), &m.p) == NYSTROM_OK);
-    const nystrom_session_options modes[] = {{NYSTROM_ATTENTION_AUTO, 0, 0},
-                                             {NYSTROM_ATTENTION_NYSTROM, 4, 2},
-                                             {NYSTROM_ATTENTION_EXACT, 0, 3}};
+    const nystrom_session_options modes[] = {{NYSTROM_ATTENTION_AUTO, 0, 0, NYSTROM_PRECISION_F32},
+                                             {NYSTROM_ATTENTION_NYSTROM, 4, 2, NYSTROM_PRECISION_F32},
+                                             {NYSTROM_ATTENTION_NYSTROM, 0, 1, NYSTROM_PRECISION_INT8},
+                                             {NYSTROM_ATTENTION_EXACT, 0, 3, NYSTROM_PRECISION_F32}};
     for (const nystrom_session_options& o : modes) {
       CAPTURE(name);
       CAPTURE(o.attention);
@@ -399,7 +408,7 @@ TEST_CASE("c api: nystrom_session_run_batch runs each sequence on its own and ca
   REQUIRE(nystrom_model_open(nyf_of("tiny-mlm").c_str(), &m.p) == NYSTROM_OK);
   nystrom_config cfg;
   REQUIRE(nystrom_model_config(m.p, &cfg) == NYSTROM_OK);
-  const nystrom_session_options o = {NYSTROM_ATTENTION_NYSTROM, 8, 2};
+  const nystrom_session_options o = {NYSTROM_ATTENTION_NYSTROM, 8, 2, NYSTROM_PRECISION_F32};
   CSession s, one;
   REQUIRE(nystrom_session_create(m.p, &o, &s.p) == NYSTROM_OK);
   REQUIRE(nystrom_session_create(m.p, &o, &one.p) == NYSTROM_OK);
@@ -487,7 +496,7 @@ TEST_CASE("c api: sessions on threads sharing one model give the sequential resu
   std::vector<std::vector<float>> want(kThreads);
   {
     CSession s;
-    const nystrom_session_options o = {NYSTROM_ATTENTION_AUTO, 0, 1};
+    const nystrom_session_options o = {NYSTROM_ATTENTION_AUTO, 0, 1, NYSTROM_PRECISION_F32};
     REQUIRE(nystrom_session_create(m.p, &o, &s.p) == NYSTROM_OK);
     for (int t = 0; t < kThreads; ++t) {
       REQUIRE(nystrom_session_run(s.p, inputs[t].data(), inputs[t].size()) == NYSTROM_OK);
@@ -500,7 +509,7 @@ TEST_CASE("c api: sessions on threads sharing one model give the sequential resu
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      const nystrom_session_options o = {NYSTROM_ATTENTION_AUTO, 0, 1 + t % 2};
+      const nystrom_session_options o = {NYSTROM_ATTENTION_AUTO, 0, 1 + t % 2, NYSTROM_PRECISION_F32};
       nystrom_session* s = nullptr;
       if (nystrom_session_create(m.p, &o, &s) != NYSTROM_OK) return void(++failures[t]);
       for (int round = 0; round < 3; ++round) {

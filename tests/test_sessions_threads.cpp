@@ -66,7 +66,8 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 bool same_output(const Output& a, const Output& b) {
-  return a.n == b.n && a.hidden == b.hidden && a.logits_shape == b.logits_shape &&
+  return a.n == b.n && a.hidden == b.hidden && a.exact_attention == b.exact_attention &&
+         a.landmarks == b.landmarks && a.logits_shape == b.logits_shape &&
          same_bits(a.last_hidden_state, b.last_hidden_state) && same_bits(a.logits, b.logits);
 }
 

@@ -59,6 +59,13 @@ typedef enum nystrom_attention {
   NYSTROM_ATTENTION_EXACT = 2
 } nystrom_attention;
 
+/* Values of nystrom_session_options.attention_precision (AttentionPrecision
+ * in nystrom.h): the arithmetic of the Nystrom attention's own products. */
+typedef enum nystrom_attention_precision {
+  NYSTROM_PRECISION_F32 = 0,
+  NYSTROM_PRECISION_INT8 = 1
+} nystrom_attention_precision;
+
 typedef enum nystrom_head_type {
   NYSTROM_HEAD_NONE = 0,
   NYSTROM_HEAD_MASKED_LM = 1,
@@ -104,6 +111,7 @@ typedef struct nystrom_session_options {
   int32_t attention;  /* nystrom_attention */
   uint32_t landmarks; /* 0: the model's num_landmarks; else asks for Nystrom with this many */
   int32_t threads;    /* 0: the CPUs this process may run on; else 1..1024 */
+  int32_t attention_precision; /* nystrom_attention_precision */
 } nystrom_session_options;
 
 /* The message of this thread's last call: "" after a success. Never NULL;

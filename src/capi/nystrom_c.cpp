@@ -225,6 +225,14 @@ extern "C" nystrom_status nystrom_session_create(const nystrom_model* model, con
       if (options->landmarks > (uint32_t)INT_MAX)
         return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT, "nystrom_session_create: landmarks %u is too large",
                           (unsigned)options->landmarks);
+      switch (options->attention_precision) {
+        case NYSTROM_PRECISION_F32: o.attention_precision = nystrom::AttentionPrecision::F32; break;
+        case NYSTROM_PRECISION_INT8: o.attention_precision = nystrom::AttentionPrecision::Int8; break;
+        default:
+          return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT,
+                            "nystrom_session_create: attention_precision must be 0 (f32) or 1 (int8), got %d",
+                            (int)options->attention_precision);
+      }
       o.landmarks = options->landmarks;
       o.threads = options->threads;
     }

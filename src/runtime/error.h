@@ -8,11 +8,16 @@
 
 namespace nystrom {
 
+// Messages are one line whatever they quote (tensor names, JSON strings and
+// zip entries come from outside): control characters become '?'.
 template <typename... Parts>
 [[noreturn]] void fail(const Parts&... parts) {
   std::ostringstream msg;
   (msg << ... << parts);
-  throw Error(msg.str());
+  std::string text = msg.str();
+  for (char& ch : text)
+    if ((unsigned char)ch < 0x20 || ch == 0x7f) ch = '?';
+  throw Error(text);
 }
 
 }  // namespace nystrom
