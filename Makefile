@@ -2,6 +2,11 @@
 # every test, then the aarch64 tests under qemu (`make test-aarch64`),
 # `make demo` runs the quick-start demo. Set CXX to change compiler.
 
+# Every core by default, unless the command line says otherwise (-jN).
+ifeq (,$(filter -j%,$(MAKEFLAGS)))
+  MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
 CXX      ?= g++
 BUILD    ?= build
 OPT      ?= -O2

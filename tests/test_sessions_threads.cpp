@@ -53,11 +53,13 @@ std::vector<int32_t> random_ids(size_t n, uint32_t vocab, uint32_t seed) {
 }
 
 // Options by field name (RunOptions may grow fields in any place).
-RunOptions options_of(AttentionMode attention, uint32_t landmarks, int threads) {
+RunOptions options_of(AttentionMode attention, uint32_t landmarks, int threads,
+                      nystrom::AttentionPrecision precision = nystrom::AttentionPrecision::F32) {
   RunOptions o;
   o.attention = attention;
   o.landmarks = landmarks;
   o.threads = threads;
+  o.attention_precision = precision;
   return o;
 }
 
@@ -93,7 +95,7 @@ TEST_CASE("sessions: four sessions on threads sharing one model match sequential
     const RunOptions options[kSessions] = {options_of(AttentionMode::Auto, 0, 1),
                                            options_of(AttentionMode::Nystrom, 4, 2),
                                            options_of(AttentionMode::Exact, 0, 3),
-                                           options_of(AttentionMode::Nystrom, 0, 2)};
+                                           options_of(AttentionMode::Nystrom, 0, 2, nystrom::AttentionPrecision::Int8)};
     std::vector<std::vector<std::vector<int32_t>>> inputs;
     for (int s = 0; s < kSessions; ++s) inputs.push_back(inputs_for(c, 1000 * (uint32_t)s));
 

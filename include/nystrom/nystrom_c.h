@@ -108,9 +108,9 @@ typedef struct nystrom_config {
 
 /* All zeros (or a NULL pointer where one is accepted) means the defaults. */
 typedef struct nystrom_session_options {
-  int32_t attention;  /* nystrom_attention */
-  uint32_t landmarks; /* 0: the model's num_landmarks; else asks for Nystrom with this many */
-  int32_t threads;    /* 0: the CPUs this process may run on; else 1..1024 */
+  int32_t attention;           /* nystrom_attention */
+  uint32_t landmarks;          /* 0: the model's num_landmarks; else asks for Nystrom with this many */
+  int32_t threads;             /* 0: the CPUs this process may run on; else 1..1024 */
   int32_t attention_precision; /* nystrom_attention_precision */
 } nystrom_session_options;
 
@@ -119,8 +119,9 @@ typedef struct nystrom_session_options {
 const char* nystrom_last_error(void);
 
 /* Short name of a status ("NYSTROM_ERROR_IO"), "unknown" for other values.
- * Cannot fail; does not touch the last error. */
-const char* nystrom_status_name(nystrom_status status);
+ * Cannot fail; does not touch the last error. (Enum values are passed to
+ * the library as int, so that any value a caller passes is well defined.) */
+const char* nystrom_status_name(int status);
 
 /* Caps the kernels' instruction set, process-wide: "scalar", "avx2",
  * "avx512" or "neon" (any case); the best level at or below the cap that
@@ -160,9 +161,9 @@ nystrom_status nystrom_session_hidden(const nystrom_session* session, const floa
  * num_labels for a classifier; NULL and 0 for a model without a head. */
 nystrom_status nystrom_session_logits(const nystrom_session* session, const float** data, size_t* count);
 /* Writes hidden_size floats, the pooled embedding of the last result, to
- * out; out_len (in floats) must be at least hidden_size. */
-nystrom_status nystrom_session_pooled(const nystrom_session* session, nystrom_pooling pooling, float* out,
-                                      size_t out_len);
+ * out; pooling is a nystrom_pooling; out_len (in floats) must be at least
+ * hidden_size. */
+nystrom_status nystrom_session_pooled(const nystrom_session* session, int pooling, float* out, size_t out_len);
 
 /* Called once per sequence of a batch, in order; index is the sequence's.
  * While it runs, the session's last result is that sequence's, read with the

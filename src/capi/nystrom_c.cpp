@@ -94,7 +94,7 @@ bool same_name(const char* a, const char* b) {
 
 extern "C" const char* nystrom_last_error(void) { return g_error; }
 
-extern "C" const char* nystrom_status_name(nystrom_status status) {
+extern "C" const char* nystrom_status_name(int status) {
   switch (status) {
     case NYSTROM_OK: return "NYSTROM_OK";
     case NYSTROM_ERROR_INVALID_ARGUMENT: return "NYSTROM_ERROR_INVALID_ARGUMENT";
@@ -284,16 +284,16 @@ extern "C" nystrom_status nystrom_session_logits(const nystrom_session* session,
   });
 }
 
-extern "C" nystrom_status nystrom_session_pooled(const nystrom_session* session, nystrom_pooling pooling, float* out,
+extern "C" nystrom_status nystrom_session_pooled(const nystrom_session* session, int pooling, float* out,
                                                  size_t out_len) {
   return guarded(NYSTROM_ERROR_INTERNAL, [&] {
     nystrom::Pooling how;
-    switch ((int)pooling) {
+    switch (pooling) {
       case NYSTROM_POOLING_FIRST: how = nystrom::Pooling::First; break;
       case NYSTROM_POOLING_MEAN: how = nystrom::Pooling::Mean; break;
       default:
         return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT,
-                          "nystrom_session_pooled: pooling must be 0 (first) or 1 (mean), got %d", (int)pooling);
+                          "nystrom_session_pooled: pooling must be 0 (first) or 1 (mean), got %d", pooling);
     }
     if (!out) return invalid("nystrom_session_pooled: out is NULL");
     nystrom_status s = need_result(session, "nystrom_session_pooled");

@@ -56,6 +56,8 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions options)
   if (!model_) throw Error("Session: no model");
   if (options_.threads < 0 || options_.threads > 1024) fail("Session: threads must be 0..1024, got ", options_.threads);
   if (options_.threads == 0) options_.threads = default_thread_count();
+  // The m x m pinv work grows as m^2 per thread and m^3 in time.
+  if (options_.landmarks > 4096) fail("Session: landmarks must be at most 4096, got ", options_.landmarks);
   state_ = std::make_unique<State>(options_.threads);
 }
 
