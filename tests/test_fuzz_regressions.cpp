@@ -1,7 +1,7 @@
 // The fuzz targets' inputs, replayed in the normal suite: every committed
-// seed (tests/fuzz/corpus/<target>/) and every saved reproducer of a crash
-// the fuzzers found (tests/fuzz/regressions/<target>/, named after what it
-// broke) goes through the same target body as under libFuzzer
+// seed (tests/fuzz/corpus/<target>/) and every saved reproducer of a finding
+// (tests/fuzz/regressions/<target>/, named after what it broke: a crash or a
+// broken invariant) goes through the same target body as under libFuzzer
 // (tests/fuzz/targets.h), so a fixed bug stays fixed in `make test` and,
 // sanitized, in `make test-asan`. A target body returns normally or stops
 // the process; readers may refuse an input only with nystrom::Error.
