@@ -2,8 +2,9 @@
 # every test, then the aarch64 tests under qemu (`make test-aarch64`),
 # `make demo` runs the quick-start demo. Set CXX to change compiler.
 
-# Every core by default, unless the command line says otherwise (-jN).
-ifeq (,$(filter -j%,$(MAKEFLAGS)))
+# Every core by default, unless the command line says otherwise (-jN) or a
+# parent make already shares its job slots with this one.
+ifeq (,$(filter -j%,$(MAKEFLAGS))$(findstring jobserver,$(MAKEFLAGS)))
   MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 

@@ -123,10 +123,10 @@ struct QuantWeights {
     const size_t blocks = (size_t)n * k / 32;
     if (type == DType::Q8_0) {
       q8.resize(blocks);
-      for (int j = 0; j < n; ++j) nystrom::quantize_row_q8_0(&w[(size_t)j * k], &q8[(size_t)j * k / 32], k);
+      for (int j = 0; j < n; ++j) nystrom::quantize_row_q8_0(w.data() + (size_t)j * k, q8.data() + (size_t)j * k / 32, k);
     } else {
       q4.resize(blocks);
-      for (int j = 0; j < n; ++j) nystrom::quantize_row_q4_0(&w[(size_t)j * k], &q4[(size_t)j * k / 32], k);
+      for (int j = 0; j < n; ++j) nystrom::quantize_row_q4_0(w.data() + (size_t)j * k, q4.data() + (size_t)j * k / 32, k);
     }
   }
   nystrom::QuantMatrixView view() const {
