@@ -57,15 +57,6 @@ std::string shape_str(const std::vector<uint64_t>& shape) {  // as Python prints
   return s + ")";
 }
 
-// Text from the header made safe for a one-line message: control characters
-// (strings may hold a carriage return) become '?'.
-std::string printable(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return out;
-}
-
 // Element count, or false on overflow of count * item_size.
 bool byte_count(const std::vector<uint64_t>& shape, uint64_t item_size, uint64_t* out) {
   uint64_t n = item_size;
@@ -118,7 +109,7 @@ class HeaderParser {
         parse_shape();
         have_shape = true;
       } else {
-        bad("unexpected key '" + printable(key) + "'");
+        bad("unexpected key '" + key + "'");
       }
       skip_ws();
       if (peek() == ',') {
@@ -247,7 +238,7 @@ NpyArray read_npy(const std::string& path) {
   hp.parse();
 
   const uint64_t item_size = npy_item_size(hp.descr);
-  if (item_size == 0) fail(path, ": unsupported dtype '", printable(hp.descr), "' (expected <i8, <i4 or <f4)");
+  if (item_size == 0) fail(path, ": unsupported dtype '", hp.descr, "' (expected <i8, <i4 or <f4)");
   if (hp.fortran_order) fail(path, ": fortran_order True is not supported (save a C-order array)");
   uint64_t expected = 0;
   if (!byte_count(hp.shape, item_size, &expected)) fail(path, ": shape ", shape_str(hp.shape), " is too large");

@@ -40,15 +40,6 @@ uint64_t read_u64_le(const uint8_t* p) {
   return v;
 }
 
-// Text from the file made safe for a one-line message: control characters
-// (a name may hold "\n" once its JSON escapes are decoded) become '?'.
-std::string printable(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return out;
-}
-
 uint64_t to_u64(const JsonValue& v, const std::string& what) {
   int64_t x = v.as_int(what);
   if (x < 0) fail(what, " must not be negative");
@@ -87,7 +78,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), bytes_(
     const std::string& name = member.first;
     if (name == "__metadata__") continue;  // free-form strings, nothing we need
     const JsonValue& entry = member.second;
-    const std::string where = path + ": tensor '" + printable(name) + "'";
+    const std::string where = path + ": tensor '" + name + "'";
     if (!entry.is_object()) fail(where, ": entry must be an object, not ", json_type_name(entry.type));
     if (index_.count(name)) fail(where, ": listed twice in the header");
 
@@ -102,7 +93,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), bytes_(
     t.name = name;
     t.dtype = dtype->as_string(where + ": dtype");
     const uint64_t elem_size = safetensors_dtype_size(t.dtype);
-    if (elem_size == 0) fail(where, ": unsupported dtype '", printable(t.dtype), "'");
+    if (elem_size == 0) fail(where, ": unsupported dtype '", t.dtype, "'");
 
     if (!shape->is_array()) fail(where, ": shape must be an array of integers");
     for (const JsonValue& dim : shape->array) t.shape.push_back(to_u64(dim, where + ": shape dimension"));

@@ -2,7 +2,8 @@
 # Runs each fuzz target for a fixed time and fails if any of them crashes:
 #   tests/fuzz/run.sh BUILD_DIR SECONDS TARGET...      (what `make fuzz` does)
 # BUILD_DIR holds fuzz_<target> and make_seeds. Each target starts from the
-# committed seeds (tests/fuzz/corpus/<target>/), the generated ones
+# committed seeds (tests/fuzz/corpus/<target>/), the saved reproducers
+# (tests/fuzz/regressions/<target>/), the generated seeds
 # (BUILD_DIR/seeds/<target>/) and what earlier runs found
 # (BUILD_DIR/corpus/<target>/, where new inputs go), with the dictionary
 # tests/fuzz/<target>.dict when there is one. Prints, per target, the
@@ -32,6 +33,7 @@ for t in "$@"; do
   [ -f "$here/$t.dict" ] && args+=(-dict="$here/$t.dict")
   dirs=("$corpus")
   [ -d "$here/corpus/$t" ] && dirs+=("$here/corpus/$t")
+  [ -d "$here/regressions/$t" ] && dirs+=("$here/regressions/$t")
   [ -d "$dir/seeds/$t" ] && dirs+=("$dir/seeds/$t")
   log=$dir/logs/$t.log
   echo "fuzz $t: ${secs} s, log $log"

@@ -28,15 +28,8 @@
 namespace fuzz {
 
 // Every error message is one line (the library's contract; the tools print
-// it as it is). Where a reader still quotes names from the file as they are,
-// its targets skip the check: each such case is a known finding, pinned by a
-// test in tests/test_fuzz_regressions.cpp. Set these to true once fixed.
-constexpr bool kOneLineHfConfig = false;   // convert/hf_checkpoint.cpp: model_type, architectures, hidden_act
-constexpr bool kOneLineModelFile = false;  // format/model_file.cpp, model/weights.cpp: tensor names
-constexpr bool kOneLineZip = false;        // format/zip.cpp: entry names (zip and torch_bin targets)
-
-inline void one_line(const nystrom::Error& e, bool enforced = true) {
-  if (!enforced) return;
+// it as it is), whatever names from the file it quotes.
+inline void one_line(const nystrom::Error& e) {
   std::string_view m = e.what();
   if (m.find('\n') != std::string_view::npos || m.find('\r') != std::string_view::npos) {
     std::fprintf(stderr, "message: %s\n", e.what());
@@ -98,7 +91,7 @@ inline void hf_config(const uint8_t* data, size_t size) {
     nystrom::validate_config(c, "config.json");
     check(c.head != nystrom::HeadType::Classifier || !c.labels.empty(), "hf_config: classifier without labels");
   } catch (const nystrom::Error& e) {
-    one_line(e, kOneLineHfConfig);
+    one_line(e);
   }
 }
 
@@ -181,7 +174,7 @@ inline void model_file(const uint8_t* data, size_t size) {
     check_model_file(f);
     raw_ok = true;
   } catch (const nystrom::Error& e) {
-    one_line(e, kOneLineModelFile);
+    one_line(e);
   }
   if (size < 16) return;
   std::vector<uint8_t> fixed(data, data + size);
@@ -200,7 +193,7 @@ inline void model_file(const uint8_t* data, size_t size) {
     auto model = nystrom::Model::open(path);
     check(model->config().hidden_size > 0, "model: opened with hidden_size 0");
   } catch (const nystrom::Error& e) {
-    one_line(e, kOneLineModelFile);
+    one_line(e);
   }
 }
 
@@ -220,12 +213,12 @@ inline void zip(const uint8_t* data, size_t size) {
           check(bytes.size() == e.size, "zip: data() size differs from the entry's");
           touch(bytes.data(), bytes.size());
         } catch (const nystrom::Error& e) {
-          one_line(e, kOneLineZip);
+          one_line(e);
         }
       }
     }
   } catch (const nystrom::Error& e) {
-    one_line(e, kOneLineZip);
+    one_line(e);
   }
 }
 
@@ -294,7 +287,7 @@ inline void torch_bin(const uint8_t* data, size_t size) {
       check(f.find(t.name) != nullptr, "torch_bin: find misses a listed tensor");
     }
   } catch (const nystrom::Error& e) {
-    one_line(e, kOneLineZip);
+    one_line(e);
   }
 }
 
