@@ -28,7 +28,7 @@ summary=()
 for t in "$@"; do
   corpus=$dir/corpus/$t
   mkdir -p "$corpus"
-  args=(-max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048
+  args=(-max_total_time="$secs" -print_final_stats=1 -timeout=25 -rss_limit_mb=2048
         -artifact_prefix="$dir/artifacts/$t-")
   [ -f "$here/$t.dict" ] && args+=(-dict="$here/$t.dict")
   dirs=("$corpus")
