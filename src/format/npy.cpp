@@ -11,6 +11,7 @@
 
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
+#include "runtime/read_file.h"
 
 namespace nystrom {
 
@@ -21,24 +22,6 @@ constexpr size_t kMagicLen = 6;
 constexpr uint64_t kAlign = 64;          // numpy aligns the data start to this
 constexpr size_t kGrowthDigits = 21;     // numpy's spare room for a growing first dim
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-// Reads a whole regular file; its size comes from fstat, never from its contents.
-std::vector<uint8_t> read_whole_file(const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) fail(path, ": cannot open: ", std::strerror(errno));
-  struct stat st;
-  if (::fstat(::fileno(f.get()), &st) != 0) fail(path, ": cannot stat: ", std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) fail(path, ": not a regular file");
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size > std::numeric_limits<size_t>::max()) fail(path, ": file too large for this machine");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  if (size && std::fread(bytes.data(), 1, bytes.size(), f.get()) != bytes.size())
-    fail(path, ": read error or file shrank while reading");
-  return bytes;
-}
 
 // 0 for dtypes this project does not exchange.
 uint64_t npy_item_size(std::string_view dtype) {

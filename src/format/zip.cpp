@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "runtime/error.h"
+#include "runtime/read_file.h"
 
 namespace nystrom {
 
@@ -54,24 +55,6 @@ uint32_t load_u32(const uint8_t* p) {
   return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-// The whole of a regular file; its size comes from fstat, never from the contents.
-std::vector<uint8_t> read_whole_file(const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) fail(path, ": cannot open: ", std::strerror(errno));
-  struct stat st;
-  if (::fstat(::fileno(f.get()), &st) != 0) fail(path, ": cannot stat: ", std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) fail(path, ": not a regular file");
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size > std::numeric_limits<size_t>::max()) fail(path, ": file too large for this machine");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  if (size && std::fread(bytes.data(), 1, bytes.size(), f.get()) != bytes.size())
-    fail(path, ": read error or file shrank while reading");
-  return bytes;
-}
 
 const char* method_name(uint16_t method) {
   switch (method) {
