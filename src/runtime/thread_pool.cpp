@@ -1,5 +1,7 @@
 #include "runtime/thread_pool.h"
 
+#include <chrono>
+
 #if defined(__linux__)
 #include <sched.h>
 #endif
@@ -237,7 +239,9 @@ void ThreadPool::wait_for_workers(int joined) {
   if (spin_until(done, spin_)) return;
   std::unique_lock<std::mutex> lock(done_mu_);
   caller_sleeping_.store(true);  // seq_cst: pairs with the workers' fetch_add
-  while (!done()) done_cv_.wait(lock);
+  // Timed: a lost wake-up (seen once under qemu-user) costs a millisecond,
+  // never a hang.
+  while (!done()) done_cv_.wait_for(lock, std::chrono::milliseconds(1));
   caller_sleeping_.store(false, std::memory_order_relaxed);
 }
 
@@ -249,7 +253,7 @@ void ThreadPool::worker_main(int index) {
     if (!spin_until(changed, spin_)) {
       std::unique_lock<std::mutex> lock(self.mu);
       self.sleeping.store(true);  // seq_cst: pairs with the caller's store to state_
-      while (!changed()) self.cv.wait(lock);
+      while (!changed()) self.cv.wait_for(lock, std::chrono::milliseconds(1));  // see wait_for_workers
       self.sleeping.store(false, std::memory_order_relaxed);
     }
     if (stop_.load()) return;
