@@ -3,6 +3,7 @@
 // and what it computes is bit for bit what the C++ API computes.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <map>
@@ -17,6 +18,7 @@
 #include "nystrom/nystrom.h"
 #include "nystrom/nystrom_c.h"
 #include "support.h"
+#include "test_cli_text_checkpoint.h"
 
 namespace {
 
@@ -88,6 +90,7 @@ TEST_CASE("c api: status names, last error, freeing NULL") {
   CHECK(std::string(nystrom_status_name(NYSTROM_OK)) == "NYSTROM_OK");
   CHECK(std::string(nystrom_status_name(NYSTROM_ERROR_IO)) == "NYSTROM_ERROR_IO");
   CHECK(std::string(nystrom_status_name(NYSTROM_ERROR_INTERNAL)) == "NYSTROM_ERROR_INTERNAL");
+  CHECK(std::string(nystrom_status_name(NYSTROM_ERROR_BUFFER_TOO_SMALL)) == "NYSTROM_ERROR_BUFFER_TOO_SMALL");
   CHECK(std::string(nystrom_status_name(99)) == "unknown");
   CHECK(nystrom_last_error() != nullptr);
   nystrom_model_free(nullptr);
@@ -526,4 +529,108 @@ TEST_CASE("c api: sessions on threads sharing one model give the sequential resu
     CAPTURE(t);
     CHECK(failures[t] == 0);
   }
+}
+
+TEST_CASE("c api: nystrom_tokenize gives the C++ tokenizer's ids and says how many when they do not fit") {
+  test::TempDir dir;
+  const std::string path = texttest::text_model(dir, "small-cls", texttest::tokenizer_json(1000));
+  CModel m;
+  REQUIRE(nystrom_model_open(path.c_str(), &m.p) == NYSTROM_OK);
+  int has = -1;
+  CHECK_STATUS(nystrom_model_has_tokenizer(m.p, &has), NYSTROM_OK);
+  CHECK(has == 1);
+
+  const char* text = "the cat sat on a mat , and it was good";
+  const std::vector<int32_t> expected = nystrom::Model::open(path)->tokenizer()->encode(text, true);
+  REQUIRE(expected.size() == 13);
+  std::vector<int32_t> ids(16, -7);
+  size_t count = 0;
+  CHECK_STATUS(nystrom_tokenize(m.p, text, 1, ids.data(), ids.size(), &count), NYSTROM_OK);
+  CHECK(count == expected.size());
+  CHECK(std::vector<int32_t>(ids.begin(), ids.begin() + count) == expected);
+  CHECK(ids[count] == -7);  // nothing written past the ids
+  CHECK_STATUS(nystrom_tokenize(m.p, text, 0, ids.data(), ids.size(), &count), NYSTROM_OK);
+  CHECK(count == expected.size() - 2);
+  CHECK(ids[0] == expected[1]);
+
+  // Too small a buffer: the count, a distinct status, and nothing written.
+  std::fill(ids.begin(), ids.end(), -7);
+  count = 0;
+  CHECK_STATUS(nystrom_tokenize(m.p, text, 1, ids.data(), 12, &count), NYSTROM_ERROR_BUFFER_TOO_SMALL);
+  CHECK(count == 13);
+  CHECK(ids[0] == -7);
+  CHECK(last_error().find("capacity 12") != std::string::npos);
+  CHECK_STATUS(nystrom_tokenize(m.p, text, 1, nullptr, 0, &count), NYSTROM_ERROR_BUFFER_TOO_SMALL);
+  CHECK(count == 13);
+  CHECK_STATUS(nystrom_tokenize(m.p, "", 0, nullptr, 0, &count), NYSTROM_OK);
+  CHECK(count == 0);
+
+  // Bad arguments.
+  CHECK_STATUS(nystrom_tokenize(nullptr, text, 1, ids.data(), ids.size(), &count), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_tokenize(m.p, nullptr, 1, ids.data(), ids.size(), &count), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_tokenize(m.p, text, 1, nullptr, 4, &count), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_tokenize(m.p, text, 1, ids.data(), ids.size(), nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_model_has_tokenizer(nullptr, &has), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_model_has_tokenizer(m.p, nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("c api: nystrom_token_string and nystrom_tokenizer_mask_id") {
+  test::TempDir dir;
+  CModel m;
+  REQUIRE(nystrom_model_open(texttest::text_model(dir, "tiny-mlm", texttest::tokenizer_json(512)).c_str(), &m.p) ==
+          NYSTROM_OK);
+  int32_t mask = 0;
+  CHECK_STATUS(nystrom_tokenizer_mask_id(m.p, &mask), NYSTROM_OK);
+  CHECK(mask == texttest::kMask);
+
+  char buf[8];
+  size_t length = 0;
+  CHECK_STATUS(nystrom_token_string(m.p, mask, buf, sizeof buf, &length), NYSTROM_OK);
+  CHECK(std::string(buf) == "[MASK]");
+  CHECK(length == 6);
+  CHECK_STATUS(nystrom_token_string(m.p, 511, buf, 5, &length), NYSTROM_OK);  // "w511" and its NUL
+  CHECK(std::string(buf) == "w511");
+  std::memset(buf, 'x', sizeof buf);
+  CHECK_STATUS(nystrom_token_string(m.p, mask, buf, 6, &length), NYSTROM_ERROR_BUFFER_TOO_SMALL);
+  CHECK(length == 6);
+  CHECK(buf[0] == 'x');
+  CHECK_STATUS(nystrom_token_string(m.p, mask, nullptr, 0, &length), NYSTROM_ERROR_BUFFER_TOO_SMALL);
+  CHECK(length == 6);
+  CHECK_STATUS(nystrom_token_string(m.p, 512, buf, sizeof buf, &length), NYSTROM_ERROR_INPUT);
+  CHECK(last_error().find("id 512") != std::string::npos);
+  CHECK_STATUS(nystrom_token_string(m.p, -1, buf, sizeof buf, &length), NYSTROM_ERROR_INPUT);
+  CHECK_STATUS(nystrom_token_string(m.p, 0, buf, sizeof buf, nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_token_string(m.p, 0, nullptr, 8, &length), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_tokenizer_mask_id(m.p, nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_tokenizer_mask_id(nullptr, &mask), NYSTROM_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("c api: the tokenizer functions on a model without one, and on broken tokenizer files") {
+  test::TempDir dir;
+  int has = -1;
+  size_t count = 9;
+  int32_t ids[4], mask = 0;
+  char buf[8];
+  {
+    CModel m;
+    REQUIRE(nystrom_model_open(nyf_of("tiny-mlm").c_str(), &m.p) == NYSTROM_OK);
+    CHECK_STATUS(nystrom_model_has_tokenizer(m.p, &has), NYSTROM_OK);
+    CHECK(has == 0);
+    CHECK_STATUS(nystrom_tokenize(m.p, "the cat", 1, ids, 4, &count), NYSTROM_ERROR_INVALID_ARGUMENT);
+    CHECK(last_error().find("has no tokenizer") != std::string::npos);
+    CHECK(count == 0);
+    CHECK_STATUS(nystrom_token_string(m.p, 0, buf, sizeof buf, &count), NYSTROM_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nystrom_tokenizer_mask_id(m.p, &mask), NYSTROM_ERROR_INVALID_ARGUMENT);
+    CHECK(mask == -1);
+  }
+  const std::string folder = texttest::text_checkpoint(dir, "tiny-mlm", "");
+  const nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(folder);
+  nystrom::write_model_file(dir / "broken.nyf", ck.config, ck.tensors, {{"tokenizer.json", "[1, 2"}});
+  CModel m;
+  CHECK_STATUS(nystrom_model_open((dir / "broken.nyf").c_str(), &m.p), NYSTROM_OK);
+  CHECK_STATUS(nystrom_model_has_tokenizer(m.p, &has), NYSTROM_OK);
+  CHECK(has == 1);
+  CHECK_STATUS(nystrom_tokenize(m.p, "the cat", 1, ids, 4, &count), NYSTROM_ERROR_FORMAT);
+  CHECK(last_error().find("tokenizer.json") != std::string::npos);
+  CHECK_STATUS(nystrom_tokenizer_mask_id(m.p, &mask), NYSTROM_ERROR_FORMAT);
 }

@@ -518,3 +518,240 @@ TEST_CASE("nyf: Model::open names a tensor the configuration has no place for") 
   nystrom::write_model_file(dir / "m.nyf", ck.config, ck.tensors);
   CHECK_CONTAINS(error_of([&] { nystrom::Model::open(dir / "m.nyf"); }), "encoder.layer.7.extra");
 }
+
+// ---------------------------------------------------------------------------
+// The tokenizer section (format version 3). The reader checks the container
+// only, so the files' contents here need not make a tokenizer.
+
+namespace {
+
+std::vector<nystrom::text::TokenizerFile> sample_tokenizer_files() {
+  return {{"tokenizer.json", "{\"model\": {\"type\": \"WordLevel\"}}\n"},
+          {"tokenizer_config.json", std::string("{\"do_lower_case\": true}\0\xff", 25)},
+          {"special_tokens_map.json", ""}};
+}
+
+template <typename T>
+void put_le(std::string& out, T v) {
+  for (size_t i = 0; i < sizeof v; ++i) out += char(uint64_t(v) >> (8 * i));
+}
+
+// A section written from the description in format.h.
+std::string section_from_description(const std::vector<nystrom::text::TokenizerFile>& files) {
+  std::string s;
+  put_le<uint32_t>(s, (uint32_t)files.size());
+  for (const auto& f : files) {
+    put_le<uint32_t>(s, (uint32_t)f.name.size());
+    s += f.name;
+    put_le<uint64_t>(s, f.bytes.size());
+    s += f.bytes;
+  }
+  return s;
+}
+
+// A version 3 sample whose section can be replaced.
+struct TokSample : Sample {
+  TokSample() {
+    nystrom::write_model_file(path, sample_config(), sample_tensors(), sample_tokenizer_files());
+    bytes = test::slurp(path);
+    std::memcpy(&header, bytes.data(), sizeof header);
+  }
+  // Puts `section` where the section is, fixing sizes and the checksum.
+  void replace_section(const std::string& section) {
+    bytes.resize(header.tokenizer_offset);
+    bytes += section;
+    header.tokenizer_size = section.size();
+    header.file_size = bytes.size();
+    set_header(header);
+    reseal();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("nyf: tokenizer files come back from a version 3 file in order, byte for byte") {
+  TokSample s;
+  CHECK(s.header.version == 3);
+  ModelFile f(s.path);
+  CHECK(f.version() == 3);
+  const auto files = sample_tokenizer_files();
+  REQUIRE(f.tokenizer_files().size() == files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    CAPTURE(files[i].name);
+    CHECK(f.tokenizer_files()[i].name == files[i].name);
+    CHECK(std::string(f.tokenizer_files()[i].data, f.tokenizer_files()[i].size) == files[i].bytes);
+  }
+  CHECK(f.config().labels == sample_config().labels);
+  CHECK(f.tensors().size() == sample_tensors().size());
+}
+
+TEST_CASE("nyf: the tokenizer section follows the documented layout and ends the file") {
+  TokSample s;
+  const format::FileHeader& h = s.header;
+  CHECK(h.tokenizer_offset % 64 == 0);
+  CHECK(h.tokenizer_offset + h.tokenizer_size == s.bytes.size());
+  CHECK(s.bytes.substr(h.tokenizer_offset) == section_from_description(sample_tokenizer_files()));
+  CHECK(h.checksum == nyh64_from_description(s.bytes.substr(16)));
+  // Everything before it is what the writer writes without a tokenizer:
+  // the same table, labels and tensor data at the same offsets.
+  Sample plain;
+  CHECK(plain.bytes.size() <= h.tokenizer_offset);
+  CHECK(s.bytes.substr(256, plain.bytes.size() - 256) == plain.bytes.substr(256));
+  CHECK(s.bytes.find_first_not_of('\0', plain.bytes.size()) == h.tokenizer_offset);
+}
+
+TEST_CASE("nyf: without a tokenizer the writer writes version 1 or 2, byte for byte as before version 3") {
+  // Golden NYH64 values of whole files written by the version 2 writer.
+  auto pattern = [](size_t n, unsigned seed) {
+    std::vector<uint8_t> b(n);
+    for (size_t i = 0; i < n; ++i) b[i] = (uint8_t)(i * 31 + seed * 17 + 7);
+    return b;
+  };
+  std::vector<TensorData> t = {{"first", format::DType::F32, {3}, pattern(12, 1)},
+                               {"second.weight", format::DType::F32, {2, 5}, pattern(40, 2)},
+                               {"last", format::DType::F32, {16}, pattern(64, 3)}};
+  test::TempDir dir;
+  nystrom::write_model_file(dir / "v1.nyf", sample_config(), t);
+  t[1] = {"second.weight", format::DType::F16, {2, 5}, pattern(20, 2)};
+  nystrom::write_model_file(dir / "v2.nyf", sample_config(), t);
+  const std::string v1 = test::slurp(dir / "v1.nyf"), v2 = test::slurp(dir / "v2.nyf");
+  CHECK(ModelFile(dir / "v1.nyf").version() == 1);
+  CHECK(ModelFile(dir / "v2.nyf").version() == 2);
+  CHECK(ModelFile(dir / "v2.nyf").tokenizer_files().empty());
+  CHECK(v1.size() == 896);
+  CHECK(v2.size() == 896);
+  CHECK(nystrom::nyh64(v1.data(), v1.size()) == 0x5c5b8a406233d0e4ull);
+  CHECK(nystrom::nyh64(v2.data(), v2.size()) == 0xd157e86fccdaf1f9ull);
+}
+
+TEST_CASE("nyf: write_model_file refuses tokenizer files the format cannot name") {
+  test::TempDir dir;
+  const std::string path = dir / "m.nyf";
+  auto files = sample_tokenizer_files();
+  std::string phrase;
+  SUBCASE("an unknown name") {
+    files[1].name = "notes.txt";
+    phrase = "notes.txt";
+  }
+  SUBCASE("a name given twice") {
+    files[2].name = files[0].name;
+    phrase = "twice";
+  }
+  SUBCASE("more files than the section holds") {
+    files.assign(17, files[0]);
+    phrase = "17";
+  }
+  CHECK_CONTAINS(error_of([&] { nystrom::write_model_file(path, sample_config(), sample_tensors(), files); }), phrase);
+  CHECK_FALSE(test::exists(path));
+}
+
+TEST_CASE("nyf: a malformed tokenizer section is refused even with a valid checksum") {
+  TokSample s;
+  const auto files = sample_tokenizer_files();
+  std::string phrase;
+  auto with_header = [&](auto change) {
+    format::FileHeader h = s.header;
+    change(h);
+    s.set_header(h);
+    s.reseal();
+  };
+  SUBCASE("tokenizer fields in a version 2 file") {
+    with_header([](format::FileHeader& h) { h.version = 2; });
+    phrase = "reserved";
+  }
+  SUBCASE("an offset that is not 64-byte aligned") {
+    with_header([](format::FileHeader& h) { h.tokenizer_offset += 8, h.tokenizer_size -= 8; });
+    phrase = "aligned";
+  }
+  SUBCASE("an offset past the end of the file") {
+    with_header([](format::FileHeader& h) { h.tokenizer_offset = 0xFFFFFFFFFFFFFFC0ull; });
+    phrase = "outside the file";
+  }
+  SUBCASE("a size past the end of the file") {
+    with_header([](format::FileHeader& h) { h.tokenizer_size += 64; });
+    phrase = "outside the file";
+  }
+  SUBCASE("a section that stops before the end of the file") {
+    with_header([](format::FileHeader& h) { h.tokenizer_size -= 1; });
+    phrase = "does not end the file";
+  }
+  SUBCASE("a section over the last tensor's data") {
+    const format::TensorEntry last = s.entry(3);
+    with_header([&](format::FileHeader& h) {
+      h.tokenizer_size += h.tokenizer_offset - last.offset;
+      h.tokenizer_offset = last.offset;
+    });
+    phrase = "overlaps";
+  }
+  SUBCASE("size 0 with an offset") {
+    with_header([](format::FileHeader& h) { h.tokenizer_size = 0; });
+    phrase = "size 0";
+  }
+  SUBCASE("no files") {
+    s.replace_section(section_from_description({}));
+    phrase = "holds 0 files";
+  }
+  SUBCASE("17 files") {
+    std::vector<nystrom::text::TokenizerFile> many(17, files[0]);
+    s.replace_section(section_from_description(many));
+    phrase = "holds 17 files";
+  }
+  // The sample's files with file i renamed, as the section.
+  auto renamed = [&](size_t i, const std::string& name) {
+    auto bad = files;
+    bad[i].name = name;
+    return section_from_description(bad);
+  };
+  SUBCASE("an unknown name") {
+    s.replace_section(renamed(1, "evil.so"));
+    phrase = "evil.so";
+  }
+  SUBCASE("a name twice") {
+    s.replace_section(renamed(2, files[1].name));
+    phrase = "twice";
+  }
+  SUBCASE("an empty name") {
+    s.replace_section(renamed(0, ""));
+    phrase = "name length 0";
+  }
+  SUBCASE("a name longer than 64 bytes") {
+    s.replace_section(renamed(0, std::string(65, 'a')));
+    phrase = "name length 65";
+  }
+  SUBCASE("a name holding a NUL") {
+    s.replace_section(renamed(0, std::string("vocab.txt\0", 10)));
+    phrase = "not a known tokenizer file";
+  }
+  SUBCASE("a data size larger than what is left") {
+    std::string sec = section_from_description(files);
+    sec.resize(sec.size() - 3);  // the last record's data is cut short
+    s.replace_section(sec);
+    phrase = "truncated";
+  }
+  SUBCASE("a record cut inside its size field") {
+    std::string sec = section_from_description({files[0]});
+    sec += section_from_description({files[1]}).substr(4, 4 + 21 + 3);  // length, name, 3 of 8 size bytes
+    std::memcpy(&sec[0], "\x02\0\0\0", 4);
+    s.replace_section(sec);
+    phrase = "truncated";
+  }
+  SUBCASE("bytes after the last file") {
+    s.replace_section(section_from_description(files) + "xyz");
+    phrase = "3 bytes after its last file";
+  }
+  const std::string msg = s.error();
+  CHECK_CONTAINS(msg, phrase);
+  if (phrase != "reserved") CHECK_CONTAINS(msg, "tokenizer section");
+}
+
+TEST_CASE("nyf: a version 3 file without a tokenizer section reads as having none") {
+  Sample s;
+  format::FileHeader h = s.header;
+  h.version = 3;
+  s.set_header(h);
+  s.reseal();
+  write_bytes(s.dir / "v3.nyf", s.bytes);
+  ModelFile f(s.dir / "v3.nyf");
+  CHECK(f.version() == 3);
+  CHECK(f.tokenizer_files().empty());
+}

@@ -5,7 +5,8 @@
 //   offset  size  field
 //   0       8     magic "NYFMODEL"
 //   8       8     checksum: NYH64 (below) of bytes [16, file_size)
-//   16      4     version (1: f32 tensors only; 2: adds f16, q8_0, q4_0)
+//   16      4     version (1: f32 tensors only; 2: adds f16, q8_0, q4_0;
+//                 3: adds the tokenizer section)
 //   20      4     header_size = 256
 //   24      8     file_size, in bytes
 //   32      8     tensor_table_offset (multiple of 64)
@@ -13,11 +14,12 @@
 //   44      4     tensor_entry_size = 128
 //   48      8     labels_offset: num_labels UTF-8 strings, each NUL-terminated
 //   56      8     labels_size (0 when there are no labels)
-//   64      8     tokenizer_offset  (reserved for a later version: 0 in version 1)
-//   72      8     tokenizer_size    (reserved: 0 in version 1)
+//   64      8     tokenizer_offset: the tokenizer section (version 3; else 0)
+//   72      8     tokenizer_size    (0 when there is no tokenizer section)
 //   80      64    ConfigRecord (below)
 //   144     112   reserved, zero
-//   256     ...   tensor table, then labels, then tensor data
+//   256     ...   tensor table, then labels, then tensor data, then the
+//                 tokenizer section (if any)
 //
 // Tensor table entry (128 bytes):
 //   0   64  name, UTF-8, NUL-terminated and NUL-padded (at most 63 bytes),
@@ -29,13 +31,36 @@
 //   112 8   data size in bytes (exactly what dtype and shape imply)
 //   120 8   reserved, zero
 //
+// Tokenizer section (version 3): the tokenizer files of the checkpoint
+// folder, copied verbatim, so that the engine builds the very tokenizer the
+// converter checked. It comes last: it starts at a multiple of 64 after the
+// end of everything else (a writer pads with zeros to the next one) and ends
+// the file, so tokenizer_offset + tokenizer_size = file_size:
+//   4   file_count, 1..16
+//   then file_count records, back to back, no padding:
+//     4   name_length, 1..64
+//     n   name: one of the names the engine knows (src/text/tokenizer.h,
+//         tokenizer_file_names(): "tokenizer.json", "spiece.model",
+//         "vocab.txt", "vocab.json", "merges.txt", "tokenizer_config.json",
+//         "special_tokens_map.json", ...), each at most once, no NUL
+//     8   data_size
+//     d   data: the file's bytes, unchanged
+// so tokenizer_size = 4 + sum over records of (12 + name_length + data_size).
+// A reader refuses a section that is misaligned, does not end the file,
+// overlaps the header, the table, the labels or any tensor, repeats or
+// does not know a name, or whose records do not add up to tokenizer_size;
+// what the files themselves hold is checked when the tokenizer is built from
+// them. The checksum covers the section like every other byte.
+//
 // Version rules: a reader accepts files whose version is <= its own and
 // refuses newer ones with a message naming both. Reserved fields and padding
 // are zero and covered by the checksum, so later versions can give them a
-// meaning (a tokenizer section at tokenizer_offset is planned for version 3)
-// without changing how older files read. A writer writes the lowest version
-// that can express the file's contents: 1 when every tensor is f32, else 2.
-// A version 1 file holding a dtype other than f32 is malformed.
+// meaning without changing how older files read. A writer writes the lowest
+// version that can express the file's contents: 3 when it has a tokenizer,
+// else 1 when every tensor is f32, else 2 (so a file without a tokenizer is
+// byte for byte what a version 2 writer wrote). A version 1 file holding a
+// dtype other than f32, and a version 1 or 2 file whose tokenizer fields are
+// not zero, are malformed.
 //
 // Which tensors may be stored in which dtype: the 2-D weight matrices of
 // linear layers, the masked-LM decoder and the word and position embedding
@@ -57,7 +82,10 @@
 namespace nystrom::format {
 
 constexpr char kMagic[8] = {'N', 'Y', 'F', 'M', 'O', 'D', 'E', 'L'};
-constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kTokenizerVersion = 3;       // first version with a tokenizer section
+constexpr uint32_t kMaxTokenizerFiles = 16;
+constexpr uint32_t kMaxTokenizerNameLength = 64;
 constexpr uint32_t kHeaderSize = 256;
 constexpr uint32_t kTensorEntrySize = 128;
 constexpr uint32_t kAlignment = 64;

@@ -8,6 +8,8 @@
 //   out.logits             -> n x vocab (masked LM), num_labels (classifier), or empty
 //   auto outs = session.run_batch({ids_a, ids_b});          // each at its own length
 //   std::vector<float> e = nystrom::pool_embedding(outs[0], nystrom::Pooling::Mean);
+//   if (const nystrom::Tokenizer* tok = model->tokenizer())  // files converted with one
+//     ids = tok->encode("some text");                        // [CLS] some text [SEP] ids
 // The C API for other languages is nystrom/nystrom_c.h.
 //
 // A Model is immutable once opened and may be shared by any number of threads;
@@ -17,8 +19,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nystrom {
@@ -101,12 +105,54 @@ struct OpenOptions {
   bool verify_checksum = true;
 };
 
+// The tokenizer a model file holds (format version 3: the converter embeds
+// the checkpoint's tokenizer files): UTF-8 text to this model's token ids and
+// back. Obtained from Model::tokenizer(); immutable, usable from any number
+// of threads, alive as long as its Model.
+class Tokenizer {
+ public:
+  ~Tokenizer();
+  Tokenizer(const Tokenizer&) = delete;
+  Tokenizer& operator=(const Tokenizer&) = delete;
+
+  // The ids of text. With add_special, the checkpoint's template adds its
+  // special tokens ([CLS] text [SEP], <s> text </s>); without, only the
+  // text's own. Invalid UTF-8 does not throw: each bad byte reads as U+FFFD.
+  // The result may be longer than the model accepts (config().max_positions).
+  std::vector<int32_t> encode(std::string_view text, bool add_special = true) const;
+  // Readable text for ids (subword markers removed); special tokens are left
+  // out when skip_special. Throws Error for an id outside [0, vocab_size()).
+  std::string decode(const std::vector<int32_t>& ids, bool skip_special = true) const;
+  // The vocabulary's string for an id ("##ing", "▁the", "Ġthe"); throws Error
+  // for an id outside [0, vocab_size()).
+  std::string id_to_token(int32_t id) const;
+  std::optional<int32_t> token_to_id(std::string_view token) const;
+  std::optional<int32_t> mask_id() const;  // [MASK] / <mask>, if the vocabulary has one
+  int32_t vocab_size() const;              // at most the model's vocab_size
+  int num_special_tokens() const;          // how many encode(text, true) adds
+  const char* kind() const;                // "WordLevel", "WordPiece", "BPE" or "Unigram"
+
+  struct Impl;
+
+ private:
+  friend class Model;
+  explicit Tokenizer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 class Model {
  public:
   // Maps and validates a .nyf file (magic, version, checksum, tensor table).
   static std::shared_ptr<const Model> open(const std::string& path, const OpenOptions& options = {});
   ~Model();
   const ModelConfig& config() const;
+  // The file's tokenizer, or nullptr when the file has none. It is built
+  // from the file's tokenizer section on the first call (thread-safe; later
+  // calls return the same object); throws Error if those files do not make a
+  // valid tokenizer for this model (then every call throws again).
+  const Tokenizer* tokenizer() const;
+  // Whether the file has a tokenizer section; does not build the tokenizer.
+  bool has_tokenizer() const;
 
   struct Impl;
   const Impl& impl() const { return *impl_; }

@@ -10,7 +10,7 @@
  *     return 1;
  *   }
  *   nystrom_session_create(model, NULL, &session);   (NULL: default options)
- *   nystrom_session_run(session, ids, n);
+ *   nystrom_session_run(session, ids, n);      (ids from nystrom_tokenize, or your own)
  *   nystrom_session_hidden(session, &data, &rows, &hidden);
  *   nystrom_session_free(session);
  *   nystrom_model_free(model);
@@ -47,7 +47,8 @@ typedef enum nystrom_status {
   NYSTROM_ERROR_INPUT = 4,            /* empty or over-long input, token id outside the vocabulary */
   NYSTROM_ERROR_OUT_OF_MEMORY = 5,
   NYSTROM_ERROR_CANCELLED = 6,        /* a batch callback returned nonzero */
-  NYSTROM_ERROR_INTERNAL = 7          /* anything else: a bug */
+  NYSTROM_ERROR_INTERNAL = 7,         /* anything else: a bug */
+  NYSTROM_ERROR_BUFFER_TOO_SMALL = 8  /* the result did not fit; the size it needs was set */
 } nystrom_status;
 
 /* Values of nystrom_session_options.attention (see RunOptions in nystrom.h):
@@ -141,6 +142,39 @@ void nystrom_model_free(nystrom_model* model);
 nystrom_status nystrom_model_config(const nystrom_model* model, nystrom_config* config);
 /* The name of classifier class `index` (0 .. num_labels - 1). */
 nystrom_status nystrom_model_label(const nystrom_model* model, size_t index, const char** label);
+
+/* -------------------------------------------------------------- tokenizer */
+
+/* A model file converted with the checkpoint's tokenizer files (format
+ * version 3) holds a tokenizer; the functions below use it. The first of them
+ * that needs it builds it (thread-safe); NYSTROM_ERROR_FORMAT if its files
+ * are malformed. On a model without one they give
+ * NYSTROM_ERROR_INVALID_ARGUMENT. */
+
+/* *has = 1 when the model holds a tokenizer, else 0. Does not build it. */
+nystrom_status nystrom_model_has_tokenizer(const nystrom_model* model, int* has);
+
+/* The token ids of text (NUL-terminated UTF-8; invalid bytes read as
+ * U+FFFD); add_special nonzero adds the template's special tokens
+ * ([CLS] text [SEP]). *count is set to the number of ids whenever the text
+ * was tokenized; if it exceeds capacity, nothing is written to ids and the
+ * status is NYSTROM_ERROR_BUFFER_TOO_SMALL (call again with a larger
+ * buffer). ids may be NULL when capacity is 0. The ids may be more than the
+ * model accepts (nystrom_config.max_positions); truncating is the caller's
+ * choice. */
+nystrom_status nystrom_tokenize(const nystrom_model* model, const char* text, int add_special, int32_t* ids,
+                                size_t capacity, size_t* count);
+
+/* The vocabulary's string for id ("##ing", "[MASK]"), NUL-terminated into
+ * buf. *length is set to its length in bytes without the NUL; if
+ * length + 1 exceeds capacity, nothing is written and the status is
+ * NYSTROM_ERROR_BUFFER_TOO_SMALL. An id outside the tokenizer's vocabulary
+ * is NYSTROM_ERROR_INPUT. buf may be NULL when capacity is 0. */
+nystrom_status nystrom_token_string(const nystrom_model* model, int32_t id, char* buf, size_t capacity,
+                                    size_t* length);
+
+/* *id = the mask token's id ([MASK], <mask>), or -1 if the vocabulary has none. */
+nystrom_status nystrom_tokenizer_mask_id(const nystrom_model* model, int32_t* id);
 
 /* ---------------------------------------------------------------- sessions */
 

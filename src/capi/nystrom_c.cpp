@@ -80,6 +80,17 @@ nystrom_status need_result(const nystrom_session* s, const char* fn) {
   return NYSTROM_OK;
 }
 
+// The model's tokenizer into *out, or the status that says why there is
+// none. Building it may throw (guarded() makes that a FORMAT error).
+nystrom_status need_tokenizer(const nystrom_model* model, const char* fn, const nystrom::Tokenizer** out) {
+  if (!model) return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT, "%s: model is NULL", fn);
+  *out = model->model->tokenizer();
+  if (!*out)
+    return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT,
+                      "%s: the model has no tokenizer (convert the checkpoint with its tokenizer files)", fn);
+  return NYSTROM_OK;
+}
+
 bool same_name(const char* a, const char* b) {
   for (; *a && *b; ++a, ++b) {
     char x = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
@@ -104,6 +115,7 @@ extern "C" const char* nystrom_status_name(int status) {
     case NYSTROM_ERROR_OUT_OF_MEMORY: return "NYSTROM_ERROR_OUT_OF_MEMORY";
     case NYSTROM_ERROR_CANCELLED: return "NYSTROM_ERROR_CANCELLED";
     case NYSTROM_ERROR_INTERNAL: return "NYSTROM_ERROR_INTERNAL";
+    case NYSTROM_ERROR_BUFFER_TOO_SMALL: return "NYSTROM_ERROR_BUFFER_TOO_SMALL";
   }
   return "unknown";
 }
@@ -198,6 +210,72 @@ extern "C" nystrom_status nystrom_model_label(const nystrom_model* model, size_t
       return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT, "nystrom_model_label: index %zu is out of range (%zu labels)",
                         index, labels.size());
     *label = labels[index].c_str();
+    return NYSTROM_OK;
+  });
+}
+
+// -------------------------------------------------------------- tokenizer
+
+extern "C" nystrom_status nystrom_model_has_tokenizer(const nystrom_model* model, int* has) {
+  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+    if (!has) return invalid("nystrom_model_has_tokenizer: has is NULL");
+    *has = 0;
+    if (!model) return invalid("nystrom_model_has_tokenizer: model is NULL");
+    *has = model->model->has_tokenizer() ? 1 : 0;
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" nystrom_status nystrom_tokenize(const nystrom_model* model, const char* text, int add_special,
+                                           int32_t* ids, size_t capacity, size_t* count) {
+  return guarded(NYSTROM_ERROR_FORMAT, [&] {
+    if (!count) return invalid("nystrom_tokenize: count is NULL");
+    *count = 0;
+    if (!text) return invalid("nystrom_tokenize: text is NULL");
+    if (!ids && capacity > 0) return invalid("nystrom_tokenize: ids is NULL but capacity is not 0");
+    const nystrom::Tokenizer* tok = nullptr;
+    nystrom_status s = need_tokenizer(model, "nystrom_tokenize", &tok);
+    if (s != NYSTROM_OK) return s;
+    const std::vector<int32_t> v = tok->encode(text, add_special != 0);
+    *count = v.size();
+    if (v.size() > capacity)
+      return set_errorf(NYSTROM_ERROR_BUFFER_TOO_SMALL, "nystrom_tokenize: %zu ids do not fit in capacity %zu",
+                        v.size(), capacity);
+    if (!v.empty()) std::memcpy(ids, v.data(), v.size() * sizeof(int32_t));
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" nystrom_status nystrom_token_string(const nystrom_model* model, int32_t id, char* buf, size_t capacity,
+                                               size_t* length) {
+  return guarded(NYSTROM_ERROR_FORMAT, [&] {
+    if (!length) return invalid("nystrom_token_string: length is NULL");
+    *length = 0;
+    if (!buf && capacity > 0) return invalid("nystrom_token_string: buf is NULL but capacity is not 0");
+    const nystrom::Tokenizer* tok = nullptr;
+    nystrom_status s = need_tokenizer(model, "nystrom_token_string", &tok);
+    if (s != NYSTROM_OK) return s;
+    if (id < 0 || id >= tok->vocab_size())
+      return set_errorf(NYSTROM_ERROR_INPUT, "nystrom_token_string: id %d is outside the vocabulary (%d ids)",
+                        (int)id, (int)tok->vocab_size());
+    const std::string t = tok->id_to_token(id);
+    *length = t.size();
+    if (t.size() >= capacity)
+      return set_errorf(NYSTROM_ERROR_BUFFER_TOO_SMALL,
+                        "nystrom_token_string: %zu bytes and the NUL do not fit in capacity %zu", t.size(), capacity);
+    std::memcpy(buf, t.c_str(), t.size() + 1);
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" nystrom_status nystrom_tokenizer_mask_id(const nystrom_model* model, int32_t* id) {
+  return guarded(NYSTROM_ERROR_FORMAT, [&] {
+    if (!id) return invalid("nystrom_tokenizer_mask_id: id is NULL");
+    *id = -1;
+    const nystrom::Tokenizer* tok = nullptr;
+    nystrom_status s = need_tokenizer(model, "nystrom_tokenizer_mask_id", &tok);
+    if (s != NYSTROM_OK) return s;
+    *id = tok->mask_id().value_or(-1);
     return NYSTROM_OK;
   });
 }

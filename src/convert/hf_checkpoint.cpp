@@ -201,6 +201,30 @@ Checkpoint read_hf_checkpoint(const std::string& dir) {
   return ck;
 }
 
+CheckpointTokenizer read_hf_tokenizer(const std::string& dir, const ModelConfig& config) {
+  CheckpointTokenizer result;
+  std::vector<text::TokenizerFile> files;
+  for (const std::string& name : text::tokenizer_file_names())
+    if (file_exists(dir + "/" + name)) files.push_back({name, read_text(dir + "/" + name)});
+  if (files.empty()) return result;
+  std::string names;
+  for (const text::TokenizerFile& f : files) names += (names.empty() ? "" : ", ") + f.name;
+  try {
+    result.tokenizer = text::load_tokenizer(files);
+  } catch (const Error& e) {
+    fail(dir, ": tokenizer (", names, "): ", e.what());
+  }
+  if (!result.tokenizer) {
+    for (const text::TokenizerFile& f : files) result.ignored.push_back(f.name);
+    return result;
+  }
+  const int32_t ids = result.tokenizer->vocab_size();
+  if (ids <= 0 || (uint32_t)ids > config.vocab_size)
+    fail(dir, ": the tokenizer (", names, ") has ", ids, " ids but config.json's vocab_size is ", config.vocab_size);
+  result.files = std::move(files);
+  return result;
+}
+
 void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>* kept_f32) {
   if (to == format::DType::F32) return;
   for (TensorData& t : ck.tensors) {

@@ -2,11 +2,13 @@
 // model.safetensors, or pytorch_model.bin without one) into the
 // configuration and tensors of a .nyf file.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "format/json.h"
 #include "format/model_file.h"
+#include "text/tokenizer.h"
 
 namespace nystrom {
 
@@ -21,6 +23,20 @@ ModelConfig parse_hf_config(const JsonValue& json, const std::string& source);
 // Reads and checks a whole checkpoint folder. Throws Error with a one-line
 // message naming the file and the problem.
 Checkpoint read_hf_checkpoint(const std::string& dir);
+
+// The checkpoint's tokenizer: the files of text::tokenizer_file_names() that
+// the folder holds, read whole, and the tokenizer they build.
+struct CheckpointTokenizer {
+  std::vector<text::TokenizerFile> files;    // empty when there is no tokenizer
+  std::unique_ptr<text::Tokenizer> tokenizer;  // null when there is no tokenizer
+  std::vector<std::string> ignored;          // files found but unused: no tokenizer model file among them
+};
+
+// Reads the tokenizer files of dir and builds the tokenizer once, so that a
+// broken or unsupported file fails the conversion, not the first text
+// command. Also checks that its ids fit the model's vocabulary. Throws Error
+// with a one-line message naming the folder or file.
+CheckpointTokenizer read_hf_tokenizer(const std::string& dir, const ModelConfig& config);
 
 // Stores every weight matrix (is_weight_matrix) as `type`: f16, or q8_0 /
 // q4_0 with the rounding rules of format.h, except that a q4_0 model keeps

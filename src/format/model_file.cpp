@@ -1,5 +1,6 @@
 #include "format/model_file.h"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
@@ -101,10 +102,42 @@ bool all_zero(const void* p, size_t n) {
   return true;
 }
 
+bool known_tokenizer_file(const std::string& name) {
+  const std::vector<std::string>& known = text::tokenizer_file_names();
+  return std::find(known.begin(), known.end(), name) != known.end();
+}
+
+template <typename T>
+void append_le(std::string& out, T value) {
+  char b[sizeof(T)];
+  std::memcpy(b, &value, sizeof b);  // the format is little-endian, as are all supported targets
+  out.append(b, sizeof b);
+}
+
+// The tokenizer section's bytes (layout: format.h).
+std::string tokenizer_section(const std::string& path, const std::vector<text::TokenizerFile>& files) {
+  if (files.size() > format::kMaxTokenizerFiles)
+    fail(path, ": ", files.size(), " tokenizer files (at most ", format::kMaxTokenizerFiles, ")");
+  std::string out;
+  append_le<uint32_t>(out, static_cast<uint32_t>(files.size()));
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string& name = files[i].name;
+    if (!known_tokenizer_file(name)) fail(path, ": '", name, "' is not a known tokenizer file name");
+    for (size_t j = 0; j < i; ++j)
+      if (files[j].name == name) fail(path, ": tokenizer file ", name, " given twice");
+    append_le<uint32_t>(out, static_cast<uint32_t>(name.size()));
+    out += name;
+    append_le<uint64_t>(out, files[i].bytes.size());
+    out += files[i].bytes;
+  }
+  return out;
+}
+
 }  // namespace
 
 void write_model_file(const std::string& path, const ModelConfig& config,
-                      const std::vector<TensorData>& tensors) {
+                      const std::vector<TensorData>& tensors,
+                      const std::vector<text::TokenizerFile>& tokenizer) {
   validate_config(config, path);
   format::FileHeader h{};
   std::memcpy(h.magic, format::kMagic, 8);
@@ -149,6 +182,14 @@ void write_model_file(const std::string& path, const ModelConfig& config,
     e.size = t.bytes.size();
     pos += e.size;
   }
+  const std::string tok = tokenizer.empty() ? std::string() : tokenizer_section(path, tokenizer);
+  if (!tok.empty()) {
+    h.version = format::kTokenizerVersion;
+    pos = align_up(pos);
+    h.tokenizer_offset = pos;
+    h.tokenizer_size = tok.size();
+    pos += tok.size();
+  }
   h.file_size = pos;
 
   // The file is produced twice by the same routine: once into the checksum,
@@ -164,6 +205,10 @@ void write_model_file(const std::string& path, const ModelConfig& config,
     for (size_t i = 0; i < tensors.size(); ++i) {
       pad(table[i].offset);
       put(tensors[i].bytes.data(), tensors[i].bytes.size());
+    }
+    if (!tok.empty()) {
+      pad(h.tokenizer_offset);
+      put(tok.data(), tok.size());
     }
   };
   Nyh64 hash;
@@ -204,8 +249,8 @@ ModelFile::ModelFile(const std::string& path, bool verify_checksum) : path_(path
     bad("checksum mismatch: the file is corrupted");
   if (h.header_size != format::kHeaderSize || h.tensor_entry_size != format::kTensorEntrySize)
     bad("unexpected header or table entry size");
-  if (!all_zero(h.reserved, sizeof h.reserved) || h.config.reserved != 0 || h.tokenizer_offset != 0 ||
-      h.tokenizer_size != 0)
+  if (!all_zero(h.reserved, sizeof h.reserved) || h.config.reserved != 0 ||
+      (h.version < format::kTokenizerVersion && (h.tokenizer_offset != 0 || h.tokenizer_size != 0)))
     bad("reserved header fields are not zero");
 
   const format::ConfigRecord& r = h.config;
@@ -244,12 +289,14 @@ ModelFile::ModelFile(const std::string& path, bool verify_checksum) : path_(path
     bad("label section holds ", config_.labels.size(), " names, the header says ", r.num_labels);
   validate_config(config_, path);
 
-  // Tensor table.
+  // Tensor table. others_end: where the last part before a tokenizer
+  // section ends.
   uint64_t table_end = 0;
   if (h.tensor_table_offset < format::kHeaderSize || h.tensor_table_offset > size ||
       h.tensor_count > (size - h.tensor_table_offset) / format::kTensorEntrySize)
     bad("tensor table lies outside the file");
   table_end = h.tensor_table_offset + uint64_t(h.tensor_count) * format::kTensorEntrySize;
+  uint64_t others_end = std::max(table_end, h.labels_size ? h.labels_offset + h.labels_size : 0);
   tensors_.reserve(h.tensor_count);
   for (uint32_t i = 0; i < h.tensor_count; ++i) {
     format::TensorEntry e;
@@ -279,7 +326,52 @@ ModelFile::ModelFile(const std::string& path, bool verify_checksum) : path_(path
       if (other.name == name) bad("tensor ", name, " appears twice");
     v.data = base + e.offset;
     tensors_.push_back(std::move(v));
+    others_end = std::max(others_end, e.offset + e.size);
   }
+  read_tokenizer_section(h, others_end);
+}
+
+void ModelFile::read_tokenizer_section(const format::FileHeader& h, uint64_t others_end) {
+  auto bad = [&](const auto&... parts) { fail(path_, ": tokenizer section ", parts...); };
+  if (h.tokenizer_size == 0) {
+    if (h.tokenizer_offset != 0) bad("has size 0 but offset ", h.tokenizer_offset);
+    return;
+  }
+  const uint64_t size = map_->size();
+  if (h.tokenizer_offset % format::kAlignment != 0) bad("is not 64-byte aligned");
+  if (h.tokenizer_offset > size || h.tokenizer_size > size - h.tokenizer_offset) bad("lies outside the file");
+  if (h.tokenizer_offset + h.tokenizer_size != size) bad("does not end the file");
+  if (h.tokenizer_offset < others_end) bad("overlaps the tensor table, labels or tensor data");
+
+  const char* p = reinterpret_cast<const char*>(map_->data() + h.tokenizer_offset);
+  uint64_t left = h.tokenizer_size;
+  // Reads n bytes of the section into out (or skips them when out is null).
+  auto take = [&](void* out, uint64_t n, const char* what, size_t file) {
+    if (n > left) bad("is truncated in ", what, " of file ", file);
+    if (out) std::memcpy(out, p, n);
+    p += n, left -= n;
+  };
+  uint32_t count = 0;
+  take(&count, 4, "the file count", 0);
+  if (count == 0 || count > format::kMaxTokenizerFiles)
+    bad("holds ", count, " files (1 to ", format::kMaxTokenizerFiles, " allowed)");
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t name_length = 0;
+    take(&name_length, 4, "the name length", i);
+    if (name_length == 0 || name_length > format::kMaxTokenizerNameLength)
+      bad("file ", i, ": name length ", name_length, " is not 1..", format::kMaxTokenizerNameLength);
+    std::string name(name_length, '\0');
+    take(&name[0], name_length, "the name", i);
+    if (!known_tokenizer_file(name)) bad("file ", i, ": '", name, "' is not a known tokenizer file name");
+    for (const TokenizerFileView& f : tokenizer_files_)
+      if (f.name == name) bad("holds ", name, " twice");
+    uint64_t data_size = 0;
+    take(&data_size, 8, "the data size", i);
+    const char* data = p;
+    take(nullptr, data_size, "the data", i);
+    tokenizer_files_.push_back({std::move(name), data, data_size});
+  }
+  if (left != 0) bad("has ", left, " bytes after its last file");
 }
 
 const TensorView* ModelFile::find(const std::string& name) const {

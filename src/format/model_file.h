@@ -8,6 +8,7 @@
 #include "nystrom/format.h"
 #include "nystrom/nystrom.h"
 #include "runtime/mapped_file.h"
+#include "text/tokenizer.h"
 
 namespace nystrom {
 
@@ -26,9 +27,12 @@ struct TensorData {
   std::vector<uint8_t> bytes;
 };
 
-// Writes the file atomically (temporary + rename). Throws Error.
+// Writes the file atomically (temporary + rename). Throws Error. With
+// tokenizer files the file is version 3 and ends with its tokenizer section;
+// without, it is byte for byte what earlier versions of this writer wrote.
 void write_model_file(const std::string& path, const ModelConfig& config,
-                      const std::vector<TensorData>& tensors);
+                      const std::vector<TensorData>& tensors,
+                      const std::vector<text::TokenizerFile>& tokenizer = {});
 
 // A tensor inside a mapped file.
 struct TensorView {
@@ -36,6 +40,13 @@ struct TensorView {
   format::DType dtype;
   std::vector<uint64_t> shape;
   const void* data;
+  uint64_t size;
+};
+
+// One file of the tokenizer section, inside a mapped file.
+struct TokenizerFileView {
+  std::string name;
+  const char* data;
   uint64_t size;
 };
 
@@ -49,6 +60,8 @@ class ModelFile {
   const ModelConfig& config() const { return config_; }
   const std::vector<TensorView>& tensors() const { return tensors_; }
   const TensorView* find(const std::string& name) const;
+  // The tokenizer section's files in file order; empty when there is none.
+  const std::vector<TokenizerFileView>& tokenizer_files() const { return tokenizer_files_; }
   uint32_t version() const { return version_; }
   const std::string& path() const { return path_; }
   // Drops a tensor's pages from memory (see MappedFile::release): for
@@ -60,7 +73,10 @@ class ModelFile {
   std::unique_ptr<MappedFile> map_;
   ModelConfig config_;
   std::vector<TensorView> tensors_;
+  std::vector<TokenizerFileView> tokenizer_files_;
   uint32_t version_ = 0;
+
+  void read_tokenizer_section(const format::FileHeader& h, uint64_t others_end);
 };
 
 // Checks a configuration for internal consistency (sizes positive, heads

@@ -1,5 +1,8 @@
 // What a loaded model is inside: the mapped file and pointers into it.
 #pragma once
+#include <memory>
+#include <mutex>
+
 #include "format/model_file.h"
 #include "model/weights.h"
 #include "nystrom/nystrom.h"
@@ -11,6 +14,10 @@ struct Model::Impl {
       : file(path, verify_checksum), weights(bind_weights(file)) {}
   ModelFile file;
   Weights weights;
+  // Built from file.tokenizer_files() on first use (model/tokenizer.cpp):
+  // a run on token ids never pays for parsing a vocabulary.
+  mutable std::once_flag tokenizer_once;
+  mutable std::unique_ptr<Tokenizer> tokenizer;
 };
 
 }  // namespace nystrom

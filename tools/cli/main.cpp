@@ -12,6 +12,8 @@
 #include "format/npy.h"
 #include "kernels/dispatch.h"
 #include "nystrom/nystrom.h"
+#include "run_options.h"
+#include "text_commands.h"
 
 using namespace nystrom;
 
@@ -22,7 +24,17 @@ static const char kUsage[] =
     "  run --model MODEL.nyf --ids-npy IDS.npy --out-dir DIR [--landmarks M]\n"
     "      [--attention auto|nystrom|exact] [--threads N] [--isa LEVEL]\n"
     "          run a model on token ids from a .npy file, write outputs as .npy\n"
+    "  tokenize -m MODEL.nyf [--no-special] [-f FILE | TEXT]\n"
+    "          print the token ids of each input line\n"
+    "  classify -m MODEL.nyf [--json] [-f FILE | TEXT]\n"
+    "          print the label and its probability for each input line\n"
+    "  fill-mask -m MODEL.nyf [--top-k K] [--json] [-f FILE | TEXT]\n"
+    "          print the best tokens and their probabilities for each mask\n"
+    "  embed -m MODEL.nyf [--pool cls|mean] [-f FILE | TEXT] -o OUT.npy\n"
+    "          write one embedding per input line to a .npy file\n"
     "\n"
+    "The text commands need a model converted with its tokenizer files; they\n"
+    "take --truncate, --verbose and the run options (--threads, --attention, ...).\n"
     "`nystrom COMMAND --help` describes a command's options in full.\n"
     "exit status: 0 success, 1 runtime error, 2 usage error\n";
 
@@ -39,25 +51,7 @@ static const char kRunUsage[] =
     "options:\n"
     "  -m, --model FILE        the .nyf model file (required)\n"
     "      --ids-npy FILE      input token ids (required)\n"
-    "      --out-dir DIR       output folder (required)\n"
-    "      --landmarks M       Nystrom landmark count (default: the model's);\n"
-    "                          giving it selects Nystrom attention under auto\n"
-    "      --attention MODE    auto (default: the checkpoint's rule, exact when\n"
-    "                          num_landmarks == segment_means_seq_len), nystrom\n"
-    "                          or exact; inputs of at most M tokens always run\n"
-    "                          exact attention\n"
-    "      --attention-precision P\n"
-    "                          f32 (default) or int8: the arithmetic of the\n"
-    "                          Nystrom products Q K~^T, Q~ K^T and B V (int8 needs\n"
-    "                          a head size that is a multiple of 32)\n"
-    "      --threads N         worker threads (default: the CPUs this process may\n"
-    "                          use); outputs are identical for every N\n"
-    "      --no-verify         skip the model file's checksum at load (the header,\n"
-    "                          table and sizes are still checked)\n"
-    "      --isa LEVEL         cap the kernels' instruction set: scalar, avx2,\n"
-    "                          avx512 or neon (default: the best this CPU has;\n"
-    "                          also NYSTROM_ISA)\n"
-    "  -h, --help              show this help\n";
+    "      --out-dir DIR       output folder (required)\n";
 
 static void make_dir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
@@ -67,36 +61,19 @@ static void make_dir(const std::string& dir) {
 }
 
 static int cmd_run(int argc, char** argv) {
-  tools::Args args(argc, argv, 2, {"--model", "--ids-npy", "--out-dir", "--landmarks", "--attention", "--threads", "--isa",
-                    "--attention-precision"},
-                   {"--help", "--no-verify"}, {{"-m", "--model"}, {"-h", "--help"}});
+  tools::Args args(argc, argv, 2, cli::with({"--model", "--ids-npy", "--out-dir"}, cli::run_value_flags()),
+                   cli::with({"--help"}, cli::run_switches()), {{"-m", "--model"}, {"-h", "--help"}});
   if (args.has("--help")) {
     std::fputs(kRunUsage, stdout);
+    std::fputs(cli::kRunOptionsHelp, stdout);
+    std::fputs("  -h, --help              show this help\n", stdout);
     return 0;
   }
   if (!args.positionals().empty()) throw tools::UsageError{"unexpected argument '" + args.positionals()[0] + "'"};
   const std::string model_path = args.require("--model");
   const std::string ids_path = args.require("--ids-npy");
   const std::string out_dir = args.require("--out-dir");
-  RunOptions opt;
-  opt.landmarks = (uint32_t)args.get_int("--landmarks", 0, 1, 4096);
-  opt.threads = (int)args.get_int("--threads", 0, 1, 1024);
-  const std::string precision = args.get("--attention-precision", "f32");
-  if (precision == "int8") opt.attention_precision = AttentionPrecision::Int8;
-  else if (precision != "f32")
-    throw tools::UsageError{"--attention-precision must be f32 or int8, got '" + precision + "'"};
-  std::string mode = args.get("--attention", "auto");
-  if (mode == "auto") opt.attention = AttentionMode::Auto;
-  else if (mode == "nystrom") opt.attention = AttentionMode::Nystrom;
-  else if (mode == "exact") opt.attention = AttentionMode::Exact;
-  else throw tools::UsageError{"--attention must be auto, nystrom or exact, got '" + mode + "'"};
-
-  if (args.has("--isa")) {
-    Isa cap;
-    if (!parse_isa(args.get("--isa"), &cap))
-      throw tools::UsageError{"--isa must be scalar, avx2, avx512 or neon, got '" + args.get("--isa") + "'"};
-    set_isa_cap(cap);
-  }
+  const RunOptions opt = cli::parse_run_options(args);
   std::vector<int64_t> ids64 = read_npy_ids(ids_path);
   std::vector<int32_t> ids(ids64.size());
   for (size_t i = 0; i < ids64.size(); ++i) {
@@ -105,9 +82,7 @@ static int cmd_run(int argc, char** argv) {
                   " is out of range");
     ids[i] = (int32_t)ids64[i];
   }
-  OpenOptions open_options;
-  open_options.verify_checksum = !args.has("--no-verify");
-  auto model = Model::open(model_path, open_options);
+  auto model = Model::open(model_path, cli::parse_open_options(args));
   Session session(model, opt);
   const auto t0 = std::chrono::steady_clock::now();
   Output out = session.run(ids);
@@ -149,6 +124,10 @@ int main(int argc, char** argv) {
     }
     if (cmd.empty()) throw tools::UsageError{"no command given"};
     if (cmd == "run") return cmd_run(argc, argv);
+    if (cmd == "tokenize") return cli::cmd_tokenize(argc, argv);
+    if (cmd == "classify") return cli::cmd_classify(argc, argv);
+    if (cmd == "fill-mask") return cli::cmd_fill_mask(argc, argv);
+    if (cmd == "embed") return cli::cmd_embed(argc, argv);
     throw tools::UsageError{"unknown command '" + cmd + "'"};
   } catch (const tools::UsageError& e) {
     std::fprintf(stderr, "nystrom: %s (see nystrom --help)\n", e.message.c_str());

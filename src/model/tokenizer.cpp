@@ -1,0 +1,58 @@
+// nystrom::Tokenizer, the public face of the text::Tokenizer built from a
+// model file's tokenizer section, and Model::tokenizer(), which builds it.
+#include <mutex>
+
+#include "model/model_impl.h"
+#include "runtime/error.h"
+#include "text/tokenizer.h"
+
+namespace nystrom {
+
+struct Tokenizer::Impl {
+  std::unique_ptr<text::Tokenizer> tok;
+};
+
+Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Tokenizer::~Tokenizer() = default;
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special) const {
+  return impl_->tok->encode(text, add_special);
+}
+std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special) const {
+  return impl_->tok->decode(ids, skip_special);
+}
+std::string Tokenizer::id_to_token(int32_t id) const { return impl_->tok->id_to_token(id); }
+std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const { return impl_->tok->token_to_id(token); }
+std::optional<int32_t> Tokenizer::mask_id() const { return impl_->tok->mask_id(); }
+int32_t Tokenizer::vocab_size() const { return impl_->tok->vocab_size(); }
+int Tokenizer::num_special_tokens() const { return impl_->tok->num_special_tokens(); }
+const char* Tokenizer::kind() const { return impl_->tok->kind(); }
+
+bool Model::has_tokenizer() const { return !impl_->file.tokenizer_files().empty(); }
+
+const Tokenizer* Model::tokenizer() const {
+  const ModelFile& file = impl_->file;
+  if (file.tokenizer_files().empty()) return nullptr;
+  // call_once leaves the flag unset when the build throws, so every call
+  // reports the same error instead of returning a half-built tokenizer.
+  std::call_once(impl_->tokenizer_once, [&] {
+    std::vector<text::TokenizerFile> files;
+    for (const TokenizerFileView& f : file.tokenizer_files()) files.push_back({f.name, std::string(f.data, f.size)});
+    std::unique_ptr<text::Tokenizer> tok;
+    try {
+      tok = text::load_tokenizer(files);
+    } catch (const Error& e) {
+      fail(file.path(), ": tokenizer section: ", e.what());
+    }
+    if (!tok) fail(file.path(), ": tokenizer section holds no tokenizer model file");
+    if (tok->vocab_size() <= 0 || (uint32_t)tok->vocab_size() > config().vocab_size)
+      fail(file.path(), ": the tokenizer has ", tok->vocab_size(), " ids but the model's vocabulary only ",
+           config().vocab_size);
+    auto impl = std::make_unique<Tokenizer::Impl>();
+    impl->tok = std::move(tok);
+    impl_->tokenizer.reset(new Tokenizer(std::move(impl)));
+  });
+  return impl_->tokenizer.get();
+}
+
+}  // namespace nystrom
