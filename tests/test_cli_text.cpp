@@ -343,6 +343,9 @@ TEST_CASE("cli text: wrong models, inputs and options give clear errors") {
   check_error(nystrom_cli("tokenize -m " + quote(cls) + " -f " + quote(dir / "absent.txt")), "absent.txt");
   check_error(nystrom_cli("tokenize -m " + quote(dir / "absent.nyf") + " 'the cat'"), "absent.nyf");
 
+  check_error(test::run("(" + test::tool("nystrom") + " tokenize -m " + quote(cls) + " 'the cat' >/dev/full)"),
+              "cannot write standard output");
+
   for (const std::string& args : {"classify -m " + quote(cls), "classify -m " + quote(cls) + " a b",
                                   std::string("classify 'the cat'"), "classify -m " + quote(cls) + " -f x.txt 'the cat'",
                                   "embed -m " + quote(cls) + " 'the cat'", "embed -m " + quote(cls) + " --pool max 'a' -o x.npy",

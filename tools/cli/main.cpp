@@ -114,21 +114,29 @@ static int cmd_run(int argc, char** argv) {
   return 0;
 }
 
+static int dispatch(int argc, char** argv) {
+  const std::string cmd = argc > 1 ? argv[1] : "";
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd.empty()) throw tools::UsageError{"no command given"};
+  if (cmd == "run") return cmd_run(argc, argv);
+  if (cmd == "tokenize") return cli::cmd_tokenize(argc, argv);
+  if (cmd == "classify") return cli::cmd_classify(argc, argv);
+  if (cmd == "fill-mask") return cli::cmd_fill_mask(argc, argv);
+  if (cmd == "embed") return cli::cmd_embed(argc, argv);
+  throw tools::UsageError{"unknown command '" + cmd + "'"};
+}
+
 int main(int argc, char** argv) {
   if (const char* w = isa_env_warning()) std::fprintf(stderr, "nystrom: %s\n", w);
   try {
-    std::string cmd = argc > 1 ? argv[1] : "";
-    if (cmd == "-h" || cmd == "--help" || cmd == "help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (cmd.empty()) throw tools::UsageError{"no command given"};
-    if (cmd == "run") return cmd_run(argc, argv);
-    if (cmd == "tokenize") return cli::cmd_tokenize(argc, argv);
-    if (cmd == "classify") return cli::cmd_classify(argc, argv);
-    if (cmd == "fill-mask") return cli::cmd_fill_mask(argc, argv);
-    if (cmd == "embed") return cli::cmd_embed(argc, argv);
-    throw tools::UsageError{"unknown command '" + cmd + "'"};
+    const int status = dispatch(argc, argv);
+    // The text commands' answers are on stdout: a full disk must not pass
+    // for success.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) throw Error("cannot write standard output");
+    return status;
   } catch (const tools::UsageError& e) {
     std::fprintf(stderr, "nystrom: %s (see nystrom --help)\n", e.message.c_str());
     return tools::kExitUsage;
