@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure the packages the tests need are present (Debian/Ubuntu names).
 # As root it installs what is missing; otherwise it prints the exact command.
-#   ensure_deps.sh           what the native tests need (doctest)
+#   ensure_deps.sh           what the native tests need: doctest, and
+#                            SentencePiece's spm_train, spm_encode and
+#                            spm_decode, which the tokenizer tests compare
+#                            against
 #   ensure_deps.sh aarch64   what `make test-aarch64` needs: the aarch64 cross
 #                            compiler and qemu-user to run its binaries
 #   ensure_deps.sh clang     what `make test-tsan` and `make fuzz` need: clang++
@@ -12,6 +15,7 @@ missing=()
 case "${1:-native}" in
   native)
     [ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
+    { command -v spm_train && command -v spm_encode && command -v spm_decode; } >/dev/null || missing+=(sentencepiece)
     ;;
   aarch64)
     command -v aarch64-linux-gnu-g++ >/dev/null || missing+=(g++-aarch64-linux-gnu)
