@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "nystrom/nystrom.h"
-#include "text/tokenizer.h"
+#include "test_tokenizer_support.h"
 
 using nystrom::text::load_tokenizer;
 using nystrom::text::Tokenizer;
+using toktest::error_of;
 
 namespace {
 
@@ -40,16 +40,6 @@ std::unique_ptr<Tokenizer> listops() {
   auto tok = load_tokenizer({{"tokenizer.json", kListOps}});
   REQUIRE(tok);
   return tok;
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nystrom::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "runtime/error.h"
 #include "text/byte_level.h"
 #include "text/decoder.h"
+#include "text/json_fields.h"
 #include "text/utf8.h"
 
 namespace nystrom::text {
@@ -221,16 +222,7 @@ class SequenceDecoder : public Decoder {
   std::vector<std::unique_ptr<Decoder>> steps_;
 };
 
-std::string string_field(const JsonValue& json, const char* key, const char* fallback) {
-  const JsonValue* v = json.find(key);
-  if (!v || v->is_null()) return fallback;
-  return v->as_string(std::string("tokenizer.json: decoder ") + key);
-}
-
-bool bool_field(const JsonValue& json, const char* key, bool fallback) {
-  const JsonValue* v = json.find(key);
-  return v && !v->is_null() ? v->as_bool(std::string("tokenizer.json: decoder ") + key) : fallback;
-}
+constexpr const char* kWhat = "tokenizer.json: decoder";
 
 size_t count_field(const JsonValue& json, const char* key) {
   const JsonValue* v = json.find(key);
@@ -254,44 +246,36 @@ std::unique_ptr<Decoder> make_metaspace_decoder(bool strip_first_space) {
 
 std::unique_ptr<Decoder> decoder_from_json(const JsonValue& json) {
   if (json.is_null()) return nullptr;
-  const JsonValue* type_field = json.find("type");
-  if (!type_field) fail("tokenizer.json: decoder without \"type\"");
-  const std::string& type = type_field->as_string("tokenizer.json: decoder type");
-  if (type == "Sequence") {
-    const JsonValue* list = json.find("decoders");
-    if (!list || !list->is_array()) fail("tokenizer.json: Sequence decoder without a \"decoders\" array");
-    std::vector<std::unique_ptr<Decoder>> steps;
-    for (const JsonValue& item : list->array)
-      if (auto step = decoder_from_json(item)) steps.push_back(std::move(step));
-    return std::make_unique<SequenceDecoder>(std::move(steps));
-  }
+  const std::string& type = type_of(json, kWhat);
+  if (type == "Sequence")
+    return std::make_unique<SequenceDecoder>(sequence_of<Decoder>(json, "decoders", kWhat, decoder_from_json));
   if (type == "WordPiece")
-    return make_wordpiece_decoder(string_field(json, "prefix", "##"), bool_field(json, "cleanup", true));
+    return make_wordpiece_decoder(string_field(json, "prefix", "##", kWhat), bool_field(json, "cleanup", true, kWhat));
   if (type == "ByteLevel") return make_byte_level_decoder();
   if (type == "Metaspace") {
-    bool strip = bool_field(json, "add_prefix_space", true);
+    bool strip = bool_field(json, "add_prefix_space", true, kWhat);
     if (const JsonValue* s = json.find("prepend_scheme"); s && !s->is_null())
       strip = s->as_string("tokenizer.json: decoder prepend_scheme") != "never";
-    return std::make_unique<MetaspaceDecoder>(string_field(json, "replacement", "\xE2\x96\x81"), strip);
+    return std::make_unique<MetaspaceDecoder>(string_field(json, "replacement", "\xE2\x96\x81", kWhat), strip);
   }
-  if (type == "BPEDecoder") return std::make_unique<BpeDecoder>(string_field(json, "suffix", "</w>"));
+  if (type == "BPEDecoder") return std::make_unique<BpeDecoder>(string_field(json, "suffix", "</w>", kWhat));
   if (type == "Replace") {
     const JsonValue* pattern = json.find("pattern");
     const JsonValue* literal = pattern ? pattern->find("String") : nullptr;
     if (!literal) fail("tokenizer.json: Replace decoder needs a \"String\" pattern");
     return std::make_unique<ReplaceDecoder>(literal->as_string("tokenizer.json: decoder pattern"),
-                                            string_field(json, "content", ""));
+                                            string_field(json, "content", "", kWhat));
   }
   if (type == "ByteFallback") return std::make_unique<ByteFallbackDecoder>();
   if (type == "Fuse") return std::make_unique<FuseDecoder>();
   if (type == "Strip") {
-    const std::u32string content = utf8_decode(string_field(json, "content", " "));
+    const std::u32string content = utf8_decode(string_field(json, "content", " ", kWhat));
     if (content.size() != 1) fail("tokenizer.json: Strip decoder content must be one character");
     return std::make_unique<StripDecoder>(content[0], count_field(json, "start"), count_field(json, "stop"));
   }
   if (type == "CTC")
-    return std::make_unique<CtcDecoder>(string_field(json, "pad_token", "<pad>"),
-                                        string_field(json, "word_delimiter_token", "|"), bool_field(json, "cleanup", true));
+    return std::make_unique<CtcDecoder>(string_field(json, "pad_token", "<pad>", kWhat),
+                                        string_field(json, "word_delimiter_token", "|", kWhat), bool_field(json, "cleanup", true, kWhat));
   fail("tokenizer.json: decoder type '", type, "' is not supported");
 }
 

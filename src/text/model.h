@@ -14,8 +14,10 @@ namespace nystrom::text {
 // leave holes); a hole has an empty token string.
 class Vocabulary {
  public:
-  // Throws on a negative id or on a token or id given twice.
-  void add(std::string token, int64_t id, std::string_view source);
+  // Throws on a negative id, an id given twice, or a token given twice
+  // unless last_wins (then the token's id is the later one; the earlier id
+  // keeps its token string for id_to_token, as Hugging Face does).
+  void add(std::string token, int64_t id, std::string_view source, bool last_wins = false);
   std::optional<int32_t> find(std::string_view token) const;
   const std::string* token(int32_t id) const;  // nullptr outside or for a hole
   int32_t id_bound() const { return (int32_t)tokens_.size(); }  // max id + 1

@@ -2,6 +2,7 @@
 
 #include "runtime/error.h"
 #include "text/byte_level.h"
+#include "text/json_fields.h"
 #include "text/normalizer.h"
 #include "text/precompiled_normalizer.h"
 #include "text/simple_regex.h"
@@ -164,7 +165,15 @@ std::u32string nmt(std::u32string_view text) {
   return out;
 }
 
-std::u32string strip_accents(std::u32string_view text) { return strip_nonspacing_marks(std::u32string(text)); }
+// The StripAccents normalizer drops every mark (Mn, Mc, Me), unlike
+// BertNormalizer's accent stripping, which drops only Mn.
+std::u32string strip_marks(std::u32string_view text) {
+  std::u32string out;
+  out.reserve(text.size());
+  for (char32_t c : text)
+    if (!unicode::is_mark(c)) out.push_back(c);
+  return out;
+}
 
 // Decodes standard base64 (padding optional, no line breaks).
 std::string base64_decode(std::string_view text, std::string_view what) {
@@ -190,16 +199,7 @@ std::string base64_decode(std::string_view text, std::string_view what) {
   return out;
 }
 
-bool bool_field(const JsonValue& json, const char* key, bool fallback) {
-  const JsonValue* v = json.find(key);
-  return v && !v->is_null() ? v->as_bool(std::string("tokenizer.json: normalizer ") + key) : fallback;
-}
-
-const std::string& string_field(const JsonValue& json, const char* key) {
-  const JsonValue* v = json.find(key);
-  if (!v) fail("tokenizer.json: normalizer without \"", key, "\"");
-  return v->as_string(std::string("tokenizer.json: normalizer ") + key);
-}
+constexpr const char* kWhat = "tokenizer.json: normalizer";
 
 }  // namespace
 
@@ -211,39 +211,32 @@ std::unique_ptr<Normalizer> make_bert_normalizer(bool clean_text, bool handle_ch
 
 std::unique_ptr<Normalizer> normalizer_from_json(const JsonValue& json) {
   if (json.is_null()) return nullptr;
-  const JsonValue* type_field = json.find("type");
-  if (!type_field) fail("tokenizer.json: normalizer without \"type\"");
-  const std::string& type = type_field->as_string("tokenizer.json: normalizer type");
-  if (type == "Sequence") {
-    const JsonValue* list = json.find("normalizers");
-    if (!list || !list->is_array()) fail("tokenizer.json: Sequence normalizer without a \"normalizers\" array");
-    std::vector<std::unique_ptr<Normalizer>> steps;
-    for (const JsonValue& item : list->array)
-      if (auto step = normalizer_from_json(item)) steps.push_back(std::move(step));
-    return std::make_unique<SequenceNormalizer>(std::move(steps));
-  }
+  const std::string& type = type_of(json, kWhat);
+  if (type == "Sequence")
+    return std::make_unique<SequenceNormalizer>(
+        sequence_of<Normalizer>(json, "normalizers", kWhat, normalizer_from_json));
   if (type == "BertNormalizer") {
     std::optional<bool> strip;
     if (const JsonValue* s = json.find("strip_accents"); s && !s->is_null())
       strip = s->as_bool("tokenizer.json: BertNormalizer strip_accents");
-    return make_bert_normalizer(bool_field(json, "clean_text", true), bool_field(json, "handle_chinese_chars", true),
-                                strip, bool_field(json, "lowercase", true));
+    return make_bert_normalizer(bool_field(json, "clean_text", true, kWhat), bool_field(json, "handle_chinese_chars", true, kWhat),
+                                strip, bool_field(json, "lowercase", true, kWhat));
   }
   if (type == "NFD") return std::make_unique<FunctionNormalizer>(unicode::nfd);
   if (type == "NFKD") return std::make_unique<FunctionNormalizer>(unicode::nfkd);
   if (type == "NFC") return std::make_unique<FunctionNormalizer>(unicode::nfc);
   if (type == "NFKC") return std::make_unique<FunctionNormalizer>(unicode::nfkc);
   if (type == "Lowercase") return std::make_unique<FunctionNormalizer>(unicode::lower);
-  if (type == "StripAccents") return std::make_unique<FunctionNormalizer>(strip_accents);
+  if (type == "StripAccents") return std::make_unique<FunctionNormalizer>(strip_marks);
   if (type == "Nmt") return std::make_unique<FunctionNormalizer>(nmt);
   if (type == "ByteLevel") return std::make_unique<FunctionNormalizer>(to_byte_level);
   if (type == "Strip")
-    return std::make_unique<StripNormalizer>(bool_field(json, "strip_left", true), bool_field(json, "strip_right", true));
-  if (type == "Prepend") return std::make_unique<PrependNormalizer>(utf8_decode(string_field(json, "prepend")));
+    return std::make_unique<StripNormalizer>(bool_field(json, "strip_left", true, kWhat), bool_field(json, "strip_right", true, kWhat));
+  if (type == "Prepend") return std::make_unique<PrependNormalizer>(utf8_decode(required_string(json, "prepend", kWhat)));
   if (type == "Replace") {
     const JsonValue* pattern = json.find("pattern");
     if (!pattern || !pattern->is_object()) fail("tokenizer.json: Replace normalizer without a \"pattern\" object");
-    std::u32string content = utf8_decode(string_field(json, "content"));
+    std::u32string content = utf8_decode(required_string(json, "content", kWhat));
     if (const JsonValue* s = pattern->find("String"))
       return std::make_unique<ReplaceNormalizer>(SimpleRegex::literal(utf8_decode(s->as_string("Replace pattern"))),
                                                  std::move(content));

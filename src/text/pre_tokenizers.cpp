@@ -3,6 +3,7 @@
 
 #include "runtime/error.h"
 #include "text/byte_level.h"
+#include "text/json_fields.h"
 #include "text/pre_tokenizer.h"
 #include "text/simple_regex.h"
 #include "text/unicode.h"
@@ -195,10 +196,7 @@ class MetaspacePreTokenizer : public PreTokenizer {
   bool split_;
 };
 
-bool bool_field(const JsonValue& json, const char* key, bool fallback) {
-  const JsonValue* v = json.find(key);
-  return v && !v->is_null() ? v->as_bool(std::string("tokenizer.json: pre_tokenizer ") + key) : fallback;
-}
+constexpr const char* kWhat = "tokenizer.json: pre_tokenizer";
 
 SplitBehavior behavior_field(const JsonValue& json, SplitBehavior fallback) {
   const JsonValue* v = json.find("behavior");
@@ -231,7 +229,7 @@ std::unique_ptr<PreTokenizer> split_from_json(const JsonValue& json) {
   const JsonValue* pattern = json.find("pattern");
   if (!pattern || !pattern->is_object()) fail("tokenizer.json: Split pre_tokenizer without a \"pattern\" object");
   const SplitBehavior behavior = behavior_field(json, SplitBehavior::Isolated);
-  const bool invert = bool_field(json, "invert", false);
+  const bool invert = bool_field(json, "invert", false, kWhat);
   if (const JsonValue* s = pattern->find("String")) {
     auto re = std::make_shared<SimpleRegex>(
         SimpleRegex::literal(utf8_decode(s->as_string("tokenizer.json: Split pattern"))));
@@ -264,17 +262,10 @@ std::unique_ptr<PreTokenizer> make_byte_level_pre_tokenizer(bool add_prefix_spac
 
 std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const JsonValue& json) {
   if (json.is_null()) return nullptr;
-  const JsonValue* type_field = json.find("type");
-  if (!type_field) fail("tokenizer.json: pre_tokenizer without \"type\"");
-  const std::string& type = type_field->as_string("tokenizer.json: pre_tokenizer type");
-  if (type == "Sequence") {
-    const JsonValue* list = json.find("pretokenizers");
-    if (!list || !list->is_array()) fail("tokenizer.json: Sequence pre_tokenizer without a \"pretokenizers\" array");
-    std::vector<std::unique_ptr<PreTokenizer>> steps;
-    for (const JsonValue& item : list->array)
-      if (auto step = pre_tokenizer_from_json(item)) steps.push_back(std::move(step));
-    return std::make_unique<SequencePreTokenizer>(std::move(steps));
-  }
+  const std::string& type = type_of(json, kWhat);
+  if (type == "Sequence")
+    return std::make_unique<SequencePreTokenizer>(
+        sequence_of<PreTokenizer>(json, "pretokenizers", kWhat, pre_tokenizer_from_json));
   if (type == "WhitespaceSplit") return char_split(unicode::is_white_space, SplitBehavior::Removed);
   if (type == "Whitespace")  // the regex matches are what is kept, as Hugging Face inverts them
     return std::make_unique<SplitPreTokenizer>(word_spans, SplitBehavior::Removed, true);
@@ -282,9 +273,8 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const JsonValue& json) {
   if (type == "Punctuation")
     return char_split(is_bert_punctuation, behavior_field(json, SplitBehavior::Isolated));
   if (type == "Digits") {
-    const bool individual = bool_field(json, "individual_digits", false);
-    return char_split([](char32_t c) { return c >= '0' && c <= '9'; },
-                      individual ? SplitBehavior::Isolated : SplitBehavior::Contiguous);
+    const bool individual = bool_field(json, "individual_digits", false, kWhat);
+    return char_split(unicode::is_number, individual ? SplitBehavior::Isolated : SplitBehavior::Contiguous);
   }
   if (type == "CharDelimiterSplit") {
     const char32_t delimiter = char_field(json, "delimiter", 0);
@@ -293,10 +283,10 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const JsonValue& json) {
   }
   if (type == "Split") return split_from_json(json);
   if (type == "ByteLevel")
-    return make_byte_level_pre_tokenizer(bool_field(json, "add_prefix_space", true), bool_field(json, "use_regex", true));
+    return make_byte_level_pre_tokenizer(bool_field(json, "add_prefix_space", true, kWhat), bool_field(json, "use_regex", true, kWhat));
   if (type == "Metaspace") {
     const char32_t replacement = char_field(json, "replacement", U'\u2581');
-    PrependScheme scheme = bool_field(json, "add_prefix_space", true) ? PrependScheme::Always : PrependScheme::Never;
+    PrependScheme scheme = bool_field(json, "add_prefix_space", true, kWhat) ? PrependScheme::Always : PrependScheme::Never;
     if (const JsonValue* s = json.find("prepend_scheme"); s && !s->is_null()) {
       const std::string& name = s->as_string("tokenizer.json: Metaspace prepend_scheme");
       if (name == "always") scheme = PrependScheme::Always;
@@ -304,7 +294,7 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const JsonValue& json) {
       else if (name == "never") scheme = PrependScheme::Never;
       else fail("tokenizer.json: unknown Metaspace prepend_scheme '", name, "'");
     }
-    return std::make_unique<MetaspacePreTokenizer>(replacement, scheme, bool_field(json, "split", true));
+    return std::make_unique<MetaspacePreTokenizer>(replacement, scheme, bool_field(json, "split", true, kWhat));
   }
   fail("tokenizer.json: pre_tokenizer type '", type, "' is not supported");
 }

@@ -3,7 +3,10 @@
 #include "format/json.h"
 #include "runtime/error.h"
 #include "text/pipeline.h"
+#include "text/bpe.h"
+#include "text/unigram_json.h"
 #include "text/word_level.h"
+#include "text/wordpiece.h"
 
 namespace nystrom::text {
 
@@ -24,6 +27,9 @@ std::unique_ptr<Model> model_from_json(const JsonValue& model) {
   if (!model.is_object()) fail("tokenizer.json: \"model\" must be an object");
   const std::string type = model_type(model);
   if (type == "WordLevel") return word_level_from_json(model);
+  if (type == "WordPiece") return wordpiece_from_json(model);
+  if (type == "BPE") return bpe_from_json(model);
+  if (type == "Unigram") return unigram_from_json(model);
   fail("tokenizer.json: model type '", type, "' is not supported");
 }
 

@@ -6,10 +6,13 @@ namespace nystrom::text {
 // A bound on ids, so that a corrupt file cannot make us allocate gigabytes.
 constexpr int64_t kMaxId = 1 << 24;
 
-void Vocabulary::add(std::string token, int64_t id, std::string_view source) {
+void Vocabulary::add(std::string token, int64_t id, std::string_view source, bool last_wins) {
   if (id < 0 || id >= kMaxId) fail(source, ": token id ", id, " out of range");
   if ((size_t)id < present_.size() && present_[id]) fail(source, ": id ", id, " given twice");
-  if (ids_.count(token)) fail(source, ": token '", token, "' given twice");
+  if (auto it = ids_.find(token); it != ids_.end()) {
+    if (!last_wins) fail(source, ": token '", token, "' given twice");
+    ids_.erase(it);
+  }
   if ((size_t)id >= tokens_.size()) {
     tokens_.resize((size_t)id + 1);
     present_.resize((size_t)id + 1, false);

@@ -1,0 +1,125 @@
+// Every tokenizer kind against the Hugging Face `tokenizers` library: the
+// tokenizer.json files and expected ids in tests/tokenizers/<kind>/ were made
+// by the library itself (tools/text/make_tokenizer_cases.mjs) from the corpus
+// tests/tokenizers/corpus.txt, and the ids must be equal on every line.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "format/json.h"
+#include "test_tokenizer_support.h"
+
+namespace {
+
+const char* const kCorpus = "tests/tokenizers/corpus.txt";
+
+struct Expected {
+  std::vector<int32_t> before, after;  // the template around the text's ids
+  std::vector<std::pair<size_t, std::vector<int32_t>>> lines;
+};
+
+std::vector<int32_t> parse_ids(const std::string& text) {
+  std::vector<int32_t> ids;
+  std::istringstream in(text);
+  std::string word;
+  while (in >> word) ids.push_back((int32_t)std::stol(word));
+  return ids;
+}
+
+Expected read_expected(const std::string& path) {
+  Expected e;
+  const std::vector<std::string> rows = toktest::split_lines(toktest::read_file(path));
+  REQUIRE(!rows.empty());
+  REQUIRE(rows[0].rfind("template ", 0) == 0);
+  std::istringstream t(rows[0].substr(9));
+  std::string word;
+  bool after = false;
+  while (t >> word) {
+    if (word == "$A")
+      after = true;
+    else
+      (after ? e.after : e.before).push_back((int32_t)std::stol(word));
+  }
+  for (size_t r = 1; r < rows.size(); ++r) {
+    const size_t tab = rows[r].find('\t');
+    REQUIRE(tab != std::string::npos);
+    e.lines.emplace_back(std::stoul(rows[r].substr(0, tab)), parse_ids(rows[r].substr(tab + 1)));
+  }
+  return e;
+}
+
+void check_kind(const std::string& kind, const char* model_kind) {
+  const std::string dir = "tests/tokenizers/" + kind + "/";
+  const std::vector<std::string> corpus = toktest::split_lines(toktest::read_file(kCorpus));
+  auto tok = toktest::from_json(toktest::read_file(dir + "tokenizer.json"));
+  REQUIRE(tok);
+  CHECK(std::string(tok->kind()) == model_kind);
+  const Expected expected = read_expected(dir + "expected.txt");
+  CHECK(tok->num_special_tokens() == (int)(expected.before.size() + expected.after.size()));
+  REQUIRE(expected.lines.size() > 100);
+
+  size_t mismatches = 0;
+  for (const auto& [n, ids] : expected.lines) {
+    REQUIRE(n < corpus.size());
+    std::vector<int32_t> full = expected.before;
+    full.insert(full.end(), ids.begin(), ids.end());
+    full.insert(full.end(), expected.after.begin(), expected.after.end());
+    const std::vector<int32_t> got = tok->encode(corpus[n], false);
+    const std::vector<int32_t> got_full = tok->encode(corpus[n], true);
+    if (got != ids || got_full != full) {
+      // The first few differences in full; all of them counted.
+      if (++mismatches <= 5) {
+        INFO(kind << " line " << n << ": '" << corpus[n] << "'\n got      " << toktest::show(got) << "\n expected "
+                  << toktest::show(ids));
+        CHECK(got == ids);
+        CHECK(got_full == full);
+      }
+    }
+  }
+  INFO(kind << ": " << mismatches << " of " << expected.lines.size() << " lines differ");
+  CHECK(mismatches == 0);
+
+  // decode(ids with special tokens, skip_special) as the library decodes.
+  const nystrom::JsonValue decoded = nystrom::parse_json(toktest::read_file(dir + "decoded.json"), "decoded.json");
+  REQUIRE(decoded.is_array());
+  size_t checked = 0;
+  for (const nystrom::JsonValue& entry : decoded.array) {
+    const size_t n = (size_t)entry.array.at(0).as_int("line");
+    const std::string& text = entry.array.at(1).as_string("text");
+    INFO(kind << " decode of line " << n << ": '" << corpus.at(n) << "'");
+    CHECK(tok->decode(tok->encode(corpus[n], true), true) == text);
+    ++checked;
+  }
+  CHECK(checked > 10);
+}
+
+}  // namespace
+
+TEST_CASE("tokenizer reference: BERT uncased WordPiece (BertNormalizer, BertPreTokenizer, added tokens)") {
+  check_kind("wordpiece", "WordPiece");
+}
+
+TEST_CASE("tokenizer reference: cased WordPiece (NFC, punctuation and digit splits, BertProcessing)") {
+  check_kind("wordpiece_cased", "WordPiece");
+}
+
+TEST_CASE("tokenizer reference: RoBERTa byte-level BPE (<mask> with lstrip)") { check_kind("bpe", "BPE"); }
+
+TEST_CASE("tokenizer reference: GPT-2 style BPE (NFKC, Split with the GPT-2 regex, prefix space, ignore_merges)") {
+  check_kind("bpe_gpt2", "BPE");
+}
+
+TEST_CASE("tokenizer reference: character BPE (NFKD, accents stripped, fused <unk>, partial byte fallback)") {
+  check_kind("bpe_chars", "BPE");
+}
+
+TEST_CASE("tokenizer reference: ALBERT-style Unigram (replacements, NFKD, Metaspace)") {
+  check_kind("unigram", "Unigram");
+}
+
+TEST_CASE("tokenizer reference: Llama-style Unigram (Prepend, Replace, byte fallback, decoder chain)") {
+  check_kind("unigram_bytes", "Unigram");
+}
+
+TEST_CASE("tokenizer reference: WordLevel (NFD, Whitespace and Digits)") { check_kind("wordlevel", "WordLevel"); }

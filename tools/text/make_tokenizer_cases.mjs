@@ -1,0 +1,307 @@
+// Builds the reference tokenizer cases in tests/tokenizers/<kind>/ with the
+// Hugging Face `tokenizers` library itself (its Node.js binding, npm package
+// `tokenizers`), so that the C++ tests compare against the real thing:
+//
+//   1. a model is trained by the library on the first TRAIN_LINES lines of
+//      tests/tokenizers/corpus.txt (the binding's `train` uses the model's
+//      default trainer, which it does not let one configure);
+//   2. the saved tokenizer.json is then edited here: special tokens put into
+//      the vocabulary, the vocabulary or merges cut down to keep the files
+//      small, and the pipeline (normalizer, pre-tokenizer, post-processor,
+//      decoder, added tokens) set to the configuration under test;
+//   3. the edited file is loaded back by the library, which encodes the
+//      kind's share of the corpus lines; those ids are the expected ones.
+//
+// Files written per kind: tokenizer.json (as the library saves it) and
+// expected.txt:
+//   line 1: "template <ids before> $A <ids after>": encode(text, true) is
+//           always those ids around encode(text, false) (checked here);
+//   then one line per case: "<corpus line number> <tab> <ids>" (the ids of
+//   encode(text, false), space-separated; empty for no ids);
+// and decoded.json: [[line number, decode(ids with special tokens, skip
+// special = true)], ...] for the first DECODE_LINES cases.
+//
+// Usage (Node 20; the package is installed outside the repository):
+//   mkdir -p /tmp/hftok && cd /tmp/hftok && npm install --ignore-scripts tokenizers
+//   NODE_PATH=/tmp/hftok/node_modules node tools/text/make_tokenizer_cases.mjs
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { createRequire } from 'module';
+
+const require = createRequire(import.meta.url);
+const hf = require('tokenizers');
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const OUT = path.join(ROOT, 'tests/tokenizers');
+const TRAIN_LINES = 250;
+const EDGE_LINES = 24;       // the corpus generator's fixed edge cases come first
+const DECODE_LINES = 60;
+
+const corpus = fs.readFileSync(path.join(OUT, 'corpus.txt'), 'utf8').split('\n');
+if (corpus[corpus.length - 1] === '') corpus.pop();
+const trainFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hftok-')), 'train.txt');
+fs.writeFileSync(trainFile, corpus.slice(0, TRAIN_LINES).join('\n') + '\n');
+
+// ------------------------------------------------------------ training
+
+function train(model, { normalizer = null, preTokenizer = null } = {}) {
+  const tok = new hf.Tokenizer(model);
+  if (normalizer) tok.setNormalizer(normalizer);
+  if (preTokenizer) tok.setPreTokenizer(preTokenizer);
+  tok.train([trainFile]);
+  const file = trainFile + '.json';
+  tok.save(file);
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+// ------------------------------------------------------ editing helpers
+
+function addedToken(content, id, extra = {}) {
+  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true, ...extra };
+}
+
+// A {token: id} vocabulary with `first` tokens at ids 0.. and the others
+// after them in their old order, keeping only the first `keep` of those.
+function renumber(vocab, first, keep = Infinity) {
+  const rest = Object.entries(vocab).filter(([t]) => !first.includes(t)).sort((a, b) => a[1] - b[1]).slice(0, keep);
+  const out = {};
+  first.forEach((t, i) => { out[t] = i; });
+  rest.forEach(([t], i) => { out[t] = first.length + i; });
+  return out;
+}
+
+// BPE merges cut to the first `keep`, and the vocabulary to the tokens
+// those merges (and the initial alphabet) can make, plus `extra` tokens.
+function cutBpe(model, keep, first, extra = []) {
+  const merges = model.merges.slice(0, keep).map((m) => (Array.isArray(m) ? m : m.split(' ')));
+  const made = new Set(merges.map(([a, b]) => a + b));
+  const mergedEver = new Set(model.merges.map((m) => (Array.isArray(m) ? m : m.split(' '))).map(([a, b]) => a + b));
+  const kept = {};
+  for (const [t, id] of Object.entries(model.vocab)) if (!mergedEver.has(t) || made.has(t)) kept[t] = id;
+  model.vocab = renumber(kept, first);
+  let next = Object.keys(model.vocab).length;
+  for (const t of extra) if (!(t in model.vocab)) model.vocab[t] = next++;
+  model.merges = merges;
+}
+
+const template = (before, after) => ({
+  type: 'TemplateProcessing',
+  single: [
+    ...before.map(([t]) => ({ SpecialToken: { id: t, type_id: 0 } })),
+    { Sequence: { id: 'A', type_id: 0 } },
+    ...after.map(([t]) => ({ SpecialToken: { id: t, type_id: 0 } })),
+  ],
+  pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+  special_tokens: Object.fromEntries([...before, ...after].map(([t, id]) => [t, { id: t, ids: [id], tokens: [t] }])),
+});
+
+const bytes = (pred) => Array.from({ length: 256 }, (_, b) => b).filter(pred)
+  .map((b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+
+// ---------------------------------------------------------------- kinds
+
+const BERT_SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+const ROBERTA_SPECIALS = ['<s>', '<pad>', '</s>', '<unk>'];
+const ALBERT_SPECIALS = ['<pad>', '<unk>', '[CLS]', '[SEP]', '[MASK]'];
+const GPT2_REGEX = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+const kinds = {
+  // BERT uncased: BertNormalizer, BertPreTokenizer, WordPiece, [CLS] $A [SEP];
+  // a normalized added word and a single-word one.
+  wordpiece() {
+    const j = train(hf.WordPiece.empty(), { normalizer: hf.bertNormalizer(), preTokenizer: hf.bertPreTokenizer() });
+    j.model.vocab = renumber(j.model.vocab, BERT_SPECIALS, 1500);
+    const n = Object.keys(j.model.vocab).length;
+    j.added_tokens = [
+      ...BERT_SPECIALS.map((t, i) => addedToken(t, i, t === '[MASK]' ? { rstrip: true } : {})),
+      addedToken('Naïve Café', n, { normalized: true, special: false }),
+      addedToken('the', n + 1, { normalized: true, special: false, single_word: true }),
+    ];
+    j.post_processor = template([['[CLS]', 2]], [['[SEP]', 3]]);
+    j.decoder = { type: 'WordPiece', prefix: '##', cleanup: true };
+    return j;
+  },
+
+  // Cased WordPiece: NFC then BertNormalizer without lower-casing or Chinese
+  // spacing; whitespace, contiguous punctuation and single digits; short
+  // max_input_chars_per_word; BertProcessing.
+  wordpiece_cased() {
+    const normalizer = hf.sequenceNormalizer([
+      hf.nfcNormalizer(),
+      hf.bertNormalizer({ cleanText: true, handleChineseChars: false, stripAccents: false, lowercase: false }),
+    ]);
+    const preTokenizer = hf.sequencePreTokenizer([
+      hf.whitespaceSplitPreTokenizer(), hf.punctuationPreTokenizer('contiguous'), hf.digitsPreTokenizer(true),
+    ]);
+    const j = train(hf.WordPiece.empty(), { normalizer, preTokenizer });
+    j.model.vocab = renumber(j.model.vocab, BERT_SPECIALS, 1200);
+    j.model.max_input_chars_per_word = 12;
+    j.added_tokens = BERT_SPECIALS.map((t, i) => addedToken(t, i));
+    j.post_processor = { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] };
+    j.decoder = { type: 'WordPiece', prefix: '##', cleanup: false };
+    return j;
+  },
+
+  // RoBERTa: byte-level BPE without a prefix space, <s> $A </s>, <mask>
+  // swallowing the space before it.
+  bpe() {
+    const j = train(hf.BPE.empty(), { preTokenizer: hf.byteLevelPreTokenizer(false, true) });
+    cutBpe(j.model, 1500, ROBERTA_SPECIALS, ['<mask>']);
+    const mask = j.model.vocab['<mask>'];
+    j.added_tokens = [...ROBERTA_SPECIALS.map((t, i) => addedToken(t, i)), addedToken('<mask>', mask, { lstrip: true })];
+    j.pre_tokenizer = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+    j.post_processor = { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false };
+    j.decoder = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+    return j;
+  },
+
+  // GPT-2 style: NFKC, the GPT-2 pattern as an explicit Split, then
+  // ByteLevel with a prefix space and no regex of its own; ignore_merges;
+  // a Sequence post-processor (ByteLevel, then a template).
+  bpe_gpt2() {
+    const j = train(hf.BPE.empty(), { preTokenizer: hf.byteLevelPreTokenizer(true, true) });
+    cutBpe(j.model, 700, ['<|endoftext|>']);
+    j.model.ignore_merges = true;
+    j.added_tokens = [addedToken('<|endoftext|>', 0)];
+    j.normalizer = { type: 'NFKC' };
+    j.pre_tokenizer = {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'Split', pattern: { Regex: GPT2_REGEX }, behavior: 'Isolated', invert: false },
+        { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: false },
+      ],
+    };
+    j.post_processor = {
+      type: 'Sequence',
+      processors: [{ type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+        template([], [['<|endoftext|>', 0]])],
+    };
+    j.decoder = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+    return j;
+  },
+
+  // Character BPE over Whitespace words after NFKD, accent stripping and
+  // lower-casing; unknown characters fused into one <unk>, some of them
+  // spelled as bytes instead (byte_fallback with part of the byte tokens).
+  bpe_chars() {
+    const normalizer = hf.sequenceNormalizer([hf.nfkdNormalizer(), hf.stripAccentsNormalizer(), hf.lowercase()]);
+    const j = train(hf.BPE.empty(), { normalizer, preTokenizer: hf.whitespacePreTokenizer() });
+    const byteTokens = bytes((b) => b < 0xC0 || b === 0xCE || b === 0xD0 || b === 0xE3 || b === 0xF0);
+    cutBpe(j.model, 600, ['<unk>'], byteTokens);
+    Object.assign(j.model, { unk_token: '<unk>', fuse_unk: true, byte_fallback: true });
+    j.added_tokens = [addedToken('<unk>', 0)];
+    j.decoder = { type: 'Sequence', decoders: [{ type: 'ByteFallback' }, { type: 'Fuse' }] };
+    return j;
+  },
+
+  // ALBERT without the precompiled map: quotes replaced, NFKD, accents
+  // stripped, lower-cased, runs of spaces collapsed by a regex; Metaspace;
+  // Unigram; [CLS] $A [SEP].
+  unigram() {
+    const j = train(hf.Unigram.empty(), { preTokenizer: hf.metaspacePreTokenizer('▁', 'always', true) });
+    const pieces = j.model.vocab.filter(([p]) => !ALBERT_SPECIALS.includes(p)).slice(0, 1200);
+    j.model.vocab = [...ALBERT_SPECIALS.map((p) => [p, 0.0]), ...pieces];
+    j.model.unk_id = 1;
+    j.added_tokens = ALBERT_SPECIALS.map((t, i) => addedToken(t, i));
+    j.normalizer = {
+      type: 'Sequence',
+      normalizers: [
+        { type: 'Replace', pattern: { String: '``' }, content: '"' },
+        { type: 'Replace', pattern: { String: "''" }, content: '"' },
+        { type: 'NFKD' }, { type: 'StripAccents' }, { type: 'Lowercase' },
+        { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' },
+      ],
+    };
+    j.pre_tokenizer = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+    j.post_processor = template([['[CLS]', 2]], [['[SEP]', 3]]);
+    j.decoder = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+    return j;
+  },
+
+  // Llama style: no pre-tokenizer; the normalizer prepends "▁" and writes
+  // spaces as "▁"; Unigram with byte fallback; <s> $A; the decoder undoes
+  // it (Replace, ByteFallback, Fuse, Strip).
+  unigram_bytes() {
+    const j = train(hf.Unigram.empty(), { preTokenizer: hf.metaspacePreTokenizer('▁', 'always', false) });
+    const pieces = j.model.vocab.filter(([p]) => p !== '<unk>').slice(0, 900);
+    const low = Math.min(...pieces.map(([, s]) => s)) - 1;
+    j.model.vocab = [['<unk>', 0.0], ['<s>', 0.0], ['</s>', 0.0], ...bytes(() => true).map((b) => [b, low]), ...pieces];
+    Object.assign(j.model, { unk_id: 0, byte_fallback: true });
+    j.added_tokens = ['<unk>', '<s>', '</s>'].map((t, i) => addedToken(t, i));
+    j.normalizer = {
+      type: 'Sequence',
+      normalizers: [{ type: 'NFC' }, { type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }],
+    };
+    j.pre_tokenizer = null;
+    j.post_processor = template([['<s>', 1]], []);
+    j.decoder = {
+      type: 'Sequence',
+      decoders: [
+        { type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' },
+        { type: 'Strip', content: ' ', start: 1, stop: 0 },
+      ],
+    };
+    return j;
+  },
+
+  // WordLevel over Whitespace words and single digits after NFD, accent
+  // stripping and lower-casing; [CLS] $A.
+  wordlevel() {
+    const normalizer = hf.sequenceNormalizer([hf.nfdNormalizer(), hf.stripAccentsNormalizer(), hf.lowercase()]);
+    const preTokenizer = hf.sequencePreTokenizer([hf.whitespacePreTokenizer(), hf.digitsPreTokenizer(true)]);
+    const j = train(hf.WordLevel.empty(), { normalizer, preTokenizer });
+    j.model.vocab = renumber(j.model.vocab, BERT_SPECIALS, 700);
+    j.model.unk_token = '[UNK]';
+    j.added_tokens = BERT_SPECIALS.map((t, i) => addedToken(t, i));
+    j.post_processor = template([['[CLS]', 2]], []);
+    return j;
+  },
+};
+
+// ------------------------------------------------------------- encoding
+
+function caseLines(kindIndex) {
+  const lines = [];
+  for (let i = 0; i < EDGE_LINES; ++i) lines.push(i);
+  // Each other line is encoded by one kind.
+  for (let i = EDGE_LINES + kindIndex; i < corpus.length; i += Object.keys(kinds).length) lines.push(i);
+  return lines;
+}
+
+const sameIds = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+let total = 0;
+for (const [kindIndex, [kind, build]] of Object.entries(kinds).entries()) {
+  const dir = path.join(OUT, kind);
+  fs.mkdirSync(dir, { recursive: true });
+  const tok = hf.Tokenizer.fromString(JSON.stringify(build()));
+  tok.save(path.join(dir, 'tokenizer.json'));
+  const reloaded = hf.Tokenizer.fromFile(path.join(dir, 'tokenizer.json'));
+
+  let before = null, after = null;
+  const rows = [], decoded = [];
+  for (const n of caseLines(kindIndex)) {
+    const plain = (await reloaded.encode(corpus[n], null, { addSpecialTokens: false })).getIds();
+    const full = (await reloaded.encode(corpus[n], null, { addSpecialTokens: true })).getIds();
+    // Locate the text's ids inside the full ones: the template's ids are
+    // the same for every line (the first case line has some text ids).
+    if (before === null) {
+      let at = -1;
+      for (let k = 0; k + plain.length <= full.length && at < 0; ++k)
+        if (plain.length && sameIds(full.slice(k, k + plain.length), plain)) at = k;
+      if (at < 0) throw new Error(`${kind}: line ${n}: cannot find the template`);
+      [before, after] = [full.slice(0, at), full.slice(at + plain.length)];
+    }
+    if (!sameIds(full, [...before, ...plain, ...after])) throw new Error(`${kind}: line ${n}: template differs`);
+    rows.push(`${n}\t${plain.join(' ')}`);
+    if (decoded.length < DECODE_LINES) decoded.push([n, await reloaded.decode(full, true)]);
+  }
+  const expected = `template ${[...before, '$A', ...after].join(' ')}\n${rows.join('\n')}\n`;
+  fs.writeFileSync(path.join(dir, 'expected.txt'), expected);
+  fs.writeFileSync(path.join(dir, 'decoded.json'), JSON.stringify(decoded) + '\n');
+  const size = ['tokenizer.json', 'expected.txt', 'decoded.json'].reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+  total += size;
+  console.log(`${kind}: ${rows.length} lines, vocabulary ${reloaded.getVocabSize(true)}, ${size} bytes`);
+}
+console.log(`total ${total} bytes`);
