@@ -49,10 +49,15 @@ Expected read_expected(const std::string& path) {
   return e;
 }
 
-void check_kind(const std::string& kind, const char* model_kind) {
+// Loads tests/tokenizers/<kind>/ from `files` (tokenizer.json by default)
+// and checks every expected line and decoding.
+void check_kind(const std::string& kind, const char* model_kind,
+                const std::vector<std::string>& files = {"tokenizer.json"}) {
   const std::string dir = "tests/tokenizers/" + kind + "/";
   const std::vector<std::string> corpus = toktest::split_lines(toktest::read_file(kCorpus));
-  auto tok = toktest::from_json(toktest::read_file(dir + "tokenizer.json"));
+  std::vector<nystrom::text::TokenizerFile> loaded;
+  for (const std::string& name : files) loaded.push_back({name, toktest::read_file(dir + name)});
+  auto tok = nystrom::text::load_tokenizer(loaded);
   REQUIRE(tok);
   CHECK(std::string(tok->kind()) == model_kind);
   const Expected expected = read_expected(dir + "expected.txt");
@@ -123,3 +128,15 @@ TEST_CASE("tokenizer reference: Llama-style Unigram (Prepend, Replace, byte fall
 }
 
 TEST_CASE("tokenizer reference: WordLevel (NFD, Whitespace and Digits)") { check_kind("wordlevel", "WordLevel"); }
+
+TEST_CASE("tokenizer reference: vocab.txt alone is BERT uncased WordPiece") {
+  check_kind("bert_vocab_txt", "WordPiece", {"vocab.txt"});
+}
+
+TEST_CASE("tokenizer reference: vocab.txt with tokenizer_config.json (cased, accents stripped, no CJK spacing)") {
+  check_kind("bert_cased_files", "WordPiece", {"vocab.txt", "tokenizer_config.json"});
+}
+
+TEST_CASE("tokenizer reference: vocab.json and merges.txt are RoBERTa byte-level BPE") {
+  check_kind("roberta_files", "BPE", {"vocab.json", "merges.txt"});
+}

@@ -54,6 +54,7 @@ TokenizerConfig read_tokenizer_config(const std::string* tokenizer_config_json,
     config.strip_accents = flag(root, "strip_accents");
     config.keep_accents = flag(root, "keep_accents");
     config.add_prefix_space = flag(root, "add_prefix_space");
+    config.tokenize_chinese_chars = flag(root, "tokenize_chinese_chars");
   }
   return config;
 }

@@ -11,6 +11,7 @@ struct TokenizerConfig {
   std::optional<bool> strip_accents;
   std::optional<bool> keep_accents;
   std::optional<bool> add_prefix_space;
+  std::optional<bool> tokenize_chinese_chars;
   // Special token strings; unset when neither file names them.
   std::optional<std::string> mask_token, cls_token, sep_token, unk_token, pad_token, bos_token, eos_token;
 };

@@ -12,8 +12,9 @@
 //   3. the edited file is loaded back by the library, which encodes the
 //      kind's share of the corpus lines; those ids are the expected ones.
 //
-// Files written per kind: tokenizer.json (as the library saves it) and
-// expected.txt:
+// Files written per kind: tokenizer.json (as the library saves it), or for
+// the kinds without one the files transformers reads instead (vocab.txt,
+// vocab.json + merges.txt, tokenizer_config.json), and expected.txt:
 //   line 1: "template <ids before> $A <ids after>": encode(text, true) is
 //           always those ids around encode(text, false) (checked here);
 //   then one line per case: "<corpus line number> <tab> <ids>" (the ids of
@@ -23,7 +24,7 @@
 //
 // Usage (Node 20; the package is installed outside the repository):
 //   mkdir -p /tmp/hftok && cd /tmp/hftok && npm install --ignore-scripts tokenizers
-//   NODE_PATH=/tmp/hftok/node_modules node tools/text/make_tokenizer_cases.mjs
+//   NODE_PATH=/tmp/hftok/node_modules node tools/text/make_tokenizer_cases.mjs [--retrain]
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -37,6 +38,10 @@ const OUT = path.join(ROOT, 'tests/tokenizers');
 const TRAIN_LINES = 250;
 const EDGE_LINES = 24;       // the corpus generator's fixed edge cases come first
 const DECODE_LINES = 60;
+// The trainers break ties in Rust's randomly seeded hash order, so training
+// again gives other (equally valid) vocabularies: existing tokenizer.json
+// files are kept and only encoded again unless --retrain is given.
+const RETRAIN = process.argv.includes('--retrain');
 
 const corpus = fs.readFileSync(path.join(OUT, 'corpus.txt'), 'utf8').split('\n');
 if (corpus[corpus.length - 1] === '') corpus.pop();
@@ -259,31 +264,86 @@ const kinds = {
   },
 };
 
+// ----------------------------------------------- kinds without tokenizer.json
+// The files transformers' slow tokenizers read, taken from a kind above,
+// and the pipeline its fast tokenizers build from them (BertConverter,
+// RobertaConverter), assembled here with the library's own parts.
+
+function vocabInOrder(vocab) {
+  return Object.entries(vocab).sort((a, b) => a[1] - b[1]).map(([t]) => t);
+}
+
+const fileKinds = {
+  // vocab.txt alone: BertTokenizerFast's defaults (lower-casing).
+  async bert_vocab_txt(dir) {
+    const j = JSON.parse(fs.readFileSync(path.join(OUT, 'wordpiece/tokenizer.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'vocab.txt'), vocabInOrder(j.model.vocab).join('\n') + '\n');
+    const tok = new hf.Tokenizer(await hf.WordPiece.fromFile(path.join(dir, 'vocab.txt'), { unkToken: '[UNK]' }));
+    tok.setNormalizer(hf.bertNormalizer({ cleanText: true, handleChineseChars: true, lowercase: true }));
+    tok.setPreTokenizer(hf.bertPreTokenizer());
+    tok.setPostProcessor(hf.templateProcessing('[CLS] $A [SEP]', null, [['[CLS]', 2], ['[SEP]', 3]]));
+    tok.setDecoder(hf.wordPieceDecoder('##', true));
+    tok.addAddedTokens(BERT_SPECIALS.map((t) => new hf.AddedToken(t, true)));
+    return { tok, files: ['vocab.txt'] };
+  },
+
+  // A cased vocab.txt with tokenizer_config.json: no lower-casing, accents
+  // stripped all the same, no Chinese spacing.
+  async bert_cased_files(dir) {
+    const j = JSON.parse(fs.readFileSync(path.join(OUT, 'wordpiece_cased/tokenizer.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'vocab.txt'), vocabInOrder(j.model.vocab).join('\n') + '\n');
+    const config = { do_lower_case: false, strip_accents: true, tokenize_chinese_chars: false, model_max_length: 512 };
+    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');
+    const tok = new hf.Tokenizer(await hf.WordPiece.fromFile(path.join(dir, 'vocab.txt'), { unkToken: '[UNK]' }));
+    tok.setNormalizer(hf.bertNormalizer({ cleanText: true, handleChineseChars: false, stripAccents: true, lowercase: false }));
+    tok.setPreTokenizer(hf.bertPreTokenizer());
+    tok.setPostProcessor(hf.templateProcessing('[CLS] $A [SEP]', null, [['[CLS]', 2], ['[SEP]', 3]]));
+    tok.setDecoder(hf.wordPieceDecoder('##', true));
+    tok.addAddedTokens(BERT_SPECIALS.map((t) => new hf.AddedToken(t, true)));
+    return { tok, files: ['vocab.txt', 'tokenizer_config.json'] };
+  },
+
+  // vocab.json + merges.txt: RobertaTokenizerFast.
+  async roberta_files(dir) {
+    const j = JSON.parse(fs.readFileSync(path.join(OUT, 'bpe/tokenizer.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'vocab.json'), JSON.stringify(j.model.vocab) + '\n');
+    const merges = j.model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
+    fs.writeFileSync(path.join(dir, 'merges.txt'), '#version: 0.2\n' + merges.join('\n') + '\n');
+    const tok = new hf.Tokenizer(await hf.BPE.fromFile(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt')));
+    tok.setPreTokenizer(hf.byteLevelPreTokenizer(false, true));
+    tok.setPostProcessor(hf.robertaProcessing(['</s>', 2], ['<s>', 0], true, false));
+    tok.addAddedTokens([...ROBERTA_SPECIALS.map((t) => new hf.AddedToken(t, true)),
+      new hf.AddedToken('<mask>', true, { leftStrip: true })]);
+    // The binding has no ByteLevel decoder constructor: set it in the JSON.
+    const file = path.join(os.tmpdir(), `roberta-${process.pid}.json`);
+    tok.save(file);
+    const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    json.decoder = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+    return { tok: hf.Tokenizer.fromString(JSON.stringify(json)), files: ['vocab.json', 'merges.txt'] };
+  },
+};
+
 // ------------------------------------------------------------- encoding
+
+const KIND_COUNT = Object.keys(kinds).length + Object.keys(fileKinds).length;
 
 function caseLines(kindIndex) {
   const lines = [];
   for (let i = 0; i < EDGE_LINES; ++i) lines.push(i);
   // Each other line is encoded by one kind.
-  for (let i = EDGE_LINES + kindIndex; i < corpus.length; i += Object.keys(kinds).length) lines.push(i);
+  for (let i = EDGE_LINES + kindIndex; i < corpus.length; i += KIND_COUNT) lines.push(i);
   return lines;
 }
 
 const sameIds = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-let total = 0;
-for (const [kindIndex, [kind, build]] of Object.entries(kinds).entries()) {
+async function writeCases(kind, kindIndex, tok, files) {
   const dir = path.join(OUT, kind);
-  fs.mkdirSync(dir, { recursive: true });
-  const tok = hf.Tokenizer.fromString(JSON.stringify(build()));
-  tok.save(path.join(dir, 'tokenizer.json'));
-  const reloaded = hf.Tokenizer.fromFile(path.join(dir, 'tokenizer.json'));
-
   let before = null, after = null;
   const rows = [], decoded = [];
   for (const n of caseLines(kindIndex)) {
-    const plain = (await reloaded.encode(corpus[n], null, { addSpecialTokens: false })).getIds();
-    const full = (await reloaded.encode(corpus[n], null, { addSpecialTokens: true })).getIds();
+    const plain = (await tok.encode(corpus[n], null, { addSpecialTokens: false })).getIds();
+    const full = (await tok.encode(corpus[n], null, { addSpecialTokens: true })).getIds();
     // Locate the text's ids inside the full ones: the template's ids are
     // the same for every line (the first case line has some text ids).
     if (before === null) {
@@ -295,13 +355,29 @@ for (const [kindIndex, [kind, build]] of Object.entries(kinds).entries()) {
     }
     if (!sameIds(full, [...before, ...plain, ...after])) throw new Error(`${kind}: line ${n}: template differs`);
     rows.push(`${n}\t${plain.join(' ')}`);
-    if (decoded.length < DECODE_LINES) decoded.push([n, await reloaded.decode(full, true)]);
+    if (decoded.length < DECODE_LINES) decoded.push([n, await tok.decode(full, true)]);
   }
   const expected = `template ${[...before, '$A', ...after].join(' ')}\n${rows.join('\n')}\n`;
   fs.writeFileSync(path.join(dir, 'expected.txt'), expected);
   fs.writeFileSync(path.join(dir, 'decoded.json'), JSON.stringify(decoded) + '\n');
-  const size = ['tokenizer.json', 'expected.txt', 'decoded.json'].reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
-  total += size;
-  console.log(`${kind}: ${rows.length} lines, vocabulary ${reloaded.getVocabSize(true)}, ${size} bytes`);
+  const size = [...files, 'expected.txt', 'decoded.json'].reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+  console.log(`${kind}: ${rows.length} lines, vocabulary ${tok.getVocabSize(true)}, ${size} bytes`);
+  return size;
+}
+
+let total = 0, kindIndex = 0;
+for (const [kind, build] of Object.entries(kinds)) {
+  const dir = path.join(OUT, kind);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'tokenizer.json');
+  if (RETRAIN || !fs.existsSync(file)) hf.Tokenizer.fromString(JSON.stringify(build())).save(file);
+  const tok = hf.Tokenizer.fromFile(file);
+  total += await writeCases(kind, kindIndex++, tok, ['tokenizer.json']);
+}
+for (const [kind, build] of Object.entries(fileKinds)) {
+  const dir = path.join(OUT, kind);
+  fs.mkdirSync(dir, { recursive: true });
+  const { tok, files } = await build(dir);
+  total += await writeCases(kind, kindIndex++, tok, files);
 }
 console.log(`total ${total} bytes`);
