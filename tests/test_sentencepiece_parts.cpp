@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -432,4 +433,33 @@ TEST_CASE("sentencepiece model: non-unigram model types are refused by name") {
   CHECK_ERROR(encode(small_model("", 3), ""), "WORD SentencePiece models are not supported");
   CHECK_ERROR(encode(small_model("", 4), ""), "CHAR SentencePiece models are not supported");
   CHECK_ERROR(encode(small_model("", 7), ""), "unknown model type 7");
+}
+
+TEST_CASE("sentencepiece model: randomly corrupted models load and encode, or fail with nystrom::Error") {
+  const std::string model = small_model(field_bytes(2, charsmap_blob(small_trie(), kPool)));
+  const std::vector<std::string> texts = {"ab c", " \xe2\x96\x81 abcab\xff", "", "c\xc3\xa9\xe2\x82"};
+  std::mt19937 rng(5);
+  int loaded = 0, refused = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string bad = model;
+    for (int k = 1 + static_cast<int>(rng() % 4); k > 0; --k) {
+      size_t at = rng() % bad.size();
+      switch (rng() % 3) {
+        case 0: bad[at] = static_cast<char>(rng()); break;
+        case 1: bad.erase(at, 1 + rng() % 8); break;
+        default: bad[at] = static_cast<char>(bad[at] ^ (1 << (rng() % 8))); break;
+      }
+      if (bad.empty()) bad = "x";
+    }
+    try {
+      auto tok = nystrom::text::make_sentencepiece_tokenizer(bad, {});
+      for (const std::string& text : texts)
+        for (int32_t id : tok->encode(text, true)) CHECK((id >= 0 && id < tok->vocab_size()));
+      ++loaded;
+    } catch (const nystrom::Error&) {
+      ++refused;
+    }
+  }
+  CHECK(loaded > 100);  // both outcomes happen: the corruptions are not all fatal
+  CHECK(refused > 100);
 }
