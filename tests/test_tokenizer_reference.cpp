@@ -140,3 +140,7 @@ TEST_CASE("tokenizer reference: vocab.txt with tokenizer_config.json (cased, acc
 TEST_CASE("tokenizer reference: vocab.json and merges.txt are RoBERTa byte-level BPE") {
   check_kind("roberta_files", "BPE", {"vocab.json", "merges.txt"});
 }
+
+TEST_CASE("tokenizer reference: ALBERT as transformers converts it (SentencePiece map as Precompiled, [MASK] lstrip)") {
+  check_kind("albert_precompiled", "Unigram");
+}

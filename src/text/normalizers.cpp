@@ -139,11 +139,46 @@ class PrependNormalizer : public Normalizer {
   std::u32string prefix_;
 };
 
-class PrecompiledAdapter : public Normalizer {
+// tokenizer.json's "Precompiled" normalizer: SentencePiece's rewrite rules
+// applied the way Hugging Face applies them, which is not SentencePiece's
+// longest match over the text: a grapheme cluster shorter than 6 UTF-8
+// bytes that starts with a rule's source is replaced whole by the shortest
+// such rule's replacement (so a mark after a rewritten character can be
+// lost); any other cluster is rewritten one character at a time. A rule
+// never applies across clusters.
+class PrecompiledHfNormalizer : public Normalizer {
  public:
-  explicit PrecompiledAdapter(std::string blob) : map_(std::move(blob)) {}
+  explicit PrecompiledHfNormalizer(std::string blob) : map_(std::move(blob)) {}
   std::u32string normalize(std::u32string text) const override {
-    return utf8_decode(map_.normalize(utf8_encode(text)));
+    std::u32string out;
+    out.reserve(text.size());
+    std::vector<PrecompiledNormalizer::Match> matches;
+    std::string bytes;
+    auto rule_for = [&](std::u32string_view chars) -> const PrecompiledNormalizer::Match* {
+      bytes = utf8_encode(chars);
+      matches.clear();
+      map_.prefix_matches(bytes, matches);
+      return matches.empty() ? nullptr : &matches.front();
+    };
+    for (size_t i = 0; i < text.size();) {
+      const size_t end = unicode::grapheme_end(text, i);
+      const std::u32string_view cluster(text.data() + i, end - i);
+      const PrecompiledNormalizer::Match* whole = nullptr;
+      if (utf8_encode(cluster).size() < 6) whole = rule_for(cluster);
+      if (whole) {
+        out += utf8_decode(whole->replacement);
+      } else {
+        for (size_t k = 0; k < cluster.size(); ++k) {
+          const PrecompiledNormalizer::Match* m = rule_for(cluster.substr(k, 1));
+          if (m && m->length == bytes.size())
+            out += utf8_decode(m->replacement);
+          else
+            out.push_back(cluster[k]);
+        }
+      }
+      i = end;
+    }
+    return out;
   }
 
  private:
@@ -247,7 +282,7 @@ std::unique_ptr<Normalizer> normalizer_from_json(const JsonValue& json) {
   if (type == "Precompiled") {
     const JsonValue* map = json.find("precompiled_charsmap");
     if (!map || map->is_null()) return nullptr;  // an empty map: no rules
-    return std::make_unique<PrecompiledAdapter>(
+    return std::make_unique<PrecompiledHfNormalizer>(
         base64_decode(map->as_string("Precompiled charsmap"), "tokenizer.json: precompiled_charsmap"));
   }
   fail("tokenizer.json: normalizer type '", type, "' is not supported");

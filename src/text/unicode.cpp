@@ -183,6 +183,46 @@ std::u32string nfkd(std::u32string_view s) { return decompose(s, true); }
 std::u32string nfc(std::u32string_view s) { return compose(decompose(s, false)); }
 std::u32string nfkc(std::u32string_view s) { return compose(decompose(s, true)); }
 
+namespace {
+
+enum class Gcb { Other, CR, LF, Control, Extend, ZWJ, SpacingMark, Prepend };
+
+Gcb grapheme_break(char32_t c) {
+  if (c == '\r') return Gcb::CR;
+  if (c == '\n') return Gcb::LF;
+  if (c == 0x200D) return Gcb::ZWJ;
+  if (in_ranges(kGraphemePrepend, std::size(kGraphemePrepend), c)) return Gcb::Prepend;
+  const Category k = category(c);
+  if (k == Category::Mn || k == Category::Me || in_ranges(kGraphemeExtendExtra, std::size(kGraphemeExtendExtra), c))
+    return Gcb::Extend;
+  if ((k == Category::Mc || c == 0x0E33 || c == 0x0EB3) &&
+      !in_ranges(kSpacingMarkExcluded, std::size(kSpacingMarkExcluded), c))
+    return Gcb::SpacingMark;
+  if (k == Category::Cc || k == Category::Cf || k == Category::Zl || k == Category::Zp) return Gcb::Control;
+  // Unassigned default-ignorable code points count as controls too.
+  if (k == Category::Cn && (c == 0x2065 || (c >= 0xFFF0 && c <= 0xFFF8) || (c >= 0xE0000 && c <= 0xE0FFF)))
+    return Gcb::Control;
+  return Gcb::Other;
+}
+
+bool is_control_break(Gcb g) { return g == Gcb::CR || g == Gcb::LF || g == Gcb::Control; }
+
+}  // namespace
+
+size_t grapheme_end(std::u32string_view s, size_t i) {
+  Gcb before = grapheme_break(s[i]);
+  size_t j = i + 1;
+  for (; j < s.size(); ++j) {
+    const Gcb after = grapheme_break(s[j]);
+    const bool join = (before == Gcb::CR && after == Gcb::LF) ||
+                      (!is_control_break(before) && !is_control_break(after) &&
+                       (after == Gcb::Extend || after == Gcb::ZWJ || after == Gcb::SpacingMark || before == Gcb::Prepend));
+    if (!join) break;
+    before = after;
+  }
+  return j;
+}
+
 void append_lower(char32_t c, std::u32string& out) {
   if (c < 0x80) {
     out.push_back(c >= 'A' && c <= 'Z' ? c + 32 : c);

@@ -34,6 +34,16 @@ std::u32string nfkd(std::u32string_view s);
 std::u32string nfc(std::u32string_view s);
 std::u32string nfkc(std::u32string_view s);
 
+// The end of the grapheme cluster that starts at i < s.size(), by the rules
+// of UAX #29 that keep short sequences together: CR LF; controls alone;
+// marks, joiners and spacing marks with what precedes them; Prepend
+// characters with what follows (GB3-GB5, GB9-GB9b). The Hangul, emoji and
+// regional-indicator rules (GB6-GB8, GB11-GB13) are left out: they only ever
+// join characters into clusters of six or more UTF-8 bytes, and clusters
+// that long are taken one character at a time by the one user (Hugging
+// Face's Precompiled normalizer).
+size_t grapheme_end(std::u32string_view s, size_t i);
+
 // Appends the full lower-case mapping of c (one or more code points).
 void append_lower(char32_t c, std::u32string& out);
 std::u32string lower(std::u32string_view s);

@@ -29,6 +29,26 @@ WHITE_SPACE = [(0x09, 0x0D), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 
 OTHER_ALPHABETIC_SYMBOLS = [(0x24B6, 0x24E9), (0x1F130, 0x1F149), (0x1F150, 0x1F169),
                             (0x1F170, 0x1F189)]
 
+# Grapheme_Cluster_Break values beyond what the general category gives
+# (GraphemeBreakProperty.txt of the same version): Extend is Mn, Me and
+# these; SpacingMark is Mc, U+0E33 and U+0EB3 except the Extend ones and
+# these; Prepend is this list.
+GRAPHEME_EXTEND_EXTRA = [(0x09BE, 0x09BE), (0x09D7, 0x09D7), (0x0B3E, 0x0B3E), (0x0B57, 0x0B57),
+                         (0x0BBE, 0x0BBE), (0x0BD7, 0x0BD7), (0x0CC2, 0x0CC2), (0x0CD5, 0x0CD6),
+                         (0x0D3E, 0x0D3E), (0x0D57, 0x0D57), (0x0DCF, 0x0DCF), (0x0DDF, 0x0DDF),
+                         (0x1B35, 0x1B35), (0x200C, 0x200C), (0x302E, 0x302F), (0xFF9E, 0xFF9F),
+                         (0x1133E, 0x1133E), (0x11357, 0x11357), (0x114B0, 0x114B0), (0x114BD, 0x114BD),
+                         (0x115AF, 0x115AF), (0x11930, 0x11930), (0x1D165, 0x1D165), (0x1D16E, 0x1D172),
+                         (0x1F3FB, 0x1F3FF), (0xE0020, 0xE007F)]
+SPACING_MARK_EXCLUDED = [(0x102B, 0x102C), (0x1038, 0x1038), (0x1062, 0x1064), (0x1067, 0x106D),
+                         (0x1083, 0x1083), (0x1087, 0x108C), (0x108F, 0x108F), (0x109A, 0x109C),
+                         (0x1A61, 0x1A61), (0x1A63, 0x1A64), (0xAA7B, 0xAA7B), (0xAA7D, 0xAA7D),
+                         (0x11720, 0x11721)]
+GRAPHEME_PREPEND = [(0x0600, 0x0605), (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2),
+                    (0x0D4E, 0x0D4E), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x111C2, 0x111C3),
+                    (0x1193F, 0x1193F), (0x11941, 0x11941), (0x11A3A, 0x11A3A), (0x11A84, 0x11A89),
+                    (0x11D46, 0x11D46)]
+
 
 def emit_array(out, ctype, name, values, per_line=8, comment=""):
     if comment:
@@ -139,6 +159,11 @@ def main():
     emit_array(out, "uint32_t", "kOtherAlphabeticSymbols",
                [f"{hexs(a)}, {hexs(b)}" for a, b in OTHER_ALPHABETIC_SYMBOLS],
                per_line=6, comment="inclusive ranges: Alphabetic code points of category So")
+    for name, ranges, what in [("kGraphemeExtendExtra", GRAPHEME_EXTEND_EXTRA, "Grapheme Extend beyond Mn and Me"),
+                               ("kSpacingMarkExcluded", SPACING_MARK_EXCLUDED, "Mc that are not SpacingMark"),
+                               ("kGraphemePrepend", GRAPHEME_PREPEND, "Grapheme_Cluster_Break=Prepend")]:
+        emit_array(out, "uint32_t", name, [f"{hexs(a)}, {hexs(b)}" for a, b in ranges], per_line=6,
+                   comment="inclusive ranges: " + what)
     sys.stdout.write("\n".join(out))
 
 

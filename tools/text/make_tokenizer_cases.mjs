@@ -25,6 +25,9 @@
 // Usage (Node 20; the package is installed outside the repository):
 //   mkdir -p /tmp/hftok && cd /tmp/hftok && npm install --ignore-scripts tokenizers
 //   NODE_PATH=/tmp/hftok/node_modules node tools/text/make_tokenizer_cases.mjs [--retrain]
+// Retraining the albert_precompiled kind also needs SentencePiece's spm_train
+// (Debian package sentencepiece).
+import { execFileSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -321,6 +324,100 @@ const fileKinds = {
     json.decoder = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
     return { tok: hf.Tokenizer.fromString(JSON.stringify(json)), files: ['vocab.json', 'merges.txt'] };
   },
+};
+
+// ------------------------------------------- a SentencePiece model's parts
+
+// Reads the fields of one protobuf message: [field, wire type, value].
+function protoFields(buf) {
+  const out = [];
+  let pos = 0;
+  const varint = () => {
+    let v = 0n, shift = 0n;
+    for (;;) {
+      const b = buf[pos++];
+      v |= BigInt(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+      shift += 7n;
+    }
+  };
+  while (pos < buf.length) {
+    const key = Number(varint());
+    const field = key >> 3, wire = key & 7;
+    if (wire === 0) out.push([field, wire, varint()]);
+    else if (wire === 1) { out.push([field, wire, buf.subarray(pos, pos + 8)]); pos += 8; }
+    else if (wire === 2) { const n = Number(varint()); out.push([field, wire, buf.subarray(pos, pos + n)]); pos += n; }
+    else if (wire === 5) { out.push([field, wire, buf.readFloatLE(pos)]); pos += 4; }
+    else throw new Error(`protobuf wire type ${wire}`);
+  }
+  return out;
+}
+
+// The pieces (ModelProto field 1: piece, score) and the normalizer's
+// precompiled_charsmap (field 3, its field 2) of a .model file.
+function readSpmModel(file) {
+  const pieces = [];
+  let charsmap = Buffer.alloc(0);
+  for (const [field, , value] of protoFields(fs.readFileSync(file))) {
+    if (field === 1) {
+      let piece = '', score = 0;
+      for (const [f, , v] of protoFields(value)) {
+        if (f === 1) piece = Buffer.from(v).toString('utf8');
+        if (f === 2) score = v;
+      }
+      pieces.push([piece, score]);
+    } else if (field === 3) {
+      for (const [f, , v] of protoFields(value)) if (f === 2) charsmap = Buffer.from(v);
+    }
+  }
+  return { pieces, charsmap };
+}
+
+// Normalization rules for spm_train (source and target code points in hex),
+// a small stand-in for nmt_nfkc whose map would be 250 KB: compatibility
+// letters, spaces, a deleted character, multi-character sources, and one
+// source that is the prefix of another.
+const SPM_RULES = [
+  ['FB01', '66 69'], ['FB02', '66 6C'], ['2026', '2E 2E 2E'], ['2460', '31'], ['2461', '32'], ['B2', '32'],
+  ['A0', '20'], ['3000', '20'], ['9', '20'], ['2003', '20'], ['200B', ''], ['FEFF', ''],
+  ['65 301', 'E9'], ['45 301', 'C9'], ['41 30A', 'C5'], ['6E 303', 'F1'], ['1E9B 323', '1E69'],
+  ['2C', '2C'], ['2C 2C', '2C'], ['201C', '22'], ['201D', '22'],
+  ...Array.from({ length: 26 }, (_, i) => [(0xFF21 + i).toString(16).toUpperCase(), (0x41 + i).toString(16).toUpperCase()]),
+  ...Array.from({ length: 26 }, (_, i) => [(0xFF41 + i).toString(16).toUpperCase(), (0x61 + i).toString(16).toUpperCase()]),
+];
+
+// ALBERT as transformers converts it (AlbertConverter): quotes, NFKD,
+// accents stripped, lower-cased, the SentencePiece map ("Precompiled"),
+// runs of spaces collapsed; Metaspace; Unigram; [CLS] $A [SEP]; [MASK]
+// taking the space before it.
+kinds.albert_precompiled = () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'spm-'));
+  const rules = path.join(work, 'rules.tsv');
+  fs.writeFileSync(rules, SPM_RULES.map(([a, b]) => `${a}\t${b}`).join('\n') + '\n');
+  execFileSync('spm_train', [`--input=${trainFile}`, `--model_prefix=${work}/m`, '--vocab_size=900',
+    '--model_type=unigram', `--normalization_rule_tsv=${rules}`, '--pad_id=0', '--unk_id=1', '--bos_id=-1',
+    '--eos_id=-1', '--control_symbols=[CLS],[SEP],[MASK]', '--num_threads=1', '--minloglevel=2'], { stdio: 'ignore' });
+  const { pieces, charsmap } = readSpmModel(`${work}/m.model`);
+  if (pieces[2][0] !== '[CLS]' || pieces[3][0] !== '[SEP]' || pieces[4][0] !== '[MASK]') throw new Error('spm ids');
+  return {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [...['<pad>', '<unk>', '[CLS]', '[SEP]'].map((t, i) => addedToken(t, i)),
+      addedToken('[MASK]', 4, { lstrip: true })],
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [
+        { type: 'Replace', pattern: { String: '``' }, content: '"' },
+        { type: 'Replace', pattern: { String: "''" }, content: '"' },
+        { type: 'NFKD' }, { type: 'StripAccents' }, { type: 'Lowercase' },
+        { type: 'Precompiled', precompiled_charsmap: charsmap.toString('base64') },
+        { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' },
+      ],
+    },
+    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    post_processor: template([['[CLS]', 2]], [['[SEP]', 3]]),
+    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: 1, vocab: pieces, byte_fallback: false },
+  };
 };
 
 // ------------------------------------------------------------- encoding
