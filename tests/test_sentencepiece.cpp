@@ -17,9 +17,12 @@
 #include "support.h"
 #include "text/protobuf.h"
 #include "text/sentencepiece.h"
+#include "test_tokenizer_support.h"
 
 using nystrom::text::SentencePieceOptions;
 using nystrom::text::Tokenizer;
+using toktest::show;
+using toktest::split_lines;
 
 namespace {
 
@@ -32,26 +35,11 @@ void require_spm() {
                          "(it installs Debian's sentencepiece package)");
 }
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
-    lines.push_back(text.substr(start, nl - start));
-  if (start < text.size()) lines.push_back(text.substr(start));
-  return lines;
-}
-
 std::vector<int32_t> parse_ids(const std::string& line) {
   std::vector<int32_t> ids;
   std::istringstream in(line);
   for (int32_t id; in >> id;) ids.push_back(id);
   return ids;
-}
-
-std::string show(const std::vector<int32_t>& ids) {
-  std::string s;
-  for (int32_t id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
-  return "[" + s + "]";
 }
 
 // A model trained by spm_train in its own folder, and what spm made of the

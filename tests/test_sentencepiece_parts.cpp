@@ -16,6 +16,7 @@
 #include "text/protobuf.h"
 #include "text/sentencepiece.h"
 #include "text/unigram.h"
+#include "test_tokenizer_support.h"
 
 using nystrom::text::PrecompiledNormalizer;
 using nystrom::text::ProtoReader;
@@ -26,15 +27,7 @@ using nystrom::text::WireType;
 
 namespace {
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nystrom::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using toktest::error_of;
 
 #define CHECK_ERROR(expr, phrase)                      \
   do {                                                 \

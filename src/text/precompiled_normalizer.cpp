@@ -89,8 +89,8 @@ PrecompiledNormalizer::PrecompiledNormalizer(std::string blob) : blob_(std::move
   }
 }
 
-void PrecompiledNormalizer::prefix_matches(std::string_view input, std::vector<Match>& out) const {
-  out.clear();
+template <typename Visit>
+void PrecompiledNormalizer::walk(std::string_view input, Visit&& visit) const {
   if (units_.empty()) return;
   size_t pos = unit_offset(units_[0]);
   for (size_t i = 0; i < input.size(); ++i) {
@@ -99,24 +99,18 @@ void PrecompiledNormalizer::prefix_matches(std::string_view input, std::vector<M
     uint32_t unit = units_[pos];
     if (unit_label(unit) != c) return;
     pos ^= unit_offset(unit);
-    if (unit_has_leaf(unit)) out.push_back({i + 1, pool_.data() + unit_value(units_[pos])});
+    if (unit_has_leaf(unit)) visit(Match{i + 1, pool_.data() + unit_value(units_[pos])});
   }
 }
 
+void PrecompiledNormalizer::prefix_matches(std::string_view input, std::vector<Match>& out) const {
+  out.clear();
+  walk(input, [&](const Match& m) { out.push_back(m); });
+}
+
 PrecompiledNormalizer::Match PrecompiledNormalizer::normalize_prefix(std::string_view input) const {
-  // The walk of prefix_matches without collecting: only the longest counts.
   Match longest;
-  if (!units_.empty()) {
-    size_t pos = unit_offset(units_[0]);
-    for (size_t i = 0; i < input.size(); ++i) {
-      uint8_t c = static_cast<uint8_t>(input[i]);
-      pos ^= c;
-      uint32_t unit = units_[pos];
-      if (unit_label(unit) != c) break;
-      pos ^= unit_offset(unit);
-      if (unit_has_leaf(unit)) longest = {i + 1, pool_.data() + unit_value(units_[pos])};
-    }
-  }
+  walk(input, [&](const Match& m) { longest = m; });
   if (longest.length > 0) return longest;
   return copy_one_char(input);
 }

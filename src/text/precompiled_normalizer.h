@@ -47,6 +47,10 @@ class PrecompiledNormalizer {
   bool empty() const { return units_.empty(); }
 
  private:
+  // Calls visit(Match) for each rule matching a prefix, shortest first.
+  template <typename Visit>
+  void walk(std::string_view input, Visit&& visit) const;
+
   std::string blob_;
   std::vector<uint32_t> units_;  // the double array, decoded from blob_
   std::string_view pool_;        // replacements, inside blob_

@@ -69,22 +69,22 @@ uint64_t ProtoReader::varint() {
   return read_varint("truncated varint");
 }
 
+uint64_t ProtoReader::little_endian(size_t size, const char* what) {
+  if (data_.size() - pos_ < size) malformed(what);
+  uint64_t value = 0;
+  for (size_t i = size; i-- > 0;) value = (value << 8) | static_cast<uint8_t>(data_[pos_ + i]);
+  pos_ += size;
+  return value;
+}
+
 uint64_t ProtoReader::fixed64() {
   expect(WireType::Fixed64);
-  if (data_.size() - pos_ < 8) malformed("truncated 64-bit value");
-  uint64_t value = 0;
-  for (int i = 7; i >= 0; --i) value = (value << 8) | static_cast<uint8_t>(data_[pos_ + i]);
-  pos_ += 8;
-  return value;
+  return little_endian(8, "truncated 64-bit value");
 }
 
 uint32_t ProtoReader::fixed32() {
   expect(WireType::Fixed32);
-  if (data_.size() - pos_ < 4) malformed("truncated 32-bit value");
-  uint32_t value = 0;
-  for (int i = 3; i >= 0; --i) value = (value << 8) | static_cast<uint8_t>(data_[pos_ + i]);
-  pos_ += 4;
-  return value;
+  return static_cast<uint32_t>(little_endian(4, "truncated 32-bit value"));
 }
 
 float ProtoReader::float32() {

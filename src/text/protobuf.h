@@ -46,6 +46,7 @@ class ProtoReader {
 
  private:
   uint64_t read_varint(const char* what);
+  uint64_t little_endian(size_t size, const char* what);
   void expect(WireType wire);
   [[noreturn]] void malformed(const char* what) const;
 

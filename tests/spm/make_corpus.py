@@ -78,77 +78,72 @@ def combining(word):
     return unicodedata.normalize("NFD", word)
 
 
+def pick(weighted):
+    """Calls one of the (weight, make) pairs, chosen by weight."""
+    r = rng.random() * sum(w for w, _ in weighted)
+    for w, make in weighted:
+        if r < w:
+            return make()
+        r -= w
+    return weighted[-1][1]()
+
+
 def number():
-    kind = rng.randrange(6)
-    if kind == 0:
-        return str(rng.randrange(10 ** rng.randrange(1, 12)))
-    if kind == 1:
-        return f"{rng.uniform(-1000, 1000):.{rng.randrange(1, 6)}f}"
-    if kind == 2:
-        return f"{rng.randrange(1900, 2100)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
-    if kind == 3:
-        return f"{rng.randrange(1, 1000):,}".replace(",", rng.choice([",", ".", " ", "\u202f"]))
-    if kind == 4:
-        return "+1 (555) " + str(rng.randrange(100, 999)) + "-" + str(rng.randrange(1000, 9999))
-    return rng.choice(["3.14159", "1e-9", "0x1F", "v2.0.1", "42%", "$19.99", "€5", "£3", "¥100", "٣٤٥", "१२३"])
+    return pick([
+        (1, lambda: str(rng.randrange(10 ** rng.randrange(1, 12)))),
+        (1, lambda: f"{rng.uniform(-1000, 1000):.{rng.randrange(1, 6)}f}"),
+        (1, lambda: f"{rng.randrange(1900, 2100)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"),
+        (1, lambda: f"{rng.randrange(1, 1000000):,}".replace(",", rng.choice([",", ".", " ", "\u202f"]))),
+        (1, lambda: f"+1 (555) {rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}"),
+        (1, lambda: rng.choice(["3.14159", "1e-9", "0x1F", "v2.0.1", "42%", "$19.99", "€5", "£3", "¥100", "٣٤٥", "१२३"])),
+    ])
+
+
+SYLLABLES = ["ka", "lo", "mi", "nu", "ter", "ion", "ab", "zy", "que", "str", "é", "ñ", "ß"]
 
 
 def long_word():
-    syllables = ["ka", "lo", "mi", "nu", "ter", "ion", "ab", "zy", "que", "str", "é", "ñ", "ß"]
-    kind = rng.randrange(5)
-    if kind == 0:
-        return "".join(rng.choice(syllables) for _ in range(rng.randrange(20, 120)))
-    if kind == 1:
-        return "https://example.com/" + "/".join(rng.choice(ENGLISH) for _ in range(rng.randrange(5, 25))) + "?q=" + str(rng.randrange(10 ** 9))
-    if kind == 2:
-        return rng.choice("abcxyz-_=*.") * rng.randrange(30, 200)
-    if kind == 3:
-        return "".join(rng.choice(CHINESE) for _ in range(rng.randrange(15, 60)))
-    return "Donaudampfschifffahrtsgesellschaftskapitän" * rng.randrange(1, 5)
+    return pick([
+        (1, lambda: "".join(rng.choice(SYLLABLES) for _ in range(rng.randrange(20, 120)))),
+        (1, lambda: "https://example.com/" + "/".join(rng.choice(ENGLISH) for _ in range(rng.randrange(5, 25)))
+         + "?q=" + str(rng.randrange(10 ** 9))),
+        (1, lambda: rng.choice("abcxyz-_=*.") * rng.randrange(30, 200)),
+        (1, lambda: "".join(rng.choice(CHINESE) for _ in range(rng.randrange(15, 60)))),
+        (1, lambda: "Donaudampfschifffahrtsgesellschaftskapitän" * rng.randrange(1, 5)),
+    ])
+
+
+def english():
+    w = rng.choice(ENGLISH)
+    r = rng.random()
+    return fullwidth(w) if r < 0.05 else w.upper() if r < 0.1 else w
+
+
+def accented():
+    w = rng.choice(LATIN_ACCENTED)
+    return combining(w) if rng.random() < 0.4 else w
 
 
 def word():
-    r = rng.random()
-    if r < 0.34:
-        w = rng.choice(ENGLISH)
-        if rng.random() < 0.05:
-            w = fullwidth(w)
-        elif rng.random() < 0.05:
-            w = w.upper()
-        return w
-    if r < 0.48:
-        w = rng.choice(LATIN_ACCENTED)
-        return combining(w) if rng.random() < 0.4 else w
-    if r < 0.53:
-        return rng.choice(GREEK)
-    if r < 0.58:
-        return rng.choice(CYRILLIC)
-    if r < 0.63:
-        return rng.choice(CHINESE)
-    if r < 0.68:
-        return rng.choice(JAPANESE)
-    if r < 0.70:
-        return rng.choice(KOREAN)
-    if r < 0.76:
-        return rng.choice(EMOJI)
-    if r < 0.84:
-        return number()
-    if r < 0.89:
-        return rng.choice(COMPAT)
-    if r < 0.92:
-        return rng.choice(",.;:!?()[]{}\"'«»„“”‘’–—-/\\@&*#")
-    if r < 0.94:
-        return long_word()
-    return rng.choice(ENGLISH) + rng.choice(CONTROLS) + rng.choice(ENGLISH)
+    return pick([
+        (34, english),
+        (14, accented),
+        (5, lambda: rng.choice(GREEK)),
+        (5, lambda: rng.choice(CYRILLIC)),
+        (5, lambda: rng.choice(CHINESE)),
+        (5, lambda: rng.choice(JAPANESE)),
+        (2, lambda: rng.choice(KOREAN)),
+        (6, lambda: rng.choice(EMOJI)),
+        (8, number),
+        (5, lambda: rng.choice(COMPAT)),
+        (3, lambda: rng.choice(",.;:!?()[]{}\"'«»„“”‘’–—-/\\@&*#")),
+        (2, long_word),
+        (6, lambda: rng.choice(ENGLISH) + rng.choice(CONTROLS) + rng.choice(ENGLISH)),
+    ])
 
 
 def separator():
-    r = rng.random()
-    if r < 0.82:
-        return " "
-    if r < 0.97:
-        return rng.choice(SPACES)
-    return ""
+    return pick([(82, lambda: " "), (15, lambda: rng.choice(SPACES)), (3, lambda: "")])
 
 
 def line(i):
