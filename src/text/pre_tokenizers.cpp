@@ -152,10 +152,11 @@ class ByteLevelPreTokenizer : public PreTokenizer {
   void split(std::vector<Piece>& pieces) const override {
     std::vector<Piece> out;
     for (Piece& p : pieces) {
-      if (add_prefix_space_ && (p.text.empty() || p.text[0] != ' ')) p.text.insert(p.text.begin(), U' ');
+      // As Hugging Face's prepend: nothing is added to an empty piece.
+      if (add_prefix_space_ && !p.text.empty() && p.text[0] != ' ') p.text.insert(p.text.begin(), U' ');
       if (use_regex_)
         split_piece(p, gpt2_spans(p.text), SplitBehavior::Isolated, out);
-      else
+      else if (!p.text.empty())
         out.push_back(std::move(p));
     }
     for (Piece& p : out) p.text = to_byte_level(p.text);
@@ -180,7 +181,7 @@ class MetaspacePreTokenizer : public PreTokenizer {
       for (char32_t& c : p.text)
         if (c == ' ') c = replacement_;
       const bool prepend = scheme_ == PrependScheme::Always || (scheme_ == PrependScheme::First && p.at_start);
-      if (prepend && (p.text.empty() || p.text[0] != replacement_)) p.text.insert(p.text.begin(), replacement_);
+      if (prepend && !p.text.empty() && p.text[0] != replacement_) p.text.insert(p.text.begin(), replacement_);
       if (split_)
         split_piece(p, char_spans(p.text, [r = replacement_](char32_t c) { return c == r; }),
                     SplitBehavior::MergedWithNext, out);

@@ -477,4 +477,75 @@ for (const [kind, build] of Object.entries(fileKinds)) {
   const { tok, files } = await build(dir);
   total += await writeCases(kind, kindIndex++, tok, files);
 }
+
+// ----------------------------------------------- normalizers, pre-tokenizers
+// tests/tokenizers/components.json: each normalizer and pre-tokenizer
+// configuration (as tokenizer.json writes it) with what the library makes of
+// the edge lines, empty and blank text and a 100000-character word.
+
+function componentJson(set) {
+  const tok = new hf.Tokenizer(hf.WordLevel.empty());
+  set(tok);
+  const file = path.join(os.tmpdir(), `component-${process.pid}.json`);
+  tok.save(file);
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+const albertJson = JSON.parse(fs.readFileSync(path.join(OUT, 'albert_precompiled/tokenizer.json'), 'utf8'));
+const precompiledMap = Buffer.from(
+  albertJson.normalizer.normalizers.find((n) => n.type === 'Precompiled').precompiled_charsmap, 'base64');
+
+const normalizers = [
+  hf.bertNormalizer(), hf.bertNormalizer({ lowercase: false, stripAccents: true }),
+  hf.bertNormalizer({ cleanText: false, handleChineseChars: false, lowercase: false }),
+  hf.nfcNormalizer(), hf.nfdNormalizer(), hf.nfkcNormalizer(), hf.nfkdNormalizer(), hf.lowercase(),
+  hf.stripAccentsNormalizer(), hf.nmt(), hf.replace('a', 'bb'), hf.replace('  ', ''), hf.stripNormalizer(true, false),
+  hf.stripNormalizer(false, true), hf.prependNormalizer('▁'), hf.precompiled(Array.from(precompiledMap)),
+  hf.sequenceNormalizer([hf.nfkdNormalizer(), hf.stripAccentsNormalizer(), hf.lowercase()]),
+];
+const behaviors = ['removed', 'isolated', 'mergedWithPrevious', 'mergedWithNext', 'contiguous'];
+const preTokenizers = [
+  hf.bertPreTokenizer(), hf.whitespacePreTokenizer(), hf.whitespaceSplitPreTokenizer(),
+  hf.byteLevelPreTokenizer(true, true), hf.byteLevelPreTokenizer(false, false),
+  hf.metaspacePreTokenizer('▁', 'always', true), hf.metaspacePreTokenizer('▁', 'first', true),
+  hf.metaspacePreTokenizer('_', 'never', false), hf.digitsPreTokenizer(true), hf.digitsPreTokenizer(false),
+  hf.charDelimiterSplit('a'), ...behaviors.map((b) => hf.punctuationPreTokenizer(b)),
+  ...behaviors.map((b) => hf.splitPreTokenizer(' ', b, false)), hf.splitPreTokenizer('ab', 'isolated', true),
+  hf.sequencePreTokenizer([hf.whitespaceSplitPreTokenizer(), hf.digitsPreTokenizer(true)]),
+];
+// The last string, a 100000-character word, is written as its recipe.
+const longWord = { unit: 'unbelievable', count: 8333, tail: 'abcd' };
+const strings = ['', ' ', ' \t \u3000 ', ...corpus.slice(0, EDGE_LINES),
+  longWord.unit.repeat(longWord.count) + longWord.tail];
+const components = {
+  strings: strings.slice(0, -1),
+  long_word: longWord,
+  normalizers: normalizers.map((n) => ({
+    config: componentJson((t) => t.setNormalizer(n)).normalizer,
+    out: strings.map((x) => n.normalizeString(x)),
+  })),
+  pre_tokenizers: preTokenizers.map((p) => ({
+    config: componentJson((t) => t.setPreTokenizer(p)).pre_tokenizer,
+    out: strings.map((x) => p.preTokenizeString(x).map(([piece]) => piece)),
+  })),
+};
+// Results of more than 1000 characters are stored as their FNV-1a 64-bit
+// hash (over the UTF-8 bytes; for pieces, each followed by a 0 byte) and
+// their length (characters, or pieces), which the test computes alike.
+function fnv1a(text) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(text, 'utf8')) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h.toString(16).padStart(16, '0');
+}
+for (const n of components.normalizers)
+  n.out = n.out.map((x) => (x.length > 1000 ? { length: Array.from(x).length, fnv1a: fnv1a(x) } : x));
+for (const p of components.pre_tokenizers) {
+  p.out = p.out.map((pieces) => (pieces.join('').length > 1000
+    ? { length: pieces.length, fnv1a: fnv1a(pieces.map((x) => x + '\0').join('')) } : pieces));
+}
+const componentsFile = path.join(OUT, 'components.json');
+fs.writeFileSync(componentsFile, JSON.stringify(components) + '\n');
+total += fs.statSync(componentsFile).size;
+console.log(`components: ${normalizers.length} normalizers, ${preTokenizers.length} pre-tokenizers, ` +
+  `${fs.statSync(componentsFile).size} bytes`);
 console.log(`total ${total} bytes`);
