@@ -4,6 +4,7 @@
 // tests/tokenizers/corpus.txt, and the ids must be equal on every line.
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -14,10 +15,42 @@ namespace {
 
 const char* const kCorpus = "tests/tokenizers/corpus.txt";
 
+struct Edge {
+  std::string name, text;
+  std::string ids;  // as written: the ids, or "#<count> <FNV-1a of the ids' text>"
+};
+
 struct Expected {
   std::vector<int32_t> before, after;  // the template around the text's ids
   std::vector<std::pair<size_t, std::vector<int32_t>>> lines;
+  std::vector<Edge> edges;
 };
+
+// An edge text: a JSON string, or the long word's recipe
+// {"unit": u, "count": n, "tail": t} (u repeated n times, then t).
+std::string edge_text(const std::string& json) {
+  const nystrom::JsonValue v = nystrom::parse_json(json, "edge text");
+  if (v.is_string()) return v.string;
+  std::string text;
+  for (int64_t k = 0; k < v.find("count")->integer; ++k) text += v.find("unit")->string;
+  return text + v.find("tail")->string;
+}
+
+std::string fnv1a(const std::string& bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char b : bytes) h = (h ^ b) * 0x100000001b3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+  return hex;
+}
+
+// Ids written as the case files write them.
+std::string written_ids(const std::vector<int32_t>& ids) {
+  std::string text;
+  for (int32_t id : ids) text += (text.empty() ? "" : " ") + std::to_string(id);
+  if (ids.size() <= 1000) return text;
+  return "#" + std::to_string(ids.size()) + " " + fnv1a(text);
+}
 
 std::vector<int32_t> parse_ids(const std::string& text) {
   std::vector<int32_t> ids;
@@ -44,7 +77,14 @@ Expected read_expected(const std::string& path) {
   for (size_t r = 1; r < rows.size(); ++r) {
     const size_t tab = rows[r].find('\t');
     REQUIRE(tab != std::string::npos);
-    e.lines.emplace_back(std::stoul(rows[r].substr(0, tab)), parse_ids(rows[r].substr(tab + 1)));
+    const std::string key = rows[r].substr(0, tab);
+    if (key[0] >= '0' && key[0] <= '9') {
+      e.lines.emplace_back(std::stoul(key), parse_ids(rows[r].substr(tab + 1)));
+    } else {
+      const size_t tab2 = rows[r].find('\t', tab + 1);
+      REQUIRE(tab2 != std::string::npos);
+      e.edges.push_back({key, edge_text(rows[r].substr(tab2 + 1)), rows[r].substr(tab + 1, tab2 - tab - 1)});
+    }
   }
   return e;
 }
@@ -84,6 +124,16 @@ void check_kind(const std::string& kind, const char* model_kind,
   }
   INFO(kind << ": " << mismatches << " of " << expected.lines.size() << " lines differ");
   CHECK(mismatches == 0);
+
+  // Empty and blank text, a 100000-character word, nothing but special
+  // tokens; and invalid UTF-8, read as one U+FFFD per bad byte.
+  REQUIRE(expected.edges.size() == 5);
+  for (const Edge& edge : expected.edges) {
+    INFO(kind << " edge text " << edge.name);
+    CHECK(written_ids(tok->encode(edge.text, false)) == edge.ids);
+  }
+  CHECK(tok->encode("a\xFF\xC3(b\xED\xA0\x80\xF4\x90\x80\x80", false) ==
+        tok->encode("a\uFFFD\uFFFD(b\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD", false));
 
   // decode(ids with special tokens, skip_special) as the library decodes.
   const nystrom::JsonValue decoded = nystrom::parse_json(toktest::read_file(dir + "decoded.json"), "decoded.json");

@@ -18,7 +18,9 @@
 //   line 1: "template <ids before> $A <ids after>": encode(text, true) is
 //           always those ids around encode(text, false) (checked here);
 //   then one line per case: "<corpus line number> <tab> <ids>" (the ids of
-//   encode(text, false), space-separated; empty for no ids);
+//   encode(text, false), space-separated; empty for no ids); then edge
+//   texts: "<name> <tab> <ids> <tab> <the text as a JSON string, or the long
+//   word's recipe as a JSON object>" (see writeCases);
 // and decoded.json: [[line number, decode(ids with special tokens, skip
 // special = true)], ...] for the first DECODE_LINES cases.
 //
@@ -45,6 +47,9 @@ const DECODE_LINES = 60;
 // again gives other (equally valid) vocabularies: existing tokenizer.json
 // files are kept and only encoded again unless --retrain is given.
 const RETRAIN = process.argv.includes('--retrain');
+// A 100000-character word, written in the case files as this recipe.
+const LONG_WORD = { unit: 'unbelievable', count: 8333, tail: 'abcd' };
+const longWordText = LONG_WORD.unit.repeat(LONG_WORD.count) + LONG_WORD.tail;
 
 const corpus = fs.readFileSync(path.join(OUT, 'corpus.txt'), 'utf8').split('\n');
 if (corpus[corpus.length - 1] === '') corpus.pop();
@@ -454,6 +459,20 @@ async function writeCases(kind, kindIndex, tok, files) {
     rows.push(`${n}\t${plain.join(' ')}`);
     if (decoded.length < DECODE_LINES) decoded.push([n, await tok.decode(full, true)]);
   }
+  // Edge texts: empty, blank, the long word, all the added tokens written
+  // one after the other and with spaces. Ids of more than 1000 are stored
+  // as "#<count> <FNV-1a of the ids as decimal text joined by spaces>".
+  const saved = path.join(os.tmpdir(), `saved-${process.pid}.json`);
+  tok.save(saved);
+  const specials = JSON.parse(fs.readFileSync(saved, 'utf8')).added_tokens.filter((t) => t.special).map((t) => t.content);
+  const edges = { empty: '', blank: ' \t\n \u3000 ', long_word: longWordText, specials: specials.join(''),
+    spaced_specials: ` ${specials.join('  ')} ` };
+  for (const [name, textOf] of Object.entries(edges)) {
+    const ids = (await tok.encode(textOf, null, { addSpecialTokens: false })).getIds();
+    const idsText = ids.join(' ');
+    const written = JSON.stringify(name === 'long_word' ? LONG_WORD : textOf);
+    rows.push(`${name}\t${ids.length > 1000 ? `#${ids.length} ${fnv1a(idsText)}` : idsText}\t${written}`);
+  }
   const expected = `template ${[...before, '$A', ...after].join(' ')}\n${rows.join('\n')}\n`;
   fs.writeFileSync(path.join(dir, 'expected.txt'), expected);
   fs.writeFileSync(path.join(dir, 'decoded.json'), JSON.stringify(decoded) + '\n');
@@ -513,13 +532,11 @@ const preTokenizers = [
   ...behaviors.map((b) => hf.splitPreTokenizer(' ', b, false)), hf.splitPreTokenizer('ab', 'isolated', true),
   hf.sequencePreTokenizer([hf.whitespaceSplitPreTokenizer(), hf.digitsPreTokenizer(true)]),
 ];
-// The last string, a 100000-character word, is written as its recipe.
-const longWord = { unit: 'unbelievable', count: 8333, tail: 'abcd' };
-const strings = ['', ' ', ' \t \u3000 ', ...corpus.slice(0, EDGE_LINES),
-  longWord.unit.repeat(longWord.count) + longWord.tail];
+// The last string is the long word, written as its recipe.
+const strings = ['', ' ', ' \t \u3000 ', ...corpus.slice(0, EDGE_LINES), longWordText];
 const components = {
   strings: strings.slice(0, -1),
-  long_word: longWord,
+  long_word: LONG_WORD,
   normalizers: normalizers.map((n) => ({
     config: componentJson((t) => t.setNormalizer(n)).normalizer,
     out: strings.map((x) => n.normalizeString(x)),
