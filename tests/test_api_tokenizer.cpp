@@ -71,18 +71,27 @@ TEST_CASE("tokenizer api: a model file without a tokenizer section has none") {
   CHECK(model->tokenizer() == nullptr);
 }
 
-TEST_CASE("tokenizer api: concurrent first calls build one tokenizer") {
+TEST_CASE("tokenizer api: concurrent first calls build one tokenizer, which encodes on many threads") {
   test::TempDir dir;
   const std::string path = texttest::text_model(dir, "tiny-mlm", texttest::tokenizer_json(512));
+  const std::string text = "the dog ran , and the cat sat on a very good mat .";
   for (int round = 0; round < 3; ++round) {
     auto model = nystrom::Model::open(path);  // fresh: nothing built yet
     std::vector<const nystrom::Tokenizer*> got(8, nullptr);
+    std::vector<std::vector<int32_t>> ids(got.size());
     std::vector<std::thread> threads;
-    for (size_t i = 0; i < got.size(); ++i) threads.emplace_back([&, i] { got[i] = model->tokenizer(); });
+    for (size_t i = 0; i < got.size(); ++i)
+      threads.emplace_back([&, i] {
+        got[i] = model->tokenizer();
+        for (int k = 0; k < 50; ++k) ids[i] = got[i]->encode(text);
+      });
     for (std::thread& t : threads) t.join();
     REQUIRE(got[0] != nullptr);
-    for (const nystrom::Tokenizer* t : got) CHECK(t == got[0]);
-    CHECK(got[0]->encode("the cat").size() == 4);
+    CHECK(ids[0].size() == 16);
+    for (size_t i = 0; i < got.size(); ++i) {
+      CHECK(got[i] == got[0]);
+      CHECK(ids[i] == ids[0]);
+    }
   }
 }
 
