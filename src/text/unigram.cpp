@@ -205,7 +205,7 @@ void UnigramModel::viterbi(std::string_view text, std::vector<int32_t>& out) con
       // spm's score is a double (a conditional expression mixing float and
       // double), so the candidate is summed and compared in double, then
       // stored as Score; keep exactly that arithmetic.
-      double score = piece.score;
+      double score = spm ? static_cast<float>(piece.score) : piece.score;
       if (spm && piece.type == Type::UserDefined)
         score = static_cast<double>(static_cast<float>(length) * max_score) - 0.1;
       double candidate = score + static_cast<double>(here);
