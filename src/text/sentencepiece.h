@@ -33,7 +33,8 @@ struct SentencePieceOptions {
 
 // Throws nystrom::Error with a one-line message for a malformed or
 // unsupported model (truncated protobuf, bad charsmap, no unknown piece,
-// a non-unigram model type, template ids outside the vocabulary).
+// a non-unigram model type, template ids outside the vocabulary, a mask
+// token the vocabulary lacks).
 std::unique_ptr<Tokenizer> make_sentencepiece_tokenizer(std::string_view spiece_model_bytes,
                                                         const SentencePieceOptions& options);
 
