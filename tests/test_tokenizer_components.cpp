@@ -5,7 +5,6 @@
 // tools/text/make_tokenizer_cases.mjs.
 #include <doctest/doctest.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -39,74 +38,66 @@ const Components& components() {
   return c;
 }
 
-// The stored form of a long result: {"length": n, "fnv1a": "hex"}.
-std::string fnv1a(const std::string& bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char b : bytes) h = (h ^ b) * 0x100000001b3ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
-  return hex;
+// A long result as stored: {"length": n, "fnv1a": "hex"}.
+std::string digest(size_t length, const std::string& bytes) {
+  return std::to_string(length) + ":" + toktest::fnv1a(bytes);
 }
-
-std::string digest(size_t length, const std::string& bytes) { return std::to_string(length) + ":" + fnv1a(bytes); }
 
 std::string expected_digest(const JsonValue& v) {
   return std::to_string(v.find("length")->integer) + ":" + v.find("fnv1a")->string;
 }
 
-}  // namespace
-
-TEST_CASE("tokenizer components: normalizers give what Hugging Face's give") {
+// For every configuration of the list (built by `build`) and every string,
+// check(component, input, expected result).
+template <typename Build, typename Check>
+void each_result(const char* list_name, size_t at_least, Build build, Check check) {
   const Components& c = components();
-  const JsonValue& list = *c.json.find("normalizers");
-  REQUIRE(list.array.size() >= 15);
+  const JsonValue& list = *c.json.find(list_name);
+  REQUIRE(list.array.size() >= at_least);
   for (const JsonValue& entry : list.array) {
     const JsonValue& config = *entry.find("config");
-    const std::string type = config.find("type")->string;
-    auto normalizer = text::normalizer_from_json(config);
-    REQUIRE(normalizer);
+    auto component = build(config);
+    REQUIRE(component);
     const JsonValue& out = *entry.find("out");
     REQUIRE(out.array.size() == c.strings.size());
     for (size_t i = 0; i < c.strings.size(); ++i) {
-      const std::u32string got = normalizer->normalize(text::utf8_decode(c.strings[i]));
-      const std::string got_bytes = text::utf8_encode(got);
-      INFO(type << " on string " << i << ": '" << c.strings[i].substr(0, 80) << "'");
-      if (out.array[i].is_string())
-        CHECK(got_bytes == out.array[i].string);
-      else
-        CHECK(digest(got.size(), got_bytes) == expected_digest(out.array[i]));
+      INFO(config.find("type")->string << " on string " << i << ": '" << c.strings[i].substr(0, 80) << "'");
+      check(*component, c.strings[i], out.array[i]);
     }
   }
 }
 
+}  // namespace
+
+TEST_CASE("tokenizer components: normalizers give what Hugging Face's give") {
+  each_result("normalizers", 15, text::normalizer_from_json,
+              [](const text::Normalizer& normalizer, const std::string& input, const JsonValue& expected) {
+                const std::u32string got = normalizer.normalize(text::utf8_decode(input));
+                const std::string bytes = text::utf8_encode(got);
+                if (expected.is_string())
+                  CHECK(bytes == expected.string);
+                else
+                  CHECK(digest(got.size(), bytes) == expected_digest(expected));
+              });
+}
+
 TEST_CASE("tokenizer components: pre-tokenizers split as Hugging Face's do") {
-  const Components& c = components();
-  const JsonValue& list = *c.json.find("pre_tokenizers");
-  REQUIRE(list.array.size() >= 20);
-  for (const JsonValue& entry : list.array) {
-    const JsonValue& config = *entry.find("config");
-    const std::string type = config.find("type")->string;
-    auto pre = text::pre_tokenizer_from_json(config);
-    REQUIRE(pre);
-    const JsonValue& out = *entry.find("out");
-    REQUIRE(out.array.size() == c.strings.size());
-    for (size_t i = 0; i < c.strings.size(); ++i) {
-      std::vector<text::Piece> pieces = {{text::utf8_decode(c.strings[i]), true}};
-      pre->split(pieces);
-      std::vector<std::string> got;
-      std::string joined;
-      for (const text::Piece& p : pieces) {
-        got.push_back(text::utf8_encode(p.text));
-        joined += got.back() + std::string(1, '\0');
-      }
-      INFO(type << " on string " << i << ": '" << c.strings[i].substr(0, 80) << "'");
-      if (out.array[i].is_array()) {
-        std::vector<std::string> expected;
-        for (const JsonValue& piece : out.array[i].array) expected.push_back(piece.string);
-        CHECK(got == expected);
-      } else {
-        CHECK(digest(got.size(), joined) == expected_digest(out.array[i]));
-      }
-    }
-  }
+  each_result("pre_tokenizers", 20, text::pre_tokenizer_from_json,
+              [](const text::PreTokenizer& pre, const std::string& input, const JsonValue& expected) {
+                std::vector<text::Piece> pieces = {{text::utf8_decode(input), true}};
+                pre.split(pieces);
+                std::vector<std::string> got;
+                std::string joined;  // each piece followed by a 0 byte
+                for (const text::Piece& p : pieces) {
+                  got.push_back(text::utf8_encode(p.text));
+                  joined += got.back() + std::string(1, '\0');
+                }
+                if (expected.is_array()) {
+                  std::vector<std::string> want;
+                  for (const JsonValue& piece : expected.array) want.push_back(piece.string);
+                  CHECK(got == want);
+                } else {
+                  CHECK(digest(got.size(), joined) == expected_digest(expected));
+                }
+              });
 }

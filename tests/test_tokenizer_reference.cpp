@@ -4,7 +4,6 @@
 // tests/tokenizers/corpus.txt, and the ids must be equal on every line.
 #include <doctest/doctest.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -36,20 +35,12 @@ std::string edge_text(const std::string& json) {
   return text + v.find("tail")->string;
 }
 
-std::string fnv1a(const std::string& bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char b : bytes) h = (h ^ b) * 0x100000001b3ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
-  return hex;
-}
-
 // Ids written as the case files write them.
 std::string written_ids(const std::vector<int32_t>& ids) {
   std::string text;
   for (int32_t id : ids) text += (text.empty() ? "" : " ") + std::to_string(id);
   if (ids.size() <= 1000) return text;
-  return "#" + std::to_string(ids.size()) + " " + fnv1a(text);
+  return "#" + std::to_string(ids.size()) + " " + toktest::fnv1a(text);
 }
 
 std::vector<int32_t> parse_ids(const std::string& text) {

@@ -2,6 +2,7 @@
 // tests/tokenizers/, ids as text for messages.
 #pragma once
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -42,6 +43,16 @@ inline std::vector<std::string> split_lines(const std::string& text) {
     pos = end + 1;
   }
   return lines;
+}
+
+// FNV-1a 64 of bytes as 16 hex digits: how the case files store results
+// too long to keep (tools/text/make_tokenizer_cases.mjs computes it alike).
+inline std::string fnv1a(const std::string& bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char b : bytes) h = (h ^ b) * 0x100000001b3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+  return hex;
 }
 
 inline std::string show(const std::vector<int32_t>& ids) {

@@ -83,29 +83,27 @@ def long_word(rng):
     return rng.choice(["", "-", "_"]).join(parts)
 
 
+def common_word(rng):
+    w = rng.choice(WORDS)
+    return w.capitalize() if rng.random() < 0.2 else (w.upper() if rng.random() < 0.05 else w)
+
+
+# (weight, maker) of each kind of word.
+WORD_KINDS = [
+    (45, common_word), (10, lambda rng: rng.choice(ACCENTED)), (7, lambda rng: rng.choice(SCRIPTS)),
+    (5, lambda rng: rng.choice(EMOJI)), (8, number), (4, lambda rng: rng.choice(COMPAT)),
+    (5, lambda rng: rng.choice(CONTRACTIONS)), (3, lambda rng: rng.choice(SPECIALS)), (3, long_word),
+    (3, lambda rng: rng.choice(WORDS) + rng.choice(CONTROLS) + rng.choice(WORDS)),
+    (7, lambda rng: rng.choice(PUNCT)),
+]
+
+
 def word(rng):
-    r = rng.random()
-    if r < 0.45:
-        w = rng.choice(WORDS)
-        return w.capitalize() if rng.random() < 0.2 else (w.upper() if rng.random() < 0.05 else w)
-    if r < 0.55:
-        return rng.choice(ACCENTED)
-    if r < 0.62:
-        return rng.choice(SCRIPTS)
-    if r < 0.67:
-        return rng.choice(EMOJI)
-    if r < 0.75:
-        return number(rng)
-    if r < 0.79:
-        return rng.choice(COMPAT)
-    if r < 0.84:
-        return rng.choice(CONTRACTIONS)
-    if r < 0.87:
-        return rng.choice(SPECIALS)
-    if r < 0.90:
-        return long_word(rng)
-    if r < 0.93:
-        return rng.choice(WORDS) + rng.choice(CONTROLS) + rng.choice(WORDS)
+    r = rng.random() * 100
+    for weight, make in WORD_KINDS:
+        if r < weight:
+            return make(rng)
+        r -= weight
     return rng.choice(PUNCT)
 
 
