@@ -86,11 +86,57 @@ std::unique_ptr<Tokenizer> roberta_tokenizer(std::string_view vocab_json, std::s
   return std::make_unique<PipelineTokenizer>(std::move(parts));
 }
 
+namespace {
+
+// Helper spm's SentencePiece tokenizer (its normalizer and Viterbi, as
+// spm_encode) as the model stage of a pipeline, one text segment at a time.
+class SentencePieceSegmentModel : public Model {
+ public:
+  explicit SentencePieceSegmentModel(std::unique_ptr<Tokenizer> spm) : spm_(std::move(spm)) {
+    for (int32_t id = 0; id < spm_->vocab_size(); ++id) vocab_.add(spm_->id_to_token(id), id, "spiece.model", true);
+  }
+  void encode(const std::string& piece, std::vector<int32_t>& out) const override {
+    const std::vector<int32_t> ids = spm_->encode(piece, false);
+    out.insert(out.end(), ids.begin(), ids.end());
+  }
+  const Vocabulary& vocabulary() const override { return vocab_; }
+  const char* kind() const override { return "Unigram"; }
+
+ private:
+  std::unique_ptr<Tokenizer> spm_;
+  Vocabulary vocab_;
+};
+
+}  // namespace
+
 std::unique_ptr<Tokenizer> albert_tokenizer(std::string_view spiece_model, const TokenizerConfig& config) {
   SentencePieceOptions options;
-  options.lower_case = config.do_lower_case.value_or(true);
-  options.mask_token = config.mask_token;
-  return make_sentencepiece_tokenizer(spiece_model, options);
+  options.prefix_ids = std::vector<int32_t>{};  // the pipeline adds the template
+  options.suffix_ids = std::vector<int32_t>{};
+  auto model = std::make_unique<SentencePieceSegmentModel>(make_sentencepiece_tokenizer(spiece_model, options));
+  const Vocabulary& vocab = model->vocabulary();
+  const std::string cls = config.cls_token.value_or("[CLS]"), sep = config.sep_token.value_or("[SEP]");
+  const std::string mask = config.mask_token.value_or("[MASK]");
+
+  PipelineParts parts;
+  // What transformers' ALBERT tokenizers do before SentencePiece: `` and ''
+  // become ", accents go (NFKD, marks dropped) unless keep_accents, and the
+  // text is lower-cased with do_lower_case.
+  std::string steps = R"({"type": "Replace", "pattern": {"String": "``"}, "content": "\""},
+                         {"type": "Replace", "pattern": {"String": "''"}, "content": "\""})";
+  if (!config.keep_accents.value_or(false)) steps += R"(, {"type": "NFKD"}, {"type": "StripAccents"})";
+  if (config.do_lower_case.value_or(true)) steps += R"(, {"type": "Lowercase"})";
+  parts.normalizer =
+      normalizer_from_json(parse_json(R"({"type": "Sequence", "normalizers": [)" + steps + "]}", "ALBERT normalizer"));
+  auto cls_id = vocab.find(cls), sep_id = vocab.find(sep);
+  if (cls_id && sep_id) parts.post_processor = Template::around({*cls_id}, {*sep_id});
+  parts.decoder = make_metaspace_decoder(true);
+  parts.added_tokens = special_tokens(
+      vocab, {config.pad_token.value_or("<pad>"), config.unk_token.value_or("<unk>"), cls, sep, mask}, mask);
+  parts.mask_id = vocab.find(mask);
+  if (!parts.mask_id && !config.mask_token) parts.mask_id = vocab.find("<mask>");
+  parts.model = std::move(model);
+  return std::make_unique<PipelineTokenizer>(std::move(parts));
 }
 
 }  // namespace nystrom::text

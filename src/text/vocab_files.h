@@ -2,7 +2,9 @@
 // as transformers' fast tokenizers build them:
 //   vocab.txt               BERT WordPiece (BertTokenizerFast)
 //   vocab.json + merges.txt RoBERTa byte-level BPE (RobertaTokenizerFast)
-//   spiece.model            ALBERT-style SentencePiece (helper spm's loader)
+//   spiece.model            ALBERT-style SentencePiece (helper spm's tokenizer
+//                           for each text segment, around it the special
+//                           tokens and text preparation of AlbertTokenizer)
 // tokenizer_config.json and special_tokens_map.json supply lower-casing and
 // the special tokens' strings.
 #pragma once

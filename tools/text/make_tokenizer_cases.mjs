@@ -26,7 +26,7 @@
 //
 // Usage (Node 20; the package is installed outside the repository):
 //   mkdir -p /tmp/hftok && cd /tmp/hftok && npm install --ignore-scripts tokenizers
-//   NODE_PATH=/tmp/hftok/node_modules node tools/text/make_tokenizer_cases.mjs [--retrain]
+//   NODE_PATH=/tmp/hftok/node_modules node tools/text/make_tokenizer_cases.mjs [--retrain | --retrain=<kind>]
 // Retraining the albert_precompiled kind also needs SentencePiece's spm_train
 // (Debian package sentencepiece).
 import { execFileSync } from 'child_process';
@@ -46,6 +46,8 @@ const DECODE_LINES = 60;
 // The trainers break ties in Rust's randomly seeded hash order, so training
 // again gives other (equally valid) vocabularies: existing tokenizer.json
 // files are kept and only encoded again unless --retrain is given.
+// --retrain=<kind> trains that kind only.
+const RETRAIN_KIND = (process.argv.find((a) => a.startsWith('--retrain=')) || '').slice('--retrain='.length);
 const RETRAIN = process.argv.includes('--retrain');
 // A 100000-character word, written in the case files as this recipe.
 const LONG_WORD = { unit: 'unbelievable', count: 8333, tail: 'abcd' };
@@ -403,6 +405,9 @@ kinds.albert_precompiled = () => {
     '--model_type=unigram', `--normalization_rule_tsv=${rules}`, '--pad_id=0', '--unk_id=1', '--bos_id=-1',
     '--eos_id=-1', '--control_symbols=[CLS],[SEP],[MASK]', '--num_threads=1', '--minloglevel=2'], { stdio: 'ignore' });
   const { pieces, charsmap } = readSpmModel(`${work}/m.model`);
+  // Kept too: the C++ tests load it as spiece.model (the files-only path).
+  fs.mkdirSync(path.join(OUT, 'albert_precompiled'), { recursive: true });
+  fs.copyFileSync(`${work}/m.model`, path.join(OUT, 'albert_precompiled/spiece.model'));
   if (pieces[2][0] !== '[CLS]' || pieces[3][0] !== '[SEP]' || pieces[4][0] !== '[MASK]') throw new Error('spm ids');
   return {
     version: '1.0', truncation: null, padding: null,
@@ -486,7 +491,7 @@ for (const [kind, build] of Object.entries(kinds)) {
   const dir = path.join(OUT, kind);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'tokenizer.json');
-  if (RETRAIN || !fs.existsSync(file)) hf.Tokenizer.fromString(JSON.stringify(build())).save(file);
+  if (RETRAIN || RETRAIN_KIND === kind || !fs.existsSync(file)) hf.Tokenizer.fromString(JSON.stringify(build())).save(file);
   const tok = hf.Tokenizer.fromFile(file);
   total += await writeCases(kind, kindIndex++, tok, ['tokenizer.json']);
 }
