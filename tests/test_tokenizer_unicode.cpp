@@ -151,5 +151,10 @@ TEST_CASE("tokenizer unicode: UTF-8 decoding reads each bad byte as U+FFFD") {
   CHECK(text::utf8_decode("\xE2\x82") == U"\uFFFD\uFFFD");                // truncated
   CHECK(text::utf8_decode("\x80x") == U"\uFFFDx");                        // stray continuation
   CHECK(text::utf8_encode(U"\uFFFD") == "\xEF\xBF\xBD");
+  // The decoders' repair, as Rust's from_utf8_lossy: one U+FFFD for a
+  // sequence cut short, one per byte that starts nothing.
+  CHECK(text::utf8_lossy("a\xE2\x82x\xFF\xC0\xAF\xF0\x9F\x98") == "a\uFFFDx\uFFFD\uFFFD\uFFFD\uFFFD");
+  CHECK(text::utf8_lossy("\xED\xA0\x80") == "\uFFFD\uFFFD\uFFFD");
+  CHECK(text::utf8_lossy("ok \xC3\xA9") == "ok \xC3\xA9");
   CHECK(text::utf8_encode(std::u32string(1, (char32_t)0x110000)) == "\xEF\xBF\xBD");
 }

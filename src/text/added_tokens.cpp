@@ -1,6 +1,7 @@
 #include "text/added_tokens.h"
 
 #include "runtime/error.h"
+#include "text/model.h"
 #include "text/normalizer.h"
 #include "text/unicode.h"
 #include "text/utf8.h"
@@ -18,7 +19,7 @@ std::vector<AddedToken> added_tokens_from_json(const JsonValue& list) {
     AddedToken t;
     t.content = content->as_string("tokenizer.json: added token content");
     const int64_t id_value = id->as_int("tokenizer.json: added token id");
-    if (id_value < 0 || id_value > INT32_MAX) fail("tokenizer.json: added token id ", id_value, " out of range");
+    if (id_value < 0 || id_value >= kMaxTokenId) fail("tokenizer.json: added token id ", id_value, " out of range");
     t.id = (int32_t)id_value;
     auto flag = [&](const char* key, bool fallback) {
       const JsonValue* v = item.find(key);

@@ -65,7 +65,7 @@ class ByteLevelDecoder : public Decoder {
           utf8_append(c, bytes);  // not a byte-level character: kept as is
       }
     }
-    return {utf8_encode(utf8_decode(bytes))};
+    return {utf8_lossy(bytes)};
   }
 };
 

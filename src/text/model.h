@@ -10,6 +10,10 @@
 
 namespace nystrom::text {
 
+// Ids are below this bound (16 times the largest vocabularies in use), so
+// that a corrupt file cannot make us allocate gigabytes.
+constexpr int64_t kMaxTokenId = 1 << 22;
+
 // Token strings and ids both ways. Ids need not be contiguous (a file may
 // leave holes); a hole has an empty token string.
 class Vocabulary {

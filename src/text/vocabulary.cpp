@@ -3,11 +3,8 @@
 
 namespace nystrom::text {
 
-// A bound on ids, so that a corrupt file cannot make us allocate gigabytes.
-constexpr int64_t kMaxId = 1 << 24;
-
 void Vocabulary::add(std::string token, int64_t id, std::string_view source, bool last_wins) {
-  if (id < 0 || id >= kMaxId) fail(source, ": token id ", id, " out of range");
+  if (id < 0 || id >= kMaxTokenId) fail(source, ": token id ", id, " out of range");
   if ((size_t)id < present_.size() && present_[id]) fail(source, ": id ", id, " given twice");
   if (auto it = ids_.find(token); it != ids_.end()) {
     if (!last_wins) fail(source, ": token '", token, "' given twice");
