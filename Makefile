@@ -133,7 +133,7 @@ TSAN_CXX     ?= clang++
 FUZZ_CXX     ?= clang++
 SAN_OPT      ?= -O1
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := json hf_config safetensors npy model_file zip pickle torch_bin
+FUZZ_TARGETS := json hf_config safetensors npy model_file zip pickle torch_bin tokenizer_json spiece_model vocab_files
 ASAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TSAN_FLAGS   := -fsanitize=thread -fno-omit-frame-pointer
 ASAN_RUN_OPTIONS := abort_on_error=1:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1

@@ -16,6 +16,7 @@
 
 #include "format/tensor_names.h"
 #include "fuzz/targets.h"
+#include "fuzz/tiny_tokenizer.h"
 #include "support.h"
 
 namespace {
@@ -35,6 +36,9 @@ const std::vector<Target>& targets() {
       {"zip", fuzz::zip},
       {"pickle", fuzz::pickle},
       {"torch_bin", fuzz::torch_bin},
+      {"tokenizer_json", fuzz::tokenizer_json},
+      {"spiece_model", fuzz::spiece_model},
+      {"vocab_files", fuzz::vocab_files},
   };
   return t;
 }
@@ -67,6 +71,18 @@ void replay(const char* target, const std::string& bytes) {
   FAIL("no fuzz target named " << target);
 }
 
+// Every tensor the configuration needs (not the optional ones), all zero.
+std::vector<nystrom::TensorData> zero_weights(const nystrom::ModelConfig& c) {
+  std::vector<nystrom::TensorData> all;
+  for (const nystrom::ExpectedTensor& e : nystrom::expected_tensors(c)) {
+    if (e.optional) continue;
+    uint64_t n = 1;
+    for (uint64_t d : e.shape) n *= d;
+    all.push_back({e.name, nystrom::format::DType::F32, e.shape, std::vector<uint8_t>(n * 4, 0)});
+  }
+  return all;
+}
+
 }  // namespace
 
 TEST_CASE("fuzz regressions: every committed seed and saved reproducer runs through its target cleanly") {
@@ -81,7 +97,56 @@ TEST_CASE("fuzz regressions: every committed seed and saved reproducer runs thro
     }
   }
   // The seeds are there (the suite runs from the repository root).
-  CHECK(replayed >= 15);
+  CHECK(replayed >= 25);
+}
+
+// make_seeds gives the tokenizer targets the reference cases' files as seeds;
+// here they go through the same bodies (vocabulary file sets as files, not
+// in fuzz_vocab_files' one-input layout).
+TEST_CASE("fuzz regressions: every reference tokenizer's files run through the tokenizer targets cleanly") {
+  const std::string root = "tests/tokenizers/";
+  std::vector<std::string> cases;
+  DIR* d = ::opendir(root.c_str());
+  REQUIRE(d != nullptr);
+  while (const dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') cases.push_back(root + e->d_name);
+  ::closedir(d);
+  size_t replayed = 0;
+  for (const std::string& c : cases) {
+    CAPTURE(c);
+    std::vector<nystrom::text::TokenizerFile> vocab;
+    for (const std::string& path : files_in(c)) {
+      const std::string name = path.substr(c.size() + 1);
+      if (name == "tokenizer.json" || name == "spiece.model") {
+        CHECK_NOTHROW(replay(name == "spiece.model" ? "spiece_model" : "tokenizer_json", test::slurp(path)));
+        ++replayed;
+      } else if (name == "vocab.txt" || name == "vocab.json" || name == "merges.txt" || name == "tokenizer_config.json") {
+        vocab.push_back({name, test::slurp(path)});
+      }
+    }
+    if (!vocab.empty()) {
+      CHECK_NOTHROW(fuzz::load_and_exercise(vocab));
+      ++replayed;
+    }
+  }
+  CHECK(replayed >= 12);
+}
+
+TEST_CASE("fuzz regressions: the model_file target's version 3 seed has a tokenizer that encodes its text") {
+  // The tiny classifier make_seeds writes with fuzz::kTinyTokenizerJson.
+  nystrom::ModelConfig c;
+  c.vocab_size = 8, c.hidden_size = 4, c.num_layers = 1, c.num_heads = 2, c.intermediate_size = 4;
+  c.max_positions = 4, c.type_vocab_size = 1, c.num_landmarks = 2, c.segment_means_len = 2;
+  std::vector<nystrom::TensorData> all = zero_weights(c);
+  test::TempDir dir;
+  const std::string path = dir / "tok.nyf";
+  nystrom::write_model_file(path, c, all, {{"tokenizer.json", fuzz::kTinyTokenizerJson}});
+  auto model = nystrom::Model::open(path);
+  const nystrom::Tokenizer* tok = model->tokenizer();
+  REQUIRE(tok != nullptr);
+  // [CLS] hello , world ! [MASK] < mask > hello [SEP]: "!" "<" "mask" ">" are unknown.
+  CHECK(tok->encode("Hello, world! [MASK] <mask> hello") == std::vector<int32_t>{2, 5, 7, 6, 1, 4, 1, 1, 1, 5, 3});
+  CHECK_NOTHROW(replay("model_file", test::slurp(path)));
 }
 
 TEST_CASE("fuzz regressions: the targets accept empty and one-byte inputs") {
@@ -178,13 +243,7 @@ TEST_CASE("fuzz regressions: ModelFile and Model::open quote a tensor name holdi
   CHECK(one_line(m1));
   // Once, beside every tensor the configuration needs: the file is valid,
   // Model::open refuses the extra tensor (model/weights.cpp).
-  std::vector<nystrom::TensorData> all;
-  for (const nystrom::ExpectedTensor& e : nystrom::expected_tensors(c)) {
-    if (e.optional) continue;
-    uint64_t n = 1;
-    for (uint64_t d : e.shape) n *= d;
-    all.push_back({e.name, nystrom::format::DType::F32, e.shape, std::vector<uint8_t>(n * 4, 0)});
-  }
+  std::vector<nystrom::TensorData> all = zero_weights(c);
   all.push_back(t);
   const std::string once = dir / "once.nyf";
   nystrom::write_model_file(once, c, all);

@@ -1,16 +1,22 @@
 // Writes the binary seed inputs of the fuzz targets, so that none has to be
 // committed and each follows the formats as the library writes them today:
-//   make_seeds DIR   ->  DIR/<target>/* for model_file, safetensors, npy,
-//                        torch_bin, zip and pickle
+//   make_seeds DIR [TOKENIZERS]  ->  DIR/<target>/* for model_file,
+//                                    safetensors, npy, torch_bin, zip, pickle
+// and, given the reference tokenizers' folder (tests/tokenizers), the
+// tokenizer targets' seeds made from its files: every tokenizer.json,
+// spiece.model and vocabulary file set (in fuzz_vocab_files' layout).
 // The model files are tiny but complete (every tensor their configuration
 // needs), so that mutations reach Model::open's weight binding; the
 // committed seeds are under tests/fuzz/corpus/.
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,6 +26,7 @@
 #include "format/tensor_names.h"
 #include "format/zip.h"
 #include "nystrom/nystrom.h"
+#include "tiny_tokenizer.h"
 
 namespace {
 
@@ -27,6 +34,19 @@ using nystrom::ModelConfig;
 
 void make_dir(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) throw nystrom::Error("cannot create " + path);
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw nystrom::Error("cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
 }
 
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -60,8 +80,10 @@ ModelConfig tiny_config(uint32_t hidden, nystrom::HeadType head) {
 }
 
 // Writes a model of this configuration with every weight matrix stored as
-// `type` (where its shape allows). Leaves out the optional tied decoder.
-void write_model(const std::string& path, const ModelConfig& c, nystrom::format::DType type) {
+// `type` (where its shape allows), and these tokenizer files (version 3).
+// Leaves out the optional tied decoder.
+void write_model(const std::string& path, const ModelConfig& c, nystrom::format::DType type,
+                 const std::vector<nystrom::text::TokenizerFile>& tokenizer = {}) {
   nystrom::Checkpoint ck;
   ck.config = c;
   uint32_t state = 12345;
@@ -79,7 +101,52 @@ void write_model(const std::string& path, const ModelConfig& c, nystrom::format:
     ck.tensors.push_back(std::move(t));
   }
   nystrom::set_weight_type(ck, type, nullptr);
-  nystrom::write_model_file(path, ck.config, ck.tensors);
+  nystrom::write_model_file(path, ck.config, ck.tensors, tokenizer);
+}
+
+// Sorted names of the entries of a folder.
+std::vector<std::string> folder_entries(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) throw nystrom::Error("cannot open " + dir);
+  while (const dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') out.push_back(e->d_name);
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Seeds for the tokenizer targets from each reference case folder (each
+// holds one of tokenizer.json, spiece.model, vocab.txt, vocab.json +
+// merges.txt, maybe with tokenizer_config.json), named after the folder.
+// Returns how many were written.
+int tokenizer_seeds(const std::string& cases, const std::string& out) {
+  int written = 0;
+  for (const std::string& name : folder_entries(cases)) {
+    const std::string dir = cases + "/" + name + "/";
+    if (exists(dir + "tokenizer.json")) {
+      write_bytes(out + "/tokenizer_json/" + name + ".json", read_bytes(dir + "tokenizer.json"));
+      ++written;
+    }
+    if (exists(dir + "spiece.model")) {
+      write_bytes(out + "/spiece_model/" + name + ".model", read_bytes(dir + "spiece.model"));
+      ++written;
+    }
+    // fuzz_vocab_files' layout: a selector byte, then the files cut by NULs.
+    const std::string config = exists(dir + "tokenizer_config.json") ? read_bytes(dir + "tokenizer_config.json") : "";
+    const std::string config_part = config.empty() ? "" : std::string(1, '\0') + config;
+    if (exists(dir + "vocab.txt")) {
+      write_bytes(out + "/vocab_files/" + name + ".bin", std::string(1, '\0') + read_bytes(dir + "vocab.txt") + config_part);
+      ++written;
+    }
+    if (exists(dir + "vocab.json") && exists(dir + "merges.txt")) {
+      write_bytes(out + "/vocab_files/" + name + ".bin", std::string(1, '\1') + read_bytes(dir + "vocab.json") +
+                                                           std::string(1, '\0') + read_bytes(dir + "merges.txt") +
+                                                           config_part);
+      ++written;
+    }
+  }
+  return written;
 }
 
 std::string le64(uint64_t x) {
@@ -270,8 +337,8 @@ std::vector<ZipFile> torch_files(const std::string& folder, const std::string& p
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: %s OUT_DIR [TOKENIZER_CASES_DIR]\n", argv[0]);
     return 2;
   }
   const std::string out = argv[1];
@@ -279,7 +346,8 @@ int main(int argc, char** argv) {
     using nystrom::HeadType;
     using nystrom::format::DType;
     make_dir(out);
-    for (const char* sub : {"model_file", "safetensors", "npy", "torch_bin", "zip", "pickle"})
+    for (const char* sub : {"model_file", "safetensors", "npy", "torch_bin", "zip", "pickle", "tokenizer_json",
+                            "spiece_model", "vocab_files"})
       make_dir(out + "/" + sub);
 
     // Model files: f32 (version 1), f16, q8_0 and q4_0 (version 2), each head.
@@ -289,6 +357,9 @@ int main(int argc, char** argv) {
     ModelConfig q4 = tiny_config(32, HeadType::None);
     q4.conv_kernel = 0;
     write_model(out + "/model_file/none-q4_0.nyf", q4, DType::Q4_0);
+    // Version 3: a tokenizer section holding a WordLevel tokenizer.json.
+    write_model(out + "/model_file/cls-f32-tokenizer.nyf", tiny_config(4, HeadType::Classifier), DType::F32,
+                {{"tokenizer.json", fuzz::kTinyTokenizerJson}});
 
     // Safetensors: every dtype family, a scalar, an empty tensor, metadata,
     // the header padded with spaces as Hugging Face pads it.
@@ -336,6 +407,9 @@ int main(int argc, char** argv) {
       write_bytes(out + "/pickle/" + tag + ".pkl", pkl);
     }
     write_bytes(out + "/zip/one-entry.zip", zip_archive({{"a.txt", "hello"}}, false));
+
+    if (argc == 3 && tokenizer_seeds(argv[2], out) == 0)
+      throw nystrom::Error(std::string("no tokenizer files in ") + argv[2]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_seeds: %s\n", e.what());
     return 1;

@@ -4,7 +4,8 @@
 # BUILD_DIR holds fuzz_<target> and make_seeds. Each target starts from the
 # committed seeds (tests/fuzz/corpus/<target>/), the saved reproducers
 # (tests/fuzz/regressions/<target>/), the generated seeds
-# (BUILD_DIR/seeds/<target>/) and what earlier runs found
+# (BUILD_DIR/seeds/<target>/, the tokenizer targets' made from the
+# reference cases in tests/tokenizers/) and what earlier runs found
 # (BUILD_DIR/corpus/<target>/, where new inputs go), with the dictionary
 # tests/fuzz/<target>.dict when there is one. Prints, per target, the
 # executions from libFuzzer's final stats; a crashing input is saved as
@@ -20,7 +21,7 @@ shift 2
 here=$(dirname "$0")
 
 rm -rf "$dir/seeds"
-"$dir/make_seeds" "$dir/seeds" || { echo "fuzz: make_seeds failed" >&2; exit 1; }
+"$dir/make_seeds" "$dir/seeds" "$here/../tokenizers" || { echo "fuzz: make_seeds failed" >&2; exit 1; }
 mkdir -p "$dir/logs" "$dir/artifacts"
 
 failed=()

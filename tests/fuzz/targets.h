@@ -24,6 +24,8 @@
 #include "format/zip.h"
 #include "fuzz_support.h"
 #include "nystrom/nystrom.h"
+#include "text/sentencepiece.h"
+#include "text/tokenizer.h"
 
 namespace fuzz {
 
@@ -147,6 +149,132 @@ inline void npy(const uint8_t* data, size_t size) {
   }
 }
 
+// ---------------------------------------------------------- tokenizers
+
+// What every tokenizer target encodes, with and without the template:
+// plain text, special tokens spelled in it, accents, CJK, emoji, tabs and
+// line breaks, nothing, only spaces, invalid UTF-8 (stray, truncated,
+// overlong, surrogate, above U+10FFFF) and one long word, long enough that
+// work quadratic in a word's length takes seconds.
+inline const std::vector<std::string>& tokenizer_texts() {
+  static const std::vector<std::string> texts = {
+      "Hello, world! It's a test: [CLS] [MASK] <mask> <s> </s> <unk> [UNK] 123 4.5% ``quoted''",
+      "  \xC3\x9Cn\xC3\xAF""c\xC3\xB6""d\xC3\xA9 a\xCC\x80""ccents, \xC3\x87""A VA?\tTabs\r\nlines \xE2\x96\x81 "
+      "\xE4\xB8\xAD\xE6\x96\x87 \xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4 \xF0\x9F\x98\x80\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD "
+      "\xEF\xBC\xA1\xE3\x80\x80x",
+      "",
+      "   \t\n  ",
+      "a\xFF\xC3(b\xED\xA0\x80\xF4\x90\x80\x80 \xC0\xAF end\xE2\x82",
+      std::string(6000, 'a') + "bc" + std::string(2000, '!'),
+  };
+  return texts;
+}
+
+// Encodes each text with and without the template, checks the ids, and
+// decodes them both ways. Works on text::Tokenizer and on the public
+// nystrom::Tokenizer of a model file alike.
+template <typename Tok>
+void exercise_tokenizer(const Tok& tok, const std::vector<std::string>& texts) {
+  const int32_t n = tok.vocab_size();
+  check(n >= 0, "tokenizer: negative vocab_size");
+  check(tok.num_special_tokens() >= 0, "tokenizer: negative num_special_tokens");
+  if (auto mask = tok.mask_id()) check(*mask >= 0 && *mask < n, "tokenizer: mask id outside the vocabulary");
+  (void)tok.kind();
+  for (const std::string& text : texts) {
+    std::vector<int32_t> plain, full;
+    try {
+      plain = tok.encode(text, false);
+      full = tok.encode(text, true);
+    } catch (const nystrom::Error& e) {
+      one_line(e);  // e.g. a WordLevel model without its unknown token
+      continue;
+    }
+    check(full.size() == plain.size() + static_cast<size_t>(tok.num_special_tokens()),
+          "tokenizer: the template adds other than num_special_tokens ids");
+    for (int32_t id : full) check(id >= 0 && id < n, "tokenizer: encode returned an id outside the vocabulary");
+    try {
+      for (bool skip : {true, false}) {
+        const std::string back = tok.decode(full, skip);
+        touch(back.data(), back.size());
+      }
+      if (!full.empty()) (void)tok.id_to_token(full.back());
+    } catch (const nystrom::Error& e) {
+      std::fprintf(stderr, "message: %s\n", e.what());
+      violated("tokenizer: decode or id_to_token refused ids that encode returned");
+    }
+  }
+  // Ids outside the vocabulary are refused with an Error, not read.
+  for (int32_t id : {-1, n}) {
+    try {
+      (void)tok.id_to_token(id);
+      violated("tokenizer: id_to_token accepted an id outside the vocabulary");
+    } catch (const nystrom::Error& e) {
+      one_line(e);
+    }
+  }
+}
+
+// Builds a tokenizer from these files and exercises it; a refusal must be
+// an Error.
+inline void load_and_exercise(const std::vector<nystrom::text::TokenizerFile>& files) {
+  std::unique_ptr<nystrom::text::Tokenizer> tok;
+  try {
+    tok = nystrom::text::load_tokenizer(files);
+  } catch (const nystrom::Error& e) {
+    one_line(e);
+    return;
+  }
+  if (tok) exercise_tokenizer(*tok, tokenizer_texts());
+}
+
+inline void tokenizer_json(const uint8_t* data, size_t size) {
+  load_and_exercise({{"tokenizer.json", std::string(reinterpret_cast<const char*>(data), size)}});
+}
+
+// spiece.model through load_tokenizer (ALBERT's preparation around spm's
+// tokenizer) and directly (spm's own template and lower-casing).
+inline void spiece_model(const uint8_t* data, size_t size) {
+  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  load_and_exercise({{"spiece.model", bytes}});
+  nystrom::text::SentencePieceOptions options;
+  options.lower_case = true;
+  std::unique_ptr<nystrom::text::Tokenizer> tok;
+  try {
+    tok = nystrom::text::make_sentencepiece_tokenizer(bytes, options);
+  } catch (const nystrom::Error& e) {
+    one_line(e);
+    return;
+  }
+  check(tok != nullptr, "spiece.model: no tokenizer and no error");
+  exercise_tokenizer(*tok, tokenizer_texts());
+}
+
+// The input as vocabulary files: the first byte's low bit picks vocab.txt
+// (0) or vocab.json + merges.txt (1); the rest is cut at NUL bytes into
+// those files, then tokenizer_config.json and special_tokens_map.json,
+// each present only if its part is (the last part keeps any further NULs).
+inline std::vector<nystrom::text::TokenizerFile> vocab_file_parts(const uint8_t* data, size_t size) {
+  std::vector<nystrom::text::TokenizerFile> files;
+  if (size == 0) return files;
+  std::vector<std::string> names;
+  if (data[0] & 1)
+    names = {"vocab.json", "merges.txt"};
+  else
+    names = {"vocab.txt"};
+  names.push_back("tokenizer_config.json");
+  names.push_back("special_tokens_map.json");
+  std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+  for (size_t k = 0; k < names.size(); ++k) {
+    const size_t cut = k + 1 < names.size() ? rest.find('\0') : std::string_view::npos;
+    files.push_back({names[k], std::string(rest.substr(0, cut))});
+    if (cut == std::string_view::npos) break;
+    rest.remove_prefix(cut + 1);
+  }
+  return files;
+}
+
+inline void vocab_files(const uint8_t* data, size_t size) { load_and_exercise(vocab_file_parts(data, size)); }
+
 // ---------------------------------------------------------- model file
 
 inline void check_model_file(const nystrom::ModelFile& f) {
@@ -181,17 +309,34 @@ inline void model_file(const uint8_t* data, size_t size) {
   uint64_t sum = nystrom::nyh64(fixed.data() + 16, fixed.size() - 16);
   for (int i = 0; i < 8; ++i) fixed[8 + i] = static_cast<uint8_t>(sum >> (8 * i));
   const std::string& path = memory_file(fixed.data(), fixed.size(), 1);
+  size_t tokenizer_files = 0;
   try {
     nystrom::ModelFile f(path);
     check(raw_ok, "model file: accepted with the checksum, refused without it");
     check_model_file(f);
+    tokenizer_files = f.tokenizer_files().size();
   } catch (const nystrom::Error&) {
     check(!raw_ok, "model file: accepted without the checksum check, refused with a right checksum");
     return;
   }
+  std::shared_ptr<const nystrom::Model> model;
   try {
-    auto model = nystrom::Model::open(path);
+    model = nystrom::Model::open(path);
     check(model->config().hidden_size > 0, "model: opened with hidden_size 0");
+  } catch (const nystrom::Error& e) {
+    one_line(e);
+    return;
+  }
+  // The tokenizer section (version 3), built on first use.
+  check(model->has_tokenizer() == (tokenizer_files > 0), "model: has_tokenizer differs from the file");
+  try {
+    if (const nystrom::Tokenizer* tok = model->tokenizer()) {
+      check(tok->vocab_size() > 0 && static_cast<uint32_t>(tok->vocab_size()) <= model->config().vocab_size,
+            "model: tokenizer ids beyond the model's vocabulary");
+      exercise_tokenizer(*tok, {"Hello, world! [MASK] <mask> hello", "a\xFF\xC3(b"});
+    } else {
+      check(tokenizer_files == 0, "model: a tokenizer section but no tokenizer");
+    }
   } catch (const nystrom::Error& e) {
     one_line(e);
   }
