@@ -8,6 +8,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -270,4 +271,96 @@ TEST_CASE("fuzz regressions: the zip reader quotes an entry name holding a newli
   const std::string m2 = error_of([&] { nystrom::TorchBinFile f(dir / "pytorch_model.bin"); });
   CHECK(m2.find("out of range") != std::string::npos);
   CHECK(one_line(m2));
+}
+
+// ------------------------------------------------------------------------
+// Tokenizer files that made encoding or decoding take minutes or gigabytes
+// (the inputs are in tests/fuzz/regressions/tokenizer_json/ and
+// spiece_model/): fixed in src/text/simple_regex.cpp (matching without
+// backtracking), src/text/wordpiece.cpp (one trie walk per subword) and
+// src/text/growth_limit.h (a normalizer or decoder may not make a text more
+// than 64 times longer).
+
+namespace {
+
+std::unique_ptr<nystrom::text::Tokenizer> tokenizer_of(const std::string& json) {
+  return nystrom::text::load_tokenizer({{"tokenizer.json", json}});
+}
+
+// A WordLevel tokenizer.json with these vocabulary entries and parts.
+std::string word_level_json(const std::string& vocab, const std::string& parts) {
+  return R"({"model": {"type": "WordLevel", "unk_token": "<unk>", "vocab": {"<unk>": 0)" +
+         (vocab.empty() ? "" : ", " + vocab) + "}}" +
+         (parts.empty() ? "" : ", " + parts) + "}";
+}
+
+template <typename F>
+double seconds_of(F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+TEST_CASE("fuzz regressions: regex normalizers and splits match a 100000-character word in linear time") {
+  const std::string word(100000, 'a');
+  // Four starred atoms: backtracking tried every way to share the run.
+  auto replace = tokenizer_of(word_level_json(R"("x": 1)",
+      R"("normalizer": {"type": "Replace", "pattern": {"Regex": "a*a*a*a*c"}, "content": "x"})"));
+  std::vector<int32_t> ids;
+  CHECK(seconds_of([&] { ids = replace->encode(word + "c", false); }) < 2.0);
+  CHECK(ids == std::vector<int32_t>{1});
+  CHECK(seconds_of([&] { ids = replace->encode(word, false); }) < 2.0);
+  CHECK(ids == std::vector<int32_t>{0});
+  // A run with no "c" after it: backtracking rescanned it from every start.
+  auto split = tokenizer_of(word_level_json(R"("aac": 1, "ac": 2, " ": 3)",
+      R"("pre_tokenizer": {"type": "Split", "pattern": {"Regex": "a+c"}, "behavior": "Isolated"})"));
+  CHECK(seconds_of([&] { ids = split->encode(word, false); }) < 2.0);
+  CHECK(ids == std::vector<int32_t>{0});
+  CHECK(split->encode("aac ac", false) == std::vector<int32_t>{1, 3, 2});
+}
+
+TEST_CASE("fuzz regressions: WordPiece with a long token and no word limit cuts a long word in linear time") {
+  auto tok = tokenizer_of(R"({"model": {"type": "WordPiece", "unk_token": "[UNK]", "max_input_chars_per_word": 1000000,
+      "vocab": {"[UNK]": 0, "a": 1, "##aa": 2, ")" + std::string(3000, 'b') + R"(": 3}}})");
+  std::vector<int32_t> ids;
+  CHECK(seconds_of([&] { ids = tok->encode(std::string(100001, 'a'), false); }) < 2.0);
+  REQUIRE(ids.size() == 50001);
+  CHECK(ids[0] == 1);
+  CHECK(std::count(ids.begin(), ids.end(), 2) == 50000);
+  CHECK(tok->encode(std::string(3000, 'b'), false) == std::vector<int32_t>{3});
+  CHECK(tok->encode("aaab", false) == std::vector<int32_t>{0});
+}
+
+TEST_CASE("fuzz regressions: normalizers and decoders that multiply a text throw instead of taking gigabytes") {
+  // Replace a -> 40 a's, six times over (nested sequences count as one chain).
+  std::string steps;
+  for (int k = 0; k < 6; ++k)
+    steps += std::string(k ? ", " : "") +
+             R"({"type": "Sequence", "normalizers": [{"type": "Replace", "pattern": {"String": "a"}, "content": ")" +
+             std::string(40, 'a') + R"("}]})";
+  auto normalizers = tokenizer_of(word_level_json(R"("a": 1)", R"("normalizer": {"type": "Sequence", "normalizers": [)" + steps + "]}"));
+  const std::string m1 = error_of([&] { normalizers->encode("a a", false); });
+  CHECK(m1.find("the normalizer Sequence makes a text of length 3 one of length") != std::string::npos);
+  CHECK(one_line(m1));
+  // The same with decoders, on the way back.
+  std::string decoders;
+  for (int k = 0; k < 6; ++k)
+    decoders += std::string(k ? ", " : "") + R"({"type": "Replace", "pattern": {"String": "<"}, "content": ")" +
+                std::string(40, '<') + R"("})";
+  auto dec = tokenizer_of(word_level_json("", R"("decoder": {"type": "Sequence", "decoders": [)" + decoders + "]}"));
+  const std::string m2 = error_of([&] { dec->decode({0}, false); });
+  CHECK(m2.find("the decoder Sequence makes a text of length 5") != std::string::npos);
+  // A charsmap rule that writes 12000 bytes for "a".
+  const std::string m3 = error_of([&] {
+    nystrom::text::load_tokenizer({{"spiece.model", test::slurp("tests/fuzz/regressions/spiece_model/charsmap-rule-multiplies-text.model")}})
+        ->encode("a", false);
+  });
+  CHECK(m3.find("the spiece.model normalizer makes a text of length 1") != std::string::npos);
+  // Growing a text within the limit is fine.
+  auto twice = tokenizer_of(word_level_json(R"("aa": 1)",
+      R"("normalizer": {"type": "Replace", "pattern": {"String": "a"}, "content": "aa"})"));
+  CHECK(twice->encode("a", false) == std::vector<int32_t>{1});
+  CHECK(twice->encode(std::string(1000, 'a'), false) == std::vector<int32_t>{0});
 }

@@ -1,6 +1,7 @@
 #include "runtime/error.h"
 #include "text/byte_level.h"
 #include "text/decoder.h"
+#include "text/growth_limit.h"
 #include "text/json_fields.h"
 #include "text/utf8.h"
 
@@ -16,6 +17,7 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
     out.append(s, done, at - done);
     out += to;
     done = at + from.size();
+    check_growth(s.size(), out.size(), "Replace decoder");
   }
   out.append(s, done, std::string::npos);
   s = std::move(out);
@@ -210,11 +212,30 @@ class CtcDecoder : public Decoder {
   bool cleanup_;
 };
 
+size_t total_size(const std::vector<std::string>& tokens) {
+  size_t n = 0;
+  for (const std::string& t : tokens) n += t.size();
+  return n;
+}
+
 class SequenceDecoder : public Decoder {
  public:
-  explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> steps) : steps_(std::move(steps)) {}
+  // Nested sequences are spliced in, so that one growth check covers the
+  // whole chain.
+  explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> steps) {
+    for (auto& step : steps) {
+      if (auto* inner = dynamic_cast<SequenceDecoder*>(step.get()))
+        for (auto& s : inner->steps_) steps_.push_back(std::move(s));
+      else
+        steps_.push_back(std::move(step));
+    }
+  }
   std::vector<std::string> decode_chain(std::vector<std::string> tokens) const override {
-    for (const auto& step : steps_) tokens = step->decode_chain(std::move(tokens));
+    const size_t length = total_size(tokens);
+    for (const auto& step : steps_) {
+      tokens = step->decode_chain(std::move(tokens));
+      check_growth(length, total_size(tokens), "decoder Sequence");
+    }
     return tokens;
   }
 

@@ -2,6 +2,7 @@
 
 #include "runtime/error.h"
 #include "text/byte_level.h"
+#include "text/growth_limit.h"
 #include "text/json_fields.h"
 #include "text/normalizer.h"
 #include "text/precompiled_normalizer.h"
@@ -81,9 +82,22 @@ class FunctionNormalizer : public Normalizer {
 
 class SequenceNormalizer : public Normalizer {
  public:
-  explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> steps) : steps_(std::move(steps)) {}
+  // Nested sequences are spliced in, so that one growth check covers the
+  // whole chain.
+  explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> steps) {
+    for (auto& step : steps) {
+      if (auto* inner = dynamic_cast<SequenceNormalizer*>(step.get()))
+        for (auto& s : inner->steps_) steps_.push_back(std::move(s));
+      else
+        steps_.push_back(std::move(step));
+    }
+  }
   std::u32string normalize(std::u32string text) const override {
-    for (const auto& step : steps_) text = step->normalize(std::move(text));
+    const size_t length = text.size();
+    for (const auto& step : steps_) {
+      text = step->normalize(std::move(text));
+      check_growth(length, text.size(), "normalizer Sequence");
+    }
     return text;
   }
 
@@ -96,9 +110,13 @@ class ReplaceNormalizer : public Normalizer {
   ReplaceNormalizer(SimpleRegex pattern, std::u32string content)
       : pattern_(std::move(pattern)), content_(std::move(content)) {}
   std::u32string normalize(std::u32string text) const override {
+    const auto matches = pattern_.find_all(text);
+    size_t removed = 0;
+    for (const auto& [begin, end] : matches) removed += end - begin;
+    check_growth(text.size(), text.size() - removed + matches.size() * content_.size(), "Replace normalizer");
     std::u32string out;
     size_t done = 0;
-    for (const auto& [begin, end] : pattern_.find_all(text)) {
+    for (const auto& [begin, end] : matches) {
       out.append(text, done, begin - done);
       out += content_;
       done = end;
@@ -176,6 +194,7 @@ class PrecompiledHfNormalizer : public Normalizer {
             out.push_back(cluster[k]);
         }
       }
+      check_growth(text.size(), out.size(), "Precompiled normalizer");
       i = end;
     }
     return out;

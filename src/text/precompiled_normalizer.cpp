@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "runtime/error.h"
+#include "text/growth_limit.h"
 
 namespace nystrom::text {
 
@@ -141,6 +142,7 @@ PrecompiledNormalizer::Match SpmNormalizer::step(std::string_view input) const {
 
 std::string SpmNormalizer::normalize(std::string_view input) const {
   const SpmWhitespace& ws = whitespace_;
+  const size_t length = input.size();
   if (ws.remove_extra_whitespaces) {
     while (!input.empty()) {
       PrecompiledNormalizer::Match m = step(input);
@@ -168,6 +170,7 @@ std::string SpmNormalizer::normalize(std::string_view input) const {
           out += ch;
       }
       prev_space = piece.back() == ' ';
+      check_growth(length, out.size(), "spiece.model normalizer");
     }
     input.remove_prefix(m.length);
     if (!ws.remove_extra_whitespaces) prev_space = false;

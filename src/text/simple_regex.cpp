@@ -1,5 +1,7 @@
 #include "text/simple_regex.h"
 
+#include <algorithm>
+
 #include "runtime/error.h"
 #include "text/unicode.h"
 #include "text/utf8.h"
@@ -147,30 +149,42 @@ SimpleRegex SimpleRegex::parse(std::string_view pattern) {
   return re;
 }
 
-// Greedy with backtracking: atoms are never nested, so this stays
-// polynomial in the text length.
-bool SimpleRegex::match_at(const std::u32string& text, size_t pos, size_t atom, size_t& end) const {
-  if (atom == atoms_.size()) {
-    end = pos;
-    return true;
-  }
-  const Atom& a = atoms_[atom];
-  size_t count = 0;
-  while (count < a.max && pos + count < text.size() && a.matches(text[pos + count])) ++count;
-  if (count < a.min) return false;
-  for (size_t k = count + 1; k-- > a.min;)
-    if (match_at(text, pos + k, atom + 1, end)) return true;
-  return false;
-}
-
+// The matches a backtracking matcher finds (each atom greedy, giving back
+// one character at a time), found without backtracking: for every start
+// position at once, from the last atom back, the end of the match of atoms
+// i.. from p (or none). Atom i can take k characters from p for k in
+// [min, min(run, max)], run being how many characters from p it matches;
+// the backtracker keeps the largest k whose rest matches, i.e. the last
+// position in that window where atoms i+1.. match. So the time is the
+// text's length times the pattern's, where backtracking took time growing
+// with the text's length to the power of the atoms (" *a*b" on a long word).
 std::vector<std::pair<size_t, size_t>> SimpleRegex::find_all(const std::u32string& text) const {
   std::vector<std::pair<size_t, size_t>> out;
   if (atoms_.empty()) return out;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t end;
-    if (match_at(text, pos, 0, end) && end > pos) {
-      out.emplace_back(pos, end);
-      pos = end;
+  constexpr size_t kNone = SIZE_MAX;
+  const size_t n = text.size();
+  std::vector<size_t> end(n + 1), next(n + 1), last_match(n + 1), run(n + 1);
+  for (size_t p = 0; p <= n; ++p) end[p] = p;  // after the last atom: matched, ending there
+  for (size_t i = atoms_.size(); i-- > 0;) {
+    const Atom& a = atoms_[i];
+    for (size_t q = 0, last = kNone; q <= n; ++q) last_match[q] = last = end[q] != kNone ? q : last;
+    run[n] = 0;
+    for (size_t p = n; p-- > 0;) run[p] = a.matches(text[p]) ? run[p + 1] + 1 : 0;
+    bool any = false;
+    for (size_t p = 0; p <= n; ++p) {
+      next[p] = kNone;
+      const size_t longest = std::min(run[p], a.max);
+      if (longest < a.min) continue;
+      const size_t q = last_match[p + longest];
+      if (q != kNone && q >= p + a.min) next[p] = end[q], any = true;
+    }
+    if (!any) return out;  // no position matches the rest of the pattern
+    end.swap(next);
+  }
+  for (size_t pos = 0; pos < n;) {
+    if (end[pos] != kNone && end[pos] > pos) {
+      out.emplace_back(pos, end[pos]);
+      pos = end[pos];
     } else {
       ++pos;
     }

@@ -17,7 +17,8 @@ class SimpleRegex {
   static SimpleRegex parse(std::string_view pattern);
   static SimpleRegex literal(std::u32string text);
 
-  // The leftmost-first, non-overlapping, non-empty matches as [begin, end).
+  // The leftmost-first, non-overlapping, non-empty matches as [begin, end),
+  // in time linear in the text's length times the pattern's.
   std::vector<std::pair<size_t, size_t>> find_all(const std::u32string& text) const;
 
  private:
@@ -33,7 +34,6 @@ class SimpleRegex {
     size_t min = 1, max = 1;
     bool matches(char32_t c) const;
   };
-  bool match_at(const std::u32string& text, size_t pos, size_t atom, size_t& end) const;
 
   std::vector<Atom> atoms_;
   std::string source_;

@@ -6,11 +6,28 @@
 
 namespace nystrom::text {
 
-WordPieceModel::WordPieceModel(Vocabulary vocab, WordPieceOptions options)
-    : vocab_(std::move(vocab)), options_(std::move(options)) {
-  for (int32_t id = 0; id < vocab_.id_bound(); ++id)
-    if (const std::string* t = vocab_.token(id)) longest_token_ = std::max(longest_token_, t->size());
+namespace {
+
+// Each token under its bytes after `prefix` (all tokens with an empty one),
+// with the id the vocabulary gives those bytes (a token given twice has its
+// later id).
+PieceTrie token_trie(const Vocabulary& vocab, const std::string& prefix) {
+  std::vector<std::pair<std::string_view, int32_t>> tokens;
+  for (int32_t id = 0; id < vocab.id_bound(); ++id) {
+    const std::string* t = vocab.token(id);
+    if (t && t->compare(0, prefix.size(), prefix) == 0)
+      tokens.emplace_back(std::string_view(*t).substr(prefix.size()), *vocab.find(*t));
+  }
+  return PieceTrie(tokens);
 }
+
+}  // namespace
+
+WordPieceModel::WordPieceModel(Vocabulary vocab, WordPieceOptions options)
+    : vocab_(std::move(vocab)),
+      options_(std::move(options)),
+      words_(token_trie(vocab_, "")),
+      subwords_(token_trie(vocab_, options_.continuing_subword_prefix)) {}
 
 int32_t WordPieceModel::unk_id(const std::string& piece) const {
   auto id = vocab_.find(options_.unk_token);
@@ -30,30 +47,22 @@ void WordPieceModel::encode(const std::string& piece, std::vector<int32_t>& out)
     return;
   }
   const size_t mark = out.size();
-  std::string candidate;
   for (size_t start = 0; start < piece.size();) {
-    // Longest first; a candidate longer than every token cannot match, so
-    // the search starts at that length (on a character boundary).
-    const std::string& prefix = start > 0 ? options_.continuing_subword_prefix : std::string();
-    size_t end = piece.size();
-    if (longest_token_ < prefix.size() + (end - start)) {
-      end = start + (longest_token_ > prefix.size() ? longest_token_ - prefix.size() : 0);
-      while (end > start && !is_char_start(piece, end)) --end;
-    }
-    std::optional<int32_t> found;
-    for (; end > start; --end) {
-      if (!is_char_start(piece, end)) continue;
-      candidate.assign(prefix);
-      candidate.append(piece, start, end - start);
-      if ((found = vocab_.find(candidate))) break;
-    }
-    if (!found) {
+    // The longest token (after the first, prefixed) that the rest starts
+    // with, ending on a character boundary.
+    const PieceTrie& trie = start > 0 ? subwords_ : words_;
+    size_t length = 0;
+    int32_t found = -1;
+    trie.prefixes(std::string_view(piece).substr(start), [&](size_t n, int32_t id) {
+      if (is_char_start(piece, start + n)) length = n, found = id;
+    });
+    if (found < 0) {
       out.resize(mark);
       out.push_back(unk_id(piece));
       return;
     }
-    out.push_back(*found);
-    start = end;
+    out.push_back(found);
+    start += length;
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "format/json.h"
 #include "text/model.h"
+#include "text/unigram.h"
 
 namespace nystrom::text {
 
@@ -28,7 +29,9 @@ class WordPieceModel : public Model {
 
   Vocabulary vocab_;
   WordPieceOptions options_;
-  size_t longest_token_ = 0;  // bytes; no longer candidate can match
+  // The tokens by their bytes, and the prefixed ones by what follows the
+  // prefix: the longest match at each position is one walk down a trie.
+  PieceTrie words_, subwords_;
 };
 
 std::unique_ptr<Model> wordpiece_from_json(const JsonValue& model);
