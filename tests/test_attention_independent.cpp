@@ -17,6 +17,7 @@
 #include "convert/hf_checkpoint.h"
 #include "format/model_file.h"
 #include "nystrom/nystrom.h"
+#include "reference_models.h"
 #include "support.h"
 
 using nystrom::AttentionMode;
@@ -304,9 +305,8 @@ RefOutput forward(const ModelConfig& c, const RefWeights& w, const std::vector<i
 // ---------------------------------------------------------------------------
 // Converted test checkpoints, once per process.
 
+// The converted file (read back for the weights) and the engine's model.
 struct Converted {
-  test::TempDir dir;
-  std::string path;
   std::unique_ptr<nystrom::ModelFile> file;
   std::shared_ptr<const nystrom::Model> model;
   RefWeights weights;
@@ -317,26 +317,15 @@ const Converted& converted(const std::string& name) {
   std::unique_ptr<Converted>& slot = cache[name];
   if (!slot) {
     auto c = std::make_unique<Converted>();
-    const std::string src = test::testdata_dir() + "/" + name;
-    REQUIRE_MESSAGE(test::exists(src + "/config.json"), "test data missing at " << src);
-    nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(src);
-    c->path = c->dir / (name + ".nyf");
-    nystrom::write_model_file(c->path, ck.config, ck.tensors);
-    c->file = std::make_unique<nystrom::ModelFile>(c->path);
-    c->model = nystrom::Model::open(c->path);
+    c->file = std::make_unique<nystrom::ModelFile>(test::reference_nyf(name));
+    c->model = test::reference_model(name);
     c->weights.file = c->file.get();
     slot = std::move(c);
   }
   return *slot;
 }
 
-std::vector<int32_t> random_ids(int n, uint32_t vocab, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int32_t> u(0, (int32_t)vocab - 1);
-  std::vector<int32_t> ids(n);
-  for (int32_t& id : ids) id = u(rng);
-  return ids;
-}
+using test::random_ids;
 
 test::Diff diff_d(const std::vector<float>& got, const std::vector<double>& ref) {
   test::Diff d;
@@ -504,15 +493,7 @@ TEST_CASE(
 
 namespace {
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nystrom::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 }  // namespace
 

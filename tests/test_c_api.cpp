@@ -17,25 +17,14 @@
 #include "format/model_file.h"
 #include "nystrom/nystrom.h"
 #include "nystrom/nystrom_c.h"
+#include "reference_models.h"
 #include "support.h"
 #include "test_cli_text_checkpoint.h"
 
 namespace {
 
-// A reference checkpoint converted to .nyf once per process; the path.
-std::string nyf_of(const std::string& name) {
-  static std::map<std::string, std::unique_ptr<test::TempDir>> dirs;
-  std::unique_ptr<test::TempDir>& dir = dirs[name];
-  const std::string src = test::testdata_dir() + "/" + name;
-  if (!dir) {
-    REQUIRE_MESSAGE(test::exists(src + "/config.json"), "test data missing at " << src);
-    auto d = std::make_unique<test::TempDir>();
-    const nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(src);
-    nystrom::write_model_file(*d / (name + ".nyf"), ck.config, ck.tensors);
-    dir = std::move(d);
-  }
-  return *dir / (name + ".nyf");
-}
+using test::random_ids;
+using test::reference_nyf;
 
 // Frees what it holds when it goes away.
 struct CModel {
@@ -46,14 +35,6 @@ struct CSession {
   nystrom_session* p = nullptr;
   ~CSession() { nystrom_session_free(p); }
 };
-
-std::vector<int32_t> random_ids(size_t n, uint32_t vocab, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int32_t> u(0, (int32_t)vocab - 1);
-  std::vector<int32_t> ids(n);
-  for (int32_t& id : ids) id = u(rng);
-  return ids;
-}
 
 bool same_bits(const float* a, size_t na, const std::vector<float>& b) {
   return na == b.size() && (na == 0 || std::memcmp(a, b.data(), na * sizeof(float)) == 0);
@@ -101,7 +82,7 @@ TEST_CASE("c api: status names, last error, freeing NULL") {
   CHECK(last_error() == "nystrom_model_open: model is NULL");
   CHECK(last_error() == "nystrom_model_open: model is NULL");
   CModel m;
-  CHECK_STATUS(nystrom_model_open(nyf_of("small-cls").c_str(), &m.p), NYSTROM_OK);
+  CHECK_STATUS(nystrom_model_open(reference_nyf("small-cls").c_str(), &m.p), NYSTROM_OK);
 }
 
 TEST_CASE("c api: the last error belongs to the calling thread") {
@@ -155,13 +136,13 @@ TEST_CASE("c api: nystrom_model_open tells bad arguments, unreadable files and b
   CHECK(last_error().find("junk.nyf") != std::string::npos);
 
   // A good file with one byte changed fails its checksum.
-  std::string bytes = test::slurp(nyf_of("small-cls"));
+  std::string bytes = test::slurp(reference_nyf("small-cls"));
   bytes[bytes.size() - 1] ^= 1;
   std::ofstream(dir / "flipped.nyf", std::ios::binary) << bytes;
   CHECK_STATUS(nystrom_model_open((dir / "flipped.nyf").c_str(), &m), NYSTROM_ERROR_FORMAT);
   CHECK(m == nullptr);
 
-  CHECK_STATUS(nystrom_model_open(nyf_of("small-cls").c_str(), &m), NYSTROM_OK);
+  CHECK_STATUS(nystrom_model_open(reference_nyf("small-cls").c_str(), &m), NYSTROM_OK);
   CHECK(m != nullptr);
   nystrom_model_free(m);
 }
@@ -169,10 +150,10 @@ TEST_CASE("c api: nystrom_model_open tells bad arguments, unreadable files and b
 TEST_CASE("c api: nystrom_model_config and nystrom_model_label give the C++ configuration") {
   for (const std::string& name : test::reference_cases()) {
     CAPTURE(name);
-    const auto cpp = nystrom::Model::open(nyf_of(name));
+    const auto cpp = nystrom::Model::open(reference_nyf(name));
     const nystrom::ModelConfig& c = cpp->config();
     CModel m;
-    REQUIRE(nystrom_model_open(nyf_of(name).c_str(), &m.p) == NYSTROM_OK);
+    REQUIRE(nystrom_model_open(reference_nyf(name).c_str(), &m.p) == NYSTROM_OK);
 
     nystrom_config cfg;
     CHECK_STATUS(nystrom_model_config(nullptr, &cfg), NYSTROM_ERROR_INVALID_ARGUMENT);
@@ -206,7 +187,7 @@ TEST_CASE("c api: nystrom_model_config and nystrom_model_label give the C++ conf
     CHECK(last_error().find("out of range") != std::string::npos);
   }
   CModel m;
-  REQUIRE(nystrom_model_open(nyf_of("small-cls").c_str(), &m.p) == NYSTROM_OK);
+  REQUIRE(nystrom_model_open(reference_nyf("small-cls").c_str(), &m.p) == NYSTROM_OK);
   nystrom_config cfg;
   REQUIRE(nystrom_model_config(m.p, &cfg) == NYSTROM_OK);
   CHECK(cfg.head == NYSTROM_HEAD_CLASSIFIER);
@@ -215,7 +196,7 @@ TEST_CASE("c api: nystrom_model_config and nystrom_model_label give the C++ conf
 
 TEST_CASE("c api: nystrom_session_create checks every option") {
   CModel m;
-  REQUIRE(nystrom_model_open(nyf_of("small-cls").c_str(), &m.p) == NYSTROM_OK);
+  REQUIRE(nystrom_model_open(reference_nyf("small-cls").c_str(), &m.p) == NYSTROM_OK);
   nystrom_session* s = reinterpret_cast<nystrom_session*>(&m);  // must be overwritten with NULL
   nystrom_session_options o;
   std::memset(&o, 0, sizeof o);
@@ -268,7 +249,7 @@ TEST_CASE("c api: nystrom_session_create checks every option") {
 
 TEST_CASE("c api: nystrom_session_run refuses bad input; the accessors need a result") {
   CModel m;
-  REQUIRE(nystrom_model_open(nyf_of("small-cls").c_str(), &m.p) == NYSTROM_OK);
+  REQUIRE(nystrom_model_open(reference_nyf("small-cls").c_str(), &m.p) == NYSTROM_OK);
   nystrom_config cfg;
   REQUIRE(nystrom_model_config(m.p, &cfg) == NYSTROM_OK);
   CSession s;
@@ -334,10 +315,10 @@ TEST_CASE("c api: nystrom_session_run refuses bad input; the accessors need a re
 
 TEST_CASE("c api: results, logits and pooling are bit for bit the C++ API's, for every head and mode") {
   for (const std::string& name : test::reference_cases()) {
-    const auto cpp_model = nystrom::Model::open(nyf_of(name));
+    const auto cpp_model = nystrom::Model::open(reference_nyf(name));
     const nystrom::ModelConfig& c = cpp_model->config();
     CModel m;
-    REQUIRE(nystrom_model_open(nyf_of(name).c_str(), &m.p) == NYSTROM_OK);
+    REQUIRE(nystrom_model_open(reference_nyf(name).c_str(), &m.p) == NYSTROM_OK);
     const nystrom_session_options modes[] = {{NYSTROM_ATTENTION_AUTO, 0, 0, NYSTROM_PRECISION_F32},
                                              {NYSTROM_ATTENTION_NYSTROM, 4, 2, NYSTROM_PRECISION_F32},
                                              {NYSTROM_ATTENTION_NYSTROM, 0, 1, NYSTROM_PRECISION_INT8},
@@ -408,7 +389,7 @@ int record(void* user, size_t index, const nystrom_session* session) {
 
 TEST_CASE("c api: nystrom_session_run_batch runs each sequence on its own and calls back in order") {
   CModel m;
-  REQUIRE(nystrom_model_open(nyf_of("tiny-mlm").c_str(), &m.p) == NYSTROM_OK);
+  REQUIRE(nystrom_model_open(reference_nyf("tiny-mlm").c_str(), &m.p) == NYSTROM_OK);
   nystrom_config cfg;
   REQUIRE(nystrom_model_config(m.p, &cfg) == NYSTROM_OK);
   const nystrom_session_options o = {NYSTROM_ATTENTION_NYSTROM, 8, 2, NYSTROM_PRECISION_F32};
@@ -491,7 +472,7 @@ TEST_CASE("c api: nystrom_session_run_batch runs each sequence on its own and ca
 
 TEST_CASE("c api: sessions on threads sharing one model give the sequential results") {
   CModel m;
-  REQUIRE(nystrom_model_open(nyf_of("small-cls").c_str(), &m.p) == NYSTROM_OK);
+  REQUIRE(nystrom_model_open(reference_nyf("small-cls").c_str(), &m.p) == NYSTROM_OK);
   constexpr int kThreads = 4;
   std::vector<std::vector<int32_t>> inputs;
   for (int t = 0; t < kThreads; ++t) inputs.push_back(random_ids(20 + 31 * t, 1000, 7 + t));
@@ -613,7 +594,7 @@ TEST_CASE("c api: the tokenizer functions on a model without one, and on broken 
   char buf[8];
   {
     CModel m;
-    REQUIRE(nystrom_model_open(nyf_of("tiny-mlm").c_str(), &m.p) == NYSTROM_OK);
+    REQUIRE(nystrom_model_open(reference_nyf("tiny-mlm").c_str(), &m.p) == NYSTROM_OK);
     CHECK_STATUS(nystrom_model_has_tokenizer(m.p, &has), NYSTROM_OK);
     CHECK(has == 0);
     CHECK_STATUS(nystrom_tokenize(m.p, "the cat", 1, ids, 4, &count), NYSTROM_ERROR_INVALID_ARGUMENT);

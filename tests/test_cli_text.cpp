@@ -21,13 +21,9 @@
 
 namespace {
 
+using test::lines_of;
+using test::quote;
 using texttest::word_id;
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
 
 // A checkpoint folder with the test tokenizer, converted by the tool once per
 // process: the .nyf path.
@@ -39,24 +35,12 @@ std::string converted(const std::string& name) {
   const uint32_t vocab = name == "small-cls" ? 1000 : 512;
   const std::string folder = texttest::text_checkpoint(dir, name, texttest::tokenizer_json(vocab));
   const std::string out = dir / (name + ".nyf");
-  const test::RunResult r = test::run(test::tool("nystrom-convert") + " " + quote(folder) + " -o " + quote(out));
+  const test::RunResult r = test::convert(folder, out);
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   return done[name] = out;
 }
 
 test::RunResult nystrom_cli(const std::string& args) { return test::run(test::tool("nystrom") + " " + args); }
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
 
 std::vector<std::string> fields_of(const std::string& line) {
   std::vector<std::string> f;
@@ -105,7 +89,7 @@ const std::vector<std::string> kLines = {"the cat sat on the mat .", "a very goo
 std::string lines_file(const test::TempDir& dir, const std::vector<std::string>& lines = kLines) {
   std::string text;
   for (const std::string& l : lines) text += l + "\n";
-  texttest::write_text_file(dir / "input.txt", text);
+  test::write_file(dir / "input.txt", text);
   return dir / "input.txt";
 }
 
@@ -114,7 +98,7 @@ std::string lines_file(const test::TempDir& dir, const std::vector<std::string>&
 TEST_CASE("cli text: the converter embeds the tokenizer, says so, and writes version 3") {
   test::TempDir dir;
   const std::string folder = texttest::text_checkpoint(dir, "small-cls", texttest::tokenizer_json(1000));
-  const test::RunResult r = test::run(test::tool("nystrom-convert") + " " + quote(folder) + " -o " + quote(dir / "m.nyf"));
+  const test::RunResult r = test::convert(folder, dir / "m.nyf");
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   CHECK(r.out.find("tokenizer: WordLevel, 1000 ids, mask [MASK] (tokenizer.json") != std::string::npos);
   nystrom::ModelFile f(dir / "m.nyf");
@@ -126,7 +110,7 @@ TEST_CASE("cli text: the converter embeds the tokenizer, says so, and writes ver
 TEST_CASE("cli text: without tokenizer files, or with --no-tokenizer, the file is the one converted before") {
   test::TempDir dir;
   const std::string plain = texttest::text_checkpoint(dir, "small-cls", "");
-  const test::RunResult a = test::run(test::tool("nystrom-convert") + " " + quote(plain) + " -o " + quote(dir / "a.nyf"));
+  const test::RunResult a = test::convert(plain, dir / "a.nyf");
   REQUIRE_MESSAGE(a.exit_code == 0, a.err);
   CHECK(a.out.find("tokenizer: none") != std::string::npos);
   CHECK(nystrom::ModelFile(dir / "a.nyf").version() == 1);
@@ -152,7 +136,7 @@ TEST_CASE("cli text: without tokenizer files, or with --no-tokenizer, the file i
 TEST_CASE("cli text: a broken tokenizer file fails the conversion; --no-tokenizer converts without it") {
   test::TempDir dir;
   const std::string folder = texttest::text_checkpoint(dir, "tiny-mlm", "{\"model\": {\"type\": \"WordLevel\", ");
-  const test::RunResult r = test::run(test::tool("nystrom-convert") + " " + quote(folder) + " -o " + quote(dir / "m.nyf"));
+  const test::RunResult r = test::convert(folder, dir / "m.nyf");
   INFO("stderr: " << r.err);
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("tokenizer.json") != std::string::npos);
@@ -185,7 +169,7 @@ TEST_CASE("cli text: tokenize prints one line of ids per input, with or without 
   CHECK(f.out == expected);
   CHECK(f.err.empty());  // stderr is not a terminal: no progress
   // Standard input, CRLF line ends and a last line without one.
-  texttest::write_text_file(dir / "crlf.txt", kLines[0] + "\r\n" + kLines[1] + "\r\n" + kLines[2]);
+  test::write_file(dir / "crlf.txt", kLines[0] + "\r\n" + kLines[1] + "\r\n" + kLines[2]);
   CHECK(nystrom_cli("tokenize -m " + quote(model) + " -f - < " + quote(dir / "crlf.txt")).out == expected);
 }
 

@@ -65,12 +65,6 @@ inline std::string tokenizer_json(uint32_t vocab_size) {
          vocab + "}}\n}\n";
 }
 
-inline void write_text_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  if (!out) throw std::runtime_error("cannot write " + path);
-}
-
 // dir/<name>: testdata/hf/<name>'s config.json and model.safetensors, plus
 // tokenizer.json when it is not empty. Returns the folder.
 inline std::string text_checkpoint(const test::TempDir& dir, const std::string& name, const std::string& tokenizer) {
@@ -78,8 +72,8 @@ inline std::string text_checkpoint(const test::TempDir& dir, const std::string& 
   if (!test::exists(src + "/config.json")) throw std::runtime_error("test data missing at " + src);
   ::mkdir(dst.c_str(), 0777);
   for (const char* f : {"config.json", "model.safetensors"})
-    write_text_file(dst + "/" + f, test::slurp(src + "/" + f));
-  if (!tokenizer.empty()) write_text_file(dst + "/tokenizer.json", tokenizer);
+    test::write_file(dst + "/" + f, test::slurp(src + "/" + f));
+  if (!tokenizer.empty()) test::write_file(dst + "/tokenizer.json", tokenizer);
   return dst;
 }
 

@@ -22,6 +22,7 @@
 #include "format/npy.h"
 #include "format/safetensors.h"
 #include "nystrom/nystrom.h"
+#include "reference_models.h"
 #include "support.h"
 
 namespace {
@@ -66,12 +67,7 @@ std::string safetensors_bytes(const std::vector<StTensor>& tensors) {
   return safetensors_bytes(safetensors_header(tensors), data);
 }
 
-void write_file(const std::string& path, const std::string& bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  REQUIRE_MESSAGE(f != nullptr, "cannot write " << path);
-  REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
-  REQUIRE(std::fclose(f) == 0);
-}
+using test::write_file;
 
 const std::string& tiny_mlm_dir() {
   static const std::string dir = test::testdata_dir() + "/tiny-mlm";
@@ -124,11 +120,8 @@ struct Checkpoint {
 // ---------------------------------------------------------------------------
 // Running the tools.
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
-
-test::RunResult convert(const std::string& ckpt, const std::string& out) {
-  return test::run(test::tool("nystrom-convert") + " " + quote(ckpt) + " -o " + quote(out));
-}
+using test::convert;
+using test::quote;
 
 // Entries of a folder other than . and ..
 std::vector<std::string> listing(const std::string& dir) {
@@ -175,23 +168,12 @@ const std::string& tiny_mlm_nyf() {
   return path;
 }
 
-std::vector<int32_t> tiny_mlm_input() {
-  std::vector<int64_t> ids = nystrom::read_npy_ids(tiny_mlm_dir() + "/input_ids.npy");
-  return std::vector<int32_t>(ids.begin(), ids.end());
-}
-
 nystrom::Output run_model(const std::string& nyf, const std::vector<int32_t>& ids) {
   nystrom::Session s(nystrom::Model::open(nyf));
   return s.run(ids);
 }
 
-double cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
-  return ab / std::sqrt(aa * bb);
-}
+using test::cosine;
 
 // Half-precision decoding written from the IEEE 754 definition, to check the
 // converter's own conversion independently.
@@ -403,7 +385,7 @@ TEST_CASE("convert: F16 weights convert exactly and run close to the F32 model")
   }
   CHECK(mismatches == 0);
 
-  const std::vector<int32_t> ids = tiny_mlm_input();
+  const std::vector<int32_t> ids = test::reference_ids("tiny-mlm");
   nystrom::Output half = run_model(out / "f16.nyf", ids), full = run_model(tiny_mlm_nyf(), ids);
   CHECK(cosine(half.last_hidden_state, full.last_hidden_state) > 0.999);
   CHECK(cosine(half.logits, full.logits) > 0.999);
@@ -428,7 +410,7 @@ TEST_CASE("convert: BF16 weights convert exactly and run close to the F32 model"
   }
   CHECK(mismatches == 0);
 
-  const std::vector<int32_t> ids = tiny_mlm_input();
+  const std::vector<int32_t> ids = test::reference_ids("tiny-mlm");
   nystrom::Output half = run_model(out / "bf16.nyf", ids), full = run_model(tiny_mlm_nyf(), ids);
   CHECK(cosine(half.last_hidden_state, full.last_hidden_state) > 0.99);  // 8-bit mantissa
   CHECK(cosine(half.logits, full.logits) > 0.99);
@@ -445,8 +427,8 @@ TEST_CASE("convert: a checkpoint mixing F32, F16 and BF16 tensors converts") {
   test::TempDir out;
   test::RunResult r = convert(ck.path(), out / "mixed.nyf");
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  nystrom::Output o = run_model(out / "mixed.nyf", tiny_mlm_input());
-  CHECK(cosine(o.last_hidden_state, run_model(tiny_mlm_nyf(), tiny_mlm_input()).last_hidden_state) > 0.99);
+  nystrom::Output o = run_model(out / "mixed.nyf", test::reference_ids("tiny-mlm"));
+  CHECK(cosine(o.last_hidden_state, run_model(tiny_mlm_nyf(), test::reference_ids("tiny-mlm")).last_hidden_state) > 0.99);
 }
 
 TEST_CASE("convert: a bare NystromformerModel without the nystromformer. prefix converts") {
@@ -466,7 +448,7 @@ TEST_CASE("convert: a bare NystromformerModel without the nystromformer. prefix 
   CHECK(nyf.find("embeddings.word_embeddings.weight") != nullptr);
 
   // Same encoder weights as tiny-mlm: the very same hidden states, no logits.
-  const std::vector<int32_t> ids = tiny_mlm_input();
+  const std::vector<int32_t> ids = test::reference_ids("tiny-mlm");
   nystrom::Output o = run_model(out / "bare.nyf", ids);
   CHECK(o.last_hidden_state == run_model(tiny_mlm_nyf(), ids).last_hidden_state);
   CHECK(o.logits.empty());
@@ -476,7 +458,7 @@ TEST_CASE("convert: a bare NystromformerModel without the nystromformer. prefix 
 TEST_CASE("convert: tiny-mlm's tied decoder (no decoder weight stored) uses the word embeddings") {
   nystrom::ModelFile nyf(tiny_mlm_nyf());
   CHECK(nyf.find("cls.predictions.decoder.weight") == nullptr);
-  nystrom::Output o = run_model(tiny_mlm_nyf(), tiny_mlm_input());
+  nystrom::Output o = run_model(tiny_mlm_nyf(), test::reference_ids("tiny-mlm"));
   std::vector<uint64_t> shape;
   std::vector<float> ref = nystrom::read_npy_f32(tiny_mlm_dir() + "/logits.npy", &shape);
   REQUIRE(shape.size() == 2);
@@ -517,7 +499,7 @@ TEST_CASE("convert: a decoder that differs from the word embeddings is kept and 
   test::RunResult r = convert(ck.path(), out / "own.nyf");
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   CHECK(nystrom::ModelFile(out / "own.nyf").find("cls.predictions.decoder.weight") != nullptr);
-  const std::vector<int32_t> ids = tiny_mlm_input();
+  const std::vector<int32_t> ids = test::reference_ids("tiny-mlm");
   nystrom::Output own = run_model(out / "own.nyf", ids), tied = run_model(tiny_mlm_nyf(), ids);
   CHECK(own.last_hidden_state == tied.last_hidden_state);
   // logits = t E^T + bias: negating E negates the product; bias is unchanged.

@@ -18,6 +18,7 @@
 #include "format/npy.h"
 #include "kernels/dispatch.h"
 #include "nystrom/nystrom.h"
+#include "reference_models.h"
 #include "support.h"
 
 using nystrom::AttentionMode;
@@ -25,35 +26,8 @@ using nystrom::Isa;
 
 namespace {
 
-// A test checkpoint converted to .nyf once per process.
-struct Converted {
-  test::TempDir dir;
-  std::shared_ptr<const nystrom::Model> model;
-};
-
-std::shared_ptr<const nystrom::Model> model_of(const std::string& name) {
-  static std::map<std::string, std::unique_ptr<Converted>> cache;
-  std::unique_ptr<Converted>& slot = cache[name];
-  if (!slot) {
-    const std::string src = test::testdata_dir() + "/" + name;
-    REQUIRE_MESSAGE(test::exists(src + "/config.json"), "test data missing at " << src);
-    auto c = std::make_unique<Converted>();
-    const nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(src);
-    const std::string path = c->dir / (name + ".nyf");
-    nystrom::write_model_file(path, ck.config, ck.tensors);
-    c->model = nystrom::Model::open(path);
-    slot = std::move(c);
-  }
-  return slot->model;
-}
-
-std::vector<int32_t> random_ids(int n, uint32_t vocab, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int32_t> u(0, (int32_t)vocab - 1);
-  std::vector<int32_t> ids(n);
-  for (int32_t& id : ids) id = u(rng);
-  return ids;
-}
+using test::random_ids;
+using test::reference_model;
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
@@ -101,7 +75,7 @@ TEST_CASE("determinism: 1, 2, 3 and 4 threads give bit-identical outputs in Nyst
     IsaCap cap(isa);
     REQUIRE(nystrom::kernels().isa == isa);
     for (const DeterminismCase& dc : cases) {
-      const std::shared_ptr<const nystrom::Model> model = model_of(dc.model);
+      const std::shared_ptr<const nystrom::Model> model = reference_model(dc.model);
       for (AttentionMode mode : {AttentionMode::Nystrom, AttentionMode::Exact}) {
         // One session per thread count, re-planned from length to length.
         std::vector<std::unique_ptr<nystrom::Session>> sessions;
@@ -138,9 +112,8 @@ TEST_CASE(
     REQUIRE(nystrom::kernels().isa == isa);
     for (const std::string& name : test::reference_cases()) {
       const std::string dir = test::testdata_dir() + "/" + name;
-      const std::shared_ptr<const nystrom::Model> model = model_of(name);
-      const std::vector<int64_t> ids64 = nystrom::read_npy_ids(dir + "/input_ids.npy");
-      const std::vector<int32_t> ids(ids64.begin(), ids64.end());
+      const std::shared_ptr<const nystrom::Model> model = reference_model(name);
+      const std::vector<int32_t> ids = test::reference_ids(name);
       nystrom::RunOptions opt;
       opt.threads = 2;
       nystrom::Session session(model, opt);

@@ -32,6 +32,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/gemm.h"
 #include "kernels/ref/ref.h"
+#include "kernel_support.h"
 #include "runtime/thread_pool.h"
 #include "support.h"
 
@@ -53,49 +54,11 @@ std::vector<const KernelTable*> tables() {
   return out;
 }
 
-// A quiet NaN with a payload no arithmetic produces: cells that must not be
-// written hold it, and are compared bit for bit afterwards.
-float sentinel() {
-  const uint32_t bits = 0x7fc0beefu;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-bool is_sentinel(float x) {
-  const float s = sentinel();
-  return std::memcmp(&x, &s, sizeof x) == 0;
-}
-
-const double kUnit = 5.9604644775390625e-8;  // u = 2^-24
-
-// Twice gamma_n: the most two summation orders of n terms may differ by,
-// per unit of sum |t_i|.
-double two_gamma(int n) { return 2.0 * n * kUnit / (1.0 - n * kUnit); }
-
-const char* act_name(Act act) {
-  switch (act) {
-    case Act::None: return "none";
-    case Act::GeluTanh: return "gelu_tanh";
-    case Act::GeluErf: return "gelu_erf";
-    case Act::Relu: return "relu";
-  }
-  return "?";
-}
-
-// Reports the worst element of a comparison, and passes when every element
-// is within its own tolerance (a NaN never is).
-struct WorstError {
-  double ratio = 0.0;  // error / tolerance
-  size_t index = 0;
-  float got = 0, want = 0;
-  void add(size_t i, float g, float w, double tol) {
-    const double err = std::fabs((double)g - (double)w);
-    double r = tol > 0 ? err / tol : (err > 0 ? INFINITY : 0.0);
-    if (std::isnan(err)) r = INFINITY;
-    if (r > ratio || (std::isinf(r) && !std::isinf(ratio))) ratio = r, index = i, got = g, want = w;
-  }
-};
+using test::act_name;
+using test::is_sentinel;
+using test::sentinel;
+using test::two_gamma;
+using test::WorstError;
 
 // ---------------------------------------------------------------------------
 // Micro-kernel cases
@@ -275,27 +238,10 @@ Expected expected(const Problem& p) {
   return e;
 }
 
-// Compares one gemm_blocked result with the reference: every element of the
-// M x N corner within its tolerance, every gap and guard cell untouched.
+// Compares one gemm_blocked result with the reference (test::check_corner).
 void check_against(const Expected& e, const std::vector<float>& got, const Problem& p,
                    const std::string& what) {
-  const int ldc = p.ldc();
-  WorstError worst;
-  size_t gap_written = 0;
-  for (size_t idx = 0; idx < got.size(); ++idx) {
-    const size_t row = idx / ldc;
-    if (row == 0 || row > (size_t)p.M || (int)(idx % ldc) >= p.N) {
-      gap_written += !is_sentinel(got[idx]);
-      continue;
-    }
-    worst.add(idx, got[idx], e.c[idx], e.tol[idx]);
-  }
-  INFO(what << ", " << p.describe());
-  INFO("worst element (" << worst.index / ldc - 1 << ", " << worst.index % ldc << "): got " << worst.got
-                         << ", want " << worst.want << " (error / tolerance = " << worst.ratio << ")");
-  INFO("gap and guard cells written: " << gap_written);
-  CHECK(gap_written == 0);
-  CHECK(worst.ratio <= 1.0);
+  test::check_corner(got, e.c, e.tol, p.M, p.N, (size_t)p.ldc(), what + ", " + p.describe());
 }
 
 // Runs gemm_blocked for every level, transpose combination and pool, each

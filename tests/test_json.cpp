@@ -8,6 +8,7 @@
 
 #include "format/json.h"
 #include "nystrom/nystrom.h"
+#include "support.h"
 
 using nystrom::JsonValue;
 using nystrom::parse_json;
@@ -16,27 +17,11 @@ namespace {
 
 JsonValue parse(std::string_view text) { return parse_json(text, "test.json"); }
 
-// The message of the nystrom::Error that f throws, or "(no error)".
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nystrom::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 std::string parse_error(std::string_view text) {
   return error_of([&] { parse(text); });
 }
-
-#define CHECK_CONTAINS(message, phrase)                      \
-  do {                                                       \
-    std::string msg_ = (message);                            \
-    INFO("message: ", msg_);                                 \
-    CHECK(msg_.find(phrase) != std::string::npos);           \
-  } while (0)
 
 }  // namespace
 
@@ -74,7 +59,7 @@ TEST_CASE("json: numbers keep double and, for integer literals, the exact int64"
   CHECK(big.is_number());
   CHECK_FALSE(big.is_integer);
   CHECK(big.number == doctest::Approx(9.223372036854775808e18));
-  CHECK_CONTAINS(error_of([&] { big.as_int("offset"); }), "offset must be an integer");
+  CHECK_ERROR(big.as_int("offset"), "offset must be an integer");
 
   // Underflow rounds to zero; overflow is an error.
   CHECK(parse("1e-400").as_number("x") == 0.0);
@@ -89,16 +74,16 @@ TEST_CASE("json: numbers keep double and, for integer literals, the exact int64"
 TEST_CASE("json: as_int accepts integral values only") {
   CHECK(parse("1e3").as_int("x") == 1000);
   CHECK(parse("768.0").as_int("x") == 768);
-  CHECK_CONTAINS(error_of([] { parse("1.5").as_int("hidden_size"); }), "hidden_size must be an integer");
-  CHECK_CONTAINS(error_of([] { parse("1e300").as_int("hidden_size"); }), "hidden_size must be an integer");
-  CHECK_CONTAINS(error_of([] { parse("\"12\"").as_int("hidden_size"); }), "hidden_size must be an integer");
-  CHECK_CONTAINS(error_of([] { parse("null").as_int("hidden_size"); }), "hidden_size must be an integer");
+  CHECK_ERROR(parse("1.5").as_int("hidden_size"), "hidden_size must be an integer");
+  CHECK_ERROR(parse("1e300").as_int("hidden_size"), "hidden_size must be an integer");
+  CHECK_ERROR(parse("\"12\"").as_int("hidden_size"), "hidden_size must be an integer");
+  CHECK_ERROR(parse("null").as_int("hidden_size"), "hidden_size must be an integer");
 }
 
 TEST_CASE("json: typed accessors name what was wanted") {
-  CHECK_CONTAINS(error_of([] { parse("1").as_string("model_type"); }), "model_type must be a string");
-  CHECK_CONTAINS(error_of([] { parse("1").as_bool("flag"); }), "flag must be a boolean");
-  CHECK_CONTAINS(error_of([] { parse("\"1\"").as_number("eps"); }), "eps must be a number");
+  CHECK_ERROR(parse("1").as_string("model_type"), "model_type must be a string");
+  CHECK_ERROR(parse("1").as_bool("flag"), "flag must be a boolean");
+  CHECK_ERROR(parse("\"1\"").as_number("eps"), "eps must be a number");
   CHECK(std::string(nystrom::json_type_name(JsonValue::Type::Object)) == "object");
 }
 

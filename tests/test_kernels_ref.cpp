@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_support.h"
 #include "kernels/ops.h"
 
 namespace ops = nystrom::ops;
@@ -62,19 +63,7 @@ double act_ref(double x, ops::Act act) {
   return x;
 }
 
-const char* act_name(ops::Act act) {
-  switch (act) {
-    case ops::Act::None:
-      return "none";
-    case ops::Act::Relu:
-      return "relu";
-    case ops::Act::GeluErf:
-      return "gelu_erf";
-    case ops::Act::GeluTanh:
-      return "gelu_tanh";
-  }
-  return "?";
-}
+using test::act_name;
 
 const ops::Act kActs[] = {ops::Act::None, ops::Act::GeluTanh, ops::Act::GeluErf, ops::Act::Relu};
 

@@ -91,33 +91,19 @@ std::vector<TensorData> sample_tensors() {
   return t;
 }
 
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  REQUIRE(f != nullptr);
-  REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
-  REQUIRE(std::fclose(f) == 0);
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nystrom::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
+using test::write_file;
 
 std::string open_error(const std::string& path, bool verify = true) {
   return error_of([&] { ModelFile f(path, verify); });
 }
 
-#define CHECK_CONTAINS(message, phrase)            \
-  do {                                             \
-    const std::string msg_ = (message);            \
-    INFO("message: " << msg_);                     \
-    CHECK(msg_.find(phrase) != std::string::npos); \
-    CHECK(msg_.find('\n') == std::string::npos);   \
+// The message holds phrase, on one line (as every error's is).
+#define CHECK_ONE_LINE_CONTAINS(message, phrase)                                \
+  do {                                                                          \
+    const std::string line_ = (message);                                        \
+    CHECK_CONTAINS(line_, phrase);                                              \
+    CHECK_MESSAGE(line_.find('\n') == std::string::npos, "message: " << line_); \
   } while (0)
 
 // A valid sample file, its bytes and parsed header, and ways to damage it.
@@ -151,7 +137,7 @@ struct Sample {
   // Writes the (modified) bytes to a new file and returns the load error.
   std::string error(bool verify = true) {
     const std::string damaged = dir / "damaged.nyf";
-    write_bytes(damaged, bytes);
+    write_file(damaged, bytes);
     return open_error(damaged, verify);
   }
 };
@@ -288,16 +274,16 @@ TEST_CASE("nyf: write_model_file refuses what the format cannot hold and leaves 
   std::vector<TensorData> t = sample_tensors();
   SUBCASE("a name of 64 bytes") {
     t[0].name = std::string(64, 'x');
-    CHECK_CONTAINS(error_of([&] { nystrom::write_model_file(path, sample_config(), t); }), "name");
+    CHECK_ONE_LINE_CONTAINS(error_of([&] { nystrom::write_model_file(path, sample_config(), t); }), "name");
   }
   SUBCASE("data that does not match the shape") {
     t[1].bytes.pop_back();
-    CHECK_CONTAINS(error_of([&] { nystrom::write_model_file(path, sample_config(), t); }), "second.weight");
+    CHECK_ONE_LINE_CONTAINS(error_of([&] { nystrom::write_model_file(path, sample_config(), t); }), "second.weight");
   }
   SUBCASE("an invalid configuration") {
     ModelConfig c = sample_config();
     c.num_heads = 3;  // does not divide hidden_size 8
-    CHECK_CONTAINS(error_of([&] { nystrom::write_model_file(path, c, t); }), "num_attention_heads");
+    CHECK_ONE_LINE_CONTAINS(error_of([&] { nystrom::write_model_file(path, c, t); }), "num_attention_heads");
   }
   CHECK_FALSE(test::exists(path));
   CHECK(test::run("ls -A '" + dir.path + "'").out.empty());  // no temporary either
@@ -307,40 +293,40 @@ TEST_CASE("nyf: loading a missing file fails with a message naming it") {
   test::TempDir dir;
   const std::string path = dir / "absent.nyf";
   std::string msg = open_error(path);
-  CHECK_CONTAINS(msg, path);
-  CHECK_CONTAINS(msg, "cannot open");
+  CHECK_ONE_LINE_CONTAINS(msg, path);
+  CHECK_ONE_LINE_CONTAINS(msg, "cannot open");
 }
 
 TEST_CASE("nyf: loading an empty file fails") {
   test::TempDir dir;
-  write_bytes(dir / "empty.nyf", "");
-  CHECK_CONTAINS(open_error(dir / "empty.nyf"), "empty");
+  write_file(dir / "empty.nyf", "");
+  CHECK_ONE_LINE_CONTAINS(open_error(dir / "empty.nyf"), "empty");
 }
 
 TEST_CASE("nyf: loading a file that is not a model fails on the magic") {
   test::TempDir dir;
-  write_bytes(dir / "x.nyf", std::string("{\"not\": \"a model\"}") + std::string(300, ' '));
-  CHECK_CONTAINS(open_error(dir / "x.nyf"), "not a .nyf model file");
-  write_bytes(dir / "y.nyf", "NYF");  // shorter than the magic
-  CHECK_CONTAINS(open_error(dir / "y.nyf"), "not a .nyf model file");
+  write_file(dir / "x.nyf", std::string("{\"not\": \"a model\"}") + std::string(300, ' '));
+  CHECK_ONE_LINE_CONTAINS(open_error(dir / "x.nyf"), "not a .nyf model file");
+  write_file(dir / "y.nyf", "NYF");  // shorter than the magic
+  CHECK_ONE_LINE_CONTAINS(open_error(dir / "y.nyf"), "not a .nyf model file");
 }
 
 TEST_CASE("nyf: loading a truncated model file fails") {
   Sample s;
   SUBCASE("inside the data") {
     s.bytes.resize(s.bytes.size() - 10);
-    CHECK_CONTAINS(s.error(), "truncated");
+    CHECK_ONE_LINE_CONTAINS(s.error(), "truncated");
   }
   SUBCASE("inside the header") {
     s.bytes.resize(100);
-    CHECK_CONTAINS(s.error(), "truncated");
+    CHECK_ONE_LINE_CONTAINS(s.error(), "truncated");
   }
 }
 
 TEST_CASE("nyf: loading a model file with bytes appended fails") {
   Sample s;
   s.bytes += std::string(64, '\0');
-  CHECK_CONTAINS(s.error(), "appended");
+  CHECK_ONE_LINE_CONTAINS(s.error(), "appended");
 }
 
 TEST_CASE("nyf: a flipped bit anywhere after the checksum field is a checksum mismatch") {
@@ -363,14 +349,14 @@ TEST_CASE("nyf: a flipped bit anywhere after the checksum field is a checksum mi
   }
   CAPTURE(at);
   s.flip_bit(at, 6);
-  CHECK_CONTAINS(s.error(), "checksum mismatch");
+  CHECK_ONE_LINE_CONTAINS(s.error(), "checksum mismatch");
 }
 
 TEST_CASE("nyf: ModelFile(path, false) skips the checksum and reads the data as it is") {
   Sample s;
   const format::TensorEntry e = s.entry(3);
   s.flip_bit(e.offset, 0);
-  CHECK_CONTAINS(s.error(true), "checksum mismatch");
+  CHECK_ONE_LINE_CONTAINS(s.error(true), "checksum mismatch");
   CHECK(s.error(false) == "(no error)");
   ModelFile f(s.dir / "damaged.nyf", false);
   CHECK(std::memcmp(f.find("last")->data, s.bytes.data() + e.offset, e.size) == 0);
@@ -397,7 +383,7 @@ TEST_CASE("nyf: version 0 is refused") {
   h.version = 0;
   s.set_header(h);
   s.reseal();
-  CHECK_CONTAINS(s.error(), "version");
+  CHECK_ONE_LINE_CONTAINS(s.error(), "version");
 }
 
 TEST_CASE("nyf: nonzero reserved fields are refused even with a valid checksum") {
@@ -431,8 +417,8 @@ TEST_CASE("nyf: nonzero reserved fields are refused even with a valid checksum")
   }
   s.reseal();
   const std::string msg = s.error();
-  CHECK_CONTAINS(msg, phrase);
-  CHECK_CONTAINS(msg, "reserved");
+  CHECK_ONE_LINE_CONTAINS(msg, phrase);
+  CHECK_ONE_LINE_CONTAINS(msg, "reserved");
 }
 
 TEST_CASE("nyf: a tensor whose data lies outside the file is refused even with a valid checksum") {
@@ -448,8 +434,8 @@ TEST_CASE("nyf: a tensor whose data lies outside the file is refused even with a
   s.set_entry(3, e);
   s.reseal();
   const std::string msg = s.error();
-  CHECK_CONTAINS(msg, "last");
-  CHECK_CONTAINS(msg, "outside the file");
+  CHECK_ONE_LINE_CONTAINS(msg, "last");
+  CHECK_ONE_LINE_CONTAINS(msg, "outside the file");
 }
 
 TEST_CASE("nyf: inconsistent tensor entries are refused even with a valid checksum") {
@@ -484,7 +470,7 @@ TEST_CASE("nyf: inconsistent tensor entries are refused even with a valid checks
   s.set_entry(1, e);
   s.reseal();
   const std::string msg = s.error();
-  CHECK_CONTAINS(msg, phrase);
+  CHECK_ONE_LINE_CONTAINS(msg, phrase);
 }
 
 TEST_CASE("nyf: a tensor table that runs past the end of the file is refused") {
@@ -493,7 +479,7 @@ TEST_CASE("nyf: a tensor table that runs past the end of the file is refused") {
   h.tensor_count = 1000000;
   s.set_header(h);
   s.reseal();
-  CHECK_CONTAINS(s.error(), "tensor table");
+  CHECK_ONE_LINE_CONTAINS(s.error(), "tensor table");
 }
 
 TEST_CASE("nyf: Model::open names a required tensor that the file lacks") {
@@ -508,7 +494,7 @@ TEST_CASE("nyf: Model::open names a required tensor that the file lacks") {
   nystrom::write_model_file(dir / "m.nyf", ck.config, ck.tensors);
   CHECK(open_error(dir / "m.nyf") == "(no error)");  // the file itself is fine
   std::string msg = error_of([&] { nystrom::Model::open(dir / "m.nyf"); });
-  CHECK_CONTAINS(msg, "missing tensor " + gone);
+  CHECK_ONE_LINE_CONTAINS(msg, "missing tensor " + gone);
 }
 
 TEST_CASE("nyf: Model::open names a tensor the configuration has no place for") {
@@ -516,7 +502,7 @@ TEST_CASE("nyf: Model::open names a tensor the configuration has no place for") 
   ck.tensors.push_back({"encoder.layer.7.extra", format::DType::F32, {2}, float_bytes({1.0f, 2.0f})});
   test::TempDir dir;
   nystrom::write_model_file(dir / "m.nyf", ck.config, ck.tensors);
-  CHECK_CONTAINS(error_of([&] { nystrom::Model::open(dir / "m.nyf"); }), "encoder.layer.7.extra");
+  CHECK_ONE_LINE_CONTAINS(error_of([&] { nystrom::Model::open(dir / "m.nyf"); }), "encoder.layer.7.extra");
 }
 
 // ---------------------------------------------------------------------------
@@ -641,7 +627,7 @@ TEST_CASE("nyf: write_model_file refuses tokenizer files the format cannot name"
     files.assign(17, files[0]);
     phrase = "17";
   }
-  CHECK_CONTAINS(error_of([&] { nystrom::write_model_file(path, sample_config(), sample_tensors(), files); }), phrase);
+  CHECK_ONE_LINE_CONTAINS(error_of([&] { nystrom::write_model_file(path, sample_config(), sample_tensors(), files); }), phrase);
   CHECK_FALSE(test::exists(path));
 }
 
@@ -740,8 +726,8 @@ TEST_CASE("nyf: a malformed tokenizer section is refused even with a valid check
     phrase = "3 bytes after its last file";
   }
   const std::string msg = s.error();
-  CHECK_CONTAINS(msg, phrase);
-  if (phrase != "reserved") CHECK_CONTAINS(msg, "tokenizer section");
+  CHECK_ONE_LINE_CONTAINS(msg, phrase);
+  if (phrase != "reserved") CHECK_ONE_LINE_CONTAINS(msg, "tokenizer section");
 }
 
 TEST_CASE("nyf: a version 3 file without a tokenizer section reads as having none") {
@@ -750,7 +736,7 @@ TEST_CASE("nyf: a version 3 file without a tokenizer section reads as having non
   h.version = 3;
   s.set_header(h);
   s.reseal();
-  write_bytes(s.dir / "v3.nyf", s.bytes);
+  write_file(s.dir / "v3.nyf", s.bytes);
   ModelFile f(s.dir / "v3.nyf");
   CHECK(f.version() == 3);
   CHECK(f.tokenizer_files().empty());

@@ -2,19 +2,14 @@
 // 2.0, written out by hand below), the header variants numpy accepts, every
 // rejection, and that write_npy reproduces numpy's bytes exactly.
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "format/npy.h"
 #include "nystrom/nystrom.h"
+#include "support.h"
 
 using nystrom::NpyArray;
 using nystrom::read_npy;
@@ -24,38 +19,9 @@ using nystrom::write_npy;
 
 namespace {
 
-std::string temp_path() {
-  static int counter = 0;
-  const char* dir = std::getenv("TMPDIR");
-  if (!dir || !*dir) dir = "/tmp";
-  return std::string(dir) + "/nystrom-test-npy-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
-         ".npy";
-}
-
-// A file under the temporary directory, removed at the end of the test.
-struct TempFile {
-  std::string path = temp_path();
-  TempFile() = default;
-  explicit TempFile(const std::string& bytes) {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    REQUIRE(f != nullptr);
-    REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
-    std::fclose(f);
-  }
-  ~TempFile() { std::remove(path.c_str()); }
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-bool file_exists(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f) std::fclose(f);
-  return f != nullptr;
-}
+using test::error_of;
+using test::slurp;
+using test::TempFile;
 
 // A version 1.0 file: magic, version, u16 header length, header, data. The
 // header text is given as written; padding to the 64-byte boundary is added.
@@ -76,27 +42,10 @@ std::string i64s(std::initializer_list<int64_t> values) {
   return s;
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nystrom::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 std::string read_error(const std::string& bytes) {
   TempFile file(bytes);
   return error_of([&] { read_npy(file.path); });
 }
-
-#define CHECK_CONTAINS(message, phrase)            \
-  do {                                             \
-    std::string msg_ = (message);                  \
-    INFO("message: ", msg_);                       \
-    CHECK(msg_.find(phrase) != std::string::npos); \
-  } while (0)
 
 const std::string kDictI8 = "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }";
 
@@ -221,7 +170,7 @@ TEST_CASE("npy: truncated and oversized files") {
 TEST_CASE("npy: malformed files and headers") {
   CHECK_CONTAINS(read_error("PK\x03\x04 not numpy at all"), "not a .npy file (bad magic)");
   CHECK_CONTAINS(read_error("\x93NUMPX"), "bad magic");
-  CHECK_CONTAINS(error_of([] { read_npy("/nonexistent/ids.npy"); }), "/nonexistent/ids.npy: cannot open");
+  CHECK_ERROR(read_npy("/nonexistent/ids.npy"), "/nonexistent/ids.npy: cannot open");
 
   const char* bad_headers[][2] = {
       {"", "expected '{'"},
@@ -308,24 +257,24 @@ TEST_CASE("npy: write_npy round trips and aligns the data like numpy") {
   SUBCASE("an unsupported dtype leaves no file behind") {
     TempFile f;
     double d = 1;
-    CHECK_CONTAINS(error_of([&] { write_npy(f.path, "<f8", {1}, &d); }), "cannot write dtype '<f8'");
-    CHECK_FALSE(file_exists(f.path));
+    CHECK_ERROR(write_npy(f.path, "<f8", {1}, &d), "cannot write dtype '<f8'");
+    CHECK_FALSE(test::exists(f.path));
   }
   SUBCASE("an unwritable path") {
     float x = 0;
-    CHECK_CONTAINS(error_of([&] { write_npy("/nonexistent/dir/out.npy", "<f4", {1}, &x); }), "cannot create");
+    CHECK_ERROR(write_npy("/nonexistent/dir/out.npy", "<f4", {1}, &x), "cannot create");
   }
 }
 
 TEST_CASE("npy: read_npy_ids and read_npy_f32 insist on their dtype and shape") {
   TempFile floats(npy_v1("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", std::string(8, '\0')));
-  CHECK_CONTAINS(error_of([&] { read_npy_ids(floats.path); }), "token ids must be integers (<i8 or <i4), not '<f4'");
+  CHECK_ERROR(read_npy_ids(floats.path), "token ids must be integers (<i8 or <i4), not '<f4'");
   TempFile matrix(npy_v1("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 3), }", std::string(48, '\0')));
-  CHECK_CONTAINS(error_of([&] { read_npy_ids(matrix.path); }), "token ids must have shape (n,) or (1, n), not (2, 3)");
+  CHECK_ERROR(read_npy_ids(matrix.path), "token ids must have shape (n,) or (1, n), not (2, 3)");
   TempFile scalar(npy_v1("{'descr': '<i8', 'fortran_order': False, 'shape': (), }", std::string(8, '\0')));
-  CHECK_CONTAINS(error_of([&] { read_npy_ids(scalar.path); }), "not ()");
+  CHECK_ERROR(read_npy_ids(scalar.path), "not ()");
   TempFile ints(npy_v1(kDictI8, i64s({1, 2, 3})));
-  CHECK_CONTAINS(error_of([&] { read_npy_f32(ints.path); }), "expected dtype <f4 (float32), not '<i8'");
+  CHECK_ERROR(read_npy_f32(ints.path), "expected dtype <f4 (float32), not '<i8'");
 }
 
 TEST_CASE("npy: the tiny-mlm reference files, and writing them back byte for byte") {

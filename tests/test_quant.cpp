@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "format/half.h"
+#include "kernel_support.h"
 #include "kernels/dispatch.h"
 #include "kernels/quant.h"
 #include "runtime/cpu_features.h"
@@ -84,33 +85,13 @@ std::vector<Variant> variants() {
   return out;
 }
 
-// A quiet NaN with a payload no arithmetic produces, for cells that must be
-// neither read nor written.
-float sentinel() {
-  const uint32_t bits = 0x7fc0beefu;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-bool is_sentinel(float x) {
-  const float s = sentinel();
-  return std::memcmp(&x, &s, sizeof x) == 0;
-}
+using test::act_name;
+using test::is_sentinel;
+using test::kUnit;
+using test::sentinel;
+using test::two_gamma;
 
 bool same_bits(const void* a, const void* b, size_t bytes) { return std::memcmp(a, b, bytes) == 0; }
-
-const double kUnit = 5.9604644775390625e-8;  // u = 2^-24
-double two_gamma(int n) { return 2.0 * n * kUnit / (1.0 - n * kUnit); }
-
-const char* act_name(Act act) {
-  switch (act) {
-    case Act::None: return "none";
-    case Act::GeluTanh: return "gelu_tanh";
-    case Act::GeluErf: return "gelu_erf";
-    case Act::Relu: return "relu";
-  }
-  return "?";
-}
 
 // A weight matrix [N x K] quantized by the reference quantizer.
 struct QuantWeights {
@@ -230,29 +211,9 @@ std::vector<float> run_qgemm(const KernelTable& t, nystrom::ThreadPool* pool, co
   return y;
 }
 
-// Every element of the M x N corner within its tolerance (a NaN never is),
-// every gap and guard cell untouched.
+// Compares one qgemm result with the reference (test::check_corner).
 void check_against(const Expected& e, const std::vector<float>& got, const Problem& p, const std::string& what) {
-  const size_t ldy = (size_t)p.ldy();
-  double worst = 0.0;
-  size_t worst_idx = 0, gap_written = 0;
-  for (size_t idx = 0; idx < got.size(); ++idx) {
-    const size_t row = idx / ldy;
-    if (row == 0 || row > (size_t)p.M || idx % ldy >= (size_t)p.N) {
-      gap_written += !is_sentinel(got[idx]);
-      continue;
-    }
-    const double err = std::fabs((double)got[idx] - (double)e.y[idx]);
-    double r = e.tol[idx] > 0 ? err / e.tol[idx] : (err > 0 ? INFINITY : 0.0);
-    if (std::isnan(err)) r = INFINITY;
-    if (r > worst || (std::isinf(r) && !std::isinf(worst))) worst = r, worst_idx = idx;
-  }
-  INFO(what << ", " << p.describe());
-  INFO("worst element (" << worst_idx / ldy - 1 << ", " << worst_idx % ldy << "): got " << got[worst_idx]
-                         << ", want " << e.y[worst_idx] << " (error / tolerance = " << worst << ")");
-  INFO("gap and guard cells written: " << gap_written);
-  CHECK(gap_written == 0);
-  CHECK(worst <= 1.0);
+  test::check_corner(got, e.y, e.tol, p.M, p.N, (size_t)p.ldy(), what + ", " + p.describe());
 }
 
 // qgemm of every table and pool against one reference result, and the same

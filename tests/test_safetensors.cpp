@@ -1,7 +1,6 @@
 // The safetensors reader: what a valid file gives back, and that every way a
 // header can lie about the data is caught with a message naming the tensor.
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -13,33 +12,15 @@
 
 #include "format/safetensors.h"
 #include "nystrom/nystrom.h"
+#include "support.h"
 
 using nystrom::SafeTensor;
 using nystrom::SafetensorsFile;
 
 namespace {
 
-std::string temp_path() {
-  static int counter = 0;
-  const char* dir = std::getenv("TMPDIR");
-  if (!dir || !*dir) dir = "/tmp";
-  return std::string(dir) + "/nystrom-test-safetensors-" + std::to_string(::getpid()) + "-" +
-         std::to_string(counter++) + ".safetensors";
-}
-
-// A file under the temporary directory, removed at the end of the test.
-struct TempFile {
-  std::string path = temp_path();
-  TempFile() = default;
-  explicit TempFile(const std::string& bytes) { write(bytes); }
-  ~TempFile() { std::remove(path.c_str()); }
-  void write(const std::string& bytes) const {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    REQUIRE(f != nullptr);
-    REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
-    std::fclose(f);
-  }
-};
+using test::error_of;
+using test::TempFile;
 
 std::string u64_le(uint64_t v) {
   std::string s(8, '\0');
@@ -58,28 +39,11 @@ std::string floats(std::initializer_list<float> values) {
   return s;
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nystrom::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 // Error message from opening a file with this header over `data_size` zero bytes.
 std::string open_error(const std::string& header, size_t data_size = 64) {
   TempFile file(safetensors_bytes(header, std::string(data_size, '\0')));
   return error_of([&] { SafetensorsFile st(file.path); });
 }
-
-#define CHECK_CONTAINS(message, phrase)            \
-  do {                                             \
-    std::string msg_ = (message);                  \
-    INFO("message: ", msg_);                       \
-    CHECK(msg_.find(phrase) != std::string::npos); \
-  } while (0)
 
 }  // namespace
 
@@ -171,11 +135,11 @@ TEST_CASE("safetensors: offsets are read exactly, even beyond 2^53") {
 TEST_CASE("safetensors: the file's framing is checked before anything is allocated from it") {
   SUBCASE("shorter than the length field") {
     TempFile file(std::string("\x05\x00\x00", 3));
-    CHECK_CONTAINS(error_of([&] { SafetensorsFile st(file.path); }), "too short for a safetensors file (3 bytes)");
+    CHECK_ERROR(SafetensorsFile(file.path), "too short for a safetensors file (3 bytes)");
   }
   SUBCASE("empty") {
     TempFile file(std::string{});
-    CHECK_CONTAINS(error_of([&] { SafetensorsFile st(file.path); }), "too short for a safetensors file (0 bytes)");
+    CHECK_ERROR(SafetensorsFile(file.path), "too short for a safetensors file (0 bytes)");
   }
   SUBCASE("header length beyond the file") {
     TempFile file(u64_le(100) + "{}");
@@ -185,16 +149,16 @@ TEST_CASE("safetensors: the file's framing is checked before anything is allocat
   }
   SUBCASE("a huge header length") {
     TempFile file(u64_le(UINT64_MAX) + "{}");
-    CHECK_CONTAINS(error_of([&] { SafetensorsFile st(file.path); }), "header length 18446744073709551615 exceeds");
+    CHECK_ERROR(SafetensorsFile(file.path), "header length 18446744073709551615 exceeds");
   }
   SUBCASE("a missing file") {
-    CHECK_CONTAINS(error_of([] { SafetensorsFile st("/nonexistent/dir/model.safetensors"); }),
-                   "/nonexistent/dir/model.safetensors: cannot open");
+    CHECK_ERROR(SafetensorsFile("/nonexistent/dir/model.safetensors"),
+                "/nonexistent/dir/model.safetensors: cannot open");
   }
   SUBCASE("a directory") {
     const char* dir = std::getenv("TMPDIR");
     std::string d = (dir && *dir) ? dir : "/tmp";
-    CHECK_CONTAINS(error_of([&] { SafetensorsFile st(d); }), "not a regular file");
+    CHECK_ERROR(SafetensorsFile(d), "not a regular file");
   }
 }
 
@@ -204,7 +168,7 @@ TEST_CASE("safetensors: header JSON errors") {
   CHECK_CONTAINS(open_error("[]"), "header must be a JSON object, not array");
   // A header cut short by its own length: the JSON is valid only in the data area.
   TempFile file(u64_le(3) + "{\"a\": 1}");
-  CHECK_CONTAINS(error_of([&] { SafetensorsFile st(file.path); }), "JSON syntax error");
+  CHECK_ERROR(SafetensorsFile(file.path), "JSON syntax error");
 }
 
 TEST_CASE("safetensors: each malformed entry is reported with the file and the tensor") {

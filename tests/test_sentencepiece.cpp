@@ -22,7 +22,7 @@
 using nystrom::text::SentencePieceOptions;
 using nystrom::text::Tokenizer;
 using toktest::show;
-using toktest::split_lines;
+using test::lines_of;
 
 namespace {
 
@@ -59,11 +59,11 @@ struct SpmModel {
                                         "--hard_vocab_limit=false --minloglevel=2 " + flags);
     REQUIRE_MESSAGE(trained.exit_code == 0, "spm_train failed: ", trained.err);
     bytes = test::slurp(prefix + ".model");
-    for (const std::string& row : split_lines(test::slurp(prefix + ".vocab"))) vocab.push_back(row.substr(0, row.find('\t')));
-    lines = split_lines(test::slurp(kCorpus));
+    for (const std::string& row : lines_of(test::slurp(prefix + ".vocab"))) vocab.push_back(row.substr(0, row.find('\t')));
+    lines = lines_of(test::slurp(kCorpus));
     test::RunResult encoded = test::run("spm_encode --model='" + prefix + ".model' --output_format=id < " + kCorpus);
     REQUIRE_MESSAGE(encoded.exit_code == 0, "spm_encode failed: ", encoded.err);
-    for (const std::string& row : split_lines(encoded.out)) ids.push_back(parse_ids(row));
+    for (const std::string& row : lines_of(encoded.out)) ids.push_back(parse_ids(row));
     REQUIRE(ids.size() == lines.size());
   }
 };
@@ -115,7 +115,7 @@ void check_decode(const SpmModel& spm, const Tokenizer& tok, int32_t unk_id) {
   test::RunResult decoded =
       test::run("spm_decode --model='" + (spm.dir / "m.model") + "' --input_format=id < '" + (spm.dir / "ids.txt") + "'");
   REQUIRE_MESSAGE(decoded.exit_code == 0, decoded.err);
-  std::vector<std::string> texts = split_lines(decoded.out);
+  std::vector<std::string> texts = lines_of(decoded.out);
   REQUIRE(texts.size() == chosen.size());
   size_t mismatches = 0;
   std::string first;

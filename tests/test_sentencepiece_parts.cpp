@@ -27,15 +27,6 @@ using nystrom::text::WireType;
 
 namespace {
 
-using toktest::error_of;
-
-#define CHECK_ERROR(expr, phrase)                      \
-  do {                                                 \
-    std::string msg_ = error_of([&] { (void)(expr); }); \
-    INFO("message: ", msg_);                           \
-    CHECK(msg_.find(phrase) != std::string::npos);     \
-  } while (0)
-
 // ------------------------------------------------ writing protobuf by hand
 
 std::string varint(uint64_t v) {

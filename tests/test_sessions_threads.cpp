@@ -15,6 +15,7 @@
 #include "convert/hf_checkpoint.h"
 #include "format/model_file.h"
 #include "nystrom/nystrom.h"
+#include "reference_models.h"
 #include "support.h"
 
 using nystrom::AttentionMode;
@@ -23,34 +24,7 @@ using nystrom::RunOptions;
 
 namespace {
 
-// A reference checkpoint converted to .nyf and opened once per process.
-struct Opened {
-  test::TempDir dir;
-  std::shared_ptr<const nystrom::Model> model;
-};
-
-std::shared_ptr<const nystrom::Model> open_case(const std::string& name) {
-  static std::map<std::string, std::unique_ptr<Opened>> cache;
-  std::unique_ptr<Opened>& slot = cache[name];
-  if (!slot) {
-    const std::string src = test::testdata_dir() + "/" + name;
-    REQUIRE_MESSAGE(test::exists(src + "/config.json"), "test data missing at " << src);
-    auto o = std::make_unique<Opened>();
-    const nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(src);
-    nystrom::write_model_file(o->dir / (name + ".nyf"), ck.config, ck.tensors);
-    o->model = nystrom::Model::open(o->dir / (name + ".nyf"));
-    slot = std::move(o);
-  }
-  return slot->model;
-}
-
-std::vector<int32_t> random_ids(size_t n, uint32_t vocab, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int32_t> u(0, (int32_t)vocab - 1);
-  std::vector<int32_t> ids(n);
-  for (int32_t& id : ids) id = u(rng);
-  return ids;
-}
+using test::random_ids;
 
 // Options by field name (RunOptions may grow fields in any place).
 RunOptions options_of(AttentionMode attention, uint32_t landmarks, int threads,
@@ -89,7 +63,7 @@ TEST_CASE("sessions: four sessions on threads sharing one model match sequential
   constexpr int kSessions = 4, kRounds = 3;
   for (const char* name : {"small-cls", "tiny-mlm"}) {
     CAPTURE(std::string(name));
-    const auto model = open_case(name);
+    const auto model = test::reference_model(name);
     const nystrom::ModelConfig& c = model->config();
     // Each session its own options and thread count, inputs and order.
     const RunOptions options[kSessions] = {options_of(AttentionMode::Auto, 0, 1),
@@ -147,7 +121,7 @@ TEST_CASE("sessions: four sessions on threads sharing one model match sequential
 TEST_CASE("sessions: run_batch gives each sequence exactly what run gives it alone") {
   for (const std::string& name : test::reference_cases()) {
     CAPTURE(name);
-    const auto model = open_case(name);
+    const auto model = test::reference_model(name);
     const nystrom::ModelConfig& c = model->config();
     for (const RunOptions& o : {options_of(AttentionMode::Auto, 0, 0), options_of(AttentionMode::Nystrom, 4, 3)}) {
       CAPTURE(o.landmarks);
@@ -172,7 +146,7 @@ TEST_CASE("sessions: run_batch gives each sequence exactly what run gives it alo
 }
 
 TEST_CASE("sessions: run_batch names the invalid sequence and returns nothing") {
-  const auto model = open_case("small-cls");
+  const auto model = test::reference_model("small-cls");
   nystrom::Session session(model);
   std::vector<std::vector<int32_t>> batch = {{0, 5, 2}, {0, 6, 2}, {0, 1000, 2}};
   CHECK_THROWS_WITH_AS(session.run_batch(batch),
@@ -187,7 +161,7 @@ TEST_CASE("sessions: run_batch names the invalid sequence and returns nothing") 
 }
 
 TEST_CASE("sessions: pool_embedding takes row 0 or the mean of the rows") {
-  const auto model = open_case("small-cls");
+  const auto model = test::reference_model("small-cls");
   nystrom::Session session(model);
   const Output out = session.run(random_ids(37, 1000, 3));
   const size_t D = out.hidden;

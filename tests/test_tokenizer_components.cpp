@@ -27,7 +27,7 @@ struct Components {
 const Components& components() {
   static const Components c = [] {
     Components out;
-    out.json = nystrom::parse_json(toktest::read_file("tests/tokenizers/components.json"), "components.json");
+    out.json = nystrom::parse_json(test::slurp("tests/tokenizers/components.json"), "components.json");
     for (const JsonValue& s : out.json.find("strings")->array) out.strings.push_back(s.string);
     const JsonValue& word = *out.json.find("long_word");
     std::string longest;

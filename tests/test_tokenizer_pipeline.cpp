@@ -15,7 +15,7 @@
 #include "text/decoder.h"
 
 using ids = std::vector<int32_t>;
-using toktest::error_of;
+using test::error_of;
 using toktest::from_json;
 
 namespace {
@@ -83,7 +83,7 @@ TEST_CASE("tokenizer pipeline: WordPiece gives [UNK] for a word too long or not 
   no_unk.replace(no_unk.find("\"[UNK]\": 0, "), 12, "");
   auto broken = from_json(tokenizer_json(no_unk, R"({"type": "WhitespaceSplit"})"));
   CHECK(broken->encode("a", false) == ids{4});
-  CHECK(error_of([&] { broken->encode("zz", false); }).find("unknown token") != std::string::npos);
+  CHECK_ERROR(broken->encode("zz", false), "unknown token");
 }
 
 TEST_CASE("tokenizer pipeline: Metaspace 'first' prepends only at the start of the text") {
@@ -133,8 +133,7 @@ TEST_CASE("tokenizer pipeline: which files make the tokenizer") {
   CHECK(std::string(tok->kind()) == "WordLevel");
   // The config files alone make no tokenizer; half a BPE pair is an error.
   CHECK(nystrom::text::load_tokenizer({{"tokenizer_config.json", "{}"}}) == nullptr);
-  CHECK(error_of([] { nystrom::text::load_tokenizer({{"vocab.json", "{}"}}); }).find("merges.txt") !=
-        std::string::npos);
+  CHECK_ERROR(nystrom::text::load_tokenizer({{"vocab.json", "{}"}}), "merges.txt");
 }
 
 TEST_CASE("tokenizer pipeline: vocab.txt follows tokenizer_config.json and special_tokens_map.json") {
@@ -148,8 +147,7 @@ TEST_CASE("tokenizer pipeline: vocab.txt follows tokenizer_config.json and speci
        {"special_tokens_map.json", R"({"mask_token": {"content": "<m>", "lstrip": false}})"}});
   CHECK(cased->encode("hellos \u00e9t\u00e9 HELLO <m>", false) == ids{6, 7, 8, 1, 5});
   CHECK(cased->mask_id() == 5);
-  CHECK(error_of([] { nystrom::text::load_tokenizer({{"vocab.txt", "a\nb\n"}}); }).find("not in the vocabulary") !=
-        std::string::npos);
+  CHECK_ERROR(nystrom::text::load_tokenizer({{"vocab.txt", "a\nb\n"}}), "not in the vocabulary");
 }
 
 TEST_CASE("tokenizer pipeline: malformed tokenizer.json parts are one-line errors") {
@@ -161,22 +159,21 @@ TEST_CASE("tokenizer pipeline: malformed tokenizer.json parts are one-line error
     json.replace(at, std::string(key).size() + 8, std::string("\"") + key + "\": " + value);
     return message(json);
   };
-  CHECK(replace("normalizer", R"({"type": "Magic"})").find("normalizer type 'Magic'") != std::string::npos);
-  CHECK(replace("pre_tokenizer", R"j({"type": "Split", "pattern": {"Regex": "(a|b)"}, "behavior": "Isolated"})j")
-            .find("not supported") != std::string::npos);
-  CHECK(replace("pre_tokenizer", R"({"type": "Split", "pattern": {"String": "a"}, "behavior": "Sideways"})")
-            .find("Sideways") != std::string::npos);
-  CHECK(replace("post_processor", R"({"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[X]"}},
-    {"Sequence": {"id": "A"}}], "special_tokens": {}})").find("'[X]'") != std::string::npos);
-  CHECK(replace("post_processor", R"({"type": "BertProcessing", "sep": ["[SEP]", 7], "cls": ["[CLS]", 0]})")
-            .find("outside the vocabulary") != std::string::npos);
-  CHECK(replace("decoder", R"({"type": "Strip", "content": "ab"})").find("one character") != std::string::npos);
-  CHECK(message(tokenizer_json(R"({"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]})")).find("'b'") !=
-        std::string::npos);
-  CHECK(message(tokenizer_json(model, "null", R"([{"id": -3, "content": "z"}])")).find("out of range") !=
-        std::string::npos);
-  CHECK(message(tokenizer_json(R"({"type": "Unigram", "unk_id": 5, "vocab": [["a", -1.0]]})"))
-            .find("unk_id") != std::string::npos);
+  CHECK_CONTAINS(replace("normalizer", R"({"type": "Magic"})"), "normalizer type 'Magic'");
+  CHECK_CONTAINS(
+      replace("pre_tokenizer", R"j({"type": "Split", "pattern": {"Regex": "(a|b)"}, "behavior": "Isolated"})j"),
+      "not supported");
+  CHECK_CONTAINS(replace("pre_tokenizer", R"({"type": "Split", "pattern": {"String": "a"}, "behavior": "Sideways"})"),
+                 "Sideways");
+  CHECK_CONTAINS(replace("post_processor", R"({"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[X]"}},
+    {"Sequence": {"id": "A"}}], "special_tokens": {}})"),
+                 "'[X]'");
+  CHECK_CONTAINS(replace("post_processor", R"({"type": "BertProcessing", "sep": ["[SEP]", 7], "cls": ["[CLS]", 0]})"),
+                 "outside the vocabulary");
+  CHECK_CONTAINS(replace("decoder", R"({"type": "Strip", "content": "ab"})"), "one character");
+  CHECK_CONTAINS(message(tokenizer_json(R"({"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]})")), "'b'");
+  CHECK_CONTAINS(message(tokenizer_json(model, "null", R"([{"id": -3, "content": "z"}])")), "out of range");
+  CHECK_CONTAINS(message(tokenizer_json(R"({"type": "Unigram", "unk_id": 5, "vocab": [["a", -1.0]]})")), "unk_id");
   for (const std::string& m :
        {replace("normalizer", R"({"type": "Replace", "pattern": {"Regex": "[a"}, "content": "\n"})"),
         message("{\"model\": \n 7}")})
@@ -195,8 +192,8 @@ TEST_CASE("tokenizer pipeline: Replace and Split take simple regular expressions
 
 TEST_CASE("tokenizer pipeline: one tokenizer encodes from many threads at once") {
   const std::string dir = "tests/tokenizers/bpe/";
-  auto tok = from_json(toktest::read_file(dir + "tokenizer.json"));
-  const std::vector<std::string> lines = toktest::split_lines(toktest::read_file("tests/tokenizers/corpus.txt"));
+  auto tok = from_json(test::slurp(dir + "tokenizer.json"));
+  const std::vector<std::string> lines = test::lines_of(test::slurp("tests/tokenizers/corpus.txt"));
   std::vector<ids> expected;
   for (size_t i = 0; i < 200; ++i) expected.push_back(tok->encode(lines[i], true));
   std::vector<int> wrong(4, 0);

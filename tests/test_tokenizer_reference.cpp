@@ -53,7 +53,7 @@ std::vector<int32_t> parse_ids(const std::string& text) {
 
 Expected read_expected(const std::string& path) {
   Expected e;
-  const std::vector<std::string> rows = toktest::split_lines(toktest::read_file(path));
+  const std::vector<std::string> rows = test::lines_of(test::slurp(path));
   REQUIRE(!rows.empty());
   REQUIRE(rows[0].rfind("template ", 0) == 0);
   std::istringstream t(rows[0].substr(9));
@@ -85,9 +85,9 @@ Expected read_expected(const std::string& path) {
 void check_kind(const std::string& kind, const char* model_kind,
                 const std::vector<std::string>& files = {"tokenizer.json"}) {
   const std::string dir = "tests/tokenizers/" + kind + "/";
-  const std::vector<std::string> corpus = toktest::split_lines(toktest::read_file(kCorpus));
+  const std::vector<std::string> corpus = test::lines_of(test::slurp(kCorpus));
   std::vector<nystrom::text::TokenizerFile> loaded;
-  for (const std::string& name : files) loaded.push_back({name, toktest::read_file(dir + name)});
+  for (const std::string& name : files) loaded.push_back({name, test::slurp(dir + name)});
   auto tok = nystrom::text::load_tokenizer(loaded);
   REQUIRE(tok);
   CHECK(std::string(tok->kind()) == model_kind);
@@ -127,7 +127,7 @@ void check_kind(const std::string& kind, const char* model_kind,
         tok->encode("a\uFFFD\uFFFD(b\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD", false));
 
   // decode(ids with special tokens, skip_special) as the library decodes.
-  const nystrom::JsonValue decoded = nystrom::parse_json(toktest::read_file(dir + "decoded.json"), "decoded.json");
+  const nystrom::JsonValue decoded = nystrom::parse_json(test::slurp(dir + "decoded.json"), "decoded.json");
   REQUIRE(decoded.is_array());
   size_t checked = 0;
   for (const nystrom::JsonValue& entry : decoded.array) {
@@ -194,8 +194,8 @@ TEST_CASE("tokenizer reference: spiece.model alone, through SentencePiece, agree
   // and scores in double precision. They agree but for such lines; the
   // special tokens, accents and case must agree.
   const std::string dir = "tests/tokenizers/albert_precompiled/";
-  const std::vector<std::string> corpus = toktest::split_lines(toktest::read_file(kCorpus));
-  auto tok = nystrom::text::load_tokenizer({{"spiece.model", toktest::read_file(dir + "spiece.model")}});
+  const std::vector<std::string> corpus = test::lines_of(test::slurp(kCorpus));
+  auto tok = nystrom::text::load_tokenizer({{"spiece.model", test::slurp(dir + "spiece.model")}});
   REQUIRE(tok);
   CHECK(std::string(tok->kind()) == "Unigram");
   const Expected expected = read_expected(dir + "expected.txt");

@@ -184,12 +184,8 @@ std::string torch_zip(const std::string& pkl, const std::map<std::string, std::s
   return zip_bytes(items, style);
 }
 
-void write_file(const std::string& path, const std::string& bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  REQUIRE_MESSAGE(f != nullptr, "cannot write " << path);
-  REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
-  REQUIRE(std::fclose(f) == 0);
-}
+using test::error_of;
+using test::write_file;
 
 // The archive written to a file of its own, opened.
 struct BinFile {
@@ -198,27 +194,10 @@ struct BinFile {
   explicit BinFile(const std::string& bytes) : path(dir / "pytorch_model.bin") { write_file(path, bytes); }
 };
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nystrom::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 std::string open_error(const std::string& bytes) {
   BinFile file(bytes);
   return error_of([&] { TorchBinFile t(file.path); });
 }
-
-#define CHECK_CONTAINS(message, phrase)         \
-  do {                                          \
-    std::string msg_ = (message);               \
-    INFO("message: ", msg_);                    \
-    CHECK(msg_.find(phrase) != std::string::npos); \
-  } while (0)
 
 std::vector<float> values_f32(const SafeTensor& t) {
   REQUIRE(t.dtype == "F32");
@@ -248,11 +227,7 @@ std::string small_archive(const ZipStyle& style = ZipStyle()) {
   return torch_zip(small_pickle(), small_storages(), "archive", style);
 }
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
-
-test::RunResult convert(const std::string& ckpt, const std::string& out) {
-  return test::run(test::tool("nystrom-convert") + " " + quote(ckpt) + " -o " + quote(out));
-}
+using test::convert;
 
 }  // namespace
 
@@ -489,7 +464,7 @@ TEST_CASE("torch bin: zip entries list names, data offsets and sizes, and data()
     CHECK(zip.data("a/two").empty());
     CHECK(zip.data("a/three") == std::string(1000, 'x'));
     CHECK(zip.find("a/four") == nullptr);
-    CHECK_CONTAINS(error_of([&] { zip.data("a/four"); }), "no entry 'a/four'");
+    CHECK_ERROR(zip.data("a/four"), "no entry 'a/four'");
   }
 }
 
@@ -595,8 +570,7 @@ TEST_CASE("torch bin: archives without data.pkl, with duplicate entries or in th
                  "two pickles");
   const std::string legacy = std::string("\x80\x02\x8a\x0a", 4) + std::string(64, '\0');
   CHECK_CONTAINS(open_error(legacy), "legacy");
-  CHECK_CONTAINS(error_of([&] { TorchBinFile t(std::vector<uint8_t>(legacy.begin(), legacy.end()), "mem"); }),
-                 "mem: this is the legacy");
+  CHECK_ERROR(TorchBinFile(std::vector<uint8_t>(legacy.begin(), legacy.end()), "mem"), "mem: this is the legacy");
   CHECK_CONTAINS(open_error(zip_bytes({{"archive/data.pkl", state_dict({})}, {"archive/byteorder", "big"}})),
                  "byte order");
   // An empty state dict is a valid archive with no tensors.
@@ -652,17 +626,16 @@ TEST_CASE("torch bin: pickle stack depth and memo size are limited") {
   deep += '.';
   nystrom::pickle::Limits limits;
   limits.max_stack = 100;
-  CHECK_CONTAINS(error_of([&] { nystrom::pickle::Pickle p(deep, {}, "deep.pkl", limits); }),
-                 "deep.pkl: pickle: the stack is deeper than the limit of 100");
+  CHECK_ERROR(nystrom::pickle::Pickle(deep, {}, "deep.pkl", limits),
+              "deep.pkl: pickle: the stack is deeper than the limit of 100");
   std::string marks = "\x80\x02" + std::string(200, '(') + ".";
-  CHECK_CONTAINS(error_of([&] { nystrom::pickle::Pickle p(marks, {}, "marks.pkl", limits); }), "deeper than the limit");
+  CHECK_ERROR(nystrom::pickle::Pickle(marks, {}, "marks.pkl", limits), "deeper than the limit");
 
   std::string memo = "\x80\x02N";
   for (int i = 0; i < 20; ++i) memo += "q" + std::string(1, char(i));
   memo += '.';
   limits.max_memo = 10;
-  CHECK_CONTAINS(error_of([&] { nystrom::pickle::Pickle p(memo, {}, "memo.pkl", limits); }),
-                 "more than the limit of 10");
+  CHECK_ERROR(nystrom::pickle::Pickle(memo, {}, "memo.pkl", limits), "more than the limit of 10");
   limits.max_memo = 20;
   CHECK(error_of([&] { nystrom::pickle::Pickle p(memo, {}, "memo.pkl", limits); }) == "(no error)");
 }

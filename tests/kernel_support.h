@@ -1,0 +1,86 @@
+// Helpers shared by the kernel tests (GEMM, qgemm, reference kernels):
+// sentinel cells that show stray reads and writes, the summation error bound
+// the tolerances build on, the worst element of a comparison, and names of
+// the epilogue activations for messages.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "kernels/ops.h"
+
+namespace test {
+
+// A quiet NaN with a payload no arithmetic produces: cells that must be
+// neither read nor written hold it, and are compared bit for bit afterwards.
+inline float sentinel() {
+  const uint32_t bits = 0x7fc0beefu;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+inline bool is_sentinel(float x) {
+  const float s = sentinel();
+  return std::memcmp(&x, &s, sizeof x) == 0;
+}
+
+constexpr double kUnit = 5.9604644775390625e-8;  // u = 2^-24
+
+// Twice gamma_n: the most two summation orders of n terms may differ by,
+// per unit of sum |t_i|.
+inline double two_gamma(int n) { return 2.0 * n * kUnit / (1.0 - n * kUnit); }
+
+inline const char* act_name(nystrom::ops::Act act) {
+  switch (act) {
+    case nystrom::ops::Act::None: return "none";
+    case nystrom::ops::Act::GeluTanh: return "gelu_tanh";
+    case nystrom::ops::Act::GeluErf: return "gelu_erf";
+    case nystrom::ops::Act::Relu: return "relu";
+  }
+  return "?";
+}
+
+// Reports the worst element of a comparison, and passes when every element
+// is within its own tolerance (a NaN never is).
+struct WorstError {
+  double ratio = 0.0;  // error / tolerance
+  size_t index = 0;
+  float got = 0, want = 0;
+  void add(size_t i, float g, float w, double tol) {
+    const double err = std::fabs((double)g - (double)w);
+    double r = tol > 0 ? err / tol : (err > 0 ? INFINITY : 0.0);
+    if (std::isnan(err)) r = INFINITY;
+    if (r > ratio || (std::isinf(r) && !std::isinf(ratio))) ratio = r, index = i, got = g, want = w;
+  }
+};
+
+// An M x N result stored from row 1 of a buffer with leading dimension ld
+// (row 0 and row M + 1 are guard rows): every element of the corner within
+// its own tolerance of want, every gap and guard cell still the sentinel.
+inline void check_corner(const std::vector<float>& got, const std::vector<float>& want, const std::vector<double>& tol,
+                         int M, int N, size_t ld, const std::string& what) {
+  WorstError worst;
+  size_t gap_written = 0;
+  for (size_t idx = 0; idx < got.size(); ++idx) {
+    const size_t row = idx / ld;
+    if (row == 0 || row > (size_t)M || idx % ld >= (size_t)N) {
+      gap_written += !is_sentinel(got[idx]);
+      continue;
+    }
+    worst.add(idx, got[idx], want[idx], tol[idx]);
+  }
+  INFO(what);
+  INFO("worst element (" << worst.index / ld - 1 << ", " << worst.index % ld << "): got " << worst.got << ", want "
+                         << worst.want << " (error / tolerance = " << worst.ratio << ")");
+  INFO("gap and guard cells written: " << gap_written);
+  CHECK(gap_written == 0);
+  CHECK(worst.ratio <= 1.0);
+}
+
+}  // namespace test
