@@ -58,15 +58,18 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/nystrom-convert: $(BUILD)/obj/tools/convert/main.o $(LIB)
+# A tool is every .cpp of its folder under tools/, linked with the library.
+tool_obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(sort $(wildcard tools/$(1)/*.cpp)))
+
+$(BUILD)/nystrom-convert: $(call tool_obj,convert) $(LIB)
 	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
 
-$(BUILD)/nystrom: $(BUILD)/obj/tools/cli/main.o $(LIB)
+$(BUILD)/nystrom: $(call tool_obj,cli) $(LIB)
 	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
 
 bench: $(BUILD)/nystrom-bench
 
-$(BUILD)/nystrom-bench: $(BUILD)/obj/tools/bench/main.o $(LIB)
+$(BUILD)/nystrom-bench: $(call tool_obj,bench) $(LIB)
 	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
 
 $(TEST_BIN): $(TEST_OBJ) $(LIB)

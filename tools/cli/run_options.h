@@ -6,75 +6,24 @@
 #include <string>
 
 #include "../common/args.h"
-#include "kernels/dispatch.h"
 #include "nystrom/nystrom.h"
 
 namespace nystrom::cli {
 
-inline const std::set<std::string>& run_value_flags() {
-  static const std::set<std::string> flags = {"--landmarks", "--attention", "--threads", "--isa",
-                                              "--attention-precision"};
-  return flags;
-}
-
-inline const std::set<std::string>& run_switches() {
-  static const std::set<std::string> switches = {"--no-verify"};
-  return switches;
-}
+// The shared flags that take a value, and those that take none.
+const std::set<std::string>& run_value_flags();
+const std::set<std::string>& run_switches();
 
 // a and b together: a command's own flags plus the shared ones.
-inline std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
-  a.insert(b.begin(), b.end());
-  return a;
-}
+std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b);
 
-constexpr char kRunOptionsHelp[] =
-    "      --landmarks M       Nystrom landmark count (default: the model's);\n"
-    "                          giving it selects Nystrom attention under auto\n"
-    "      --attention MODE    auto (default: the checkpoint's rule, exact when\n"
-    "                          num_landmarks == segment_means_seq_len), nystrom\n"
-    "                          or exact; inputs of at most M tokens always run\n"
-    "                          exact attention\n"
-    "      --attention-precision P\n"
-    "                          f32 (default) or int8: the arithmetic of the\n"
-    "                          Nystrom products Q K~^T, Q~ K^T and B V (int8 needs\n"
-    "                          a head size that is a multiple of 32)\n"
-    "      --threads N         worker threads (default: the CPUs this process may\n"
-    "                          use); outputs are identical for every N\n"
-    "      --no-verify         skip the model file's checksum at load (the header,\n"
-    "                          table and sizes are still checked)\n"
-    "      --isa LEVEL         cap the kernels' instruction set: scalar, avx2,\n"
-    "                          avx512 or neon (default: the best this CPU has;\n"
-    "                          also NYSTROM_ISA)\n";
+// The help lines of the shared options.
+extern const char kRunOptionsHelp[];
 
 // The session options the flags ask for. Applies --isa at once: the cap must
 // be set before the model is opened (quantized weights are repacked then).
-inline RunOptions parse_run_options(const tools::Args& args) {
-  RunOptions opt;
-  opt.landmarks = (uint32_t)args.get_int("--landmarks", 0, 1, 4096);
-  opt.threads = (int)args.get_int("--threads", 0, 1, 1024);
-  const std::string precision = args.get("--attention-precision", "f32");
-  if (precision == "int8") opt.attention_precision = AttentionPrecision::Int8;
-  else if (precision != "f32")
-    throw tools::UsageError{"--attention-precision must be f32 or int8, got '" + precision + "'"};
-  const std::string mode = args.get("--attention", "auto");
-  if (mode == "auto") opt.attention = AttentionMode::Auto;
-  else if (mode == "nystrom") opt.attention = AttentionMode::Nystrom;
-  else if (mode == "exact") opt.attention = AttentionMode::Exact;
-  else throw tools::UsageError{"--attention must be auto, nystrom or exact, got '" + mode + "'"};
-  if (args.has("--isa")) {
-    Isa cap;
-    if (!parse_isa(args.get("--isa"), &cap))
-      throw tools::UsageError{"--isa must be scalar, avx2, avx512 or neon, got '" + args.get("--isa") + "'"};
-    set_isa_cap(cap);
-  }
-  return opt;
-}
+RunOptions parse_run_options(const tools::Args& args);
 
-inline OpenOptions parse_open_options(const tools::Args& args) {
-  OpenOptions o;
-  o.verify_checksum = !args.has("--no-verify");
-  return o;
-}
+OpenOptions parse_open_options(const tools::Args& args);
 
 }  // namespace nystrom::cli

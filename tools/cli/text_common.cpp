@@ -1,0 +1,62 @@
+#include "text_common.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "run_options.h"
+#include "text_input.h"
+
+namespace nystrom::cli {
+
+void put_line(const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fputc('\n', stdout);
+}
+
+std::string usage_of(const char* head, const char* own_options, bool run_options) {
+  return std::string(head) + "\noptions:\n" + kTextInputHelp + own_options + (run_options ? kRunOptionsHelp : "") +
+         "  -h, --help              show this help\n\n" + kTextCommonHelp;
+}
+
+tools::Args text_args(int argc, char** argv, const std::set<std::string>& values,
+                      const std::set<std::string>& switches) {
+  return tools::Args(argc, argv, 2, with(with(text_value_flags(), run_value_flags()), values),
+                     with(with(text_switches(), run_switches()), switches), text_aliases());
+}
+
+bool show_help(const tools::Args& args, const std::string& usage) {
+  if (args.has("--help")) std::fputs(usage.c_str(), stdout);
+  return args.has("--help");
+}
+
+static const char* head_name(HeadType h) {
+  switch (h) {
+    case HeadType::None: return "a bare encoder";
+    case HeadType::MaskedLM: return "a masked-LM model";
+    case HeadType::Classifier: return "a classifier";
+  }
+  return "unknown";
+}
+
+void require_head(const TextRun& r, const tools::Args& args, HeadType want, const char* what) {
+  const HeadType has = r.model->config().head;
+  if (has != want) throw Error(args.get("--model") + " has no " + what + " head (it is " + head_name(has) + ")");
+}
+
+std::string prob_field(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "\t%.4f", p);
+  return buf;
+}
+
+std::vector<double> softmax(const float* logits, size_t n) {
+  const float top = *std::max_element(logits, logits + n);
+  std::vector<double> p(n);
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += p[i] = std::exp((double)logits[i] - top);
+  for (double& x : p) x /= sum;
+  return p;
+}
+
+}  // namespace nystrom::cli

@@ -1,0 +1,38 @@
+// What the text commands do the same way: their arguments and help, the
+// head they need, their output lines and probabilities.
+#pragma once
+#include <cstddef>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "../common/args.h"
+#include "nystrom/nystrom.h"
+#include "text_run.h"
+
+namespace nystrom::cli {
+
+// s and a newline on stdout.
+void put_line(const std::string& s);
+
+// A text command's help: its head, then the shared options, its own and
+// (unless run_options is false) the run options.
+std::string usage_of(const char* head, const char* own_options, bool run_options = true);
+
+// Parses a text command's arguments: the shared flags plus its own.
+tools::Args text_args(int argc, char** argv, const std::set<std::string>& values,
+                      const std::set<std::string>& switches);
+
+// Prints usage when --help was given; whether it was.
+bool show_help(const tools::Args& args, const std::string& usage);
+
+// A command that needs a head says which one the model lacks.
+void require_head(const TextRun& r, const tools::Args& args, HeadType want, const char* what);
+
+// A probability in the plain output: a tab, then 4 decimals.
+std::string prob_field(double p);
+
+// Softmax of logits[0..n) in double: the probabilities, in order.
+std::vector<double> softmax(const float* logits, size_t n);
+
+}  // namespace nystrom::cli
