@@ -8,12 +8,15 @@
 #include "convert/hf_checkpoint.h"
 #include "format/npy.h"
 #include "nystrom/nystrom.h"
-#include "reference_models.h"
 #include "support.h"
 
 namespace {
 
-using test::cosine;
+double cosine(const std::vector<float>& a, const std::vector<float>& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); ++i) ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
+  return ab / std::sqrt(aa * bb);
+}
 
 // Per row of a [rows x cols] matrix, the index of the largest value.
 std::vector<size_t> argmax_rows(const std::vector<float>& x, size_t cols) {
@@ -44,7 +47,8 @@ TEST_CASE("quantized and f16 models agree with the f32 engine on every reference
   for (const std::string& name : test::reference_cases()) {
     CAPTURE(name);
     const std::string dir = test::testdata_dir() + "/" + name;
-    const std::vector<int32_t> ids = test::reference_ids(name);
+    std::vector<int64_t> ids64 = nystrom::read_npy_ids(dir + "/input_ids.npy");
+    std::vector<int32_t> ids(ids64.begin(), ids64.end());
     test::TempDir tmp;
     const nystrom::Output f32 = run_as(dir, DType::F32, tmp, ids);
 
@@ -59,10 +63,8 @@ TEST_CASE("quantized and f16 models agree with the f32 engine on every reference
     const double cos4 = cosine(q4.last_hidden_state, f32.last_hidden_state);
     INFO("cosine q8_0 " << cos8 << ", q4_0 " << cos4);
     CHECK(cos8 >= 0.999);
-    // Short of the 0.99 target, but never below this: 4-bit noise on these
-    // deliberately sensitive random weights gives 0.971 (tiny-mlm), 0.981
-    // (tiny-exact) and 0.975 (small-cls) with the least-squares scales of
-    // format.h (see the note on the next test).
+    // Far from the 0.99 target, but never below this: 4-bit noise on these
+    // deliberately sensitive random weights gives 0.973..0.978 (issue 4 note).
     CHECK(cos4 >= 0.97);
 
     if (f32.logits_shape.size() == 1)  // classifier: the same label
@@ -74,35 +76,27 @@ TEST_CASE("quantized and f16 models agree with the f32 engine on every reference
 // random weights make attention sharp and logits close (the masked-LM top-2
 // margins at the flipped positions are 0.5-1.5% of the logit), so even
 // weight-only 8-bit noise flips 2-3 of 64 positions, and 4-bit noise caps the
-// cosine near 0.98. Choosing each q4_0 scale for least squared error (format.h)
-// cuts the weight error by 6% (RMS) and 1 - cosine by 10-14% on average over
-// 30 redrawn weight sets per case, but 0.99 would need about half the noise
-// of any per-block rounding of this format. Of the three committed weight
-// sets, tiny-mlm is one that the new scales happen to fit worse (0.979 with
-// max-abs scales, 0.971 now; tiny-exact 0.978 -> 0.981, small-cls 0.975 ->
-// 0.975). Kept as may_fail so the run reports them; see issue 4.
+// cosine near 0.978. Kept as may_fail so the run reports them; see issue 4.
 TEST_CASE("quantized models meet the q4_0 cosine and masked-LM top-1 targets" * doctest::may_fail()) {
   using nystrom::format::DType;
   for (const std::string& name : test::reference_cases()) {
     CAPTURE(name);
     const std::string dir = test::testdata_dir() + "/" + name;
-    const std::vector<int32_t> ids = test::reference_ids(name);
+    std::vector<int64_t> ids64 = nystrom::read_npy_ids(dir + "/input_ids.npy");
+    std::vector<int32_t> ids(ids64.begin(), ids64.end());
     test::TempDir tmp;
     const nystrom::Output f32 = run_as(dir, DType::F32, tmp, ids);
     const nystrom::Output q8 = run_as(dir, DType::Q8_0, tmp, ids);
     const nystrom::Output q4 = run_as(dir, DType::Q4_0, tmp, ids);
-    const double cos4 = cosine(q4.last_hidden_state, f32.last_hidden_state);
+    CHECK(cosine(q4.last_hidden_state, f32.last_hidden_state) >= 0.99);
     if (f32.logits_shape.size() == 2) {  // masked LM: >= 99% of positions keep their top-1 token
       auto want = argmax_rows(f32.logits, f32.logits_shape[1]);
-      auto got8 = argmax_rows(q8.logits, f32.logits_shape[1]);
-      auto got4 = argmax_rows(q4.logits, f32.logits_shape[1]);
-      size_t same8 = 0, same4 = 0;
-      for (size_t i = 0; i < want.size(); ++i) same8 += want[i] == got8[i], same4 += want[i] == got4[i];
-      INFO("top-1 agreement q8_0 " << same8 << " / " << want.size() << ", q4_0 (no target) " << same4);
-      CHECK(same8 >= 0.99 * want.size());
+      auto got = argmax_rows(q8.logits, f32.logits_shape[1]);
+      size_t same = 0;
+      for (size_t i = 0; i < want.size(); ++i) same += want[i] == got[i];
+      INFO("q8_0 top-1 agreement " << same << " / " << want.size());
+      CHECK(same >= 0.99 * want.size());
     }
-    INFO("q4_0 cosine " << cos4);
-    CHECK(cos4 >= 0.99);
   }
 }
 

@@ -100,20 +100,9 @@ constexpr uint32_t kMaxNameLength = 63;
 //   Q4_0 block, 18 bytes: f16 d, then 16 bytes; byte j holds element j in
 //     its low nibble and element j + 16 in its high nibble, as q in 0..15,
 //     x ~ d * (q - 8).
-//     Rule: the d of least squared error among candidates, each judged
-//     as stored. For a candidate c: D = c rounded to f16 (nearest, ties to
-//     even, saturating at +-65504), q[i] = clamp(round-half-away(
-//     x[i] / D) + 8, 0, 15) (8 when D == 0; x[i] / D in float), error =
-//     sum over i = 0..31 of (x[i] - D * (q[i] - 8))^2, each square rounded
-//     to double and summed in double (no fused multiply-add). With v = the
-//     x[i] of largest magnitude (the first on ties), the candidates, in
-//     order, are (v / -8) * (s / 50) then (v / 7) * (s / 50) for s = 40..60
-//     (in float; s = 50 on v / -8 is the plain max-abs scale); the
-//     first of least error wins. Then c = (float)(sum x[i] (q[i] - 8) /
-//     sum (q[i] - 8)^2) (in double) for the winner's q replaces it if its
-//     error is strictly less (skipped when every q[i] == 8). A block of
-//     zeros stores d = -0 (0x8000) and q = 8; a block with a NaN or an
-//     infinity stores d = NaN (0x7E00) and q = 8.
+//     Rule: v = the x[i] of largest magnitude (the first on ties), d = v / -8,
+//     q[i] = min(15, trunc(x[i] / d + 8.5)) (8 when d == 0), computed with
+//     d in float; d is stored rounded to f16.
 enum class DType : uint32_t {
   F32 = 0,
   F16 = 1,   // IEEE binary16 (version 2)

@@ -36,78 +36,6 @@ float block_absmax(const float* x, bool* finite) {
   return a;
 }
 
-// --- q4_0: the scale of least squared error (format.h) ---
-
-// The f16 of d, saturated at +-65504 so that a finite block never gets an
-// infinite scale (whose zero levels would read back as NaN).
-uint16_t saturating_f16(float d) {
-  const uint16_t h = float_to_f16(d);
-  return (h & 0x7fff) == 0x7c00 ? (uint16_t)((h & 0x8000) | 0x7bff) : h;
-}
-
-// The levels of x for the stored scale D, q = clamp(round-half-away(x / D)
-// + 8, 0, 15) (8 when D == 0), and the squared error of D * (q - 8) summed
-// in double. The choice of d must not depend on FMA: each square is its own
-// statement, which neither GCC nor clang fuses into the sum in ISO C++ mode
-// (the Makefile's -std=c++17).
-double q4_levels(const float* x, float D, uint8_t* q) {
-  double err = 0.0;
-  for (int i = 0; i < kQuantBlock; ++i) {
-    // round-half-away inline (std::round is a library call): t - trunc(t) is
-    // exact, and clamping t to +-9 first changes no clamped level.
-    float t = D != 0.0f ? x[i] / D : 0.0f;
-    t = t > 9.0f ? 9.0f : t < -9.0f ? -9.0f : t;
-    const int ti = (int)t;
-    const float frac = t - (float)ti;
-    const int r = ti + (frac >= 0.5f) - (frac <= -0.5f);
-    const int qi = r > 7 ? 7 : r < -8 ? -8 : r;
-    q[i] = (uint8_t)(qi + 8);
-    const double e = (double)x[i] - (double)D * qi;  // D * qi is exact: fusing it changes nothing
-    const double sq = e * e;
-    err += sq;
-  }
-  return err;
-}
-
-// One q4_0 block: writes q[32] and returns the f16 bits of d.
-uint16_t choose_q4_block(const float* x, uint8_t* q) {
-  bool finite;
-  const float amax = block_absmax(x, &finite);
-  if (!finite || amax == 0.0f) {  // NaN scale (its outputs are NaN) or -0; every q = 8
-    for (int i = 0; i < kQuantBlock; ++i) q[i] = 8;
-    return finite ? 0x8000 : 0x7e00;
-  }
-  float v = 0.0f;  // the value of largest magnitude, the first on ties
-  for (int i = 0; i < kQuantBlock && v == 0.0f; ++i)
-    if (std::fabs(x[i]) == amax) v = x[i];
-
-  double best_err = INFINITY;
-  uint16_t best_d = 0;
-  auto consider = [&](float c) {
-    uint8_t qc[kQuantBlock];
-    const uint16_t h = saturating_f16(c);
-    const double err = q4_levels(x, f16_to_float(h), qc);
-    if (err < best_err) {  // strictly: the first candidate wins ties
-      best_err = err;
-      best_d = h;
-      for (int i = 0; i < kQuantBlock; ++i) q[i] = qc[i];
-    }
-  };
-  // v on level -8 (d = v / -8, the max-abs rule, at s = 50) or on level +7
-  // (d = v / 7), each times s / 50 for s = 40..60: a smaller step clips the
-  // extreme but rounds the rest more finely, which often wins.
-  for (float base : {v / -8.0f, v / 7.0f})
-    for (int s = 40; s <= 60; ++s) consider(base * ((float)s / 50.0f));
-  // The least-squares d for the winner's levels, then its own levels.
-  double num = 0.0, den = 0.0;
-  for (int i = 0; i < kQuantBlock; ++i) {
-    num += (double)x[i] * (q[i] - 8);  // exact products: no FMA dependence
-    den += (double)((q[i] - 8) * (q[i] - 8));
-  }
-  if (den > 0.0) consider((float)(num / den));
-  return best_d;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -125,9 +53,26 @@ void quantize_row_q8_0(const float* x, BlockQ8_0* y, int k) {
 
 void quantize_row_q4_0(const float* x, BlockQ4_0* y, int k) {
   for (int b = 0; b < k / kQuantBlock; ++b, x += kQuantBlock) {
+    float amax = 0.0f, v = 0.0f;  // v: the value of largest magnitude, the first on ties
+    for (int i = 0; i < kQuantBlock; ++i) {
+      if (std::fabs(x[i]) > amax) {
+        amax = std::fabs(x[i]);
+        v = x[i];
+      }
+    }
+    const float d = v / -8.0f;
     uint8_t q[kQuantBlock];
-    y[b].d = choose_q4_block(x, q);
+    for (int i = 0; i < kQuantBlock; ++i) {
+      if (d == 0.0f) {
+        q[i] = 8;
+        continue;
+      }
+      const float t = x[i] / d + 8.5f;  // in [0.5, 16.5] for finite blocks
+      const int qi = t >= 15.0f ? 15 : t >= 0.0f ? (int)t : 0;  // min(15, trunc(t)); NaN gives 0
+      q[i] = (uint8_t)qi;
+    }
     for (int j = 0; j < 16; ++j) y[b].qs[j] = (uint8_t)(q[j] | (q[j + 16] << 4));
+    y[b].d = float_to_f16(d);
   }
 }
 
