@@ -8,15 +8,12 @@
 #include "convert/hf_checkpoint.h"
 #include "format/npy.h"
 #include "nystrom/nystrom.h"
+#include "reference_models.h"
 #include "support.h"
 
 namespace {
 
-double cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
-  return ab / std::sqrt(aa * bb);
-}
+using test::cosine;
 
 // Per row of a [rows x cols] matrix, the index of the largest value.
 std::vector<size_t> argmax_rows(const std::vector<float>& x, size_t cols) {
@@ -47,8 +44,7 @@ TEST_CASE("quantized and f16 models agree with the f32 engine on every reference
   for (const std::string& name : test::reference_cases()) {
     CAPTURE(name);
     const std::string dir = test::testdata_dir() + "/" + name;
-    std::vector<int64_t> ids64 = nystrom::read_npy_ids(dir + "/input_ids.npy");
-    std::vector<int32_t> ids(ids64.begin(), ids64.end());
+    const std::vector<int32_t> ids = test::reference_ids(name);
     test::TempDir tmp;
     const nystrom::Output f32 = run_as(dir, DType::F32, tmp, ids);
 
@@ -82,8 +78,7 @@ TEST_CASE("quantized models meet the q4_0 cosine and masked-LM top-1 targets" * 
   for (const std::string& name : test::reference_cases()) {
     CAPTURE(name);
     const std::string dir = test::testdata_dir() + "/" + name;
-    std::vector<int64_t> ids64 = nystrom::read_npy_ids(dir + "/input_ids.npy");
-    std::vector<int32_t> ids(ids64.begin(), ids64.end());
+    const std::vector<int32_t> ids = test::reference_ids(name);
     test::TempDir tmp;
     const nystrom::Output f32 = run_as(dir, DType::F32, tmp, ids);
     const nystrom::Output q8 = run_as(dir, DType::Q8_0, tmp, ids);
