@@ -106,17 +106,13 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
                const PackB& pack_b_panel_at, float* c, int ldc, const ops::Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
   const int MR = t.gemm_mr, NR = t.gemm_nr;
-  const bool has_epilogue = ep.bias || ep.act != ops::Act::None || ep.scale != 1.0f;
+  const bool epilogue = has_epilogue(ep);
   const int threads = pool ? pool->size() : 1;
 
   if (K <= 0) {  // C = (accumulate ? C : 0), then the epilogue
-    for (int i = 0; i < M; ++i) {
-      float* row = c + (size_t)i * ldc;
-      if (!ep.accumulate) std::fill(row, row + N, 0.0f);
-      t.bias_act_row(row, ep.bias, N, ep.act);
-      if (ep.scale != 1.0f)
-        for (int j = 0; j < N; ++j) row[j] *= ep.scale;
-    }
+    if (!ep.accumulate)
+      for (int i = 0; i < M; ++i) std::fill(c + (size_t)i * ldc, c + (size_t)i * ldc + N, 0.0f);
+    apply_epilogue(t, c, ldc, M, N, 0, ep);
     return;
   }
 
@@ -158,13 +154,7 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
               const int mr = std::min(MR, mc - ir);
               float* ct = c + (size_t)(ic + ir) * ldc + j;
               t.gemm_ukernel(kc, apack + (size_t)(ir / MR) * kc * MR, bp, ct, ldc, mr, nr, accumulate);
-              if (last && has_epilogue)
-                for (int r = 0; r < mr; ++r) {
-                  float* row = ct + (size_t)r * ldc;
-                  t.bias_act_row(row, ep.bias ? ep.bias + j : nullptr, nr, ep.act);
-                  if (ep.scale != 1.0f)
-                    for (int jj = 0; jj < nr; ++jj) row[jj] *= ep.scale;
-                }
+              if (last && epilogue) apply_epilogue(t, ct, ldc, mr, nr, j, ep);
             }
           }
         }

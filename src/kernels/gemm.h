@@ -2,6 +2,7 @@
 // MR x NR micro-kernel is instruction-set specific (kernels/<isa>/gemm_*.cpp);
 // the cache blocking and packing loops here are portable.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/dispatch.h"
@@ -23,6 +24,25 @@ class ThreadPool;
 constexpr int kGemmKC = 384;
 constexpr int kGemmMC = 48;
 constexpr int kGemmNC = 4096;
+
+// Whether the epilogue has work after the products: a bias, an activation
+// or a scale.
+inline bool has_epilogue(const ops::Epilogue& ep) {
+  return ep.bias || ep.act != ops::Act::None || ep.scale != 1.0f;
+}
+
+// The epilogue's bias, activation and scale on a rows x cols block of C
+// whose first column is column j0 of the output (the bias from ep.bias +
+// j0); ep.accumulate is the products' business. Shared with qgemm.cpp.
+inline void apply_epilogue(const KernelTable& t, float* c, int ldc, int rows, int cols, int j0,
+                           const ops::Epilogue& ep) {
+  for (int r = 0; r < rows; ++r) {
+    float* row = c + (size_t)r * ldc;
+    t.bias_act_row(row, ep.bias ? ep.bias + j0 : nullptr, cols, ep.act);
+    if (ep.scale != 1.0f)
+      for (int j = 0; j < cols; ++j) row[j] *= ep.scale;
+  }
+}
 
 // C = op(A) op(B) with the epilogue, as ops::gemm documents, using the
 // micro-kernel and row kernels of `table`. pool may be null (one thread).

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "format/half.h"
+#include "kernels/gemm.h"
 #include "kernels/quant.h"
 #include "runtime/aligned_buffer.h"
 #include "runtime/thread_pool.h"
@@ -125,17 +126,13 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
   const int N = p.rows, K = p.cols, nb = K / kQuantBlock;
   if (M <= 0 || N <= 0) return;
   const int MR = t.qgemm.mr, NR = t.qgemm.nr;
-  const bool has_epilogue = ep.bias || ep.act != ops::Act::None || ep.scale != 1.0f;
+  const bool epilogue = has_epilogue(ep);
   const int threads = pool ? pool->size() : 1;
 
   if (nb == 0) {  // y = (accumulate ? y : 0), then the epilogue
-    for (int i = 0; i < M; ++i) {
-      float* row = y + (size_t)i * ldy;
-      if (!ep.accumulate) std::fill(row, row + N, 0.0f);
-      t.bias_act_row(row, ep.bias, N, ep.act);
-      if (ep.scale != 1.0f)
-        for (int j = 0; j < N; ++j) row[j] *= ep.scale;
-    }
+    if (!ep.accumulate)
+      for (int i = 0; i < M; ++i) std::fill(y + (size_t)i * ldy, y + (size_t)i * ldy + N, 0.0f);
+    apply_epilogue(t, y, ldy, M, N, 0, ep);
     return;
   }
 
@@ -194,13 +191,7 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
             at.corr += (size_t)i * nb + b0;
             float* ct = y + (size_t)i * ldy + j;
             ukernel(kb, at, wp, ct, ldy, mr, nr, accumulate);
-            if (last && has_epilogue)
-              for (int r = 0; r < mr; ++r) {
-                float* row = ct + (size_t)r * ldy;
-                t.bias_act_row(row, ep.bias ? ep.bias + j : nullptr, nr, ep.act);
-                if (ep.scale != 1.0f)
-                  for (int jj = 0; jj < nr; ++jj) row[jj] *= ep.scale;
-              }
+            if (last && epilogue) apply_epilogue(t, ct, ldy, mr, nr, j, ep);
           }
         }
       }

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "kernels/avx2/avx2.h"
+#include "kernels/nystrom_rows.h"
 
 namespace nystrom::avx2 {
 
@@ -15,10 +16,10 @@ __m256i tail_mask(int cols) {
 }  // namespace
 
 void segment_means(const float* x, int n, int cols, int ld, int m, float* out, int ldo) {
-  const int s = n / m, r = (n % m == 0) ? m : (s + 1) * m - n;  // SPEC 2 step 1
+  const Segments seg(n, m);
   int start = 0;
   for (int j = 0; j < m; ++j) {
-    const int len = j < r ? s : s + 1;
+    const int len = seg.length(j);
     const __m256 inv = _mm256_set1_ps(1.0f / (float)len);
     for (int c = 0; c < cols; c += 8) {
       const __m256i mk = tail_mask(cols - c);
@@ -34,12 +35,11 @@ void segment_means(const float* x, int n, int cols, int ld, int m, float* out, i
 void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out, int ldo) {
   const int half = K / 2;
   for (int t = 0; t < n; ++t) {
-    const int k0 = t < half ? half - t : 0;             // skip taps before row 0
-    const int k1 = n - t + half < K ? n - t + half : K;  // and after row n-1
+    const ConvTaps taps(t, n, K);
     for (int c = 0; c < cols; c += 8) {
       const __m256i mk = tail_mask(cols - c);
       __m256 sum = _mm256_setzero_ps();
-      for (int k = k0; k < k1; ++k)
+      for (int k = taps.k0; k < taps.k1; ++k)
         sum = _mm256_fmadd_ps(_mm256_set1_ps(w[k]), _mm256_maskload_ps(v + (size_t)(t + k - half) * ldv + c, mk), sum);
       float* o = out + (size_t)t * ldo + c;
       _mm256_maskstore_ps(o, mk, _mm256_add_ps(_mm256_maskload_ps(o, mk), sum));

@@ -2,18 +2,14 @@
 // activation), 8 floats at a time. Row tails go through masked loads and
 // stores, so every element takes the same arithmetic path whatever n is.
 //
-// exp and erfc are polynomial approximations fitted for this engine (near-
-// minimax Chebyshev fits, mpmath, 40 digits); the same coefficients appear in
-// the avx512 and neon row kernels so every level computes the same function:
-//   exp(x):  x = k ln2 + r, |r| <= ln2/2, e^r = 1 + r + r^2 g(r) with g of
-//            degree 4 (fit error 6.7e-8 in g, under 1e-8 relative in e^r);
-//            measured in float: at most 8.8e-8 relative over [-87, 88].
-//   erfc(a): a >= 0, t = 1 / (1 + 0.4 a), erfc(a) = e^(-a^2) t P(t), P of
-//            degree 8 fitted for a in [0, 6] (max |error| of P 1.4e-8).
+// exp and erfc are the engine's own polynomial fits; kernels/approx.h holds
+// their constants (shared with the avx512 and neon row kernels) and gives
+// their derivation and error.
 #include <immintrin.h>
 
 #include <cmath>
 
+#include "kernels/approx.h"
 #include "kernels/avx2/avx2.h"
 
 namespace nystrom::avx2 {
@@ -21,27 +17,7 @@ namespace {
 
 constexpr int kW = 8;  // floats per ymm register
 
-// exp: inputs are clamped to [kExpLo, kExpHi] so 2^k stays a normal float
-// (k in [-126, 127]). Below kExpLo the result is 0, as e^x is then under
-// 1.7e-38 (this also maps -inf and the -1e30 of masked logits to 0); above
-// kExpHi it stays e^88, which only the GELUs reach, as a divisor.
-constexpr float kExpLo = -87.0f, kExpHi = 88.0f;
-constexpr float kLog2e = 1.44269504088896341f;
-constexpr float kLn2Hi = 0.693147182464599609375f;    // float(ln 2)
-constexpr float kLn2Lo = -1.904654299957768e-09f;     // ln 2 - kLn2Hi
-constexpr float kExpG0 = 0.5f, kExpG1 = 0.166665752174f, kExpG2 = 0.0416665524032f,
-                kExpG3 = 0.00836347272216f, kExpG4 = 0.00139265504285f;
-
-// erfc polynomial P(t), lowest degree first.
-constexpr float kErfcP[9] = {0.225403576299f,  0.229934369046f,  0.179436584852f,
-                             0.273534780701f,  -0.0940677525195f, 0.322810919567f,
-                             -0.109284223237f, -0.0516067122943f, 0.0238384706309f};
-constexpr float kErfcT = 0.4f;     // t = 1 / (1 + kErfcT a)
-constexpr float kErfcAMax = 6.0f;  // P was fitted for a <= 6; erfc(6) = 2e-17
-
-constexpr float kSqrt2OverPi = 0.7978845608028654f;
-constexpr float kGeluTanhC = 0.044715f;
-constexpr float kInvSqrt2 = 0.70710678118654752f;
+using namespace approx;  // the exp and erfc constants
 
 // Lanes 0 .. rem-1 set, for maskload/maskstore of a row tail (0 < rem < 8).
 inline __m256i tail_mask(int rem) {
@@ -67,9 +43,8 @@ inline __m256 exp_ps(__m256 x) {
   const __m256 xc = _mm256_min_ps(_mm256_set1_ps(kExpHi), _mm256_max_ps(lo, x));
   const __m256 k = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(kLog2e)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // With FMA, xc - k*kLn2Hi is exact: for k != 0 both terms lie on the 2^-25
-  // grid and their difference is under 0.35, so it fits in 24 bits; only the
-  // kLn2Lo step rounds.
+  // With FMA, xc - k*kLn2Hi is exact (kernels/approx.h); only the kLn2Lo
+  // step rounds.
   __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(kLn2Hi), xc);
   r = _mm256_fnmadd_ps(k, _mm256_set1_ps(kLn2Lo), r);
   __m256 g = _mm256_fmadd_ps(_mm256_set1_ps(kExpG4), r, _mm256_set1_ps(kExpG3));

@@ -1,8 +1,7 @@
 // The machine's FMA limit for this instruction set: independent chains of
 // vector FMAs with no memory traffic (used by nystrom-bench as the peak).
-#include <immintrin.h>
-
 #include "kernels/avx512/avx512.h"
+#include "kernels/avx512/simd.h"
 
 namespace nystrom::avx512 {
 

@@ -3,9 +3,8 @@
 // Edge columns are handled with masked loads and stores. The accumulators
 // are named variables, not an array: an array indexed in the store loop
 // makes compilers keep it in memory inside the k loop.
-#include <immintrin.h>
-
 #include "kernels/avx512/avx512.h"
+#include "kernels/avx512/simd.h"
 
 namespace nystrom::avx512 {
 
@@ -28,18 +27,7 @@ void gemm_ukernel_12x32(int k, const float* a, const float* b, float* c, int ldc
   }
   const __m512 acc[12][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51},
                              {c60, c61}, {c70, c71}, {c80, c81}, {c90, c91}, {cA0, cA1}, {cB0, cB1}};
-  const __mmask16 m0 = nr >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nr) - 1);
-  const __mmask16 m1 = nr >= 32 ? (__mmask16)0xffff : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1);
-  for (int i = 0; i < mr; ++i) {
-    float* row = c + (size_t)i * ldc;
-    __m512 r0 = acc[i][0], r1 = acc[i][1];
-    if (accumulate) {
-      r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(m0, row));
-      r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(m1, row + 16));
-    }
-    _mm512_mask_storeu_ps(row, m0, r0);
-    _mm512_mask_storeu_ps(row + 16, m1, r1);
-  }
+  store_tile_x32(acc, mr, nr, c, ldc, accumulate);
 }
 
 }  // namespace nystrom::avx512

@@ -1,9 +1,8 @@
 // The machine's 8-bit dot-product limit: independent chains of VNNI
 // vpdpbusd (u8 x s8, 64 multiply-adds each) with no memory traffic, for
 // judging the integer GEMM as fma_peak_loop judges the float one.
-#include <immintrin.h>
-
 #include "kernels/avx512/avx512.h"
+#include "kernels/avx512/simd.h"
 
 namespace nystrom::avx512 {
 

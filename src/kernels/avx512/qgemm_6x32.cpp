@@ -16,20 +16,10 @@
 // Registers: 12 int32 + 12 float accumulators (6 rows x 2 vectors), 2 weight
 // vectors and a broadcast: 27 of 32. Named variables, not arrays (see
 // gemm_12x32.cpp).
-// GCC 12's AVX-512 header trips -Wmaybe-uninitialized (GCC bug 105593; see
-// row_kernels.cpp): silenced for the header only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
 #include <cstring>
 
 #include "kernels/avx512/avx512.h"
+#include "kernels/avx512/simd.h"
 
 namespace nystrom::avx512 {
 
@@ -112,18 +102,7 @@ inline void qgemm_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float*
   }
 
   const __m512 acc[6][2] = {{f00, f01}, {f10, f11}, {f20, f21}, {f30, f31}, {f40, f41}, {f50, f51}};
-  const __mmask16 m0 = nr >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nr) - 1);
-  const __mmask16 m1 = nr >= 32 ? (__mmask16)0xffff : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1);
-  for (int i = 0; i < mr; ++i) {
-    float* row = c + (size_t)i * ldc;
-    __m512 r0 = acc[i][0], r1 = acc[i][1];
-    if (accumulate) {
-      r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(m0, row));
-      r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(m1, row + 16));
-    }
-    _mm512_mask_storeu_ps(row, m0, r0);
-    _mm512_mask_storeu_ps(row + 16, m1, r1);
-  }
+  store_tile_x32(acc, mr, nr, c, ldc, accumulate);
 }
 
 }  // namespace

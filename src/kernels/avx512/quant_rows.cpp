@@ -1,19 +1,9 @@
 // AVX-512 row kernels of quantized and half-precision weights: the
 // activation quantizer of qgemm (exactly quantize_row_q8_act) and f16 rows.
-// GCC 12's AVX-512 header trips -Wmaybe-uninitialized (GCC bug 105593; see
-// row_kernels.cpp): silenced for the header only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
 #include <cmath>
 
 #include "kernels/avx512/avx512.h"
+#include "kernels/avx512/simd.h"
 
 namespace nystrom::avx512 {
 
@@ -56,7 +46,7 @@ void f16_to_f32_row(const uint16_t* src, float* dst, int n) {
   for (; i + 16 <= n; i += 16)
     _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
   if (i < n) {
-    const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+    const __mmask16 m = first_lanes(n - i);
     _mm512_mask_storeu_ps(dst + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, src + i)));
   }
 }

@@ -2,55 +2,22 @@
 // activation), 16 floats at a time. Row tails use masked loads and stores, so
 // every element takes the same arithmetic path whatever n is.
 //
-// exp and erfc are the engine's own polynomial fits, the same coefficients as
-// in avx2/row_kernels.cpp (which gives their derivation and error):
+// exp and erfc are the engine's own polynomial fits, with the constants of
+// kernels/approx.h (which gives their derivation and error):
 //   exp(x):  x = k ln2 + r, e^r = 1 + r + r^2 g(r), g of degree 4.
 //   erfc(a): t = 1 / (1 + 0.4 a), erfc(a) = e^(-a^2) t P(t), P of degree 8.
-
-// GCC 12's AVX-512 header builds _mm512_undefined_* values from themselves,
-// and -Wmaybe-uninitialized then fires at every inlined max/min/cvt/reduce
-// (GCC bug 105593); silence it for the header only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
 #include <cmath>
 
+#include "kernels/approx.h"
 #include "kernels/avx512/avx512.h"
+#include "kernels/avx512/simd.h"
 
 namespace nystrom::avx512 {
 namespace {
 
 constexpr int kW = 16;  // floats per zmm register
 
-// exp: inputs clamped to [kExpLo, kExpHi] keep 2^k a normal float; below
-// kExpLo the result is 0 (e^x < 1.7e-38; -inf and -1e30 logits map to 0),
-// above kExpHi it stays e^88.
-constexpr float kExpLo = -87.0f, kExpHi = 88.0f;
-constexpr float kLog2e = 1.44269504088896341f;
-constexpr float kLn2Hi = 0.693147182464599609375f;    // float(ln 2)
-constexpr float kLn2Lo = -1.904654299957768e-09f;     // ln 2 - kLn2Hi
-constexpr float kExpG0 = 0.5f, kExpG1 = 0.166665752174f, kExpG2 = 0.0416665524032f,
-                kExpG3 = 0.00836347272216f, kExpG4 = 0.00139265504285f;
-
-// erfc polynomial P(t), lowest degree first.
-constexpr float kErfcP[9] = {0.225403576299f,  0.229934369046f,  0.179436584852f,
-                             0.273534780701f,  -0.0940677525195f, 0.322810919567f,
-                             -0.109284223237f, -0.0516067122943f, 0.0238384706309f};
-constexpr float kErfcT = 0.4f;     // t = 1 / (1 + kErfcT a)
-constexpr float kErfcAMax = 6.0f;  // P was fitted for a <= 6; erfc(6) = 2e-17
-
-constexpr float kSqrt2OverPi = 0.7978845608028654f;
-constexpr float kGeluTanhC = 0.044715f;
-constexpr float kInvSqrt2 = 0.70710678118654752f;
-
-// Lanes 0 .. rem-1 of a row tail (0 <= rem <= 16).
-inline __mmask16 tail_mask(int rem) { return (__mmask16)((1u << rem) - 1u); }
+using namespace approx;  // the exp and erfc constants
 
 // e^x per lane; NaN stays NaN (max/min return their second operand on NaN).
 inline __m512 exp_ps(__m512 x) {
@@ -58,7 +25,7 @@ inline __m512 exp_ps(__m512 x) {
   const __m512 xc = _mm512_min_ps(_mm512_set1_ps(kExpHi), _mm512_max_ps(lo, x));
   const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(kLog2e)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // xc - k*kLn2Hi is exact with FMA (see avx2/row_kernels.cpp); only the
+  // xc - k*kLn2Hi is exact with FMA (see kernels/approx.h); only the
   // kLn2Lo step rounds.
   __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(kLn2Hi), xc);
   r = _mm512_fnmadd_ps(k, _mm512_set1_ps(kLn2Lo), r);
@@ -111,7 +78,7 @@ void map_row(float* y, const float* bias, int n, F f) {
     _mm512_storeu_ps(y + i, f(v));
   }
   if (i < n) {
-    const __mmask16 m = tail_mask(n - i);
+    const __mmask16 m = first_lanes(n - i);
     __m512 v = _mm512_maskz_loadu_ps(m, y + i);
     if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + i));
     _mm512_mask_storeu_ps(y + i, m, f(v));
@@ -144,12 +111,11 @@ inline void load_v(const float* x, const float* res, int i, __mmask16 m, __m512d
 template <bool kResidual>
 void layer_norm_impl(const float* x, const float* res, float* out, int n, const float* gamma,
                      const float* beta, float eps) {
-  auto mask_at = [n](int i) { return n - i >= kW ? (__mmask16)0xFFFF : tail_mask(n - i); };
   __m512d v0, v1;
 
   __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
   for (int i = 0; i < n; i += kW) {
-    load_v<kResidual>(x, res, i, mask_at(i), v0, v1);
+    load_v<kResidual>(x, res, i, first_lanes(n - i), v0, v1);
     s0 = _mm512_add_pd(s0, v0);
     s1 = _mm512_add_pd(s1, v1);
   }
@@ -159,7 +125,7 @@ void layer_norm_impl(const float* x, const float* res, float* out, int n, const 
   const __m512d mean_v = _mm512_set1_pd(mean);
   s0 = s1 = _mm512_setzero_pd();
   for (int i = 0; i < n; i += kW) {
-    const __mmask16 m = mask_at(i);
+    const __mmask16 m = first_lanes(n - i);
     load_v<kResidual>(x, res, i, m, v0, v1);
     const __m512d d0 = _mm512_maskz_sub_pd((__mmask8)m, v0, mean_v);
     const __m512d d1 = _mm512_maskz_sub_pd((__mmask8)(m >> 8), v1, mean_v);
@@ -173,7 +139,7 @@ void layer_norm_impl(const float* x, const float* res, float* out, int n, const 
   // store goes to indices already read, so out may alias x or residual.
   const __m512d inv_v = _mm512_set1_pd((double)inv);
   for (int i = 0; i < n; i += kW) {
-    const __mmask16 m = mask_at(i);
+    const __mmask16 m = first_lanes(n - i);
     load_v<kResidual>(x, res, i, m, v0, v1);
     const __m256 n0 = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(v0, mean_v), inv_v));
     const __m256 n1 = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(v1, mean_v), inv_v));
@@ -188,7 +154,7 @@ void layer_norm_impl(const float* x, const float* res, float* out, int n, const 
 void softmax_row(float* x, int n) {
   if (n <= 0) return;
   const int tail = n % kW, body = n - tail;
-  const __mmask16 m = tail_mask(tail);
+  const __mmask16 m = first_lanes(tail);
 
   __m512 mx = _mm512_set1_ps(-INFINITY);
   for (int i = 0; i < body; i += kW) mx = _mm512_max_ps(mx, _mm512_loadu_ps(x + i));

@@ -4,14 +4,15 @@
 #include <arm_neon.h>
 
 #include "kernels/neon/neon.h"
+#include "kernels/nystrom_rows.h"
 
 namespace nystrom::neon {
 
 void segment_means(const float* x, int n, int cols, int ld, int m, float* out, int ldo) {
-  const int s = n / m, r = (n % m == 0) ? m : (s + 1) * m - n;  // SPEC 2 step 1
+  const Segments seg(n, m);
   int start = 0;
   for (int j = 0; j < m; ++j) {
-    const int len = j < r ? s : s + 1;
+    const int len = seg.length(j);
     const float inv = 1.0f / (float)len;
     float* o = out + (size_t)j * ldo;
     int c = 0;
@@ -32,18 +33,18 @@ void segment_means(const float* x, int n, int cols, int ld, int m, float* out, i
 void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out, int ldo) {
   const int half = K / 2;
   for (int t = 0; t < n; ++t) {
-    const int k0 = t < half ? half - t : 0;             // skip taps before row 0
-    const int k1 = n - t + half < K ? n - t + half : K;  // and after row n-1
+    const ConvTaps taps(t, n, K);
     float* o = out + (size_t)t * ldo;
     int c = 0;
     for (; c + 4 <= cols; c += 4) {
       float32x4_t sum = vdupq_n_f32(0.0f);
-      for (int k = k0; k < k1; ++k) sum = vfmaq_n_f32(sum, vld1q_f32(v + (size_t)(t + k - half) * ldv + c), w[k]);
+      for (int k = taps.k0; k < taps.k1; ++k)
+        sum = vfmaq_n_f32(sum, vld1q_f32(v + (size_t)(t + k - half) * ldv + c), w[k]);
       vst1q_f32(o + c, vaddq_f32(vld1q_f32(o + c), sum));
     }
     for (; c < cols; ++c) {
       float sum = 0.0f;
-      for (int k = k0; k < k1; ++k) sum += w[k] * v[(size_t)(t + k - half) * ldv + c];
+      for (int k = taps.k0; k < taps.k1; ++k) sum += w[k] * v[(size_t)(t + k - half) * ldv + c];
       o[c] += sum;
     }
   }

@@ -4,14 +4,15 @@
 // vector code on a small padded buffer, and the steps whose scalar form is
 // the same arithmetic (max, scaling, the double sums) loop in scalar code.
 //
-// exp and erfc are the engine's own polynomial fits, the same coefficients as
-// in avx2/row_kernels.cpp (which gives their derivation and error):
+// exp and erfc are the engine's own polynomial fits, with the constants of
+// kernels/approx.h (which gives their derivation and error):
 //   exp(x):  x = k ln2 + r, e^r = 1 + r + r^2 g(r), g of degree 4.
 //   erfc(a): t = 1 / (1 + 0.4 a), erfc(a) = e^(-a^2) t P(t), P of degree 8.
 #include <arm_neon.h>
 
 #include <cmath>
 
+#include "kernels/approx.h"
 #include "kernels/neon/neon.h"
 
 namespace nystrom::neon {
@@ -19,26 +20,7 @@ namespace {
 
 constexpr int kW = 4;  // floats per q register
 
-// exp: inputs clamped to [kExpLo, kExpHi] keep 2^k a normal float; below
-// kExpLo the result is 0 (e^x < 1.7e-38; -inf and -1e30 logits map to 0),
-// above kExpHi it stays e^88.
-constexpr float kExpLo = -87.0f, kExpHi = 88.0f;
-constexpr float kLog2e = 1.44269504088896341f;
-constexpr float kLn2Hi = 0.693147182464599609375f;    // float(ln 2)
-constexpr float kLn2Lo = -1.904654299957768e-09f;     // ln 2 - kLn2Hi
-constexpr float kExpG0 = 0.5f, kExpG1 = 0.166665752174f, kExpG2 = 0.0416665524032f,
-                kExpG3 = 0.00836347272216f, kExpG4 = 0.00139265504285f;
-
-// erfc polynomial P(t), lowest degree first.
-constexpr float kErfcP[9] = {0.225403576299f,  0.229934369046f,  0.179436584852f,
-                             0.273534780701f,  -0.0940677525195f, 0.322810919567f,
-                             -0.109284223237f, -0.0516067122943f, 0.0238384706309f};
-constexpr float kErfcT = 0.4f;     // t = 1 / (1 + kErfcT a)
-constexpr float kErfcAMax = 6.0f;  // P was fitted for a <= 6; erfc(6) = 2e-17
-
-constexpr float kSqrt2OverPi = 0.7978845608028654f;
-constexpr float kGeluTanhC = 0.044715f;
-constexpr float kInvSqrt2 = 0.70710678118654752f;
+using namespace approx;  // the exp and erfc constants
 
 // e^x per lane; NaN stays NaN (vmaxq/vminq propagate it).
 inline float32x4_t exp_ps(float32x4_t x) {
@@ -46,7 +28,7 @@ inline float32x4_t exp_ps(float32x4_t x) {
   const float32x4_t xc = vminq_f32(vmaxq_f32(x, lo), vdupq_n_f32(kExpHi));
   const float32x4_t k = vrndnq_f32(vmulq_f32(xc, vdupq_n_f32(kLog2e)));
   // xc - k*kLn2Hi is exact with a fused multiply-subtract (see
-  // avx2/row_kernels.cpp); only the kLn2Lo step rounds.
+  // kernels/approx.h); only the kLn2Lo step rounds.
   float32x4_t r = vfmsq_f32(xc, k, vdupq_n_f32(kLn2Hi));
   r = vfmsq_f32(r, k, vdupq_n_f32(kLn2Lo));
   float32x4_t g = vfmaq_f32(vdupq_n_f32(kExpG3), vdupq_n_f32(kExpG4), r);

@@ -1,0 +1,45 @@
+// What the avx512 kernels share: the intrinsics header, masks of a vector's
+// first lanes (row tails, tile edges) and the store of a GEMM register tile.
+#pragma once
+
+// GCC 12's AVX-512 header builds _mm512_undefined_* values from themselves,
+// and -Wmaybe-uninitialized (or, as inlining goes, -Wuninitialized) then
+// fires at every inlined max/min/cvt/reduce (GCC bug 105593); silence both
+// for the header only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#include <cstddef>
+
+namespace nystrom::avx512 {
+
+// Lanes 0 .. count-1 of 16: none for count <= 0, all for count >= 16.
+inline __mmask16 first_lanes(int count) {
+  return count <= 0 ? (__mmask16)0 : count >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << count) - 1u);
+}
+
+// Rows 0 .. mr-1 of a register tile with two vectors (32 columns) a row,
+// its first nr columns stored to c (leading dimension ldc), added to what c
+// holds when accumulate. Columns from nr on are neither read nor written.
+inline void store_tile_x32(const __m512 (*acc)[2], int mr, int nr, float* c, int ldc, bool accumulate) {
+  const __mmask16 m0 = first_lanes(nr), m1 = first_lanes(nr - 16);
+  for (int i = 0; i < mr; ++i) {
+    float* row = c + (size_t)i * ldc;
+    __m512 r0 = acc[i][0], r1 = acc[i][1];
+    if (accumulate) {
+      r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(m0, row));
+      r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(m1, row + 16));
+    }
+    _mm512_mask_storeu_ps(row, m0, r0);
+    _mm512_mask_storeu_ps(row + 16, m1, r1);
+  }
+}
+
+}  // namespace nystrom::avx512
