@@ -167,17 +167,6 @@ TEST_CASE("fuzz regressions: the targets accept empty and one-byte inputs") {
 
 namespace {
 
-// The message of the Error that f throws; "(no error)" if it throws none.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nystrom::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 bool one_line(const std::string& m) { return m.find('\n') == std::string::npos && m.find('\r') == std::string::npos; }
 
 std::string le(uint64_t v, int bytes) {
@@ -193,7 +182,7 @@ TEST_CASE("fuzz regressions: safetensors quotes a tensor name or dtype holding a
   const std::string header = "{\"a\\nb\":{\"dtype\":\"F\\r32\",\"shape\":[],\"data_offsets\":[0,0]}}";
   const std::string path = dir / "nl.safetensors";
   std::ofstream(path, std::ios::binary) << le(header.size(), 8) + header;
-  const std::string m = error_of([&] { nystrom::SafetensorsFile f(path); });
+  const std::string m = test::error_of([&] { nystrom::SafetensorsFile f(path); });
   CHECK(m.find("unsupported dtype") != std::string::npos);
   CHECK(m.find("tensor 'a?b'") != std::string::npos);
   CHECK(m.find("'F?32'") != std::string::npos);
@@ -209,8 +198,8 @@ TEST_CASE("fuzz regressions: npy quotes a header key or dtype holding a carriage
   const std::string key = dir / "key.npy", dtype = dir / "dtype.npy";
   std::ofstream(key, std::ios::binary) << npy("{'de\rscr': '<f4', 'fortran_order': False, 'shape': ()}");
   std::ofstream(dtype, std::ios::binary) << npy("{'descr': '<f\r4', 'fortran_order': False, 'shape': ()}");
-  const std::string m1 = error_of([&] { nystrom::read_npy(key); });
-  const std::string m2 = error_of([&] { nystrom::read_npy(dtype); });
+  const std::string m1 = test::error_of([&] { nystrom::read_npy(key); });
+  const std::string m2 = test::error_of([&] { nystrom::read_npy(dtype); });
   CHECK(m1.find("unexpected key 'de?scr'") != std::string::npos);
   CHECK(m2.find("unsupported dtype '<f?4'") != std::string::npos);
   CHECK(one_line(m1));
@@ -224,7 +213,7 @@ TEST_CASE("fuzz regressions: parse_hf_config quotes model_type, architectures an
   for (std::string doc : {"{\"model_type\": \"a\\nb\"}", "{\"architectures\": [\"a\\nb\"]}",
                           "{\"hidden_act\": \"a\\r\\nb\"}"}) {
     CAPTURE(doc);
-    const std::string m = error_of([&] { nystrom::parse_hf_config(nystrom::parse_json(doc, "config.json"), "config.json"); });
+    const std::string m = test::error_of([&] { nystrom::parse_hf_config(nystrom::parse_json(doc, "config.json"), "config.json"); });
     CHECK(m.rfind("config.json: ", 0) == 0);
     CHECK(one_line(m));
   }
@@ -239,7 +228,7 @@ TEST_CASE("fuzz regressions: ModelFile and Model::open quote a tensor name holdi
   // Twice: ModelFile refuses the duplicate, naming it (format/model_file.cpp).
   const std::string twice = dir / "twice.nyf";
   nystrom::write_model_file(twice, c, {t, t});
-  const std::string m1 = error_of([&] { nystrom::ModelFile f(twice); });
+  const std::string m1 = test::error_of([&] { nystrom::ModelFile f(twice); });
   CHECK(m1.find("appears twice") != std::string::npos);
   CHECK(one_line(m1));
   // Once, beside every tensor the configuration needs: the file is valid,
@@ -248,7 +237,7 @@ TEST_CASE("fuzz regressions: ModelFile and Model::open quote a tensor name holdi
   all.push_back(t);
   const std::string once = dir / "once.nyf";
   nystrom::write_model_file(once, c, all);
-  const std::string m2 = error_of([&] { nystrom::Model::open(once); });
+  const std::string m2 = test::error_of([&] { nystrom::Model::open(once); });
   CHECK(m2.find("unexpected tensor") != std::string::npos);
   CHECK(one_line(m2));
 }
@@ -262,13 +251,13 @@ TEST_CASE("fuzz regressions: the zip reader quotes an entry name holding a newli
                         le(0, 4) + le(0, 4) + name;
   std::string zip = central + le(0x06054b50, 4) + le(0, 2) + le(0, 2) + le(1, 2) + le(1, 2) +
                     le(central.size(), 4) + le(0, 4) + le(0, 2);
-  const std::string m1 = error_of([&] { nystrom::ZipArchive z(std::vector<uint8_t>(zip.begin(), zip.end()), "x.zip"); });
+  const std::string m1 = test::error_of([&] { nystrom::ZipArchive z(std::vector<uint8_t>(zip.begin(), zip.end()), "x.zip"); });
   CHECK(m1.find("out of range") != std::string::npos);
   CHECK(one_line(m1));
   // The same archive as pytorch_model.bin.
   test::TempDir dir;
   std::ofstream(dir / "pytorch_model.bin", std::ios::binary) << zip;
-  const std::string m2 = error_of([&] { nystrom::TorchBinFile f(dir / "pytorch_model.bin"); });
+  const std::string m2 = test::error_of([&] { nystrom::TorchBinFile f(dir / "pytorch_model.bin"); });
   CHECK(m2.find("out of range") != std::string::npos);
   CHECK(one_line(m2));
 }
@@ -341,7 +330,7 @@ TEST_CASE("fuzz regressions: normalizers and decoders that multiply a text throw
              R"({"type": "Sequence", "normalizers": [{"type": "Replace", "pattern": {"String": "a"}, "content": ")" +
              std::string(40, 'a') + R"("}]})";
   auto normalizers = tokenizer_of(word_level_json(R"("a": 1)", R"("normalizer": {"type": "Sequence", "normalizers": [)" + steps + "]}"));
-  const std::string m1 = error_of([&] { normalizers->encode("a a", false); });
+  const std::string m1 = test::error_of([&] { normalizers->encode("a a", false); });
   CHECK(m1.find("the normalizer Sequence makes a text of length 3 one of length") != std::string::npos);
   CHECK(one_line(m1));
   // The same with decoders, on the way back.
@@ -350,10 +339,10 @@ TEST_CASE("fuzz regressions: normalizers and decoders that multiply a text throw
     decoders += std::string(k ? ", " : "") + R"({"type": "Replace", "pattern": {"String": "<"}, "content": ")" +
                 std::string(40, '<') + R"("})";
   auto dec = tokenizer_of(word_level_json("", R"("decoder": {"type": "Sequence", "decoders": [)" + decoders + "]}"));
-  const std::string m2 = error_of([&] { dec->decode({0}, false); });
+  const std::string m2 = test::error_of([&] { dec->decode({0}, false); });
   CHECK(m2.find("the decoder Sequence makes a text of length 5") != std::string::npos);
   // A charsmap rule that writes 12000 bytes for "a".
-  const std::string m3 = error_of([&] {
+  const std::string m3 = test::error_of([&] {
     nystrom::text::load_tokenizer({{"spiece.model", test::slurp("tests/fuzz/regressions/spiece_model/charsmap-rule-multiplies-text.model")}})
         ->encode("a", false);
   });
