@@ -90,13 +90,15 @@ test: check-aarch64-deps all $(TEST_BIN)
 # into $(BUILD)/aarch64 and run under qemu-aarch64, tools included (tests/
 # support.h puts NYSTROM_TOOL_PREFIX before each). The tests chosen reach
 # every NEON kernel, the threads, the model end to end and the reference
-# cases (parsers and tool errors are left out). qemu's default CPU has the
+# cases, and the tokenizers and text commands (where char is unsigned; other
+# parsers and tool errors are left out). qemu's default CPU has the
 # dot product, so the kernels that check for it run again on a Cortex-A53,
 # which lacks it. About a minute and a half under emulation.
 AARCH64_CXX   := aarch64-linux-gnu-g++
 AARCH64_QEMU  := qemu-aarch64
 AARCH64_TESTS := *kernel*,*reference*,dispatch:*,cpu features:*,thread pool:*,forward:*,determinism:*,isa caps:*
 AARCH64_TESTS := $(AARCH64_TESTS),*quantiz*,*qgemm*,*f16*
+AARCH64_TESTS := $(AARCH64_TESTS),tokenizer*,sentencepiece*,unigram*,cli text*
 AARCH64_NODOT_TESTS := dispatch:*,cpu features:*,*quantiz*,*qgemm*
 ifneq (,$(findstring aarch64,$(ARCH)))
 check-aarch64-deps:

@@ -160,6 +160,7 @@ def main():
     ap.add_argument("--landmarks", type=int, default=64)
     ap.add_argument("--conv", type=int, default=35)
     ap.add_argument("--max-minutes", type=float, default=0, help="stop early after this wall time")
+    ap.add_argument("--init", help="start from this exported checkpoint folder (a second, low-lr phase)")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -174,6 +175,10 @@ def main():
                  num_attention_heads=args.heads, intermediate_size=2 * args.hidden,
                  num_landmarks=args.landmarks, conv_kernel_size=args.conv)
     model = Classifier(cfg)
+    if args.init:
+        from check_export import read_safetensors
+        model.load_state_dict(read_safetensors(os.path.join(args.init, "model.safetensors")))
+        print("initialized from " + args.init, flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embeddings" not in n]
     other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embeddings" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
