@@ -204,7 +204,10 @@ TEST_CASE("sentencepiece vs spm: lower_case lower-cases before SentencePiece see
       {"ΑΘΗΝΑ Москва ЁЛКА", "αθηνα москва ёлка"},
       {"ＡＢＣ Ⅻ", "ａｂｃ ⅻ"},
   };
-  for (const auto& [upper, lowered] : pairs) {
+  for (const auto& pair : pairs) {
+    // Plain names, not a structured binding: clang 14 cannot capture those in INFO's lambda.
+    const std::string& upper = pair.first;
+    const std::string& lowered = pair.second;
     INFO(upper);
     CHECK(lower->encode(upper, false) == plain->encode(lowered, false));
     CHECK(lower->encode(upper, false) != plain->encode(upper, false));

@@ -96,7 +96,10 @@ void check_kind(const std::string& kind, const char* model_kind,
   REQUIRE(expected.lines.size() > 100);
 
   size_t mismatches = 0;
-  for (const auto& [n, ids] : expected.lines) {
+  for (const auto& line : expected.lines) {
+    // Plain names, not a structured binding: clang 14 cannot capture those in INFO's lambda.
+    const auto& n = line.first;
+    const auto& ids = line.second;
     REQUIRE(n < corpus.size());
     std::vector<int32_t> full = expected.before;
     full.insert(full.end(), ids.begin(), ids.end());
