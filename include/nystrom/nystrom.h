@@ -63,8 +63,10 @@ struct ModelConfig {
 // environment) lowers it, so every path can be compared on one machine.
 enum class InstructionSet { Scalar, Avx2, Avx512, Neon };
 // Caps the level for sessions run afterwards (process-wide; call it before
-// opening models: quantized weights are repacked for the level in use when a
-// model is opened). Returns the level now in use.
+// opening models: quantized weights are repacked, and f32 weight matrices
+// packed into GEMM panels, for the level in use when a model is opened;
+// quantized ones keep running on that level, f32 ones under another level
+// are packed per call instead). Returns the level now in use.
 InstructionSet set_instruction_set_cap(InstructionSet cap);
 InstructionSet instruction_set();
 const char* instruction_set_name(InstructionSet isa);

@@ -70,9 +70,38 @@ void pack_b_panel_f16(const KernelTable& t, const uint16_t* w, int ldw, int N, i
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
-template <typename PackB>
+// The B blocks of one call, packed into a per-thread buffer as they are
+// needed (the panels of a block split over the pool). pack_panel(j0, p0, kc,
+// dst, j_end) packs one panel whose columns end at j_end.
+template <typename PackPanel>
+struct PackPerCall {
+  const KernelTable& t;
+  ThreadPool* pool;
+  PackPanel pack_panel;
+
+  const float* operator()(int jc, int nc, int pc, int kc) const {
+    static thread_local AlignedBuffer buf;
+    const int NR = t.gemm_nr, npanels = ceil_div(nc, NR);
+    float* dst = buf.reserve((size_t)npanels * kc * NR);
+    auto pack = [&](size_t p0, size_t p1, int) {
+      for (size_t p = p0; p < p1; ++p) pack_panel(jc + (int)p * NR, pc, kc, dst + p * kc * NR, jc + nc);
+    };
+    if (pool && npanels > 1) pool->parallel_for(npanels, pack, 4);
+    else pack(0, npanels, 0);
+    return dst;
+  }
+};
+
+template <typename PackPanel>
+PackPerCall<PackPanel> pack_per_call(const KernelTable& t, ThreadPool* pool, PackPanel pack_panel) {
+  return {t, pool, pack_panel};
+}
+
+// b_block(jc, nc, pc, kc) gives the packed B block of columns [jc, jc+nc) x
+// depth [pc, pc+kc), panel p at p * kc * NR.
+template <typename BBlock>
 void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, const float* a, int lda, bool trans_a,
-               const PackB& pack_b_panel_at, float* c, int ldc, const ops::Epilogue& ep);
+               const BBlock& b_block, float* c, int ldc, const ops::Epilogue& ep);
 
 }  // namespace
 
@@ -80,30 +109,59 @@ void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, c
                   bool trans_a, const float* b, int ldb, bool trans_b, float* c, int ldc,
                   const ops::Epilogue& ep) {
   const int NR = t.gemm_nr;
-  gemm_impl(t, pool, M, N, K, a, lda, trans_a,
-            [&](int j0, int p0, int kc, float* dst, int j_end) {
-              pack_b_panel(b, ldb, trans_b, j_end, j0, p0, kc, NR, dst);
-            },
-            c, ldc, ep);
+  auto pack_panel = [=](int j0, int p0, int kc, float* dst, int j_end) {
+    pack_b_panel(b, ldb, trans_b, j_end, j0, p0, kc, NR, dst);
+  };
+  gemm_impl(t, pool, M, N, K, a, lda, trans_a, pack_per_call(t, pool, pack_panel), c, ldc, ep);
 }
 
 void gemm_blocked_f16(const KernelTable& t, ThreadPool* pool, int M, int N, int K, const float* a, int lda,
                       bool trans_a, const uint16_t* w, int ldw, float* c, int ldc, const ops::Epilogue& ep) {
   const int NR = t.gemm_nr;
-  gemm_impl(t, pool, M, N, K, a, lda, trans_a,
-            [&](int j0, int p0, int kc, float* dst, int j_end) {
-              thread_local std::vector<float> row;
-              if (row.size() < (size_t)kc) row.resize(kc);
-              pack_b_panel_f16(t, w, ldw, j_end, j0, p0, kc, NR, dst, row.data());
-            },
-            c, ldc, ep);
+  const KernelTable* table = &t;
+  auto pack_panel = [=](int j0, int p0, int kc, float* dst, int j_end) {
+    thread_local std::vector<float> row;
+    if (row.size() < (size_t)kc) row.resize(kc);
+    pack_b_panel_f16(*table, w, ldw, j_end, j0, p0, kc, NR, dst, row.data());
+  };
+  gemm_impl(t, pool, M, N, K, a, lda, trans_a, pack_per_call(t, pool, pack_panel), c, ldc, ep);
+}
+
+PackedGemmB::PackedGemmB(const KernelTable& table, int N, int K, const float* w, int ldw)
+    : table_(&table), n_(N), k_(K) {
+  const int NR = table.gemm_nr;
+  for (int jc = 0; jc < N; jc += kGemmNC) floats_ += (size_t)ceil_div(std::min(kGemmNC, N - jc), NR) * NR * K;
+  float* dst = data_.reserve(floats_);
+  for (int jc = 0; jc < N; jc += kGemmNC) {
+    const int nc = std::min(kGemmNC, N - jc);
+    for (int pc = 0; pc < K; pc += kGemmKC) {
+      const int kc = std::min(kGemmKC, K - pc);
+      for (int j = jc; j < jc + nc; j += NR, dst += (size_t)kc * NR)
+        pack_b_panel(w, ldw, true, jc + nc, j, pc, kc, NR, dst);
+    }
+  }
+}
+
+const float* PackedGemmB::block(int jc, int pc) const {
+  const int NR = table_->gemm_nr;
+  // Every column block before jc is a full NC wide; every depth block
+  // before pc a full KC deep.
+  const size_t full_block = (size_t)ceil_div(kGemmNC, NR) * NR * k_;
+  const int npanels = ceil_div(std::min(kGemmNC, n_ - jc), NR);
+  return data_.data() + (size_t)(jc / kGemmNC) * full_block + (size_t)pc * npanels * NR;
+}
+
+void gemm_blocked_prepacked(ThreadPool* pool, int M, const float* a, int lda, bool trans_a, const PackedGemmB& b,
+                            float* c, int ldc, const ops::Epilogue& ep) {
+  auto b_block = [&](int jc, int, int pc, int) { return b.block(jc, pc); };
+  gemm_impl(b.table(), pool, M, b.rows(), b.cols(), a, lda, trans_a, b_block, c, ldc, ep);
 }
 
 namespace {
 
-template <typename PackB>
+template <typename BBlock>
 void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, const float* a, int lda, bool trans_a,
-               const PackB& pack_b_panel_at, float* c, int ldc, const ops::Epilogue& ep) {
+               const BBlock& b_block, float* c, int ldc, const ops::Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
   const int MR = t.gemm_mr, NR = t.gemm_nr;
   const bool epilogue = has_epilogue(ep);
@@ -116,7 +174,6 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
     return;
   }
 
-  static thread_local AlignedBuffer b_buf;
   for (int jc = 0; jc < N; jc += kGemmNC) {
     const int nc = std::min(kGemmNC, N - jc);
     const int npanels = ceil_div(nc, NR);
@@ -124,12 +181,7 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
       const int kc = std::min(kGemmKC, K - pc);
       const bool accumulate = pc > 0 || ep.accumulate;
       const bool last = pc + kc == K;
-      float* bpack = b_buf.reserve((size_t)npanels * kc * NR);
-      auto pack_b = [&](size_t p0, size_t p1, int) {
-        for (size_t p = p0; p < p1; ++p) pack_b_panel_at(jc + (int)p * NR, pc, kc, bpack + p * kc * NR, jc + nc);
-      };
-      if (pool && npanels > 1) pool->parallel_for(npanels, pack_b, 4);
-      else pack_b(0, npanels, 0);
+      const float* bpack = b_block(jc, nc, pc, kc);
 
       // Tasks: blocks of MC rows, times chunks of B panels when there are too
       // few row blocks to keep every thread busy.

@@ -7,6 +7,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/ops.h"
+#include "runtime/aligned_buffer.h"
 
 namespace nystrom {
 
@@ -55,5 +56,35 @@ void gemm_blocked(const KernelTable& table, ThreadPool* pool, int M, int N, int 
 // The same with B an f16 weight matrix w [N x K]: B(k,j) = w[j*ldw + k].
 void gemm_blocked_f16(const KernelTable& table, ThreadPool* pool, int M, int N, int K, const float* a, int lda,
                       bool trans_a, const uint16_t* w, int ldw, float* c, int ldc, const ops::Epilogue& ep);
+
+// An f32 weight matrix w [N x K] (B(k,j) = w[j*ldw + k], the trans_b operand
+// of a linear layer) packed once, for one kernel table, into the panels its
+// micro-kernel reads: for each NC column block, for each KC depth block, for
+// each NR-column strip of the block, kc x NR floats (zero past the block's
+// last column). That is exactly the sequence of blocks gemm_blocked packs on
+// every call, so products through it are bit-identical to gemm_blocked's.
+// Size: K * (N rounded up to NR per NC block) floats.
+class PackedGemmB {
+ public:
+  PackedGemmB(const KernelTable& table, int N, int K, const float* w, int ldw);
+  const KernelTable& table() const { return *table_; }
+  int rows() const { return n_; }  // N
+  int cols() const { return k_; }  // K
+  size_t bytes() const { return floats_ * sizeof(float); }
+  // The packed block of columns [jc, jc + NC) x depth [pc, pc + KC);
+  // jc and pc multiples of NC and KC.
+  const float* block(int jc, int pc) const;
+
+ private:
+  const KernelTable* table_;
+  int n_, k_;
+  size_t floats_ = 0;
+  AlignedBuffer data_;
+};
+
+// C[M x N] = op(A) B with the epilogue, B prepacked: the blocking and the
+// packing of A are gemm_blocked's, on b's table.
+void gemm_blocked_prepacked(ThreadPool* pool, int M, const float* a, int lda, bool trans_a, const PackedGemmB& b,
+                            float* c, int ldc, const ops::Epilogue& ep);
 
 }  // namespace nystrom

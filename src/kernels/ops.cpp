@@ -44,6 +44,10 @@ void linear(ThreadPool* pool, int n, const float* x, int ldx, const WeightMatrix
   ep.scale = scale;
   switch (w.dtype) {
     case format::DType::F32:
+      if (w.panels && &w.panels->table() == &kernels()) {
+        gemm_blocked_prepacked(pool, n, x, ldx, false, *w.panels, y, ldy, ep);
+        break;
+      }
       gemm_blocked(kernels(), pool, n, w.rows, w.cols, x, ldx, false, static_cast<const float*>(w.data), w.cols,
                    true, y, ldy, ep);
       break;

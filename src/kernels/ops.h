@@ -13,6 +13,7 @@
 namespace nystrom {
 class ThreadPool;
 class PackedQuantMatrix;
+class PackedGemmB;
 struct Int8GemmScratch;
 struct KernelTable;
 }
@@ -46,12 +47,14 @@ struct WeightMatrix {
   int rows = 0, cols = 0;
   const void* data = nullptr;                 // f32 / f16 values or quantized blocks
   const PackedQuantMatrix* packed = nullptr;  // quantized: repacked at load for `table`
-  const KernelTable* table = nullptr;         // quantized: the level it was packed for
+  const PackedGemmB* panels = nullptr;        // f32: GEMM panels packed at load for `table`
+  const KernelTable* table = nullptr;         // the level packed or panels were made for
 };
 
 // y[n x w.rows] = act(x[n x w.cols] * w^T + bias) * scale, for any dtype:
-// f32 and f16 through the float GEMM (f16 converted while packing), q8_0 and
-// q4_0 through the integer GEMM.
+// f32 and f16 through the float GEMM (f16 converted while packing; f32 from
+// w.panels when they were packed for the level in use, else packed per call),
+// q8_0 and q4_0 through the integer GEMM on w.table.
 void linear(ThreadPool* pool, int n, const float* x, int ldx, const WeightMatrix& w, const float* bias, float* y,
             int ldy, Act act = Act::None, float scale = 1.0f);
 

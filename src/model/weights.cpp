@@ -39,15 +39,24 @@ Weights bind_weights(const ModelFile& file) {
     m.rows = (int)t->shape[0];
     m.cols = (int)t->shape[1];
     m.data = t->data;
+    // The embedding tables stay in the file: rows are looked up from there,
+    // and the tied decoder is the word table (packed per call).
+    const bool embedding = name.rfind("embeddings.", 0) == 0;
     if (m.dtype == format::DType::Q8_0 || m.dtype == format::DType::Q4_0) {
       w.packed.push_back(std::make_unique<PackedQuantMatrix>(table, QuantMatrixView{m.dtype, m.rows, m.cols, m.data}));
       w.packed_bytes += w.packed.back()->bytes();
       m.packed = w.packed.back().get();
-      m.table = &table;
-      // Only the packed copy is read from now on, except for the embedding
-      // tables (rows looked up from the file; the tied decoder is the word table).
-      if (name.rfind("embeddings.", 0) != 0) file.release(*t);
+    } else if (m.dtype == format::DType::F32 && !embedding) {
+      w.panels.push_back(std::make_unique<PackedGemmB>(table, m.rows, m.cols, static_cast<const float*>(m.data), m.cols));
+      w.packed_bytes += w.panels.back()->bytes();
+      m.panels = w.panels.back().get();
+    } else {
+      return m;
     }
+    m.table = &table;
+    // Only the repacked copy is read from now on (m.data stays valid: a
+    // released page is read back from the file if a later cap needs it).
+    if (!embedding) file.release(*t);
     return m;
   };
   w.word = matrix("embeddings.word_embeddings.weight");

@@ -1,11 +1,15 @@
 // Every weight of a model, bound by name from a mapped model file. Matrices
 // keep their stored dtype; quantized ones get a copy repacked for the
-// integer GEMM of the kernel level in use at load.
+// integer GEMM of the kernel level in use at load, and f32 ones (except the
+// embedding tables, whose rows are looked up) a copy packed into the float
+// GEMM's panels for that level. The file's pages of a repacked matrix are
+// released, so the weights take about their file size once, not twice.
 #pragma once
 #include <memory>
 #include <vector>
 
 #include "format/model_file.h"
+#include "kernels/gemm.h"
 #include "kernels/ops.h"
 #include "kernels/quant.h"
 
@@ -40,7 +44,8 @@ struct Weights {
   const float *cls_dense_b = nullptr, *cls_out_b = nullptr;
 
   std::vector<std::unique_ptr<PackedQuantMatrix>> packed;  // owns the repacked copies
-  size_t packed_bytes = 0;
+  std::vector<std::unique_ptr<PackedGemmB>> panels;        // owns the f32 GEMM panels
+  size_t packed_bytes = 0;                                 // both together
 };
 
 // Checks that the file holds exactly the tensors its configuration needs,
