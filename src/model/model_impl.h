@@ -16,7 +16,7 @@ struct Model::Impl {
   Weights weights;
   // Built from file.tokenizer_files() on first use (model/tokenizer.cpp):
   // a run on token ids never pays for parsing a vocabulary.
-  mutable std::once_flag tokenizer_once;
+  mutable std::mutex tokenizer_mutex;
   mutable std::unique_ptr<Tokenizer> tokenizer;
 };
 

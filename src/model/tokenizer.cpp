@@ -33,9 +33,12 @@ bool Model::has_tokenizer() const { return !impl_->file.tokenizer_files().empty(
 const Tokenizer* Model::tokenizer() const {
   const ModelFile& file = impl_->file;
   if (file.tokenizer_files().empty()) return nullptr;
-  // call_once leaves the flag unset when the build throws, so every call
-  // reports the same error instead of returning a half-built tokenizer.
-  std::call_once(impl_->tokenizer_once, [&] {
+  // A mutex, not std::call_once: a build that throws must leave nothing
+  // behind so every call reports the same error, and call_once over a
+  // throwing function hangs the next caller with some pthread_once
+  // implementations (ThreadSanitizer's among them; GCC bug 66146).
+  std::lock_guard<std::mutex> lock(impl_->tokenizer_mutex);
+  if (!impl_->tokenizer) {
     std::vector<text::TokenizerFile> files;
     for (const TokenizerFileView& f : file.tokenizer_files()) files.push_back({f.name, std::string(f.data, f.size)});
     std::unique_ptr<text::Tokenizer> tok;
@@ -51,7 +54,7 @@ const Tokenizer* Model::tokenizer() const {
     auto impl = std::make_unique<Tokenizer::Impl>();
     impl->tok = std::move(tok);
     impl_->tokenizer.reset(new Tokenizer(std::move(impl)));
-  });
+  }
   return impl_->tokenizer.get();
 }
 
