@@ -25,11 +25,19 @@ Weights bind_weights(const ModelFile& file) {
   for (const TensorView& t : file.tensors())
     if (!expected.count(t.name)) fail(file.path(), ": unexpected tensor ", t.name);
 
+  Weights w;
+  // Vectors (biases, norms, conv taps) are copied out of the file: a forward
+  // pass then touches the mapping only for embedding rows, so it does not map
+  // back the pages around them (a fault maps a whole large folio of the page
+  // cache) that released matrices shared with them.
   auto get = [&](const std::string& name) -> const float* {
     const TensorView* t = file.find(name);
-    return t ? static_cast<const float*>(t->data) : nullptr;
+    if (!t) return nullptr;
+    const float* src = static_cast<const float*>(t->data);
+    w.vectors.emplace_back(src, src + t->size / sizeof(float));
+    file.release(*t);
+    return w.vectors.back().data();
   };
-  Weights w;
   const KernelTable& table = kernels();
   auto matrix = [&](const std::string& name) {
     WeightMatrix m;

@@ -46,6 +46,7 @@ struct Weights {
   std::vector<std::unique_ptr<PackedQuantMatrix>> packed;  // owns the repacked copies
   std::vector<std::unique_ptr<PackedGemmB>> panels;        // owns the f32 GEMM panels
   size_t packed_bytes = 0;                                 // both together
+  std::vector<std::vector<float>> vectors;                 // copies of the f32 vectors
 };
 
 // Checks that the file holds exactly the tensors its configuration needs,
