@@ -295,6 +295,33 @@ TEST_CASE("gemm kernels: at least the scalar level is under test, and each tile 
   }
 }
 
+TEST_CASE("gemm kernels: RowBlocks splits M into whole tiles, evenly, in a multiple of the thread count") {
+  for (int M : {1, 5, 12, 13, 143, 144, 145, 512, 4096, 4097})
+    for (int MR : {4, 6, 12})
+      for (int threads : {1, 2, 3, 5}) {
+        const nystrom::RowBlocks rows(M, MR, nystrom::kGemmMC, threads);
+        CAPTURE(M);
+        CAPTURE(MR);
+        CAPTURE(threads);
+        const int tiles = (M + MR - 1) / MR;
+        REQUIRE(rows.count >= 1);
+        CHECK(rows.begin(0) == 0);
+        CHECK(rows.begin(rows.count) == M);
+        // As many blocks as a multiple of the threads, unless there are fewer tiles.
+        CHECK((rows.count % threads == 0 || rows.count == tiles));
+        CHECK(rows.count >= (M + nystrom::kGemmMC - 1) / nystrom::kGemmMC);
+        int smallest = M, largest = 0;
+        for (int b = 0; b < rows.count; ++b) {
+          const int size = rows.begin(b + 1) - rows.begin(b);
+          CHECK(size > 0);
+          if (rows.begin(b + 1) < M) CHECK(size % MR == 0);  // whole tiles but the last
+          smallest = std::min(smallest, (rows.begin(b + 1) == M) ? smallest : size);
+          largest = std::max(largest, size);
+        }
+        CHECK(largest - smallest <= MR);
+      }
+}
+
 TEST_CASE(
     "gemm kernels: each micro-kernel matches the reference for every mr x nr corner and never stores outside it") {
   std::mt19937 rng(20240611);
@@ -304,8 +331,9 @@ TEST_CASE(
 
 TEST_CASE("gemm kernels: gemm_blocked matches ref::gemm on awkward shapes, every transpose and epilogue") {
   // M, N and K each take every size; the sizes sit below, at and above
-  // the tiles (1, 2, 5, 13), across MC = 96 (97, 193, 385) and KC = 192
-  // (193, 385). Pairs (M, N) are crossed fully, K cycles with them.
+  // the tiles (1, 2, 5, 13) and make 1 to 3 row blocks of about MC = 144
+  // (97, 193, 385). Pairs (M, N) are crossed fully, K cycles with them;
+  // depths past KC are the next test's.
   nystrom::ThreadPool two(2), three(3);
   const std::vector<nystrom::ThreadPool*> pools = {nullptr, &two, &three};
   int case_id = 0;
@@ -322,14 +350,14 @@ TEST_CASE("gemm kernels: gemm_blocked matches ref::gemm on awkward shapes, every
 TEST_CASE("gemm kernels: gemm_blocked matches ref::gemm across the KC, MC and NC blocks") {
   nystrom::ThreadPool two(2), three(3);
   const std::vector<nystrom::ThreadPool*> pools = {nullptr, &two, &three};
-  SUBCASE("M = 700, N = 300, K = 400: several MC row blocks and KC depth blocks, ragged at both ends") {
-    check_blocked(Problem(700, 300, 400, 3, true, Act::GeluTanh, true, 1), pools);
+  SUBCASE("M = 700, N = 300, K = KC + 400: several MC row blocks and KC depth blocks, ragged at both ends") {
+    check_blocked(Problem(700, 300, nystrom::kGemmKC + 400, 3, true, Act::GeluTanh, true, 1), pools);
   }
   SUBCASE("N = 4100 > NC = 4096 with small M and K, no epilogue") {
     check_blocked(Problem(5, 4100, 13, 2, false, Act::None, false, 2), pools);
   }
-  SUBCASE("N = 4100 with K = 200 > KC, bias, ReLU and accumulate") {
-    check_blocked(Problem(13, 4100, 200, 0, true, Act::Relu, true, 3), pools);
+  SUBCASE("N = 4100 with K = KC + 9, bias, ReLU and accumulate") {
+    check_blocked(Problem(13, 4100, nystrom::kGemmKC + 9, 0, true, Act::Relu, true, 3), pools);
   }
   SUBCASE("K = 0: only the epilogue, on zero or on the old C") {
     check_blocked(Problem(7, 19, 0, 1, true, Act::GeluErf, false, 4), pools);
@@ -346,7 +374,8 @@ TEST_CASE("gemm kernels: gemm_blocked gives bit-identical results for 1, 2, 3 an
   struct Shape {
     int M, N, K;
   };
-  const Shape shapes[] = {{700, 300, 400}, {13, 4100, 200}, {97, 193, 385}, {2, 385, 31}, {385, 5, 193}};
+  const int KC = nystrom::kGemmKC;
+  const Shape shapes[] = {{700, 300, KC + 400}, {13, 4100, KC + 9}, {97, 193, 385}, {2, 385, 31}, {385, 5, 193}};
   nystrom::ThreadPool one(1), two(2), three(3), five(5);
   int seed = 100;
   for (const Shape& s : shapes) {

@@ -45,8 +45,9 @@ struct Shape {
 
 // N off every NR (4..32) and past one NC block, K = 1, K past one and two KC
 // blocks, M = 1 and M past one MC block.
-const Shape kShapes[] = {{1, 1, 1},    {1, 37, 1},    {5, 13, 7},     {1, 100, 385},
-                         {50, 45, 769}, {49, 33, 384}, {7, 4096 + 29, 3}, {3, 2 * 4096 + 1, 20}};
+const int KC = nystrom::kGemmKC, MC = nystrom::kGemmMC;
+const Shape kShapes[] = {{1, 1, 1},           {1, 37, 1},          {5, 13, 7},         {1, 100, KC + 1},
+                         {MC + 7, 45, 2 * KC + 1}, {49, 33, KC}, {7, 4096 + 29, 3}, {3, 2 * 4096 + 1, 20}};
 
 // C = A W^T both ways: W packed once, and W packed by gemm_blocked.
 void check_shape(const KernelTable& t, nystrom::ThreadPool* pool, const Shape& s, bool trans_a, const Epilogue& ep) {

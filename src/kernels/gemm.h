@@ -14,17 +14,40 @@ namespace nystrom {
 class ThreadPool;
 
 // Cache block sizes, shared by every micro-kernel (measured with
-// nystrom-bench on Zen 5, 48 KiB L1 / 1 MiB L2 per core; single thread,
-// n x 768 x 3072: KC 192 -> 57-69% of the FMA peak, KC 384 -> 73-74%):
+// nystrom-bench on Zen 5, 48 KiB L1 / 1 MiB L2 per core, AVX-512 12 x 32):
 //  KC: depth of one packed block. A larger KC means fewer passes over C
-//      (each pass reads and writes the whole C tile); a kc x NR panel of B
-//      (48 KiB at NR = 32) is reused by every A panel of the block.
-//  MC: rows of A packed at once; MC x KC floats = 72 KiB sits in L2.
-//      A multiple of every MR in use (4, 6, 8, 12).
-//  NC: columns of B packed at once; KC x NC floats = 6 MiB sits in L3.
-constexpr int kGemmKC = 384;
-constexpr int kGemmMC = 48;
+//      (each pass reads and writes the whole C tile). 768: one pass for a
+//      768-deep layer; the 12 x kc A panel (36 KiB) stays in L1 while kc x
+//      NR panels of B come from L2. 2 threads, n = 4096: 72-77% of the peak
+//      at KC 384 -> 83-89% at 768; 1024 and 1536 were no better.
+//  MC: about this many rows of A packed at once (RowBlocks evens them out
+//      over the threads); MC x KC floats = 432 KiB sit in L2. A multiple
+//      of every MR in use (4, 6, 8, 12). 48, 72, 96 and
+//      144 measured within noise of each other at KC 768; 144 reads B from
+//      L3 the fewest times.
+//  NC: columns of B packed at once; KC x NC floats = 12 MiB (L3).
+constexpr int kGemmKC = 768;
+constexpr int kGemmMC = 144;
 constexpr int kGemmNC = 4096;
+
+// The M rows of a GEMM split into blocks for the threads: whole MR-row
+// tiles, about `target` rows a block, as many blocks as a multiple of the
+// thread count, their sizes differing by at most one tile. (Blocks of
+// exactly `target` rows left one thread idle at the end: n = 512 in blocks
+// of 48 is 11 blocks, 6 + 5 on 2 threads.)
+struct RowBlocks {
+  RowBlocks(int M, int MR, int target, int threads) : M(M), MR(MR), tiles((M + MR - 1) / MR) {
+    count = (M + target - 1) / target;
+    if (threads > 1) count = (count + threads - 1) / threads * threads;
+    if (count > tiles) count = tiles;
+  }
+  // First row of block b; begin(count) == M.
+  int begin(int b) const {
+    const int r = (int)((long long)tiles * b / count) * MR;
+    return r < M ? r : M;
+  }
+  int M, MR, tiles, count;
+};
 
 // Whether the epilogue has work after the products: a bias, an activation
 // or a scale.

@@ -23,7 +23,7 @@ namespace {
 //      call; measured on AVX-512 VNNI, 8 was ~10% slower (C reloaded
 //      too often) and 96 no faster: the panel (1152 bytes per block at
 //      NR = 32, q8_0) streams from L2 fast enough without fitting in L1.
-//  MC: rows per task. MC x K activation bytes (288 KiB at K = 3072) stay in
+//  MC: about this many rows per task (RowBlocks). MC x K activation bytes (288 KiB at K = 3072) stay in
 //      L2 while the task's panels go by. A multiple of every MR (4, 6).
 constexpr int kQGemmKB = 32;
 constexpr int kQGemmMC = 96;
@@ -169,13 +169,14 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
   const size_t bb = block_bytes(p.dtype, NR);
   const QGemmMicroKernel ukernel = p.dtype == format::DType::Q8_0 ? t.qgemm_q8_ukernel : t.qgemm_q4_ukernel;
   const int npanels = ceil_div(N, NR);
-  const int mblocks = ceil_div(M, kQGemmMC);
+  const RowBlocks rows(M, MR, kQGemmMC, threads);
+  const int mblocks = rows.count;
   const int nchunks = mblocks >= 2 * threads ? 1 : std::min(npanels, ceil_div(2 * threads, mblocks));
   const int panels_per_chunk = ceil_div(npanels, nchunks);
   auto task = [&](size_t begin, size_t end, int) {
     for (size_t task_id = begin; task_id < end; ++task_id) {
       const int ib = (int)task_id / nchunks, jb = (int)task_id % nchunks;
-      const int ic = ib * kQGemmMC, mc = std::min(kQGemmMC, M - ic);
+      const int ic = rows.begin(ib), mc = rows.begin(ib + 1) - ic;
       const int p_begin = jb * panels_per_chunk, p_end = std::min(npanels, p_begin + panels_per_chunk);
       for (int pn = p_begin; pn < p_end; ++pn) {  // the panel's C tile stays in cache
         const int j = pn * NR, nr = std::min(NR, N - j);
