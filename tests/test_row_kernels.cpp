@@ -261,3 +261,31 @@ TEST_CASE("bias_act_row matches the reference for every activation") {
     }
   }
 }
+
+TEST_CASE("row kernels: depthwise_conv_add of every level matches the sum in double on awkward shapes") {
+  // Rows near both ends see fewer taps; interior rows run in groups of four
+  // in the SIMD kernels, so n straddles K and multiples of 4, and the column
+  // counts straddle every vector width and the 2-vector column groups.
+  std::mt19937 rng(2026);
+  for (const KernelTable* t : simd_tables())
+    for (int K : {1, 3, 9, 33, 35})
+      for (int n : {1, 2, 5, 17, 34, 38, 67, 200})
+        for (int cols : {1, 3, 7, 8, 16, 17, 31, 32, 33, 64}) {
+          const int ldv = cols + 3, ldo = cols + 2;
+          const std::vector<float> v = uniform(rng, n * ldv, -1.0f, 1.0f), w = uniform(rng, K, -1.0f, 1.0f);
+          std::vector<float> out = uniform(rng, n * ldo, -1.0f, 1.0f);
+          std::vector<float> want = out;
+          for (int r = 0; r < n; ++r)
+            for (int c = 0; c < cols; ++c) {
+              double s = out[(size_t)r * ldo + c];
+              for (int k = 0; k < K; ++k) {
+                const int src = r + k - K / 2;
+                if (src >= 0 && src < n) s += (double)w[k] * v[(size_t)src * ldv + c];
+              }
+              want[(size_t)r * ldo + c] = (float)s;  // the gaps keep their values: not to be written
+            }
+          t->depthwise_conv_add(v.data(), n, cols, ldv, w.data(), K, out.data(), ldo);
+          check_close(out, want, 1e-5, 1e-5,
+                      label(t, "depthwise_conv_add", n, "K=" + std::to_string(K) + " cols=" + std::to_string(cols)));
+        }
+}

@@ -9,7 +9,7 @@
 namespace nystrom::avx2 {
 
 namespace {
-__m256i tail_mask(int cols) {
+__m256i tail_mask(int cols) {  // cols <= 0: no lane
   const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols < 8 ? cols : 8), lanes);
 }
@@ -32,9 +32,40 @@ void segment_means(const float* x, int n, int cols, int ld, int m, float* out, i
   }
 }
 
+namespace {
+
+// Output rows t .. t+3, every tap inside the sequence, columns c .. c+15:
+// eight independent FMA chains (one row and one vector at a time was bound by
+// FMA latency), each adding its taps in order from zero as one_row does, so
+// the sums are bit for bit the same.
+void conv_4rows(const float* v, int t, int cols, int ldv, const float* w, int K, float* out, int ldo) {
+  const float* base = v + (size_t)(t - K / 2) * ldv;
+  for (int c = 0; c < cols; c += 16) {
+    const __m256i m0 = tail_mask(cols - c), m1 = tail_mask(cols - c - 8);
+    __m256 s[4][2];
+    for (auto& row : s) row[0] = row[1] = _mm256_setzero_ps();
+    const float* r = base + c;
+    for (int k = 0; k < K; ++k, r += ldv) {
+      const __m256 wk = _mm256_set1_ps(w[k]);
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i) {
+        s[i][0] = _mm256_fmadd_ps(wk, _mm256_maskload_ps(r + i * (size_t)ldv, m0), s[i][0]);
+        s[i][1] = _mm256_fmadd_ps(wk, _mm256_maskload_ps(r + i * (size_t)ldv + 8, m1), s[i][1]);
+      }
+    }
+    for (int i = 0; i < 4; ++i) {
+      float* o = out + (size_t)(t + i) * ldo + c;
+      _mm256_maskstore_ps(o, m0, _mm256_add_ps(_mm256_maskload_ps(o, m0), s[i][0]));
+      _mm256_maskstore_ps(o + 8, m1, _mm256_add_ps(_mm256_maskload_ps(o + 8, m1), s[i][1]));
+    }
+  }
+}
+
+}  // namespace
+
 void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out, int ldo) {
   const int half = K / 2;
-  for (int t = 0; t < n; ++t) {
+  auto one_row = [&](int t) {
     const ConvTaps taps(t, n, K);
     for (int c = 0; c < cols; c += 8) {
       const __m256i mk = tail_mask(cols - c);
@@ -44,7 +75,13 @@ void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w
       float* o = out + (size_t)t * ldo + c;
       _mm256_maskstore_ps(o, mk, _mm256_add_ps(_mm256_maskload_ps(o, mk), sum));
     }
-  }
+  };
+  // Rows [half, n + half - K] see every tap; those before and after, fewer.
+  const int interior_end = n + half - K + 1;
+  int t = 0;
+  for (; t < n && t < half; ++t) one_row(t);
+  for (; t + 4 <= interior_end; t += 4) conv_4rows(v, t, cols, ldv, w, K, out, ldo);
+  for (; t < n; ++t) one_row(t);
 }
 
 }  // namespace nystrom::avx2

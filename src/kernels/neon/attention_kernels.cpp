@@ -30,12 +30,42 @@ void segment_means(const float* x, int n, int cols, int ld, int m, float* out, i
   }
 }
 
+namespace {
+
+// Output rows t .. t+3, every tap inside the sequence: eight independent FMA
+// chains over 8 columns at a time (one row and one vector at a time was bound
+// by FMA latency), each adding its taps in order from zero as one_row does,
+// so the sums are bit for bit the same. Returns the first column not done.
+int conv_4rows(const float* v, int t, int cols, int ldv, const float* w, int K, float* out, int ldo) {
+  const float* base = v + (size_t)(t - K / 2) * ldv;
+  int c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    float32x4_t s[4][2];
+    for (auto& row : s) row[0] = row[1] = vdupq_n_f32(0.0f);
+    const float* r = base + c;
+    for (int k = 0; k < K; ++k, r += ldv)
+      for (int i = 0; i < 4; ++i) {
+        s[i][0] = vfmaq_n_f32(s[i][0], vld1q_f32(r + i * (size_t)ldv), w[k]);
+        s[i][1] = vfmaq_n_f32(s[i][1], vld1q_f32(r + i * (size_t)ldv + 4), w[k]);
+      }
+    for (int i = 0; i < 4; ++i) {
+      float* o = out + (size_t)(t + i) * ldo + c;
+      vst1q_f32(o, vaddq_f32(vld1q_f32(o), s[i][0]));
+      vst1q_f32(o + 4, vaddq_f32(vld1q_f32(o + 4), s[i][1]));
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
 void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out, int ldo) {
   const int half = K / 2;
-  for (int t = 0; t < n; ++t) {
+  // Columns [c0, cols) of output row t.
+  auto one_row = [&](int t, int c0) {
     const ConvTaps taps(t, n, K);
     float* o = out + (size_t)t * ldo;
-    int c = 0;
+    int c = c0;
     for (; c + 4 <= cols; c += 4) {
       float32x4_t sum = vdupq_n_f32(0.0f);
       for (int k = taps.k0; k < taps.k1; ++k)
@@ -47,7 +77,16 @@ void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w
       for (int k = taps.k0; k < taps.k1; ++k) sum += w[k] * v[(size_t)(t + k - half) * ldv + c];
       o[c] += sum;
     }
+  };
+  // Rows [half, n + half - K] see every tap; those before and after, fewer.
+  const int interior_end = n + half - K + 1;
+  int t = 0;
+  for (; t < n && t < half; ++t) one_row(t, 0);
+  for (; t + 4 <= interior_end; t += 4) {
+    const int c = conv_4rows(v, t, cols, ldv, w, K, out, ldo);
+    for (int i = 0; i < 4; ++i) one_row(t + i, c);
   }
+  for (; t < n; ++t) one_row(t, 0);
 }
 
 }  // namespace nystrom::neon
