@@ -106,3 +106,33 @@ TEST_CASE("a quantized model file is written as format version 2 and an f32 one 
     CHECK(f.version() == (type == nystrom::format::DType::F32 ? 1u : 2u));
   }
 }
+
+// The issue's cosine targets on trained weights: the shipped ListOps
+// checkpoint (models/listops-hf) on 50 held-out expressions of 500 to 2000
+// tokens. Measured: q8_0 >= 0.99999, q4_0 >= 0.9998. The reference
+// checkpoints above are random and far more sensitive (see issue 4).
+TEST_CASE("quantized models meet the cosine targets on the trained ListOps checkpoint") {
+  using nystrom::format::DType;
+  const std::vector<std::string> lines = test::lines_of(test::slurp("tests/listops/heldout.txt"));
+  REQUIRE(lines.size() >= 50);
+  test::TempDir tmp;
+  auto open_as = [&](DType type) {
+    nystrom::Checkpoint ck = nystrom::read_hf_checkpoint("models/listops-hf");
+    nystrom::set_weight_type(ck, type, nullptr);
+    const std::string path = tmp / (std::string(nystrom::dtype_name(type)) + ".nyf");
+    nystrom::write_model_file(path, ck.config, ck.tensors);
+    return nystrom::Model::open(path);
+  };
+  const auto tokenizer_model = nystrom::Model::open("models/listops.nyf");
+  nystrom::Session f32(open_as(DType::F32)), q8(open_as(DType::Q8_0)), q4(open_as(DType::Q4_0));
+  double worst8 = 1.0, worst4 = 1.0;
+  for (size_t i = 0; i < 50; ++i) {
+    const std::vector<int32_t> ids = tokenizer_model->tokenizer()->encode(lines[i]);
+    const std::vector<float> want = f32.run(ids).last_hidden_state;
+    worst8 = std::min(worst8, cosine(q8.run(ids).last_hidden_state, want));
+    worst4 = std::min(worst4, cosine(q4.run(ids).last_hidden_state, want));
+  }
+  INFO("lowest cosine over 50 expressions: q8_0 " << worst8 << ", q4_0 " << worst4);
+  CHECK(worst8 >= 0.999);
+  CHECK(worst4 >= 0.99);
+}
