@@ -138,3 +138,25 @@ TEST_CASE(
   }
   CHECK(nystrom::kernels().isa == original);
 }
+
+TEST_CASE("determinism: a model packed at load on 1 or 3 threads runs bit-identically (f32 and q8_0)") {
+  // OpenOptions::threads splits the repacking of weight matrices by matrix;
+  // each matrix is packed by one thread into the same layout either way.
+  test::TempDir tmp;
+  for (auto type : {nystrom::format::DType::F32, nystrom::format::DType::Q8_0}) {
+    nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(test::testdata_dir() + "/small-cls");
+    nystrom::set_weight_type(ck, type, nullptr);
+    nystrom::write_model_file(tmp / "m.nyf", ck.config, ck.tensors);
+    const std::vector<int32_t> ids = random_ids(100, ck.config.vocab_size, 5);
+    std::vector<nystrom::Output> outs;
+    for (int threads : {1, 3}) {
+      nystrom::OpenOptions open;
+      open.threads = threads;
+      nystrom::Session s(nystrom::Model::open(tmp / "m.nyf", open));
+      outs.push_back(s.run(ids));
+    }
+    INFO(nystrom::dtype_name(type));
+    CHECK(same_bits(outs[0].last_hidden_state, outs[1].last_hidden_state));
+    CHECK(same_bits(outs[0].logits, outs[1].logits));
+  }
+}

@@ -105,6 +105,9 @@ struct OpenOptions {
   // nystrom-bench for the cost). Skipping it still checks the header, the
   // tensor table and every size against the file.
   bool verify_checksum = true;
+  // Threads that repack the weight matrices at load into the layout the
+  // kernels read (0: the CPUs this process may run on, as RunOptions).
+  int threads = 0;
 };
 
 // The tokenizer a model file holds (format version 3: the converter embeds

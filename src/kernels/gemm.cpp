@@ -159,8 +159,12 @@ void gemm_blocked_f16(const KernelTable& t, ThreadPool* pool, int M, int N, int 
   gemm_impl(t, pool, M, N, K, a, lda, trans_a, pack_per_call(t, pool, pack_panel), c, ldc, ep);
 }
 
-PackedGemmB::PackedGemmB(const KernelTable& table, int N, int K, const float* w, int ldw)
-    : table_(&table), n_(N), k_(K) {
+PackedGemmB::PackedGemmB(const KernelTable& table, int N, int K, const float* w, int ldw) {
+  pack(table, N, K, w, ldw);
+}
+
+void PackedGemmB::pack(const KernelTable& table, int N, int K, const float* w, int ldw) {
+  table_ = &table, n_ = N, k_ = K, floats_ = 0;
   const int NR = table.gemm_nr;
   for (int jc = 0; jc < N; jc += kGemmNC) floats_ += (size_t)ceil_div(std::min(kGemmNC, N - jc), NR) * NR * K;
   float* dst = data_.reserve(floats_);

@@ -90,6 +90,8 @@ void gemm_blocked_f16(const KernelTable& table, ThreadPool* pool, int M, int N, 
 class PackedGemmB {
  public:
   PackedGemmB(const KernelTable& table, int N, int K, const float* w, int ldw);
+  PackedGemmB() = default;  // empty until pack()
+  void pack(const KernelTable& table, int N, int K, const float* w, int ldw);
   const KernelTable& table() const { return *table_; }
   int rows() const { return n_; }  // N
   int cols() const { return k_; }  // K
@@ -99,8 +101,8 @@ class PackedGemmB {
   const float* block(int jc, int pc) const;
 
  private:
-  const KernelTable* table_;
-  int n_, k_;
+  const KernelTable* table_ = nullptr;
+  int n_ = 0, k_ = 0;
   size_t floats_ = 0;
   AlignedBuffer data_;
 };

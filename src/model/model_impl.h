@@ -6,12 +6,14 @@
 #include "format/model_file.h"
 #include "model/weights.h"
 #include "nystrom/nystrom.h"
+#include "runtime/thread_pool.h"
 
 namespace nystrom {
 
 struct Model::Impl {
-  Impl(const std::string& path, bool verify_checksum)
-      : file(path, verify_checksum), weights(bind_weights(file)) {}
+  Impl(const std::string& path, const OpenOptions& options)
+      : file(path, options.verify_checksum),
+        weights(bind_weights(file, options.threads > 0 ? options.threads : default_thread_count())) {}
   ModelFile file;
   Weights weights;
   // Built from file.tokenizer_files() on first use (model/tokenizer.cpp):

@@ -13,7 +13,7 @@ Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
 std::shared_ptr<const Model> Model::open(const std::string& path, const OpenOptions& options) {
-  return std::shared_ptr<const Model>(new Model(std::make_unique<Impl>(path, options.verify_checksum)));
+  return std::shared_ptr<const Model>(new Model(std::make_unique<Impl>(path, options)));
 }
 
 const ModelConfig& Model::config() const { return impl_->file.config(); }

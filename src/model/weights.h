@@ -50,7 +50,8 @@ struct Weights {
 };
 
 // Checks that the file holds exactly the tensors its configuration needs,
-// with the right shapes and allowed dtypes, and binds them. Throws Error.
-Weights bind_weights(const ModelFile& file);
+// with the right shapes and allowed dtypes, and binds them, repacking the
+// weight matrices on `threads` threads. Throws Error.
+Weights bind_weights(const ModelFile& file, int threads);
 
 }  // namespace nystrom

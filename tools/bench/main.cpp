@@ -527,8 +527,10 @@ int run_model(const tools::Args& args) {
   if (mode == "nystrom") o.attention = AttentionMode::Nystrom;
   else if (mode == "exact") o.attention = AttentionMode::Exact;
   else if (mode != "auto") throw tools::UsageError{"--attention must be auto, nystrom or exact"};
+  OpenOptions open;
+  open.threads = threads;
   auto t0 = Clock::now();
-  auto model = Model::open(args.get("--model"));
+  auto model = Model::open(args.get("--model"), open);
   double load_ms = seconds_since(t0) * 1e3;
   if ((uint32_t)n > model->config().max_positions)
     throw Error("--n " + std::to_string(n) + " exceeds the model's " + std::to_string(model->config().max_positions) +

@@ -64,6 +64,7 @@ RunOptions parse_run_options(const tools::Args& args) {
 OpenOptions parse_open_options(const tools::Args& args) {
   OpenOptions o;
   o.verify_checksum = !args.has("--no-verify");
+  o.threads = (int)args.get_int("--threads", 0, 1, 1024);  // load with the threads the run uses
   return o;
 }
 
