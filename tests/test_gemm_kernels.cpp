@@ -295,6 +295,29 @@ TEST_CASE("gemm kernels: at least the scalar level is under test, and each tile 
   }
 }
 
+TEST_CASE("gemm kernels: each level's pack_panel interleaves rows exactly as the reference and zero-pads") {
+  // Panels of every width in use (MR 4, 6, 8, 12; NR 8, 12, 16, 32), every
+  // row count up to the width (groups of four and the 1-3 rows left), and
+  // depths off the 4-wide transposes. Data movement only: bit for bit.
+  std::mt19937 rng(77);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (const KernelTable* t : tables())
+    for (int R : {4, 6, 8, 12, 16, 32})
+      for (int rows = 1; rows <= R; rows += (rows < 6 ? 1 : 5))
+        for (int kc : {1, 2, 3, 4, 5, 7, 8, 17, 64, 769}) {
+          const size_t ld = (size_t)kc + 3;
+          std::vector<float> src(ld * rows);
+          for (float& x : src) x = u(rng);
+          std::vector<float> want((size_t)R * kc + 8, -7.0f), got = want;  // 8 past the end must stay
+          nystrom::ref::pack_panel(src.data(), ld, rows, R, kc, want.data());
+          t->pack_panel(src.data(), ld, rows, R, kc, got.data());
+          INFO(nystrom::isa_name(t->isa) << " R=" << R << " rows=" << rows << " kc=" << kc);
+          CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+          CHECK(want[(size_t)(kc - 1) * R + rows - 1] == src[(size_t)(rows - 1) * ld + kc - 1]);
+          CHECK(want[(size_t)R * kc] == -7.0f);
+        }
+}
+
 TEST_CASE("gemm kernels: RowBlocks splits M into whole tiles, evenly, in a multiple of the thread count") {
   for (int M : {1, 5, 12, 13, 143, 144, 145, 512, 4096, 4097})
     for (int MR : {4, 6, 12})

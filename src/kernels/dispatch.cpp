@@ -36,6 +36,7 @@ const KernelTable kScalarTable = {
     ref::segment_means,  ref::depthwise_conv_add,
     ref::kQGemmLayout,   ref::qgemm_q8_ukernel_4x16, ref::qgemm_q4_ukernel_4x16,
     quantize_row_q8_act, ref::f16_to_f32_row,
+    ref::pack_panel,
 };
 
 #if defined(__x86_64__)
@@ -45,6 +46,7 @@ const KernelTable kAvx2Table = {
     avx2::segment_means,  avx2::depthwise_conv_add,
     avx2::kQGemmLayout,   avx2::qgemm_q8_ukernel_4x16, avx2::qgemm_q4_ukernel_4x16,
     avx2::quantize_act_row, avx2::f16_to_f32_row,
+    avx2::pack_panel,
 };
 const KernelTable kAvx512Table = {
     Isa::Avx512,         avx512::kGemmMR,        avx512::kGemmNR,      avx512::gemm_ukernel_12x32,
@@ -52,6 +54,7 @@ const KernelTable kAvx512Table = {
     avx512::segment_means,  avx512::depthwise_conv_add,
     avx512::kQGemmLayout,   avx512::qgemm_q8_ukernel_6x32, avx512::qgemm_q4_ukernel_6x32,
     avx512::quantize_act_row, avx512::f16_to_f32_row,
+    avx2::pack_panel,  // SSE transposes, shared with the AVX2 level
 };
 #endif
 
@@ -62,6 +65,7 @@ const KernelTable kNeonTable = {
     neon::segment_means,  neon::depthwise_conv_add,
     neon::kQGemmLayout,   neon::qgemm_q8_ukernel_4x16, neon::qgemm_q4_ukernel_4x16,
     neon::quantize_act_row, neon::f16_to_f32_row,
+    neon::pack_panel,
 };
 #endif
 

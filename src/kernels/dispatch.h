@@ -83,6 +83,11 @@ struct KernelTable {
   QuantizeActRow quantize_act_row;
   // IEEE binary16 to float, n values (exact; NaNs stay NaNs).
   void (*f16_to_f32_row)(const uint16_t* src, float* dst, int n);
+  // GEMM packing: `rows` <= R rows of src (leading dimension ld) interleaved
+  // into one R-row panel, dst[k * R + r] = src[r * ld + k] for k < kc, and
+  // zero for rows <= r < R. A's MR-row panels and a transposed B's NR-column
+  // panels are both this transpose.
+  void (*pack_panel)(const float* src, size_t ld, int rows, int R, int kc, float* dst);
 };
 
 // The table in use: the best the CPU supports, at most the cap.

@@ -9,31 +9,10 @@
 namespace nystrom {
 namespace {
 
-// A full panel of MR rows with MR known to the compiler, which then keeps
-// the MR row pointers in registers and writes each k's MR floats together
-// (the general loop below is ~2x slower and was 5-8% of an n x 768 x 768
-// GEMM). False for an MR without a specialization.
-template <int MR>
-void pack_rows(const float* a, int lda, int kc, float* dst) {
-  const float* src[MR];
-  for (int ii = 0; ii < MR; ++ii) src[ii] = a + (size_t)ii * lda;
-  for (int k = 0; k < kc; ++k, dst += MR)
-    for (int ii = 0; ii < MR; ++ii) dst[ii] = src[ii][k];
-}
-
-bool pack_rows_fixed(const float* a, int lda, int kc, int MR, float* dst) {
-  switch (MR) {
-    case 4: pack_rows<4>(a, lda, kc, dst); return true;
-    case 6: pack_rows<6>(a, lda, kc, dst); return true;
-    case 8: pack_rows<8>(a, lda, kc, dst); return true;
-    case 12: pack_rows<12>(a, lda, kc, dst); return true;
-  }
-  return false;
-}
-
 // Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row panels:
 // panel r holds a[k*MR + ii] = A(i0 + r*MR + ii, p0 + k), zero past row M.
-void pack_a(const float* a, int lda, bool trans, int i0, int mc, int p0, int kc, int MR, float* dst) {
+void pack_a(const KernelTable& t, const float* a, int lda, bool trans, int i0, int mc, int p0, int kc, int MR,
+            float* dst) {
   for (int r0 = 0; r0 < mc; r0 += MR, dst += (size_t)kc * MR) {
     int rows = std::min(MR, mc - r0);
     if (trans) {  // A(i,k) = a[k*lda + i]: each k is a contiguous run of rows
@@ -44,29 +23,19 @@ void pack_a(const float* a, int lda, bool trans, int i0, int mc, int p0, int kc,
         for (; ii < rows; ++ii) d[ii] = src[ii];
         for (; ii < MR; ++ii) d[ii] = 0.0f;
       }
-    } else if (rows == MR && pack_rows_fixed(a + (size_t)(i0 + r0) * lda + p0, lda, kc, MR, dst)) {
     } else {
-      for (int ii = 0; ii < rows; ++ii) {
-        const float* src = a + (size_t)(i0 + r0 + ii) * lda + p0;
-        for (int k = 0; k < kc; ++k) dst[(size_t)k * MR + ii] = src[k];
-      }
-      for (int ii = rows; ii < MR; ++ii)
-        for (int k = 0; k < kc; ++k) dst[(size_t)k * MR + ii] = 0.0f;
+      t.pack_panel(a + (size_t)(i0 + r0) * lda + p0, (size_t)lda, rows, MR, kc, dst);
     }
   }
 }
 
 // Packs columns [j0, j0+NR) x depth [p0, p0+kc) of op(B) into one panel:
 // b[k*NR + jj] = B(p0 + k, j0 + jj), zero past column N.
-void pack_b_panel(const float* b, int ldb, bool trans, int N, int j0, int p0, int kc, int NR, float* dst) {
+void pack_b_panel(const KernelTable& t, const float* b, int ldb, bool trans, int N, int j0, int p0, int kc, int NR,
+                  float* dst) {
   int cols = std::min(NR, N - j0);
   if (trans) {  // B(k,j) = b[j*ldb + k]: a weight matrix [N x K]
-    for (int jj = 0; jj < cols; ++jj) {
-      const float* src = b + (size_t)(j0 + jj) * ldb + p0;
-      for (int k = 0; k < kc; ++k) dst[(size_t)k * NR + jj] = src[k];
-    }
-    for (int jj = cols; jj < NR; ++jj)
-      for (int k = 0; k < kc; ++k) dst[(size_t)k * NR + jj] = 0.0f;
+    t.pack_panel(b + (size_t)j0 * ldb + p0, (size_t)ldb, cols, NR, kc, dst);
   } else {
     for (int k = 0; k < kc; ++k) {
       const float* src = b + (size_t)(p0 + k) * ldb + j0;
@@ -141,8 +110,9 @@ void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, c
                   bool trans_a, const float* b, int ldb, bool trans_b, float* c, int ldc,
                   const ops::Epilogue& ep) {
   const int NR = t.gemm_nr;
+  const KernelTable* table = &t;
   auto pack_panel = [=](int j0, int p0, int kc, float* dst, int j_end) {
-    pack_b_panel(b, ldb, trans_b, j_end, j0, p0, kc, NR, dst);
+    pack_b_panel(*table, b, ldb, trans_b, j_end, j0, p0, kc, NR, dst);
   };
   gemm_impl(t, pool, M, N, K, a, lda, trans_a, pack_per_call(t, pool, pack_panel), c, ldc, ep);
 }
@@ -173,7 +143,7 @@ void PackedGemmB::pack(const KernelTable& table, int N, int K, const float* w, i
     for (int pc = 0; pc < K; pc += kGemmKC) {
       const int kc = std::min(kGemmKC, K - pc);
       for (int j = jc; j < jc + nc; j += NR, dst += (size_t)kc * NR)
-        pack_b_panel(w, ldw, true, jc + nc, j, pc, kc, NR, dst);
+        pack_b_panel(table, w, ldw, true, jc + nc, j, pc, kc, NR, dst);
     }
   }
 }
@@ -228,7 +198,7 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
       if (p_begin >= p_end) return;
       const bool accumulate = pc > 0 || ep.accumulate, last = pc + kc == K;
       float* apack = a_buf.reserve((size_t)ceil_div(mc, MR) * MR * kc);
-      pack_a(a, lda, trans_a, ic, mc, pc, kc, MR, apack);
+      pack_a(t, a, lda, trans_a, ic, mc, pc, kc, MR, apack);
       for (int p = p_begin; p < p_end; ++p) {
         // Bounded by this column block, not by N: NC need not be a
         // multiple of NR (NEON's 12), and the next block owns the rest.

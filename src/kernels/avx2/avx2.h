@@ -34,4 +34,7 @@ void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, fl
 void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 void f16_to_f32_row(const uint16_t* src, float* dst, int n);
 
+// GEMM panel packing (SSE transposes; the AVX-512 level uses it too).
+void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst);
+
 }  // namespace nystrom::avx2

@@ -45,4 +45,7 @@ void qgemm_q4_ukernel_4x16_widen(int nblocks, const QuantRows& a, const uint8_t*
 void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 void f16_to_f32_row(const uint16_t* src, float* dst, int n);
 
+// GEMM panel packing (4 x 4 transposes; contract: kernels/dispatch.h).
+void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst);
+
 }  // namespace nystrom::neon

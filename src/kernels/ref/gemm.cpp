@@ -70,4 +70,12 @@ void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
   for (int i = 0; i < n; ++i) y[i] = activation(y[i] + (bias ? bias[i] : 0.0f), act);
 }
 
+void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst) {
+  for (int k = 0; k < kc; ++k, dst += R) {
+    int r = 0;
+    for (; r < rows; ++r) dst[r] = src[(size_t)r * ld + k];
+    for (; r < R; ++r) dst[r] = 0.0f;
+  }
+}
+
 }  // namespace nystrom::ref

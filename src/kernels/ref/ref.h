@@ -30,6 +30,7 @@ void gemm_ukernel(int k, const float* a, const float* b, float* c, int ldc, int 
 void gemm_ukernel_4x8(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                       bool accumulate);
 void bias_act_row(float* y, const float* bias, int n, ops::Act act);
+void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst);
 
 }  // namespace nystrom::ref
 
