@@ -265,27 +265,49 @@ TEST_CASE("bias_act_row matches the reference for every activation") {
 TEST_CASE("row kernels: depthwise_conv_add of every level matches the sum in double on awkward shapes") {
   // Rows near both ends see fewer taps; interior rows run in groups of four
   // in the SIMD kernels, so n straddles K and multiples of 4, and the column
-  // counts straddle every vector width and the 2-vector column groups.
+  // counts straddle every vector width and the 2-vector column groups. One
+  // head or three side by side (each with its own taps), and the rows done
+  // in blocks of 3, 4 or all at once.
   std::mt19937 rng(2026);
-  for (const KernelTable* t : simd_tables())
+  std::vector<const KernelTable*> levels = simd_tables();
+  levels.push_back(nystrom::kernels_for(Isa::Scalar));  // the reference itself, for the heads and row blocks
+  for (const KernelTable* t : levels)
     for (int K : {1, 3, 9, 33, 35})
       for (int n : {1, 2, 5, 17, 34, 38, 67, 200})
         for (int cols : {1, 3, 7, 8, 16, 17, 31, 32, 33, 64}) {
-          const int ldv = cols + 3, ldo = cols + 2;
-          const std::vector<float> v = uniform(rng, n * ldv, -1.0f, 1.0f), w = uniform(rng, K, -1.0f, 1.0f);
+          const int heads = (n + cols) % 2 ? 3 : 1, width = heads * cols;
+          const int ldv = width + 3, ldo = width + 2;
+          const std::vector<float> v = uniform(rng, n * ldv, -1.0f, 1.0f), w = uniform(rng, heads * K, -1.0f, 1.0f);
           std::vector<float> out = uniform(rng, n * ldo, -1.0f, 1.0f);
-          std::vector<float> want = out;
+          // want: in double; chain: one FMA chain over the taps in order from
+          // zero, then added, which the x86 SIMD kernels match bit for bit
+          // whichever rows run together (NEON's scalar column tail and the
+          // reference may round differently). The gaps keep their values:
+          // not to be written.
+          std::vector<float> want = out, chain = out;
           for (int r = 0; r < n; ++r)
-            for (int c = 0; c < cols; ++c) {
+            for (int c = 0; c < width; ++c) {
+              const float* wh = &w[(size_t)(c / cols) * K];
               double s = out[(size_t)r * ldo + c];
+              float f = 0.0f;
               for (int k = 0; k < K; ++k) {
                 const int src = r + k - K / 2;
-                if (src >= 0 && src < n) s += (double)w[k] * v[(size_t)src * ldv + c];
+                if (src < 0 || src >= n) continue;
+                s += (double)wh[k] * v[(size_t)src * ldv + c];
+                f = std::fma(wh[k], v[(size_t)src * ldv + c], f);
               }
-              want[(size_t)r * ldo + c] = (float)s;  // the gaps keep their values: not to be written
+              want[(size_t)r * ldo + c] = (float)s;
+              chain[(size_t)r * ldo + c] += f;
             }
-          t->depthwise_conv_add(v.data(), n, cols, ldv, w.data(), K, out.data(), ldo);
-          check_close(out, want, 1e-5, 1e-5,
-                      label(t, "depthwise_conv_add", n, "K=" + std::to_string(K) + " cols=" + std::to_string(cols)));
+          const int splits[] = {n, 3, 4};
+          const int block = splits[(K + n + cols) % 3];
+          for (int t0 = 0; t0 < n; t0 += block)
+            t->depthwise_conv_add(v.data(), n, t0, std::min(n, t0 + block), heads, cols, ldv, w.data(), K, out.data(),
+                                  ldo);
+          const std::string what = label(t, "depthwise_conv_add", n,
+                                         "K=" + std::to_string(K) + " heads=" + std::to_string(heads) +
+                                             " cols=" + std::to_string(cols) + " block=" + std::to_string(block));
+          check_close(out, want, 1e-5, 1e-5, what);
+          if (t->isa == Isa::Avx2 || t->isa == Isa::Avx512) check_close(out, chain, 0.0, 0.0, what + " (bit for bit)");
         }
 }

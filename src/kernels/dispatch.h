@@ -74,7 +74,8 @@ struct KernelTable {
   void (*bias_act_row)(float* y, const float* bias, int n, ops::Act act);
   // Nystrom landmarks and the conv skip (contracts: kernels/ops.h).
   void (*segment_means)(const float* x, int n, int cols, int ld, int m, float* out, int ldo);
-  void (*depthwise_conv_add)(const float* v, int n, int cols, int ldv, const float* w, int K, float* out, int ldo);
+  void (*depthwise_conv_add)(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w,
+                             int K, float* out, int ldo);
   // Block-quantized GEMM: the packed layout, one micro-kernel per weight
   // type, and the quantizer of activation rows (exactly
   // quantize_row_q8_act of kernels/quant.h).

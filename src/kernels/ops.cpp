@@ -128,7 +128,12 @@ void segment_means(const float* x, int n, int cols, int ld, int m, float* out, i
 
 void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out,
                         int ldo) {
-  kernels().depthwise_conv_add(v, n, cols, ldv, w, K, out, ldo);
+  kernels().depthwise_conv_add(v, n, 0, n, 1, cols, ldv, w, K, out, ldo);
+}
+
+void depthwise_conv_add(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w, int K,
+                        float* out, int ldo) {
+  kernels().depthwise_conv_add(v, n, t0, t1, heads, cols, ldv, w, K, out, ldo);
 }
 
 float max_column_sum(const float* a, int m) {

@@ -86,6 +86,11 @@ void segment_means(const float* x, int n, int cols, int ld, int m, float* out, i
 // out[t, c] += sum_k w[k] * v[t + k - K/2, c], zero outside 0..n-1.
 void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out,
                         int ldo);
+// The same for `heads` groups of `cols` columns side by side, group h with
+// the taps w[h K .. h K + K), and only output rows t0 <= t < t1 (the result
+// does not depend on how the rows are split).
+void depthwise_conv_add(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w, int K,
+                        float* out, int ldo);
 
 // Largest column sum of a [m x m] matrix.
 float max_column_sum(const float* a, int m);

@@ -104,11 +104,15 @@ void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, W
                    ws.a.data() + (size_t)h * m * m, m, scale, ws.plan.int8, s);
     });
   }
-  if (lw.conv)
-    for_each_head([&](int h, HeadScratch&) {
-      HeadView hv = view(h);
-      ops::depthwise_conv_add(hv.v, n, d, D, lw.conv + (size_t)h * K, K, hv.out, D);
+  if (lw.conv) {
+    // Every head at once, the threads splitting the rows: the kernel reads
+    // V along whole rows (see kernels/nystrom_rows.h).
+    const int blocks = (n + kConvRowBlock - 1) / kConvRowBlock;
+    pool->parallel_for((size_t)blocks, [&](size_t b0, size_t b1, int) {
+      const int t0 = (int)b0 * kConvRowBlock, t1 = std::min(n, (int)b1 * kConvRowBlock);
+      ops::depthwise_conv_add(ws.v.data(), n, t0, t1, H, d, D, lw.conv, K, ws.context(), D);
     });
+  }
 }
 
 }  // namespace nystrom

@@ -28,6 +28,8 @@ constexpr int kExactRowBlock = 256;
 // the GEMM to run at full speed, small enough that the [rows x I] FFN buffer
 // stays a few MB whatever the input length.
 constexpr int kRowChunk = 1024;
+// Rows per task of the depthwise conv skip (split over the threads).
+constexpr int kConvRowBlock = 64;
 
 // Per-thread scratch of the attention of one head.
 struct HeadScratch {

@@ -35,9 +35,11 @@ void segment_means(const float* x, int n, int cols, int ld, int m, float* out, i
 namespace {
 
 // Output rows t .. t+3, every tap inside the sequence, columns c .. c+15:
-// eight independent FMA chains (one row and one vector at a time was bound by
-// FMA latency), each adding its taps in order from zero as one_row does, so
-// the sums are bit for bit the same.
+// eight independent FMA chains (one row and one vector at a time was bound
+// by FMA latency). Input row t - K/2 + j feeds output row t + i with tap
+// j - i, so each input row is loaded once for all four outputs; taking
+// input rows in order adds each output's taps in order from zero, as
+// one_row does, so the sums are bit for bit the same.
 void conv_4rows(const float* v, int t, int cols, int ldv, const float* w, int K, float* out, int ldo) {
   const float* base = v + (size_t)(t - K / 2) * ldv;
   for (int c = 0; c < cols; c += 16) {
@@ -45,13 +47,15 @@ void conv_4rows(const float* v, int t, int cols, int ldv, const float* w, int K,
     __m256 s[4][2];
     for (auto& row : s) row[0] = row[1] = _mm256_setzero_ps();
     const float* r = base + c;
-    for (int k = 0; k < K; ++k, r += ldv) {
-      const __m256 wk = _mm256_set1_ps(w[k]);
+    for (int j = 0; j < K + 3; ++j, r += ldv) {
+      const __m256 x0 = _mm256_maskload_ps(r, m0), x1 = _mm256_maskload_ps(r + 8, m1);
 #pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i) {
-        s[i][0] = _mm256_fmadd_ps(wk, _mm256_maskload_ps(r + i * (size_t)ldv, m0), s[i][0]);
-        s[i][1] = _mm256_fmadd_ps(wk, _mm256_maskload_ps(r + i * (size_t)ldv + 8, m1), s[i][1]);
-      }
+      for (int i = 0; i < 4; ++i)
+        if (j - i >= 0 && j - i < K) {  // output i takes input row j as tap j - i
+          const __m256 wk = _mm256_set1_ps(w[j - i]);
+          s[i][0] = _mm256_fmadd_ps(wk, x0, s[i][0]);
+          s[i][1] = _mm256_fmadd_ps(wk, x1, s[i][1]);
+        }
     }
     for (int i = 0; i < 4; ++i) {
       float* o = out + (size_t)(t + i) * ldo + c;
@@ -63,25 +67,25 @@ void conv_4rows(const float* v, int t, int cols, int ldv, const float* w, int K,
 
 }  // namespace
 
-void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out, int ldo) {
+void depthwise_conv_add(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w, int K,
+                        float* out, int ldo) {
   const int half = K / 2;
-  auto one_row = [&](int t) {
+  auto one_row = [&](int t, int h) {
     const ConvTaps taps(t, n, K);
+    const float* vh = v + (size_t)h * cols;
+    const float* wh = w + (size_t)h * K;
     for (int c = 0; c < cols; c += 8) {
       const __m256i mk = tail_mask(cols - c);
       __m256 sum = _mm256_setzero_ps();
       for (int k = taps.k0; k < taps.k1; ++k)
-        sum = _mm256_fmadd_ps(_mm256_set1_ps(w[k]), _mm256_maskload_ps(v + (size_t)(t + k - half) * ldv + c, mk), sum);
-      float* o = out + (size_t)t * ldo + c;
+        sum = _mm256_fmadd_ps(_mm256_set1_ps(wh[k]), _mm256_maskload_ps(vh + (size_t)(t + k - half) * ldv + c, mk), sum);
+      float* o = out + (size_t)t * ldo + (size_t)h * cols + c;
       _mm256_maskstore_ps(o, mk, _mm256_add_ps(_mm256_maskload_ps(o, mk), sum));
     }
   };
-  // Rows [half, n + half - K] see every tap; those before and after, fewer.
-  const int interior_end = n + half - K + 1;
-  int t = 0;
-  for (; t < n && t < half; ++t) one_row(t);
-  for (; t + 4 <= interior_end; t += 4) conv_4rows(v, t, cols, ldv, w, K, out, ldo);
-  for (; t < n; ++t) one_row(t);
+  conv_rows(n, t0, t1, heads, K, one_row, [&](int t, int h) {
+    conv_4rows(v + (size_t)h * cols, t, cols, ldv, w + (size_t)h * K, K, out + (size_t)h * cols, ldo);
+  });
 }
 
 }  // namespace nystrom::avx2

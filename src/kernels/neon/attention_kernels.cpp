@@ -59,34 +59,34 @@ int conv_4rows(const float* v, int t, int cols, int ldv, const float* w, int K, 
 
 }  // namespace
 
-void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out, int ldo) {
+void depthwise_conv_add(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w, int K,
+                        float* out, int ldo) {
   const int half = K / 2;
-  // Columns [c0, cols) of output row t.
-  auto one_row = [&](int t, int c0) {
+  // Columns [c0, cols) of head h in output row t.
+  auto columns = [&](int t, int h, int c0) {
     const ConvTaps taps(t, n, K);
-    float* o = out + (size_t)t * ldo;
+    const float* vh = v + (size_t)h * cols;
+    const float* wh = w + (size_t)h * K;
+    float* o = out + (size_t)t * ldo + (size_t)h * cols;
     int c = c0;
     for (; c + 4 <= cols; c += 4) {
       float32x4_t sum = vdupq_n_f32(0.0f);
       for (int k = taps.k0; k < taps.k1; ++k)
-        sum = vfmaq_n_f32(sum, vld1q_f32(v + (size_t)(t + k - half) * ldv + c), w[k]);
+        sum = vfmaq_n_f32(sum, vld1q_f32(vh + (size_t)(t + k - half) * ldv + c), wh[k]);
       vst1q_f32(o + c, vaddq_f32(vld1q_f32(o + c), sum));
     }
     for (; c < cols; ++c) {
       float sum = 0.0f;
-      for (int k = taps.k0; k < taps.k1; ++k) sum += w[k] * v[(size_t)(t + k - half) * ldv + c];
+      for (int k = taps.k0; k < taps.k1; ++k) sum += wh[k] * vh[(size_t)(t + k - half) * ldv + c];
       o[c] += sum;
     }
   };
-  // Rows [half, n + half - K] see every tap; those before and after, fewer.
-  const int interior_end = n + half - K + 1;
-  int t = 0;
-  for (; t < n && t < half; ++t) one_row(t, 0);
-  for (; t + 4 <= interior_end; t += 4) {
-    const int c = conv_4rows(v, t, cols, ldv, w, K, out, ldo);
-    for (int i = 0; i < 4; ++i) one_row(t + i, c);
-  }
-  for (; t < n; ++t) one_row(t, 0);
+  conv_rows(
+      n, t0, t1, heads, K, [&](int t, int h) { columns(t, h, 0); },
+      [&](int t, int h) {
+        const int c = conv_4rows(v + (size_t)h * cols, t, cols, ldv, w + (size_t)h * K, K, out + (size_t)h * cols, ldo);
+        for (int i = 0; i < 4; ++i) columns(t + i, h, c);
+      });
 }
 
 }  // namespace nystrom::neon

@@ -21,7 +21,8 @@ void layer_norm_row(const float* x, const float* residual, float* out, int n, co
                     const float* beta, float eps);
 void bias_act_row(float* y, const float* bias, int n, ops::Act act);
 void segment_means(const float* x, int n, int cols, int ld, int m, float* out, int ldo);
-void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out, int ldo);
+void depthwise_conv_add(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w, int K,
+                        float* out, int ldo);
 
 // Integer GEMM on quantized weights (kernels/qgemm.cpp; contracts in
 // kernels/dispatch.h): the micro-kernels for this level's packing, the

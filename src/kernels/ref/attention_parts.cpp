@@ -22,15 +22,16 @@ void segment_means(const float* x, int n, int cols, int ld, int m, float* out, i
   }
 }
 
-void depthwise_conv_add(const float* v, int n, int cols, int ldv, const float* w, int K, float* out,
-                        int ldo) {
+void depthwise_conv_add(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w, int K,
+                        float* out, int ldo) {
   int half = K / 2;
-  for (int t = 0; t < n; ++t) {
-    for (int c = 0; c < cols; ++c) {
+  for (int t = t0; t < t1; ++t) {
+    for (int c = 0; c < heads * cols; ++c) {
+      const float* wh = w + (size_t)(c / cols) * K;  // column c belongs to head c / cols
       float sum = 0.0f;
       for (int k = 0; k < K; ++k) {
         int src = t + k - half;
-        if (src >= 0 && src < n) sum += w[k] * v[(size_t)src * ldv + c];
+        if (src >= 0 && src < n) sum += wh[k] * v[(size_t)src * ldv + c];
       }
       out[(size_t)t * ldo + c] += sum;
     }
