@@ -46,9 +46,11 @@ void conv_4rows(const float* v, int t, int cols, int ldv, const float* w, int K,
     const __m256i m0 = tail_mask(cols - c), m1 = tail_mask(cols - c - 8);
     __m256 s[4][2];
     for (auto& row : s) row[0] = row[1] = _mm256_setzero_ps();
+    const bool full = cols - c >= 16;  // plain loads and stores: vmaskmovps is slow on AMD
     const float* r = base + c;
     for (int j = 0; j < K + 3; ++j, r += ldv) {
-      const __m256 x0 = _mm256_maskload_ps(r, m0), x1 = _mm256_maskload_ps(r + 8, m1);
+      const __m256 x0 = full ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, m0);
+      const __m256 x1 = full ? _mm256_loadu_ps(r + 8) : _mm256_maskload_ps(r + 8, m1);
 #pragma GCC unroll 4
       for (int i = 0; i < 4; ++i)
         if (j - i >= 0 && j - i < K) {  // output i takes input row j as tap j - i
@@ -59,8 +61,13 @@ void conv_4rows(const float* v, int t, int cols, int ldv, const float* w, int K,
     }
     for (int i = 0; i < 4; ++i) {
       float* o = out + (size_t)(t + i) * ldo + c;
-      _mm256_maskstore_ps(o, m0, _mm256_add_ps(_mm256_maskload_ps(o, m0), s[i][0]));
-      _mm256_maskstore_ps(o + 8, m1, _mm256_add_ps(_mm256_maskload_ps(o + 8, m1), s[i][1]));
+      if (full) {
+        _mm256_storeu_ps(o, _mm256_add_ps(_mm256_loadu_ps(o), s[i][0]));
+        _mm256_storeu_ps(o + 8, _mm256_add_ps(_mm256_loadu_ps(o + 8), s[i][1]));
+      } else {
+        _mm256_maskstore_ps(o, m0, _mm256_add_ps(_mm256_maskload_ps(o, m0), s[i][0]));
+        _mm256_maskstore_ps(o + 8, m1, _mm256_add_ps(_mm256_maskload_ps(o + 8, m1), s[i][1]));
+      }
     }
   }
 }

@@ -29,6 +29,19 @@ inline __mmask16 first_lanes(int count) {
 // its first nr columns stored to c (leading dimension ldc), added to what c
 // holds when accumulate. Columns from nr on are neither read nor written.
 inline void store_tile_x32(const __m512 (*acc)[2], int mr, int nr, float* c, int ldc, bool accumulate) {
+  if (nr >= 32) {  // whole rows: plain stores, which later loads of C (the epilogue's) can forward from; masked ones cannot
+    for (int i = 0; i < mr; ++i) {
+      float* row = c + (size_t)i * ldc;
+      __m512 r0 = acc[i][0], r1 = acc[i][1];
+      if (accumulate) {
+        r0 = _mm512_add_ps(r0, _mm512_loadu_ps(row));
+        r1 = _mm512_add_ps(r1, _mm512_loadu_ps(row + 16));
+      }
+      _mm512_storeu_ps(row, r0);
+      _mm512_storeu_ps(row + 16, r1);
+    }
+    return;
+  }
   const __mmask16 m0 = first_lanes(nr), m1 = first_lanes(nr - 16);
   for (int i = 0; i < mr; ++i) {
     float* row = c + (size_t)i * ldc;
