@@ -1,6 +1,7 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "runtime/aligned_buffer.h"
@@ -54,9 +55,8 @@ void pack_b_panel(const KernelTable& t, const float* b, int ldb, bool trans, int
       const float* src = b + (size_t)(p0 + k) * ldb + j0;
       if (k + 8 < kc) __builtin_prefetch(src + 8 * (size_t)ldb);  // rows ldb apart: see prefetch_rows
       float* d = dst + (size_t)k * NR;
-      int jj = 0;
-      for (; jj < cols; ++jj) d[jj] = src[jj];
-      for (; jj < NR; ++jj) d[jj] = 0.0f;
+      std::memcpy(d, src, sizeof(float) * cols);  // the element loop compiled to scalar moves
+      std::fill(d + cols, d + NR, 0.0f);
     }
   }
 }
