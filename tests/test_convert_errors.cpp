@@ -283,6 +283,18 @@ TEST_CASE("convert: a tensor with an integer dtype (I32) is named with its dtype
   check_conversion_fails(ck.path(), {"embeddings.LayerNorm.bias", "I32"});
 }
 
+TEST_CASE("convert: a weight holding NaN or an infinity is refused, naming the tensor and the element") {
+  const float bad[] = {std::nanf(""), INFINITY, -INFINITY};
+  const char* what[] = {"NaN", "an infinity", "an infinity"};
+  for (int i = 0; i < 3; ++i) {
+    std::vector<StTensor> t = tiny_mlm_tensors();
+    StTensor* w = find(t, "nystromformer.encoder.layer.1.intermediate.dense.weight");
+    std::memcpy(&w->data[4 * 77], &bad[i], 4);
+    Checkpoint ck(tiny_mlm_config(), t);
+    check_conversion_fails(ck.path(), {"encoder.layer.1.intermediate.dense.weight", what[i], "element 77"});
+  }
+}
+
 TEST_CASE("convert: a safetensors header that is not JSON is reported with the file") {
   Checkpoint ck(tiny_mlm_config(), safetensors_bytes("{not json at all}       ", std::string(64, '\0')));
   check_conversion_fails(ck.path(), {"model.safetensors"});

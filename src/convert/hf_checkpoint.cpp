@@ -1,5 +1,6 @@
 #include "convert/hf_checkpoint.h"
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -127,6 +128,23 @@ ModelConfig parse_hf_config(const JsonValue& j, const std::string& src) {
   return c;
 }
 
+namespace {
+
+// A NaN or an infinity in a weight makes every output NaN and has no 8- or
+// 4-bit encoding: refuse the checkpoint, naming the first one.
+void check_finite(const TensorData& t, const std::string& source) {
+  const size_t n = t.bytes.size() / sizeof(float);
+  for (size_t i = 0; i < n; ++i) {
+    float v;
+    std::memcpy(&v, t.bytes.data() + i * sizeof(float), sizeof v);
+    if (!std::isfinite(v))
+      fail(source, ": tensor ", t.name, " holds ", std::isnan(v) ? "NaN" : "an infinity", " at element ", i,
+           " (a corrupt checkpoint?)");
+  }
+}
+
+}  // namespace
+
 Checkpoint read_hf_checkpoint(const std::string& dir) {
   const std::string config_path = dir + "/config.json";
   const std::string st_path = dir + "/model.safetensors";
@@ -184,6 +202,7 @@ Checkpoint read_hf_checkpoint(const std::string& dir) {
       fail(src_path, ": tensor ", t.name, " has shape ", shape_str(t.shape), ", the config needs ", shape_str(e.shape));
     used.insert(e.name);
     ck.tensors.push_back({e.name, format::DType::F32, e.shape, to_f32(t, src_path)});
+    check_finite(ck.tensors.back(), src_path);
   }
   for (const auto& [name, t] : by_name)
     if (!used.count(name)) fail(src_path, ": unexpected tensor ", t->name);
