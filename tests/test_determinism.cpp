@@ -6,7 +6,6 @@
 // one, reproduces the reference outputs of testdata/hf within SPEC section 3.
 #include <doctest/doctest.h>
 
-#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
@@ -29,9 +28,7 @@ namespace {
 using test::random_ids;
 using test::reference_model;
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+using test::same_bits;
 
 // The dispatch levels compiled in and supported by this CPU.
 std::vector<Isa> levels() {

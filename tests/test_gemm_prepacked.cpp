@@ -7,7 +7,6 @@
 // the same bits as a model opened under the level it runs on.
 #include <doctest/doctest.h>
 
-#include <cstring>
 #include <vector>
 
 #include "convert/hf_checkpoint.h"
@@ -25,10 +24,7 @@ using nystrom::ops::Epilogue;
 
 namespace {
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  // An empty vector's data() may be null, which memcmp must not see.
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-}
+using test::same_bits;
 
 // Every level compiled in and supported by this CPU.
 std::vector<const KernelTable*> levels() {

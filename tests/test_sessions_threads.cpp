@@ -4,7 +4,6 @@
 // "Batches"); pooled embeddings are row 0 or the mean of the rows.
 #include <doctest/doctest.h>
 
-#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
@@ -37,9 +36,7 @@ RunOptions options_of(AttentionMode attention, uint32_t landmarks, int threads,
   return o;
 }
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-}
+using test::same_bits;
 
 bool same_output(const Output& a, const Output& b) {
   return a.n == b.n && a.hidden == b.hidden && a.exact_attention == b.exact_attention &&
