@@ -220,16 +220,8 @@ size_t total_size(const std::vector<std::string>& tokens) {
 
 class SequenceDecoder : public Decoder {
  public:
-  // Nested sequences are spliced in, so that one growth check covers the
-  // whole chain.
-  explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> steps) {
-    for (auto& step : steps) {
-      if (auto* inner = dynamic_cast<SequenceDecoder*>(step.get()))
-        for (auto& s : inner->steps_) steps_.push_back(std::move(s));
-      else
-        steps_.push_back(std::move(step));
-    }
-  }
+  explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> steps)
+      : steps_(splice_nested<SequenceDecoder>(std::move(steps), [](SequenceDecoder& s) -> auto& { return s.steps_; })) {}
   std::vector<std::string> decode_chain(std::vector<std::string> tokens) const override {
     const size_t length = total_size(tokens);
     for (const auto& step : steps_) {

@@ -82,16 +82,9 @@ class FunctionNormalizer : public Normalizer {
 
 class SequenceNormalizer : public Normalizer {
  public:
-  // Nested sequences are spliced in, so that one growth check covers the
-  // whole chain.
-  explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> steps) {
-    for (auto& step : steps) {
-      if (auto* inner = dynamic_cast<SequenceNormalizer*>(step.get()))
-        for (auto& s : inner->steps_) steps_.push_back(std::move(s));
-      else
-        steps_.push_back(std::move(step));
-    }
-  }
+  explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> steps)
+      : steps_(splice_nested<SequenceNormalizer>(std::move(steps),
+                                                 [](SequenceNormalizer& s) -> auto& { return s.steps_; })) {}
   std::u32string normalize(std::u32string text) const override {
     const size_t length = text.size();
     for (const auto& step : steps_) {
