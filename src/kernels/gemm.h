@@ -22,9 +22,8 @@ class ThreadPool;
 //      at KC 384 -> 83-89% at 768; 1024 and 1536 were no better.
 //  MC: about this many rows of A packed at once (RowBlocks evens them out
 //      over the threads); MC x KC floats = 432 KiB sit in L2. A multiple
-//      of every MR in use (4, 6, 8, 12). 48, 72, 96 and
-//      144 measured within noise of each other at KC 768; 144 reads B from
-//      L3 the fewest times.
+//      of every MR in use (4, 6, 8, 12). 48, 72, 96 and 144 measured within
+//      noise of each other at KC 768; 144 reads B from L3 the fewest times.
 //  NC: columns of B packed at once; KC x NC floats = 12 MiB (L3).
 constexpr int kGemmKC = 768;
 constexpr int kGemmMC = 144;

@@ -23,8 +23,9 @@ namespace {
 //      call; measured on AVX-512 VNNI, 8 was ~10% slower (C reloaded
 //      too often) and 96 no faster: the panel (1152 bytes per block at
 //      NR = 32, q8_0) streams from L2 fast enough without fitting in L1.
-//  MC: about this many rows per task (RowBlocks). MC x K activation bytes (288 KiB at K = 3072) stay in
-//      L2 while the task's panels go by. A multiple of every MR (4, 6).
+//  MC: about this many rows per task (RowBlocks). MC x K activation bytes
+//      (288 KiB at K = 3072) stay in L2 while the task's panels go by. A
+//      multiple of every MR (4, 6).
 constexpr int kQGemmKB = 32;
 constexpr int kQGemmMC = 96;
 
