@@ -45,7 +45,7 @@ TEST_BIN := $(BUILD)/nystrom-tests
 
 TOOLS := $(BUILD)/nystrom-convert $(BUILD)/nystrom
 
-.PHONY: all bench test test-aarch64 check-test-deps check-aarch64-deps demo clean
+.PHONY: all bench deps test test-native test-aarch64 demo clean
 all: $(LIB) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.cpp
@@ -75,15 +75,20 @@ $(BUILD)/nystrom-bench: $(call tool_obj,bench) $(LIB)
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
 
-$(TEST_OBJ): | check-test-deps
+# Every package the tests need, installed in one step before anything builds
+# (each test target's only prerequisite, so nothing runs beside it; the
+# builds and runs follow in sub-makes).
+DEPS_GROUPS := native install $(if $(findstring aarch64,$(ARCH)),,aarch64)
+deps:
+	@bash tests/ensure_deps.sh $(DEPS_GROUPS)
 
-check-test-deps:
-	@bash tests/ensure_deps.sh
-
-test: check-aarch64-deps all $(TEST_BIN)
-	NYSTROM_BUILD=$(BUILD) $(TEST_BIN)
+test: deps
+	$(MAKE) test-native
 	$(MAKE) test-install
 	$(MAKE) test-aarch64
+
+test-native: all $(TEST_BIN)
+	NYSTROM_BUILD=$(BUILD) $(TEST_BIN)
 
 # The NEON kernels, run for real on an x86 host: the library, tools and tests
 # cross-built for aarch64 (static, so qemu-user needs no aarch64 libraries)
@@ -101,14 +106,10 @@ AARCH64_TESTS := $(AARCH64_TESTS),*quantiz*,*qgemm*,*f16*
 AARCH64_TESTS := $(AARCH64_TESTS),tokenizer*,sentencepiece*,unigram*,cli text*
 AARCH64_NODOT_TESTS := dispatch:*,cpu features:*,*quantiz*,*qgemm*
 ifneq (,$(findstring aarch64,$(ARCH)))
-check-aarch64-deps:
 test-aarch64:
 	@echo "test-aarch64: $(CXX) targets aarch64 already, so make test ran the NEON kernels natively"
 else
-check-aarch64-deps:
-	@bash tests/ensure_deps.sh aarch64
-
-test-aarch64: check-aarch64-deps
+test-aarch64: deps
 	$(MAKE) CXX=$(AARCH64_CXX) BUILD=$(BUILD)/aarch64 LDFLAGS=-static all $(BUILD)/aarch64/nystrom-tests
 	NYSTROM_BUILD=$(BUILD)/aarch64 NYSTROM_TOOL_PREFIX=$(AARCH64_QEMU) \
 	  $(AARCH64_QEMU) $(BUILD)/aarch64/nystrom-tests -tc='$(AARCH64_TESTS)'
@@ -122,7 +123,9 @@ demo: all
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Only this build's dependency files (the sanitizer and fuzz builds nest
+# under $(BUILD) with their own).
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ----------------------------------------------------- sanitizers and fuzzing
 # `make test-asan`: library, tools and the whole suite built with ASan+UBSan
@@ -157,21 +160,21 @@ define run_sanitized
 	exit $$rc
 endef
 
-.PHONY: test-asan test-tsan fuzz fuzz-targets check-clang-deps
-check-clang-deps:
-	@bash tests/ensure_deps.sh clang
+.PHONY: test-asan test-tsan fuzz fuzz-targets clang-deps
+clang-deps:
+	@bash tests/ensure_deps.sh native clang
 
-test-asan:
+test-asan: deps
 	$(MAKE) CXX=$(ASAN_CXX) BUILD=$(BUILD)/asan OPT=$(SAN_OPT) CXXFLAGS='$(CXXFLAGS) $(ASAN_FLAGS)' \
 	  all $(BUILD)/asan/nystrom-tests
 	$(call run_sanitized,$(BUILD)/asan/nystrom-tests,$(BUILD)/asan)
 
-test-tsan: check-clang-deps
+test-tsan: clang-deps
 	$(MAKE) CXX=$(TSAN_CXX) BUILD=$(BUILD)/tsan OPT=$(SAN_OPT) CXXFLAGS='$(CXXFLAGS) $(TSAN_FLAGS)' \
 	  all $(BUILD)/tsan/nystrom-tests
 	$(call run_sanitized,$(BUILD)/tsan/nystrom-tests,$(BUILD)/tsan)
 
-fuzz: check-clang-deps
+fuzz: clang-deps
 	$(MAKE) CXX=$(FUZZ_CXX) BUILD=$(BUILD)/fuzz OPT=$(SAN_OPT) \
 	  CXXFLAGS='$(CXXFLAGS) $(ASAN_FLAGS) -fsanitize=fuzzer-no-link' fuzz-targets
 	bash tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
@@ -202,6 +205,6 @@ install: $(LIB)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/nystrom.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nystrom.pc
 
-test-install: all
-	@bash tests/ensure_deps.sh install
+test-install: deps
+	$(MAKE) all
 	NYSTROM_BUILD=$(BUILD) MAKE='$(MAKE)' bash tests/install_test.sh

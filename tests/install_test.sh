@@ -4,12 +4,12 @@
 # nothing but cc, c++ and `pkg-config --cflags --libs nystrom`, converts the
 # small-cls test checkpoint and runs both examples on it.
 #   NYSTROM_BUILD     the build folder holding libnystrom.a and the tools (build)
-#   NYSTROM_TESTDATA  the Hugging Face test checkpoints (../shared/testdata/hf)
+#   NYSTROM_TESTDATA  the Hugging Face test checkpoints (tests/data/hf)
 #   MAKE, CC, CXX     the tools to use (make, cc, c++)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${NYSTROM_BUILD:-build}"
-testdata="${NYSTROM_TESTDATA:-../shared/testdata/hf}"
+testdata="${NYSTROM_TESTDATA:-tests/data/hf}"
 make="${MAKE:-make}"
 cc="${CC:-cc}"
 cxx="${CXX:-c++}"

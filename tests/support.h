@@ -24,11 +24,11 @@
 
 namespace test {
 
-// ../shared/testdata/hf relative to the repository root (tests run there);
+// tests/data/hf relative to the repository root (tests run there);
 // NYSTROM_TESTDATA overrides it.
 inline std::string testdata_dir() {
   const char* env = std::getenv("NYSTROM_TESTDATA");
-  return env ? env : "../shared/testdata/hf";
+  return env ? env : "tests/data/hf";
 }
 
 inline std::string build_dir() {

@@ -278,7 +278,7 @@ TEST_CASE("npy: read_npy_ids and read_npy_f32 insist on their dtype and shape") 
 }
 
 TEST_CASE("npy: the tiny-mlm reference files, and writing them back byte for byte") {
-  const std::string dir = "../shared/testdata/hf/tiny-mlm/";
+  const std::string dir = test::testdata_dir() + "/tiny-mlm/";
   NpyArray ids = read_npy(dir + "input_ids.npy");
   CHECK(ids.dtype == "<i8");
   CHECK(ids.shape == std::vector<uint64_t>{64});

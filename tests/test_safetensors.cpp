@@ -217,7 +217,7 @@ TEST_CASE("safetensors: each malformed entry is reported with the file and the t
 }
 
 TEST_CASE("safetensors: the tiny-mlm test checkpoint") {
-  SafetensorsFile st("../shared/testdata/hf/tiny-mlm/model.safetensors");
+  SafetensorsFile st(test::testdata_dir() + "/tiny-mlm/model.safetensors");
   const SafeTensor* w = st.find("nystromformer.embeddings.word_embeddings.weight");
   REQUIRE(w != nullptr);
   CHECK(w->dtype == "F32");

@@ -1,5 +1,5 @@
 """ListOps expressions as the Long Range Arena benchmark generates them
-(../shared/SPEC.md section 6): random trees over the digits 0-9 and the
+(docs/SPEC.md section 6): random trees over the digits 0-9 and the
 operators [MAX [MIN [MED [SM, each closed by ], written as space-separated
 tokens and labelled with their value.
 

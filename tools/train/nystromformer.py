@@ -1,5 +1,5 @@
 """A Nystromformer sequence classifier in PyTorch that computes exactly what
-the engine computes (../shared/SPEC.md section 2), with Hugging Face tensor
+the engine computes (docs/SPEC.md section 2), with Hugging Face tensor
 names, so a trained model exports to a checkpoint the converter reads.
 
 Batches are padded, but every sequence is computed on its own, as the engine
