@@ -1,5 +1,5 @@
 // Helpers shared by the fuzz targets (tests/fuzz/fuzz_*.cpp) and by the
-// replay of their corpora and reproducers in tests/test_fuzz_regressions.cpp.
+// replay of their corpora and reproducers in tests/fuzz/test_fuzz_regressions.cpp.
 //
 // Most readers take a path, not bytes. The input is written to one
 // memory-backed file (memfd_create) per process and the reader is given

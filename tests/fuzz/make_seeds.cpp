@@ -2,7 +2,7 @@
 // committed and each follows the formats as the library writes them today:
 //   make_seeds DIR [TOKENIZERS]  ->  DIR/<target>/* for model_file,
 //                                    safetensors, npy, torch_bin, zip, pickle
-// and, given the reference tokenizers' folder (tests/tokenizers), the
+// and, given the reference tokenizers' folder (tests/data/tokenizers), the
 // tokenizer targets' seeds made from its files: every tokenizer.json,
 // spiece.model and vocabulary file set (in fuzz_vocab_files' layout).
 // The model files are tiny but complete (every tensor their configuration

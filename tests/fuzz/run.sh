@@ -5,7 +5,7 @@
 # committed seeds (tests/fuzz/corpus/<target>/), the saved reproducers
 # (tests/fuzz/regressions/<target>/), the generated seeds
 # (BUILD_DIR/seeds/<target>/, the tokenizer targets' made from the
-# reference cases in tests/tokenizers/) and what earlier runs found
+# reference cases in tests/data/tokenizers/) and what earlier runs found
 # (BUILD_DIR/corpus/<target>/, where new inputs go), with the dictionary
 # tests/fuzz/<target>.dict when there is one. Prints, per target, the
 # executions from libFuzzer's final stats; a crashing input is saved as

@@ -4,7 +4,7 @@
 // report, another exception, a broken invariant) is a finding.
 //
 // The libFuzzer entry points (tests/fuzz/fuzz_<name>.cpp) call these, and so
-// does tests/test_fuzz_regressions.cpp, which replays the seed corpora and
+// does tests/fuzz/test_fuzz_regressions.cpp, which replays the seed corpora and
 // the saved reproducers (tests/fuzz/regressions/<name>/) in the normal suite.
 #pragma once
 #include <cstdint>

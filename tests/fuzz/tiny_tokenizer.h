@@ -1,6 +1,6 @@
 // The tokenizer.json that make_seeds embeds in its version 3 model file seed
 // (a WordLevel model over the 8 ids of its tiny models), shared with
-// tests/test_fuzz_regressions.cpp, which checks what that file's tokenizer
+// tests/fuzz/test_fuzz_regressions.cpp, which checks what that file's tokenizer
 // makes of the model_file target's text.
 #pragma once
 

@@ -1,9 +1,9 @@
-// Builds the reference tokenizer cases in tests/tokenizers/<kind>/ with the
+// Builds the reference tokenizer cases in tests/data/tokenizers/<kind>/ with the
 // Hugging Face `tokenizers` library itself (its Node.js binding, npm package
 // `tokenizers`), so that the C++ tests compare against the real thing:
 //
 //   1. a model is trained by the library on the first TRAIN_LINES lines of
-//      tests/tokenizers/corpus.txt (the binding's `train` uses the model's
+//      tests/data/tokenizers/corpus.txt (the binding's `train` uses the model's
 //      default trainer, which it does not let one configure);
 //   2. the saved tokenizer.json is then edited here: special tokens put into
 //      the vocabulary, the vocabulary or merges cut down to keep the files
@@ -39,7 +39,7 @@ const require = createRequire(import.meta.url);
 const hf = require('tokenizers');
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const OUT = path.join(ROOT, 'tests/tokenizers');
+const OUT = path.join(ROOT, 'tests/data/tokenizers');
 const TRAIN_LINES = 250;
 const EDGE_LINES = 24;       // the corpus generator's fixed edge cases come first
 const DECODE_LINES = 60;
@@ -503,7 +503,7 @@ for (const [kind, build] of Object.entries(fileKinds)) {
 }
 
 // ----------------------------------------------- normalizers, pre-tokenizers
-// tests/tokenizers/components.json: each normalizer and pre-tokenizer
+// tests/data/tokenizers/components.json: each normalizer and pre-tokenizer
 // configuration (as tokenizer.json writes it) with what the library makes of
 // the edge lines, empty and blank text and a 100000-character word.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes tests/tokenizers/corpus.txt: the text the reference tokenizers are
+"""Writes tests/data/tokenizers/corpus.txt: the text the reference tokenizers are
 built from and encoded on (tools/text/make_tokenizer_cases.mjs).
 
 Seeded, so the file is reproducible. Each line mixes what tokenizers get
@@ -12,7 +12,7 @@ whitespace and control characters (tabs, runs of spaces, NBSP, ideographic
 space, zero-width characters, C0/C1 controls). Lines never contain '\\n' or
 '\\r'.
 
-Usage: python3 tools/text/make_tokenizer_corpus.py > tests/tokenizers/corpus.txt
+Usage: python3 tools/text/make_tokenizer_corpus.py > tests/data/tokenizers/corpus.txt
 """
 import random
 import sys

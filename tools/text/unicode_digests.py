@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the digests tests/test_tokenizer_unicode.cpp compares the C++
+"""Prints the digests tests/text/test_tokenizer_unicode.cpp compares the C++
 Unicode functions against: Python's unicodedata (the source of
 src/text/unicode_tables.inc) applied to every code point and to random
 sequences made to stress canonical reordering and composition.

@@ -1,5 +1,5 @@
 // The shipped ListOps model (models/, trained by tools/train/train_listops.py)
-// on 2000 held-out expressions it never saw (tests/listops/, made by
+// on 2000 held-out expressions it never saw (tests/data/listops/, made by
 // tools/train/listops.py with its own seed), through `nystrom classify -f`.
 #include <doctest/doctest.h>
 
@@ -15,7 +15,7 @@ std::vector<std::string> labels_of(const std::string& classify_out) {
 }
 
 std::vector<std::string> classify(const std::string& model) {
-  test::RunResult r = test::run(test::tool("nystrom") + " classify -m '" + model + "' -f tests/listops/heldout.txt");
+  test::RunResult r = test::run(test::tool("nystrom") + " classify -m '" + model + "' -f tests/data/listops/heldout.txt");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   return labels_of(r.out);
@@ -33,7 +33,7 @@ TEST_CASE("listops: the converter reproduces models/listops.nyf from the exporte
 }
 
 TEST_CASE("listops: >= 35% held-out accuracy (q8_0), and f32 agrees with q8_0 on >= 98%") {
-  const std::vector<std::string> truth = test::lines_of(test::slurp("tests/listops/heldout_labels.txt"));
+  const std::vector<std::string> truth = test::lines_of(test::slurp("tests/data/listops/heldout_labels.txt"));
   REQUIRE(truth.size() == 2000);
 
   test::TempDir tmp;

@@ -19,7 +19,7 @@
 // + |y_old| + |bias| that is at most gamma_{nb+4} S apart (Higham 3.1; the
 // bound taken twice for margin). An activation stretches the difference by
 // its largest slope (1.13 for GELU) and adds its own approximation error
-// (1e-6 + 2 ulp, tests/test_row_kernels); the scale multiplies all of it
+// (1e-6 + 2 ulp, tests/kernels/test_row_kernels); the scale multiplies all of it
 // and rounds once more.
 #include <doctest/doctest.h>
 

@@ -19,7 +19,7 @@
 #include "nystrom/nystrom_c.h"
 #include "reference_models.h"
 #include "support.h"
-#include "test_cli_text_checkpoint.h"
+#include "cli_text_checkpoint.h"
 
 namespace {
 

@@ -105,7 +105,7 @@ TEST_CASE("fuzz regressions: every committed seed and saved reproducer runs thro
 // here they go through the same bodies (vocabulary file sets as files, not
 // in fuzz_vocab_files' one-input layout).
 TEST_CASE("fuzz regressions: every reference tokenizer's files run through the tokenizer targets cleanly") {
-  const std::string root = "tests/tokenizers/";
+  const std::string root = "tests/data/tokenizers/";
   std::vector<std::string> cases;
   DIR* d = ::opendir(root.c_str());
   REQUIRE(d != nullptr);

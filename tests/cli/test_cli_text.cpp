@@ -1,7 +1,7 @@
 // The text commands of the CLI (tokenize, classify, fill-mask, embed) and the
 // converter's tokenizer embedding, through the built tools: small-cls (a
 // classifier, 3 labels) and tiny-mlm (masked LM) with the WordLevel
-// tokenizer.json of test_cli_text_checkpoint.h, converted by nystrom-convert.
+// tokenizer.json of cli_text_checkpoint.h, converted by nystrom-convert.
 // Outputs are checked against the C++ API on the same ids.
 #include <doctest/doctest.h>
 
@@ -17,7 +17,7 @@
 #include "format/npy.h"
 #include "nystrom/nystrom.h"
 #include "support.h"
-#include "test_cli_text_checkpoint.h"
+#include "cli_text_checkpoint.h"
 
 namespace {
 

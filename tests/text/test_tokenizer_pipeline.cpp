@@ -191,9 +191,9 @@ TEST_CASE("tokenizer pipeline: Replace and Split take simple regular expressions
 }
 
 TEST_CASE("tokenizer pipeline: one tokenizer encodes from many threads at once") {
-  const std::string dir = "tests/tokenizers/bpe/";
+  const std::string dir = "tests/data/tokenizers/bpe/";
   auto tok = from_json(test::slurp(dir + "tokenizer.json"));
-  const std::vector<std::string> lines = test::lines_of(test::slurp("tests/tokenizers/corpus.txt"));
+  const std::vector<std::string> lines = test::lines_of(test::slurp("tests/data/tokenizers/corpus.txt"));
   std::vector<ids> expected;
   for (size_t i = 0; i < 200; ++i) expected.push_back(tok->encode(lines[i], true));
   std::vector<int> wrong(4, 0);

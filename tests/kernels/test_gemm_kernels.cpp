@@ -18,7 +18,7 @@
 // it grows linearly with K, the depth of the sum, and is computed here per
 // element from the absolute values of the terms. A GELU epilogue then
 // stretches the difference by at most its largest slope (1.13; 1 for ReLU)
-// and adds its own approximation error (1e-6 + 2 ulp, tests/test_row_kernels).
+// and adds its own approximation error (1e-6 + 2 ulp, tests/kernels/test_row_kernels).
 #include <doctest/doctest.h>
 
 #include <cmath>

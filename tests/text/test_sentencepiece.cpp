@@ -1,5 +1,5 @@
 // The SentencePiece tokenizer against SentencePiece itself: each test trains
-// a small unigram model on tests/spm/corpus.txt with spm_train (Debian's
+// a small unigram model on tests/data/spm/corpus.txt with spm_train (Debian's
 // `sentencepiece`, installed by tests/ensure_deps.sh), encodes every line of
 // the corpus with spm_encode --output_format=id, and requires the engine to
 // give the same ids on every line. The options vary what the engine must
@@ -26,7 +26,7 @@ using test::lines_of;
 
 namespace {
 
-const std::string kCorpus = "tests/spm/corpus.txt";
+const std::string kCorpus = "tests/data/spm/corpus.txt";
 
 void require_spm() {
   static const bool found =

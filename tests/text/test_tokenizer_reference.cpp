@@ -1,7 +1,7 @@
 // Every tokenizer kind against the Hugging Face `tokenizers` library: the
-// tokenizer.json files and expected ids in tests/tokenizers/<kind>/ were made
+// tokenizer.json files and expected ids in tests/data/tokenizers/<kind>/ were made
 // by the library itself (tools/text/make_tokenizer_cases.mjs) from the corpus
-// tests/tokenizers/corpus.txt, and the ids must be equal on every line.
+// tests/data/tokenizers/corpus.txt, and the ids must be equal on every line.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -12,7 +12,7 @@
 
 namespace {
 
-const char* const kCorpus = "tests/tokenizers/corpus.txt";
+const char* const kCorpus = "tests/data/tokenizers/corpus.txt";
 
 struct Edge {
   std::string name, text;
@@ -80,11 +80,11 @@ Expected read_expected(const std::string& path) {
   return e;
 }
 
-// Loads tests/tokenizers/<kind>/ from `files` (tokenizer.json by default)
+// Loads tests/data/tokenizers/<kind>/ from `files` (tokenizer.json by default)
 // and checks every expected line and decoding.
 void check_kind(const std::string& kind, const char* model_kind,
                 const std::vector<std::string>& files = {"tokenizer.json"}) {
-  const std::string dir = "tests/tokenizers/" + kind + "/";
+  const std::string dir = "tests/data/tokenizers/" + kind + "/";
   const std::vector<std::string> corpus = test::lines_of(test::slurp(kCorpus));
   std::vector<nystrom::text::TokenizerFile> loaded;
   for (const std::string& name : files) loaded.push_back({name, test::slurp(dir + name)});
@@ -196,7 +196,7 @@ TEST_CASE("tokenizer reference: spiece.model alone, through SentencePiece, agree
   // cluster, keeps a "▁" for spaces next to special tokens and at the ends,
   // and scores in double precision. They agree but for such lines; the
   // special tokens, accents and case must agree.
-  const std::string dir = "tests/tokenizers/albert_precompiled/";
+  const std::string dir = "tests/data/tokenizers/albert_precompiled/";
   const std::vector<std::string> corpus = test::lines_of(test::slurp(kCorpus));
   auto tok = nystrom::text::load_tokenizer({{"spiece.model", test::slurp(dir + "spiece.model")}});
   REQUIRE(tok);

@@ -113,7 +113,7 @@ TEST_CASE("a quantized model file is written as format version 2 and an f32 one 
 // checkpoints above are random and far more sensitive (see issue 4).
 TEST_CASE("quantized models meet the cosine targets on the trained ListOps checkpoint") {
   using nystrom::format::DType;
-  const std::vector<std::string> lines = test::lines_of(test::slurp("tests/listops/heldout.txt"));
+  const std::vector<std::string> lines = test::lines_of(test::slurp("tests/data/listops/heldout.txt"));
   REQUIRE(lines.size() >= 50);
   test::TempDir tmp;
   auto open_as = [&](DType type) {

@@ -1,5 +1,5 @@
 // Every normalizer and pre-tokenizer configuration against the Hugging Face
-// `tokenizers` library: tests/tokenizers/components.json holds each one as
+// `tokenizers` library: tests/data/tokenizers/components.json holds each one as
 // tokenizer.json writes it and the library's output on edge texts (empty,
 // blank, the corpus's edge lines, a 100000-character word), made by
 // tools/text/make_tokenizer_cases.mjs.
@@ -27,7 +27,7 @@ struct Components {
 const Components& components() {
   static const Components c = [] {
     Components out;
-    out.json = nystrom::parse_json(test::slurp("tests/tokenizers/components.json"), "components.json");
+    out.json = nystrom::parse_json(test::slurp("tests/data/tokenizers/components.json"), "components.json");
     for (const JsonValue& s : out.json.find("strings")->array) out.strings.push_back(s.string);
     const JsonValue& word = *out.json.find("long_word");
     std::string longest;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes tests/spm/corpus.txt, the text the SentencePiece tests train on and
+"""Writes tests/data/spm/corpus.txt, the text the SentencePiece tests train on and
 encode with both spm and the engine. Seeded, so a rerun gives the same file.
 
 Each line mixes a few of: English, accented Latin (precomposed and, through
@@ -10,7 +10,7 @@ spaces, leading and trailing), forms NFKC rewrites (full-width, half-width
 kana, ligatures, circled and super/subscript digits, compatibility units),
 control and invisible characters, and (rarely) malformed UTF-8 bytes.
 
-  python3 tests/spm/make_corpus.py > tests/spm/corpus.txt
+  python3 tests/data/spm/make_corpus.py > tests/data/spm/corpus.txt
 """
 import random
 import sys

@@ -13,7 +13,7 @@
 #include "format/model_file.h"
 #include "nystrom/nystrom.h"
 #include "support.h"
-#include "test_cli_text_checkpoint.h"
+#include "cli_text_checkpoint.h"
 #include "text/tokenizer.h"
 
 namespace {

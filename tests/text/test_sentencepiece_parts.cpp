@@ -2,7 +2,7 @@
 // the protobuf reader, the precompiled charsmap (a double-array trie laid
 // out here unit by unit), SentencePiece's whitespace rules, the unigram
 // Viterbi in both flavours, and spiece.model files that are malformed or
-// unsupported. tests/test_sentencepiece.cpp compares the whole against spm.
+// unsupported. tests/text/test_sentencepiece.cpp compares the whole against spm.
 #include <doctest/doctest.h>
 
 #include <chrono>
