@@ -19,7 +19,7 @@ class Config:
                  num_attention_heads=2, intermediate_size=128,
                  max_position_embeddings=2048, num_landmarks=64,
                  conv_kernel_size=35, num_labels=10, layer_norm_eps=1e-5,
-                 hidden_act="gelu_new", type_vocab_size=2):
+                 hidden_act="gelu_new", type_vocab_size=2, hidden_dropout=0.0):
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
@@ -128,12 +128,15 @@ class Layer(nn.Module):
         self.output.dense = nn.Linear(I, D)
         self.output.LayerNorm = nn.LayerNorm(D, eps=eps)
         self.act = activation(cfg.hidden_act)
+        # Training only (HF's hidden_dropout_prob); eval() and the engine
+        # compute without it.
+        self.drop = nn.Dropout(cfg.hidden_dropout)
 
     def forward(self, x, valid, S, nystrom):
         c = self.attention.self(x, valid, S, nystrom)
-        a = self.attention.output.LayerNorm(self.attention.output.dense(c) + x)
+        a = self.attention.output.LayerNorm(self.drop(self.attention.output.dense(c)) + x)
         h = self.act(self.intermediate.dense(a))
-        return self.output.LayerNorm(self.output.dense(h) + a)
+        return self.output.LayerNorm(self.drop(self.output.dense(h)) + a)
 
 
 class Encoder(nn.Module):
@@ -148,13 +151,14 @@ class Encoder(nn.Module):
         self.embeddings.LayerNorm = nn.LayerNorm(D, eps=cfg.layer_norm_eps)
         self.encoder = nn.Module()
         self.encoder.layer = nn.ModuleList([Layer(cfg) for _ in range(cfg.num_hidden_layers)])
+        self.drop = nn.Dropout(cfg.hidden_dropout)
 
     def forward(self, ids, lengths):
         B, n = ids.shape
         pos = torch.arange(n, device=ids.device) + 2
         e = self.embeddings
         x = e.word_embeddings(ids) + e.position_embeddings(pos)[None] + e.token_type_embeddings.weight[0]
-        x = e.LayerNorm(x)
+        x = self.drop(e.LayerNorm(x))
         valid = (torch.arange(n)[None, :] < torch.tensor(lengths)[:, None]).float()
         m = self.cfg.num_landmarks
         # n <= m runs exact attention, as in the engine; a batch is bucketed

@@ -4,6 +4,13 @@ model.safetensors, tokenizer.json) that nystrom-convert reads.
 
     python3 tools/train/train_listops.py --out build/listops-hf
 
+Resumable: every --save-every steps the whole training state (weights,
+optimizer, step, the epoch's batch order and position, random states, best
+validation so far) is written atomically to --state (default OUT.state.pt);
+rerunning the same command continues from it, so a run can be stopped at
+any time (or cut by --max-minutes) and taken up again later. Arguments that
+change the training must match the saved ones.
+
 Offline tool: the engine never needs Python. Everything is seeded; the data
 comes from tools/train/listops.py.
 """
@@ -51,6 +58,15 @@ def batches(data, max_tokens, rng):
         cur.append(i)
     if cur:
         out.append(cur)
+    rng.shuffle(out)
+    return out
+
+
+def count_batches(data, size, rng):
+    """Length-sorted groups of `size` expressions (the paper's fixed batch
+    size, with little padding), in random order."""
+    order = sorted(range(len(data)), key=lambda i: len(data[i][0]))
+    out = [order[i:i + size] for i in range(0, len(order), size)]
     rng.shuffle(out)
     return out
 
@@ -142,6 +158,16 @@ def export(model, cfg, out):
         json.dump(tokenizer, f, indent=1)
 
 
+# Arguments that may differ between a run and its resumption.
+RESUMABLE_FREELY = {"max_minutes", "state", "threads", "eval_every", "save_every"}
+
+
+def save_state(path, state):
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="checkpoint folder to write")
@@ -150,18 +176,26 @@ def main():
     ap.add_argument("--val", type=int, default=1000)
     ap.add_argument("--steps", type=int, default=6000)
     ap.add_argument("--batch-tokens", type=int, default=24000)
+    ap.add_argument("--batch-size", type=int, default=0,
+                    help="expressions per batch (the paper: 32); 0 = batches of about --batch-tokens")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--schedule", choices=["cosine", "linear"], default="cosine",
+                    help="after warm-up: cosine to 5%% of lr, or linear to 0 (the paper)")
+    ap.add_argument("--dropout", type=float, default=0.0, help="hidden dropout while training (the paper: 0.1)")
     ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--save-every", type=int, default=25, help="steps between saves of the training state")
+    ap.add_argument("--state", help="training state file (default OUT.state.pt)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--heads", type=int, default=2)
     ap.add_argument("--landmarks", type=int, default=64)
     ap.add_argument("--conv", type=int, default=35)
-    ap.add_argument("--max-minutes", type=float, default=0, help="stop early after this wall time")
+    ap.add_argument("--max-minutes", type=float, default=0, help="stop (resumably) after this wall time")
     ap.add_argument("--init", help="start from this exported checkpoint folder (a second, low-lr phase)")
     args = ap.parse_args()
+    state_path = args.state or args.out.rstrip("/") + ".state.pt"
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -173,12 +207,8 @@ def main():
 
     cfg = Config(vocab_size=len(VOCAB), hidden_size=args.hidden, num_hidden_layers=args.layers,
                  num_attention_heads=args.heads, intermediate_size=2 * args.hidden,
-                 num_landmarks=args.landmarks, conv_kernel_size=args.conv)
+                 num_landmarks=args.landmarks, conv_kernel_size=args.conv, hidden_dropout=args.dropout)
     model = Classifier(cfg)
-    if args.init:
-        from check_export import read_safetensors
-        model.load_state_dict(read_safetensors(os.path.join(args.init, "model.safetensors")))
-        print("initialized from " + args.init, flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embeddings" not in n]
     other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embeddings" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
@@ -187,44 +217,85 @@ def main():
     def lr_at(step):
         if step < args.warmup:
             return args.lr * (step + 1) / args.warmup
-        frac = (step - args.warmup) / max(1, args.steps - args.warmup)
-        return args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+        frac = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
+        if args.schedule == "linear":
+            return args.lr * (1.0 - frac)
+        return args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
 
-    step, best, t_start = 0, -1.0, time.time()
+    def epoch_batches():
+        if args.batch_size:
+            return count_batches(train, args.batch_size, rng)
+        return batches(train, args.batch_tokens, rng)
+
+    step, best, elapsed_before = 0, -1.0, 0.0
+    epoch, pos = epoch_batches(), 0
+    if os.path.exists(state_path):
+        st = torch.load(state_path)
+        saved = {k: v for k, v in st["args"].items() if k not in RESUMABLE_FREELY}
+        now = {k: v for k, v in vars(args).items() if k not in RESUMABLE_FREELY}
+        if saved != now:
+            diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+            sys.exit("%s was saved with other arguments (%s); use another --state or remove it"
+                     % (state_path, ", ".join(diff)))
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        step, best, elapsed_before = st["step"], st["best"], st["elapsed"]
+        epoch, pos = st["epoch"], st["pos"]
+        rng.setstate(st["rng"])
+        torch.set_rng_state(st["torch_rng"])
+        print("resumed from %s at step %d (best val acc %.3f, %.1f min so far)"
+              % (state_path, step, best, elapsed_before / 60), flush=True)
+    elif args.init:
+        from check_export import read_safetensors
+        model.load_state_dict(read_safetensors(os.path.join(args.init, "model.safetensors")))
+        print("initialized from " + args.init, flush=True)
+
+    def save():
+        save_state(state_path, {
+            "args": vars(args), "model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+            "best": best, "elapsed": elapsed_before + time.time() - t_start, "epoch": epoch, "pos": pos,
+            "rng": rng.getstate(), "torch_rng": torch.get_rng_state()})
+
+    t_start = time.time()
     losses, rights, seen = [], 0, 0
+    model.train()
     while step < args.steps:
-        for idx in batches(train, args.batch_tokens, rng):
-            if step >= args.steps:
-                break
-            for g in opt.param_groups:
-                g["lr"] = lr_at(step)
-            ids, lengths, labels = collate(train, idx)
-            logits = model(ids, lengths)
-            loss = F.cross_entropy(logits, labels)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            losses.append(loss.item())
-            rights += (logits.argmax(-1) == labels).sum().item()
-            seen += len(idx)
-            step += 1
-            elapsed = time.time() - t_start
-            if step % args.eval_every == 0 or step == args.steps:
-                acc = accuracy(model, val, args.batch_tokens)
-                print("step %d  %.1f min  lr %.2e  loss %.3f  train acc %.3f  val acc %.3f"
-                      % (step, elapsed / 60, lr_at(step), sum(losses) / len(losses), rights / seen, acc),
-                      flush=True)
-                losses, rights, seen = [], 0, 0
-                if acc > best:
-                    best = acc
-                    export(model, cfg, args.out)
-                    print("  exported (best so far)", flush=True)
-            if args.max_minutes and elapsed > args.max_minutes * 60:
-                print("time limit reached at step %d" % step, flush=True)
-                args.steps = step
-                break
-    print("done: best val acc %.3f, %.1f min" % (best, (time.time() - t_start) / 60), flush=True)
+        if pos == len(epoch):
+            epoch, pos = epoch_batches(), 0
+        idx = epoch[pos]
+        pos += 1
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        ids, lengths, labels = collate(train, idx)
+        logits = model(ids, lengths)
+        loss = F.cross_entropy(logits, labels)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+        rights += (logits.argmax(-1) == labels).sum().item()
+        seen += len(idx)
+        step += 1
+        elapsed = time.time() - t_start
+        if step % args.eval_every == 0 or step == args.steps:
+            acc = accuracy(model, val, args.batch_tokens)
+            print("step %d  %.1f min  lr %.2e  loss %.3f  train acc %.3f  val acc %.3f"
+                  % (step, (elapsed_before + elapsed) / 60, lr_at(step), sum(losses) / len(losses),
+                     rights / seen, acc), flush=True)
+            losses, rights, seen = [], 0, 0
+            if acc > best:
+                best = acc
+                export(model, cfg, args.out)
+                print("  exported (best so far)", flush=True)
+        if step % args.save_every == 0 or step == args.steps:
+            save()
+        if args.max_minutes and elapsed > args.max_minutes * 60:
+            save()
+            print("time limit reached at step %d; rerun the same command to continue" % step, flush=True)
+            return
+    print("done: best val acc %.3f, %.1f min" % (best, (elapsed_before + time.time() - t_start) / 60),
+          flush=True)
 
 
 if __name__ == "__main__":
