@@ -20,7 +20,7 @@ COMMON := -std=c++17 -Wall -Wextra $(OPT) -g -Iinclude -Isrc -pthread -MMD -MP $
 # Each instruction set's kernels are compiled with their own flags and only
 # called after the run-time CPU check picks them (src/kernels/dispatch.cpp).
 ISA_DIRS_x86     := avx2 avx512
-ISA_DIRS_aarch64 := neon
+ISA_DIRS_aarch64 := neon neon_dot
 ifneq (,$(findstring x86_64,$(ARCH)))
   ISA_DIRS := $(ISA_DIRS_x86)
 else ifneq (,$(findstring aarch64,$(ARCH)))
@@ -28,11 +28,14 @@ else ifneq (,$(findstring aarch64,$(ARCH)))
 else
   ISA_DIRS :=
 endif
-ALL_ISA_DIRS := avx2 avx512 neon
+ALL_ISA_DIRS := avx2 avx512 neon neon_dot
 
 FLAGS_avx2   := -mavx2 -mfma -mf16c
 FLAGS_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c
 FLAGS_neon   :=
+# The SDOT micro-kernels carry their own target attribute (armv8.2-a+dotprod),
+# so no code of the folder's headers can pick up the dot product.
+FLAGS_neon_dot :=
 
 LIB_SRC := $(filter-out $(foreach d,$(ALL_ISA_DIRS),src/kernels/$(d)/%), $(shell find src -name '*.cpp' | sort)) \
            $(foreach d,$(ISA_DIRS),$(sort $(wildcard src/kernels/$(d)/*.cpp)))

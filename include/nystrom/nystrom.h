@@ -59,9 +59,11 @@ struct ModelConfig {
 };
 
 // Instruction-set levels of the kernels. The best one the CPU supports runs
-// by default; a cap (this call, or NYSTROM_ISA=scalar|avx2|avx512|neon in the
-// environment) lowers it, so every path can be compared on one machine.
-enum class InstructionSet { Scalar, Avx2, Avx512, Neon };
+// by default; a cap (this call, or NYSTROM_ISA=scalar|avx2|avx512|neon|neon_dot
+// in the environment) lowers it, so every path can be compared on one machine.
+// NeonDot is Neon plus the Armv8.2 dot product in the 8-bit GEMM; a cap of
+// Neon leaves the dot product out.
+enum class InstructionSet { Scalar, Avx2, Avx512, Neon, NeonDot };
 // Caps the level for sessions run afterwards (process-wide; call it before
 // opening models: quantized weights are repacked, and f32 weight matrices
 // packed into GEMM panels, for the level in use when a model is opened;

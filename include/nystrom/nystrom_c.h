@@ -125,7 +125,7 @@ const char* nystrom_last_error(void);
 const char* nystrom_status_name(int status);
 
 /* Caps the kernels' instruction set, process-wide: "scalar", "avx2",
- * "avx512" or "neon" (any case); the best level at or below the cap that
+ * "avx512", "neon" or "neon_dot" (any case); the best level at or below the cap that
  * the CPU supports runs. Call it before opening models (quantized weights
  * are repacked for the level in use at open). */
 nystrom_status nystrom_set_isa_cap(const char* name);

@@ -125,14 +125,14 @@ extern "C" nystrom_status nystrom_set_isa_cap(const char* name) {
     using nystrom::InstructionSet;
     if (!name) return invalid("nystrom_set_isa_cap: name is NULL");
     for (InstructionSet isa : {InstructionSet::Scalar, InstructionSet::Avx2, InstructionSet::Avx512,
-                               InstructionSet::Neon}) {
+                               InstructionSet::Neon, InstructionSet::NeonDot}) {
       if (same_name(name, nystrom::instruction_set_name(isa))) {
         nystrom::set_instruction_set_cap(isa);
         return NYSTROM_OK;
       }
     }
     return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT,
-                      "nystrom_set_isa_cap: unknown instruction set '%s' (scalar, avx2, avx512 or neon)", name);
+                      "nystrom_set_isa_cap: unknown instruction set '%s' (scalar, avx2, avx512, neon or neon_dot)", name);
   });
 }
 

@@ -1,18 +1,18 @@
-// The kernel tables of each instruction set and the choice among them.
+// The choice among the levels' kernel tables; the tables are each level's
+// own (kernels/<isa>/table.cpp).
 //
-// Levels are ranked by vector width: scalar < avx2 = neon < avx512. A cap
+// Levels are ranked: scalar 0; avx2 and neon 1; neon_dot 2; avx512 3. A cap
 // selects the best level of this CPU whose rank is at most the cap's, so a
-// cap naming the other architecture's level of the same rank (neon on x86,
-// avx2 on aarch64) means "that wide, at most".
+// cap naming the other architecture's level (neon on x86, avx2 on aarch64)
+// means "that rank, at most".
 #include "kernels/dispatch.h"
 
 #include <atomic>
 #include <cstdlib>
 #include <string>
 
-#include "kernels/quant.h"
-#include "kernels/ref/qgemm.h"
 #include "kernels/ref/ref.h"
+#include "nystrom/nystrom.h"
 #include "runtime/cpu_features.h"
 
 #if defined(__x86_64__)
@@ -21,53 +21,12 @@
 #endif
 #if defined(__aarch64__)
 #include "kernels/neon/neon.h"
+#include "kernels/neon_dot/neon_dot.h"
 #endif
 
 namespace nystrom {
 
 namespace {
-
-// ---------------------------------------------------------------------------
-// Tables
-
-const KernelTable kScalarTable = {
-    Isa::Scalar,      ref::kGemmMR,        ref::kGemmNR,      ref::gemm_ukernel_4x8,
-    ref::softmax_row, ref::layer_norm_row, ref::bias_act_row,
-    ref::segment_means,  ref::depthwise_conv_add,
-    ref::kQGemmLayout,   ref::qgemm_q8_ukernel_4x16, ref::qgemm_q4_ukernel_4x16,
-    quantize_row_q8_act, ref::f16_to_f32_row,
-    ref::pack_panel,
-};
-
-#if defined(__x86_64__)
-const KernelTable kAvx2Table = {
-    Isa::Avx2,         avx2::kGemmMR,        avx2::kGemmNR,      avx2::gemm_ukernel_6x16,
-    avx2::softmax_row, avx2::layer_norm_row, avx2::bias_act_row,
-    avx2::segment_means,  avx2::depthwise_conv_add,
-    avx2::kQGemmLayout,   avx2::qgemm_q8_ukernel_4x16, avx2::qgemm_q4_ukernel_4x16,
-    avx2::quantize_act_row, avx2::f16_to_f32_row,
-    avx2::pack_panel,
-};
-const KernelTable kAvx512Table = {
-    Isa::Avx512,         avx512::kGemmMR,        avx512::kGemmNR,      avx512::gemm_ukernel_12x32,
-    avx512::softmax_row, avx512::layer_norm_row, avx512::bias_act_row,
-    avx512::segment_means,  avx512::depthwise_conv_add,
-    avx512::kQGemmLayout,   avx512::qgemm_q8_ukernel_6x32, avx512::qgemm_q4_ukernel_6x32,
-    avx512::quantize_act_row, avx512::f16_to_f32_row,
-    avx2::pack_panel,  // SSE transposes, shared with the AVX2 level
-};
-#endif
-
-#if defined(__aarch64__)
-const KernelTable kNeonTable = {
-    Isa::Neon,         neon::kGemmMR,        neon::kGemmNR,      neon::gemm_ukernel_8x12,
-    neon::softmax_row, neon::layer_norm_row, neon::bias_act_row,
-    neon::segment_means,  neon::depthwise_conv_add,
-    neon::kQGemmLayout,   neon::qgemm_q8_ukernel_4x16, neon::qgemm_q4_ukernel_4x16,
-    neon::quantize_act_row, neon::f16_to_f32_row,
-    neon::pack_panel,
-};
-#endif
 
 // The levels this build has, best first.
 const Isa kCandidates[] = {
@@ -76,6 +35,7 @@ const Isa kCandidates[] = {
     Isa::Avx2,
 #endif
 #if defined(__aarch64__)
+    Isa::NeonDot,
     Isa::Neon,
 #endif
     Isa::Scalar,
@@ -86,10 +46,12 @@ int rank(Isa isa) {
     case Isa::Scalar: return 0;
     case Isa::Avx2: return 1;
     case Isa::Neon: return 1;
-    case Isa::Avx512: return 2;
+    case Isa::NeonDot: return 2;
+    case Isa::Avx512: return 3;
   }
   return 0;
 }
+constexpr Isa kNoCap = Isa::Avx512;  // the highest rank
 
 // Whether the CPU can run the kernels of `isa` (which must be compiled in).
 bool supported(Isa isa) {
@@ -100,19 +62,21 @@ bool supported(Isa isa) {
     case Isa::Avx2: return avx2;
     case Isa::Avx512: return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni;
     case Isa::Neon: return f.neon;
+    case Isa::NeonDot: return f.neon && f.asimd_dotprod;
   }
   return false;
 }
 
 const KernelTable* compiled_table(Isa isa) {
   switch (isa) {
-    case Isa::Scalar: return &kScalarTable;
+    case Isa::Scalar: return &ref::scalar_kernels();
 #if defined(__x86_64__)
-    case Isa::Avx2: return &kAvx2Table;
-    case Isa::Avx512: return &kAvx512Table;
+    case Isa::Avx2: return &avx2::avx2_kernels();
+    case Isa::Avx512: return &avx512::avx512_kernels();
 #endif
 #if defined(__aarch64__)
-    case Isa::Neon: return &kNeonTable;
+    case Isa::Neon: return &neon::neon_kernels();
+    case Isa::NeonDot: return &neon_dot::neon_dot_kernels();
 #endif
     default: return nullptr;
   }
@@ -121,7 +85,7 @@ const KernelTable* compiled_table(Isa isa) {
 const KernelTable* best_table(Isa cap) {
   for (Isa isa : kCandidates)
     if (rank(isa) <= rank(cap) && supported(isa)) return compiled_table(isa);
-  return &kScalarTable;
+  return &ref::scalar_kernels();
 }
 
 // ---------------------------------------------------------------------------
@@ -134,14 +98,14 @@ struct Selection {
   std::string env_warning;  // empty if NYSTROM_ISA was fine or unset
 
   Selection() {
-    Isa cap = Isa::Avx512;  // the highest rank: no cap
+    Isa cap = kNoCap;
     if (const char* env = std::getenv("NYSTROM_ISA"); env && *env) {
       Isa parsed;
       if (parse_isa(env, &parsed)) {
         cap = parsed;
       } else {
         env_warning = std::string("warning: NYSTROM_ISA=") + env +
-                      " is not one of scalar, avx2, avx512, neon; ignoring it";
+                      " is not one of scalar, avx2, avx512, neon, neon_dot; ignoring it";
       }
     }
     table.store(best_table(cap));
@@ -161,6 +125,7 @@ const char* isa_name(Isa isa) {
     case Isa::Avx2: return "avx2";
     case Isa::Avx512: return "avx512";
     case Isa::Neon: return "neon";
+    case Isa::NeonDot: return "neon_dot";
   }
   return "unknown";
 }
@@ -170,7 +135,7 @@ bool parse_isa(const std::string& name, Isa* out) {
   std::string lower = name;
   for (char& ch : lower)
     if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
+  for (Isa isa : kAllIsas) {
     if (lower == isa_name(isa)) {
       *out = isa;
       return true;

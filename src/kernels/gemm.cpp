@@ -88,7 +88,7 @@ struct PackPerCall {
 
   const float* operator()(int jc, int nc, int pc, int kc) const {
     static thread_local AlignedBuffer buf;
-    const int NR = t.gemm_nr, npanels = ceil_div(nc, NR);
+    const int NR = t.gemm.nr, npanels = ceil_div(nc, NR);
     float* dst = buf.reserve((size_t)npanels * kc * NR);
     auto pack = [&](size_t p0, size_t p1, int) {
       for (size_t p = p0; p < p1; ++p) pack_panel(jc + (int)p * NR, pc, kc, dst + p * kc * NR, jc + nc);
@@ -123,7 +123,7 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
 void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, const float* a, int lda,
                   bool trans_a, const float* b, int ldb, bool trans_b, float* c, int ldc,
                   const ops::Epilogue& ep) {
-  const int NR = t.gemm_nr;
+  const int NR = t.gemm.nr;
   const KernelTable* table = &t;
   auto pack_panel = [=](int j0, int p0, int kc, float* dst, int j_end) {
     pack_b_panel(*table, b, ldb, trans_b, j_end, j0, p0, kc, NR, dst);
@@ -133,7 +133,7 @@ void gemm_blocked(const KernelTable& t, ThreadPool* pool, int M, int N, int K, c
 
 void gemm_blocked_f16(const KernelTable& t, ThreadPool* pool, int M, int N, int K, const float* a, int lda,
                       bool trans_a, const uint16_t* w, int ldw, float* c, int ldc, const ops::Epilogue& ep) {
-  const int NR = t.gemm_nr;
+  const int NR = t.gemm.nr;
   const KernelTable* table = &t;
   auto pack_panel = [=](int j0, int p0, int kc, float* dst, int j_end) {
     thread_local std::vector<float> row;
@@ -149,13 +149,13 @@ PackedGemmB::PackedGemmB(const KernelTable& table, int N, int K, const float* w,
 
 void PackedGemmB::pack(const KernelTable& table, int N, int K, const float* w, int ldw) {
   table_ = &table, n_ = N, k_ = K, floats_ = 0;
-  const int NR = table.gemm_nr;
-  for (int jc = 0; jc < N; jc += kGemmNC) floats_ += (size_t)ceil_div(std::min(kGemmNC, N - jc), NR) * NR * K;
+  const int NR = table.gemm.nr, NC = table.gemm.nc, KC = table.gemm.kc;
+  for (int jc = 0; jc < N; jc += NC) floats_ += (size_t)ceil_div(std::min(NC, N - jc), NR) * NR * K;
   float* dst = data_.reserve(floats_);
-  for (int jc = 0; jc < N; jc += kGemmNC) {
-    const int nc = std::min(kGemmNC, N - jc);
-    for (int pc = 0; pc < K; pc += kGemmKC) {
-      const int kc = std::min(kGemmKC, K - pc);
+  for (int jc = 0; jc < N; jc += NC) {
+    const int nc = std::min(NC, N - jc);
+    for (int pc = 0; pc < K; pc += KC) {
+      const int kc = std::min(KC, K - pc);
       for (int j = jc; j < jc + nc; j += NR, dst += (size_t)kc * NR)
         pack_b_panel(table, w, ldw, true, jc + nc, j, pc, kc, NR, dst);
     }
@@ -163,12 +163,12 @@ void PackedGemmB::pack(const KernelTable& table, int N, int K, const float* w, i
 }
 
 const float* PackedGemmB::block(int jc, int pc) const {
-  const int NR = table_->gemm_nr;
+  const int NR = table_->gemm.nr, NC = table_->gemm.nc;
   // Every column block before jc is a full NC wide; every depth block
   // before pc a full KC deep.
-  const size_t full_block = (size_t)ceil_div(kGemmNC, NR) * NR * k_;
-  const int npanels = ceil_div(std::min(kGemmNC, n_ - jc), NR);
-  return data_.data() + (size_t)(jc / kGemmNC) * full_block + (size_t)pc * npanels * NR;
+  const size_t full_block = (size_t)ceil_div(NC, NR) * NR * k_;
+  const int npanels = ceil_div(std::min(NC, n_ - jc), NR);
+  return data_.data() + (size_t)(jc / NC) * full_block + (size_t)pc * npanels * NR;
 }
 
 void gemm_blocked_prepacked(ThreadPool* pool, int M, const float* a, int lda, bool trans_a, const PackedGemmB& b,
@@ -182,7 +182,7 @@ template <typename BBlock>
 void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, const float* a, int lda, bool trans_a,
                const BBlock& b_block, float* c, int ldc, const ops::Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
-  const int MR = t.gemm_mr, NR = t.gemm_nr;
+  const int MR = t.gemm.mr, NR = t.gemm.nr, KC = t.gemm.kc, MC = t.gemm.mc, NC = t.gemm.nc;
   const bool epilogue = has_epilogue(ep);
   const int threads = pool ? pool->size() : 1;
 
@@ -193,9 +193,9 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
     return;
   }
 
-  const RowBlocks rows(M, MR, kGemmMC, threads);
-  for (int jc = 0; jc < N; jc += kGemmNC) {
-    const int nc = std::min(kGemmNC, N - jc);
+  const RowBlocks rows(M, MR, MC, threads);
+  for (int jc = 0; jc < N; jc += NC) {
+    const int nc = std::min(NC, N - jc);
     const int npanels = ceil_div(nc, NR);
     // Tasks: blocks of rows, times chunks of B panels when there are too
     // few row blocks to keep every thread busy.
@@ -233,17 +233,15 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
     };
     if constexpr (BBlock::kResident) {
       // Every depth block of B is at hand: a task runs all of them, so its
-      // C rows stay in L2 from one depth block to the next (at n = 4096,
-      // K = 3072 they came back from memory each pass: 77-80% -> 84-89% of
-      // the peak, one thread).
+      // C rows stay in L2 from one depth block to the next (docs/TUNING.md).
       run([&](size_t begin, size_t end, int) {
         for (size_t task_id = begin; task_id < end; ++task_id)
-          for (int pc = 0; pc < K; pc += kGemmKC)
-            block((int)task_id, pc, std::min(kGemmKC, K - pc), b_block(jc, nc, pc, std::min(kGemmKC, K - pc)));
+          for (int pc = 0; pc < K; pc += KC)
+            block((int)task_id, pc, std::min(KC, K - pc), b_block(jc, nc, pc, std::min(KC, K - pc)));
       });
     } else {
-      for (int pc = 0; pc < K; pc += kGemmKC) {  // pack the B block, then run it
-        const int kc = std::min(kGemmKC, K - pc);
+      for (int pc = 0; pc < K; pc += KC) {  // pack the B block, then run it
+        const int kc = std::min(KC, K - pc);
         const float* bpack = b_block(jc, nc, pc, kc);
         run([&](size_t begin, size_t end, int) {
           for (size_t task_id = begin; task_id < end; ++task_id) block((int)task_id, pc, kc, bpack);

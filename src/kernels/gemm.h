@@ -1,11 +1,12 @@
 // Blocked, packed, threaded single-precision GEMM in the BLIS style: only the
 // MR x NR micro-kernel is instruction-set specific (kernels/<isa>/gemm_*.cpp);
-// the cache blocking and packing loops here are portable.
+// the cache blocking and packing loops here are portable, with the block
+// sizes of the table they run on (KernelTable::gemm).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/dispatch.h"
+#include "kernels/kernel_table.h"
 #include "kernels/ops.h"
 #include "runtime/aligned_buffer.h"
 
@@ -13,27 +14,10 @@ namespace nystrom {
 
 class ThreadPool;
 
-// Cache block sizes, shared by every micro-kernel (measured with
-// nystrom-bench on Zen 5, 48 KiB L1 / 1 MiB L2 per core, AVX-512 12 x 32):
-//  KC: depth of one packed block. A larger KC means fewer passes over C
-//      (each pass reads and writes the whole C tile). 768: one pass for a
-//      768-deep layer; the 12 x kc A panel (36 KiB) stays in L1 while kc x
-//      NR panels of B come from L2. 2 threads, n = 4096: 72-77% of the peak
-//      at KC 384 -> 83-89% at 768; 1024 and 1536 were no better.
-//  MC: about this many rows of A packed at once (RowBlocks evens them out
-//      over the threads); MC x KC floats = 432 KiB sit in L2. A multiple
-//      of every MR in use (4, 6, 8, 12). 48, 72, 96 and 144 measured within
-//      noise of each other at KC 768; 144 reads B from L3 the fewest times.
-//  NC: columns of B packed at once; KC x NC floats = 12 MiB (L3).
-constexpr int kGemmKC = 768;
-constexpr int kGemmMC = 144;
-constexpr int kGemmNC = 4096;
-
 // The M rows of a GEMM split into blocks for the threads: whole MR-row
 // tiles, about `target` rows a block, as many blocks as a multiple of the
-// thread count, their sizes differing by at most one tile. (Blocks of
-// exactly `target` rows left one thread idle at the end: n = 512 in blocks
-// of 48 is 11 blocks, 6 + 5 on 2 threads.)
+// thread count (so that no thread idles at the end), their sizes differing
+// by at most one tile.
 struct RowBlocks {
   RowBlocks(int M, int MR, int target, int threads) : M(M), MR(MR), tiles((M + MR - 1) / MR) {
     count = (M + target - 1) / target;
@@ -83,7 +67,7 @@ void gemm_blocked_f16(const KernelTable& table, ThreadPool* pool, int M, int N, 
 // of a linear layer) packed once, for one kernel table, into the panels its
 // micro-kernel reads: for each NC column block, for each KC depth block, for
 // each NR-column strip of the block, kc x NR floats (zero past the block's
-// last column). That is exactly the sequence of blocks gemm_blocked packs on
+// last column; NC, KC, NR of the table). That is exactly the sequence of blocks gemm_blocked packs on
 // every call, so products through it are bit-identical to gemm_blocked's.
 // Size: K * (N rounded up to NR per NC block) floats.
 class PackedGemmB {

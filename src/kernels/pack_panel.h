@@ -1,5 +1,5 @@
 // The loops of GEMM panel packing (contract: KernelTable::pack_panel in
-// kernels/dispatch.h) around a per-ISA 4 x 4 transpose: transpose4(s, k, d,
+// kernels/kernel_table.h) around a per-ISA 4 x 4 transpose: transpose4(s, k, d,
 // R) reads 4 floats from k of each of the rows s[0..3] and writes them as 4
 // rows of 4 at d, d + R, d + 2R, d + 3R. Plain data movement: the result is
 // the reference's bit for bit.

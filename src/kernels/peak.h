@@ -1,5 +1,5 @@
-// The FMA-throughput loop of each instruction set, for measuring the peak
-// that GEMM efficiency is judged against.
+// The peak loops of each level (KernelTable::fma_peak_loop, int8_peak_loop),
+// by level, for measuring the peak that GEMM efficiency is judged against.
 #pragma once
 #include "kernels/dispatch.h"
 

@@ -1,8 +1,8 @@
 // The integer GEMM on block-quantized weights, BLIS-style like kernels/gemm.cpp:
 // only the MR x NR micro-kernels (kernels/<isa>/qgemm_*.cpp) are
 // instruction-set specific. Here: packing weights at load, quantizing the
-// activations once per call, and the cache blocking and threading around
-// the micro-kernel.
+// activations once per call, and the cache blocking (the table's
+// qgemm_blocks) and threading around the micro-kernel.
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -16,18 +16,6 @@
 namespace nystrom {
 
 namespace {
-
-// Cache blocks (constants shared by every micro-kernel):
-//  KB: blocks of 32 k per micro-kernel call; partial sums go back to C
-//      between calls. 32 (K = 1024) covers a whole 768-deep layer in one
-//      call; measured on AVX-512 VNNI, 8 was ~10% slower (C reloaded
-//      too often) and 96 no faster: the panel (1152 bytes per block at
-//      NR = 32, q8_0) streams from L2 fast enough without fitting in L1.
-//  MC: about this many rows per task (RowBlocks). MC x K activation bytes
-//      (288 KiB at K = 3072) stay in L2 while the task's panels go by. A
-//      multiple of every MR (4, 6).
-constexpr int kQGemmKB = 32;
-constexpr int kQGemmMC = 96;
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
@@ -170,7 +158,8 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
   const size_t bb = block_bytes(p.dtype, NR);
   const QGemmMicroKernel ukernel = p.dtype == format::DType::Q8_0 ? t.qgemm_q8_ukernel : t.qgemm_q4_ukernel;
   const int npanels = ceil_div(N, NR);
-  const RowBlocks rows(M, MR, kQGemmMC, threads);
+  const int KB = t.qgemm_blocks.kb;
+  const RowBlocks rows(M, MR, t.qgemm_blocks.mc, threads);
   const int mblocks = rows.count;
   const int nchunks = mblocks >= 2 * threads ? 1 : std::min(npanels, ceil_div(2 * threads, mblocks));
   const int panels_per_chunk = ceil_div(npanels, nchunks);
@@ -181,8 +170,8 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
       const int p_begin = jb * panels_per_chunk, p_end = std::min(npanels, p_begin + panels_per_chunk);
       for (int pn = p_begin; pn < p_end; ++pn) {  // the panel's C tile stays in cache
         const int j = pn * NR, nr = std::min(NR, N - j);
-        for (int b0 = 0; b0 < nb; b0 += kQGemmKB) {
-          const int kb = std::min(kQGemmKB, nb - b0);
+        for (int b0 = 0; b0 < nb; b0 += KB) {
+          const int kb = std::min(KB, nb - b0);
           const bool accumulate = b0 > 0 || ep.accumulate, last = b0 + kb == nb;
           const uint8_t* wp = wbase + pn * p.panel_bytes + b0 * bb;
           for (int ir = 0; ir < mc; ir += MR) {

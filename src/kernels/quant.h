@@ -7,7 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/dispatch.h"
+#include "kernels/kernel_table.h"
+#include "kernels/ops.h"
 #include "nystrom/format.h"
 
 namespace nystrom {
@@ -49,7 +50,7 @@ struct QuantMatrixView {
 };
 
 // The same matrix repacked once at load into the layout the kernel table's
-// integer micro-kernels want (QGemmLayout in kernels/dispatch.h; opaque
+// integer micro-kernels want (QGemmLayout in kernels/kernel_table.h; opaque
 // outside kernels/). Throws std::invalid_argument for another dtype or
 // cols % 32 != 0.
 class PackedQuantMatrix {

@@ -1,5 +1,6 @@
-// Helpers shared by the kernel tests (GEMM, qgemm, reference kernels):
-// sentinel cells that show stray reads and writes, the summation error bound
+// Helpers shared by the kernel tests (GEMM, qgemm, reference kernels) and the
+// tests that run every level: the levels this CPU runs, sentinel cells that
+// show stray reads and writes, the summation error bound
 // the tolerances build on, the worst element of a comparison, and names of
 // the epilogue activations for messages.
 #pragma once
@@ -12,9 +13,25 @@
 
 #include <doctest/doctest.h>
 
+#include "kernels/dispatch.h"
 #include "kernels/ops.h"
 
 namespace test {
+
+// Every level compiled in and supported by this CPU, scalar first.
+inline std::vector<const nystrom::KernelTable*> levels() {
+  std::vector<const nystrom::KernelTable*> out;
+  for (nystrom::Isa isa : nystrom::kAllIsas)
+    if (const nystrom::KernelTable* t = nystrom::kernels_for(isa)) out.push_back(t);
+  return out;
+}
+
+// The same without the scalar level, whose kernels are the references.
+inline std::vector<const nystrom::KernelTable*> simd_levels() {
+  std::vector<const nystrom::KernelTable*> out = levels();
+  out.erase(out.begin());
+  return out;
+}
 
 // A quiet NaN with a payload no arithmetic produces: cells that must be
 // neither read nor written hold it, and are compared bit for bit afterwards.
@@ -59,6 +76,26 @@ struct WorstError {
     if (r > ratio || (std::isinf(r) && !std::isinf(ratio))) ratio = r, index = i, got = g, want = w;
   }
 };
+
+// Passes when every |got - want| <= abs_tol + rel_tol |want| (a NaN fails);
+// reports the worst element otherwise.
+inline void check_close(const std::vector<float>& got, const std::vector<float>& want, double abs_tol,
+                 double rel_tol, const std::string& what) {
+  REQUIRE(got.size() == want.size());
+  size_t worst = 0;
+  double worst_ratio = 0.0;  // error / tolerance, infinite for a NaN or a miss at tolerance 0
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double err = std::fabs((double)got[i] - (double)want[i]);
+    const double tol = abs_tol + rel_tol * std::fabs((double)want[i]);
+    double ratio = tol > 0.0 ? err / tol : (err > 0.0 ? INFINITY : 0.0);
+    if (std::isnan(err)) ratio = INFINITY;
+    if (ratio > worst_ratio) worst_ratio = ratio, worst = i;
+  }
+  INFO(what);
+  INFO("worst element " << worst << ": got " << got[worst] << ", want " << want[worst]
+                        << " (error / tolerance = " << worst_ratio << ")");
+  CHECK(worst_ratio <= 1.0);
+}
 
 // An M x N result stored from row 1 of a buffer with leading dimension ld
 // (row 0 and row M + 1 are guard rows): every element of the corner within

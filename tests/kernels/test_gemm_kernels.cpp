@@ -46,13 +46,9 @@ namespace {
 // ---------------------------------------------------------------------------
 // Helpers
 
-// The levels to test: every one compiled in and supported by this CPU.
-std::vector<const KernelTable*> tables() {
-  std::vector<const KernelTable*> out;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
-    if (const KernelTable* t = nystrom::kernels_for(isa)) out.push_back(t);
-  return out;
-}
+// The cache blocks the shapes of these tests straddle: the scalar level's
+// (every level's KC and NC are checked to be the same).
+const nystrom::GemmBlocks kBlocks = nystrom::kernels_for(Isa::Scalar)->gemm;
 
 using test::act_name;
 using test::is_sentinel;
@@ -67,7 +63,7 @@ using test::WorstError;
 // random, including those past mr and nr, which the kernel may read but
 // must not store.
 void check_micro_kernel(const KernelTable& t, int k, std::mt19937& rng) {
-  const int MR = t.gemm_mr, NR = t.gemm_nr;
+  const int MR = t.gemm.mr, NR = t.gemm.nr;
   const int ldc = NR + 5, rows = MR + 2;  // one guard row above and below the tile
   const int row0 = 1, col0 = 3;           // where the tile starts inside the buffer
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
@@ -248,7 +244,7 @@ void check_against(const Expected& e, const std::vector<float>& got, const Probl
 // against one reference result.
 void check_blocked(const Problem& p, const std::vector<nystrom::ThreadPool*>& pools) {
   const Expected e = expected(p);
-  for (const KernelTable* t : tables()) {
+  for (const KernelTable* t : test::levels()) {
     for (int trans = 0; trans < 4; ++trans) {
       const bool ta = trans & 1, tb = trans & 2;
       for (nystrom::ThreadPool* pool : pools) {
@@ -283,15 +279,19 @@ const int kNumSizes = sizeof kSizes / sizeof kSizes[0];
 // ---------------------------------------------------------------------------
 // Tests
 
-TEST_CASE("gemm kernels: at least the scalar level is under test, and each tile fits the MC block") {
-  const std::vector<const KernelTable*> ts = tables();
+TEST_CASE("gemm kernels: at least the scalar level is under test; each level's blocks fit its tile and the shapes here") {
+  const std::vector<const KernelTable*> ts = test::levels();
   REQUIRE(!ts.empty());
   CHECK(ts.front()->isa == Isa::Scalar);
   for (const KernelTable* t : ts) {
     CAPTURE(nystrom::isa_name(t->isa));
-    CHECK(t->gemm_mr > 0);
-    CHECK(t->gemm_nr > 0);
-    CHECK(nystrom::kGemmMC % t->gemm_mr == 0);  // gemm.h promises MC is a multiple of every MR
+    CHECK(t->gemm.mr > 0);
+    CHECK(t->gemm.nr > 0);
+    CHECK(t->gemm.mc % t->gemm.mr == 0);  // kernel_table.h promises MC is a multiple of MR
+    // The shapes below straddle KC and NC as the scalar level sets them; a
+    // level with blocks of its own needs shapes of its own.
+    CHECK(t->gemm.kc == kBlocks.kc);
+    CHECK(t->gemm.nc == kBlocks.nc);
   }
 }
 
@@ -301,7 +301,7 @@ TEST_CASE("gemm kernels: each level's pack_panel interleaves rows exactly as the
   // depths off the 4-wide transposes. Data movement only: bit for bit.
   std::mt19937 rng(77);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  for (const KernelTable* t : tables())
+  for (const KernelTable* t : test::levels())
     for (int R : {4, 6, 8, 12, 16, 32})
       for (int rows = 1; rows <= R; rows += (rows < 6 ? 1 : 5))
         for (int kc : {1, 2, 3, 4, 5, 7, 8, 17, 64, 769}) {
@@ -322,7 +322,7 @@ TEST_CASE("gemm kernels: RowBlocks splits M into whole tiles, evenly, in a multi
   for (int M : {1, 5, 12, 13, 143, 144, 145, 512, 4096, 4097})
     for (int MR : {4, 6, 12})
       for (int threads : {1, 2, 3, 5}) {
-        const nystrom::RowBlocks rows(M, MR, nystrom::kGemmMC, threads);
+        const nystrom::RowBlocks rows(M, MR, kBlocks.mc, threads);
         CAPTURE(M);
         CAPTURE(MR);
         CAPTURE(threads);
@@ -332,7 +332,7 @@ TEST_CASE("gemm kernels: RowBlocks splits M into whole tiles, evenly, in a multi
         CHECK(rows.begin(rows.count) == M);
         // As many blocks as a multiple of the threads, unless there are fewer tiles.
         CHECK((rows.count % threads == 0 || rows.count == tiles));
-        CHECK(rows.count >= (M + nystrom::kGemmMC - 1) / nystrom::kGemmMC);
+        CHECK(rows.count >= (M + kBlocks.mc - 1) / kBlocks.mc);
         int smallest = M, largest = 0;
         for (int b = 0; b < rows.count; ++b) {
           const int size = rows.begin(b + 1) - rows.begin(b);
@@ -348,7 +348,7 @@ TEST_CASE("gemm kernels: RowBlocks splits M into whole tiles, evenly, in a multi
 TEST_CASE(
     "gemm kernels: each micro-kernel matches the reference for every mr x nr corner and never stores outside it") {
   std::mt19937 rng(20240611);
-  for (const KernelTable* t : tables())
+  for (const KernelTable* t : test::levels())
     for (int k : {1, 2, 3, 7, 16, 17, 192, 300}) check_micro_kernel(*t, k, rng);
 }
 
@@ -374,13 +374,13 @@ TEST_CASE("gemm kernels: gemm_blocked matches ref::gemm across the KC, MC and NC
   nystrom::ThreadPool two(2), three(3);
   const std::vector<nystrom::ThreadPool*> pools = {nullptr, &two, &three};
   SUBCASE("M = 700, N = 300, K = KC + 400: several MC row blocks and KC depth blocks, ragged at both ends") {
-    check_blocked(Problem(700, 300, nystrom::kGemmKC + 400, 3, true, Act::GeluTanh, true, 1), pools);
+    check_blocked(Problem(700, 300, kBlocks.kc + 400, 3, true, Act::GeluTanh, true, 1), pools);
   }
-  SUBCASE("N = 4100 > NC = 4096 with small M and K, no epilogue") {
-    check_blocked(Problem(5, 4100, 13, 2, false, Act::None, false, 2), pools);
+  SUBCASE("N = NC + 4 with small M and K, no epilogue") {
+    check_blocked(Problem(5, kBlocks.nc + 4, 13, 2, false, Act::None, false, 2), pools);
   }
-  SUBCASE("N = 4100 with K = KC + 9, bias, ReLU and accumulate") {
-    check_blocked(Problem(13, 4100, nystrom::kGemmKC + 9, 0, true, Act::Relu, true, 3), pools);
+  SUBCASE("N = NC + 4 with K = KC + 9, bias, ReLU and accumulate") {
+    check_blocked(Problem(13, kBlocks.nc + 4, kBlocks.kc + 9, 0, true, Act::Relu, true, 3), pools);
   }
   SUBCASE("K = 0: only the epilogue, on zero or on the old C") {
     check_blocked(Problem(7, 19, 0, 1, true, Act::GeluErf, false, 4), pools);
@@ -397,13 +397,13 @@ TEST_CASE("gemm kernels: gemm_blocked gives bit-identical results for 1, 2, 3 an
   struct Shape {
     int M, N, K;
   };
-  const int KC = nystrom::kGemmKC;
-  const Shape shapes[] = {{700, 300, KC + 400}, {13, 4100, KC + 9}, {97, 193, 385}, {2, 385, 31}, {385, 5, 193}};
+  const int KC = kBlocks.kc;
+  const Shape shapes[] = {{700, 300, KC + 400}, {13, kBlocks.nc + 4, KC + 9}, {97, 193, 385}, {2, 385, 31}, {385, 5, 193}};
   nystrom::ThreadPool one(1), two(2), three(3), five(5);
   int seed = 100;
   for (const Shape& s : shapes) {
     const Problem p(s.M, s.N, s.K, 3, true, Act::GeluErf, true, seed += 10);
-    for (const KernelTable* t : tables()) {
+    for (const KernelTable* t : test::levels()) {
       for (bool ta : {false, true}) {
         const bool tb = !ta;
         const std::vector<float> base = p.run_blocked(*t, nullptr, ta, tb);

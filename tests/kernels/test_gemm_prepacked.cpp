@@ -12,6 +12,7 @@
 #include "convert/hf_checkpoint.h"
 #include "kernels/dispatch.h"
 #include "kernels/gemm.h"
+#include "kernels/kernel_support.h"
 #include "nystrom/nystrom.h"
 #include "reference_models.h"
 #include "runtime/thread_pool.h"
@@ -26,24 +27,16 @@ namespace {
 
 using test::same_bits;
 
-// Every level compiled in and supported by this CPU.
-std::vector<const KernelTable*> levels() {
-  std::vector<const KernelTable*> out;
-  using nystrom::Isa;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
-    if (const KernelTable* t = nystrom::kernels_for(isa)) out.push_back(t);
-  return out;
-}
-
 struct Shape {
   int M, N, K;
 };
 
-// N off every NR (4..32) and past one NC block, K = 1, K past one and two KC
-// blocks, M = 1 and M past one MC block.
-const int KC = nystrom::kGemmKC, MC = nystrom::kGemmMC;
-const Shape kShapes[] = {{1, 1, 1},           {1, 37, 1},          {5, 13, 7},         {1, 100, KC + 1},
-                         {MC + 7, 45, 2 * KC + 1}, {49, 33, KC}, {7, 4096 + 29, 3}, {3, 2 * 4096 + 1, 20}};
+// N off every NR (4..32) and past one and two NC blocks, K = 1, K past one
+// and two KC blocks, M = 1 and M past one MC block, for a level's blocks.
+std::vector<Shape> shapes(const nystrom::GemmBlocks& b) {
+  return {{1, 1, 1},    {1, 37, 1},           {5, 13, 7},          {1, 100, b.kc + 1}, {b.mc + 7, 45, 2 * b.kc + 1},
+          {49, 33, b.kc}, {7, b.nc + 29, 3}, {3, 2 * b.nc + 1, 20}};
+}
 
 // C = A W^T both ways: W packed once, and W packed by gemm_blocked.
 void check_shape(const KernelTable& t, nystrom::ThreadPool* pool, const Shape& s, bool trans_a, const Epilogue& ep) {
@@ -64,15 +57,15 @@ void check_shape(const KernelTable& t, nystrom::ThreadPool* pool, const Shape& s
 
 TEST_CASE("gemm prepacked: the bits of per-call packing on awkward shapes, every level, 1 and 3 threads") {
   nystrom::ThreadPool pool(3);
-  const std::vector<float> bias = test::random_vector(2 * 4096 + 1, 4);
-  Epilogue plain, full;
-  full.bias = bias.data();
-  full.act = Act::GeluErf;
-  full.accumulate = true;
-  full.scale = 0.5f;
-  for (const KernelTable* t : levels()) {
+  for (const KernelTable* t : test::levels()) {
     CAPTURE(nystrom::isa_name(t->isa));
-    for (const Shape& s : kShapes) {
+    const std::vector<float> bias = test::random_vector(2 * t->gemm.nc + 1, 4);
+    Epilogue plain, full;
+    full.bias = bias.data();
+    full.act = Act::GeluErf;
+    full.accumulate = true;
+    full.scale = 0.5f;
+    for (const Shape& s : shapes(t->gemm)) {
       CAPTURE(s.M);
       CAPTURE(s.N);
       CAPTURE(s.K);
@@ -86,13 +79,13 @@ TEST_CASE("gemm prepacked: the bits of per-call packing on awkward shapes, every
 }
 
 TEST_CASE("gemm prepacked: K floats per column, N rounded up to NR in each NC block") {
-  for (const KernelTable* t : levels()) {
+  for (const KernelTable* t : test::levels()) {
     CAPTURE(nystrom::isa_name(t->isa));
-    const int NR = t->gemm_nr, K = 70;
+    const int NR = t->gemm.nr, NC = t->gemm.nc, K = 70;
     auto round_up = [&](int n) { return (size_t)(n + NR - 1) / NR * NR; };
-    const std::vector<float> w = test::random_vector((size_t)(4096 + 5) * K, 5);
+    const std::vector<float> w = test::random_vector((size_t)(NC + 5) * K, 5);
     CHECK(PackedGemmB(*t, 5, K, w.data(), K).bytes() == round_up(5) * K * sizeof(float));
-    CHECK(PackedGemmB(*t, 4096 + 5, K, w.data(), K).bytes() == (round_up(4096) + round_up(5)) * K * sizeof(float));
+    CHECK(PackedGemmB(*t, NC + 5, K, w.data(), K).bytes() == (round_up(NC) + round_up(5)) * K * sizeof(float));
   }
 }
 
@@ -106,7 +99,7 @@ TEST_CASE("gemm prepacked: ops::linear uses panels of the level in use, and pack
   ep.bias = bias.data();
   ep.act = Act::Relu;
   nystrom::gemm_blocked(in_use, nullptr, M, N, K, x.data(), K, false, w.data(), K, true, expected.data(), N, ep);
-  for (const KernelTable* t : levels()) {
+  for (const KernelTable* t : test::levels()) {
     CAPTURE(nystrom::isa_name(t->isa));
     const PackedGemmB packed(*t, N, K, w.data(), K);
     nystrom::ops::WeightMatrix m;

@@ -36,12 +36,8 @@
 #include "kernel_support.h"
 #include "kernels/dispatch.h"
 #include "kernels/quant.h"
-#include "runtime/cpu_features.h"
 #include "runtime/thread_pool.h"
 #include "support.h"
-#if defined(__aarch64__)
-#include "kernels/neon/neon.h"
-#endif
 
 using nystrom::BlockQ4_0;
 using nystrom::BlockQ8_0;
@@ -55,35 +51,6 @@ namespace {
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-// The tables to test: every level compiled in and supported by this CPU,
-// and on aarch64 the NEON table with each of its two micro-kernel
-// implementations forced (SDOT only where the CPU has it).
-struct Variant {
-  std::string name;
-  KernelTable table;
-};
-
-std::vector<Variant> variants() {
-  std::vector<Variant> out;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
-    if (const KernelTable* t = nystrom::kernels_for(isa)) out.push_back({nystrom::isa_name(isa), *t});
-#if defined(__aarch64__)
-  if (const KernelTable* t = nystrom::kernels_for(Isa::Neon)) {
-    Variant widen = {"neon-widen", *t};
-    widen.table.qgemm_q8_ukernel = nystrom::neon::qgemm_q8_ukernel_4x16_widen;
-    widen.table.qgemm_q4_ukernel = nystrom::neon::qgemm_q4_ukernel_4x16_widen;
-    out.push_back(widen);
-    if (nystrom::cpu_features().asimd_dotprod) {
-      Variant dot = {"neon-dot", *t};
-      dot.table.qgemm_q8_ukernel = nystrom::neon::qgemm_q8_ukernel_4x16_dot;
-      dot.table.qgemm_q4_ukernel = nystrom::neon::qgemm_q4_ukernel_4x16_dot;
-      out.push_back(dot);
-    }
-  }
-#endif
-  return out;
-}
 
 using test::act_name;
 using test::is_sentinel;
@@ -221,13 +188,13 @@ void check_against(const Expected& e, const std::vector<float>& got, const Probl
 void check_problem(const Problem& p, DType dtype, const std::vector<nystrom::ThreadPool*>& pools, uint32_t seed) {
   const QuantWeights w(dtype, p.N, p.K, seed);
   const Expected e = expected(p, w);
-  for (const Variant& v : variants()) {
-    const nystrom::PackedQuantMatrix packed(v.table, w.view());
-    const std::vector<float> alone = run_qgemm(v.table, nullptr, p, packed);
-    const std::string what = v.name + (dtype == DType::Q8_0 ? " q8_0" : " q4_0");
+  for (const KernelTable* t : test::levels()) {
+    const nystrom::PackedQuantMatrix packed(*t, w.view());
+    const std::vector<float> alone = run_qgemm(*t, nullptr, p, packed);
+    const std::string what = std::string(nystrom::isa_name(t->isa)) + (dtype == DType::Q8_0 ? " q8_0" : " q4_0");
     check_against(e, alone, p, what + " threads=none");
     for (nystrom::ThreadPool* pool : pools) {
-      const std::vector<float> got = run_qgemm(v.table, pool, p, packed);
+      const std::vector<float> got = run_qgemm(*t, pool, p, packed);
       INFO(what << " threads=" << pool->size() << ", " << p.describe());
       CHECK(same_bits(got.data(), alone.data(), got.size() * sizeof(float)));
     }
@@ -428,12 +395,12 @@ TEST_CASE("each table's activation quantizer gives exactly the bytes and scales 
     if (b == 3 || b == 6 || b == 7) CHECK(sum == 0);
   }
 
-  for (const Variant& v : variants()) {
-    CAPTURE(v.name);
+  for (const KernelTable* t : test::levels()) {
+    CAPTURE(nystrom::isa_name(t->isa));
     std::vector<int8_t> q(K, 99);
     std::vector<float> d(nb);
     std::vector<int32_t> c(nb);
-    v.table.quantize_act_row(x.data(), K, q.data(), d.data(), c.data());
+    t->quantize_act_row(x.data(), K, q.data(), d.data(), c.data());
     CHECK(q == q_ref);
     CHECK(c == c_ref);
     for (int b = 0; b < nb; ++b) {
@@ -446,10 +413,10 @@ TEST_CASE("each table's activation quantizer gives exactly the bytes and scales 
 TEST_CASE("each table's f16 row conversion (unquantized half-precision weights) matches format/half.h on all 65536 patterns") {
   std::vector<uint16_t> h(65536 + 64);
   for (size_t i = 0; i < h.size(); ++i) h[i] = (uint16_t)i;
-  for (const Variant& v : variants()) {
-    CAPTURE(v.name);
+  for (const KernelTable* t : test::levels()) {
+    CAPTURE(nystrom::isa_name(t->isa));
     std::vector<float> f(h.size());
-    v.table.f16_to_f32_row(h.data(), f.data(), 65536);
+    t->f16_to_f32_row(h.data(), f.data(), 65536);
     int bad = 0;
     for (int i = 0; i < 65536; ++i) {
       const float want = nystrom::f16_to_float((uint16_t)i);
@@ -460,7 +427,7 @@ TEST_CASE("each table's f16 row conversion (unquantized half-precision weights) 
     // Every length up to 40 from an odd start: the vector tails.
     for (int n = 0; n <= 40; ++n) {
       std::vector<float> out(n + 1, sentinel());
-      v.table.f16_to_f32_row(h.data() + 0x3C01, out.data(), n);
+      t->f16_to_f32_row(h.data() + 0x3C01, out.data(), n);
       for (int i = 0; i < n; ++i) CHECK(out[i] == nystrom::f16_to_float((uint16_t)(0x3C01 + i)));
       CHECK(is_sentinel(out[n]));
     }
@@ -472,10 +439,10 @@ TEST_CASE("each table's f16 row conversion (unquantized half-precision weights) 
 
 TEST_CASE("a quantized matrix packed for a table keeps its shape and type and refuses what it cannot pack or run") {
   const QuantWeights w8(DType::Q8_0, 40, 96, 3), w4(DType::Q4_0, 40, 96, 4);
-  for (const Variant& v : variants()) {
-    CAPTURE(v.name);
-    nystrom::PackedQuantMatrix p8(v.table, w8.view());
-    const nystrom::PackedQuantMatrix p4(v.table, w4.view());
+  for (const KernelTable* t : test::levels()) {
+    CAPTURE(nystrom::isa_name(t->isa));
+    nystrom::PackedQuantMatrix p8(*t, w8.view());
+    const nystrom::PackedQuantMatrix p4(*t, w4.view());
     CHECK(p8.rows() == 40);
     CHECK(p8.cols() == 96);
     CHECK(p8.dtype() == DType::Q8_0);
@@ -486,12 +453,12 @@ TEST_CASE("a quantized matrix packed for a table keeps its shape and type and re
 
     nystrom::QuantMatrixView bad = w8.view();
     bad.cols = 100;
-    CHECK_THROWS_AS(nystrom::PackedQuantMatrix(v.table, bad), std::invalid_argument);
+    CHECK_THROWS_AS(nystrom::PackedQuantMatrix(*t, bad), std::invalid_argument);
     bad = w8.view();
     bad.dtype = DType::F16;
-    CHECK_THROWS_AS(nystrom::PackedQuantMatrix(v.table, bad), std::invalid_argument);
+    CHECK_THROWS_AS(nystrom::PackedQuantMatrix(*t, bad), std::invalid_argument);
 
-    KernelTable other = v.table;
+    KernelTable other = *t;
     other.qgemm.nr *= 2;
     std::vector<float> x(96, 1.0f), y(40);
     CHECK_THROWS_AS(nystrom::qgemm(other, nullptr, 1, x.data(), 96, p8, y.data(), 40, {}), std::invalid_argument);
@@ -555,13 +522,13 @@ TEST_CASE("quantized GEMM applies the epilogue: bias, each activation, accumulat
 
 TEST_CASE("quantized GEMM with K = 0 leaves act((accumulate ? y : 0) + bias) * scale") {
   const QuantWeights w(DType::Q8_0, 9, 0, 1);
-  for (const Variant& v : variants()) {
-    CAPTURE(v.name);
-    const nystrom::PackedQuantMatrix packed(v.table, w.view());
+  for (const KernelTable* t : test::levels()) {
+    CAPTURE(nystrom::isa_name(t->isa));
+    const nystrom::PackedQuantMatrix packed(*t, w.view());
     for (bool accumulate : {false, true}) {
       Problem p(3, 9, 0, true, Act::Relu, accumulate, 0.5f, 77);
       const Expected e = expected(p, w);
-      check_against(e, run_qgemm(v.table, nullptr, p, packed), p, v.name);
+      check_against(e, run_qgemm(*t, nullptr, p, packed), p, std::string(nystrom::isa_name(t->isa)));
     }
   }
 }
@@ -570,10 +537,10 @@ TEST_CASE("quantized GEMM: a row of x with an infinity or NaN gives NaN outputs 
   const QuantWeights w(DType::Q8_0, 20, 64, 5);
   Problem p(4, 20, 64, false, Act::None, false, 1.0f, 9);
   p.x[(size_t)2 * p.ldx() + 40] = INFINITY;
-  for (const Variant& v : variants()) {
-    CAPTURE(v.name);
-    const nystrom::PackedQuantMatrix packed(v.table, w.view());
-    const std::vector<float> y = run_qgemm(v.table, nullptr, p, packed);
+  for (const KernelTable* t : test::levels()) {
+    CAPTURE(nystrom::isa_name(t->isa));
+    const nystrom::PackedQuantMatrix packed(*t, w.view());
+    const std::vector<float> y = run_qgemm(*t, nullptr, p, packed);
     for (int i = 0; i < 4; ++i)
       for (int j = 0; j < 20; ++j) CHECK(std::isnan(y[(size_t)(i + 1) * p.ldy() + j]) == (i == 2));
   }

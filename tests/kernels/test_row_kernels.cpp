@@ -10,51 +10,29 @@
 #include <string>
 #include <vector>
 
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
+#include "kernel_support.h"
 #include "kernels/dispatch.h"
 #include "kernels/ref/ref.h"
 
 using nystrom::Isa;
 using nystrom::KernelTable;
 using nystrom::ops::Act;
+using test::check_close;
 
 namespace {
 
 const int kSizes[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 768, 1000, 4097};
-
-// The SIMD levels compiled in and supported by this CPU (none on a CPU
-// without AVX2 or NEON; the test then checks nothing).
-std::vector<const KernelTable*> simd_tables() {
-  std::vector<const KernelTable*> out;
-  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon})
-    if (const KernelTable* t = nystrom::kernels_for(isa)) out.push_back(t);
-  return out;
-}
 
 std::vector<float> uniform(std::mt19937& rng, int n, float lo, float hi) {
   std::uniform_real_distribution<float> d(lo, hi);
   std::vector<float> v(n);
   for (float& x : v) x = d(rng);
   return v;
-}
-
-// Passes when every |got - want| <= abs_tol + rel_tol |want| (a NaN fails);
-// reports the worst element otherwise.
-void check_close(const std::vector<float>& got, const std::vector<float>& want, double abs_tol,
-                 double rel_tol, const std::string& what) {
-  REQUIRE(got.size() == want.size());
-  size_t worst = 0;
-  double worst_ratio = 0.0;  // error / tolerance, infinite for a NaN or a miss at tolerance 0
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double err = std::fabs((double)got[i] - (double)want[i]);
-    const double tol = abs_tol + rel_tol * std::fabs((double)want[i]);
-    double ratio = tol > 0.0 ? err / tol : (err > 0.0 ? INFINITY : 0.0);
-    if (std::isnan(err)) ratio = INFINITY;
-    if (ratio > worst_ratio) worst_ratio = ratio, worst = i;
-  }
-  INFO(what);
-  INFO("worst element " << worst << ": got " << got[worst] << ", want " << want[worst]
-                        << " (error / tolerance = " << worst_ratio << ")");
-  CHECK(worst_ratio <= 1.0);
 }
 
 std::string label(const KernelTable* t, const char* kernel, int n, const std::string& detail) {
@@ -80,14 +58,22 @@ TEST_CASE("row kernels: every SIMD level this CPU has is under test") {
   // The tests below silently check nothing for a level kernels_for() does not
   // return, so cross-check it against the compiler's own CPU detection.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  // A level is expected exactly when the CPU has every feature it is
+  // compiled for (Makefile: avx2 -mavx2 -mfma -mf16c; avx512 adds F, BW, VL,
+  // DQ and VNNI).
   __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                      __builtin_cpu_supports("avx512vnni");
   CHECK((nystrom::kernels_for(Isa::Avx2) != nullptr) == avx2);
   CHECK((nystrom::kernels_for(Isa::Avx512) != nullptr) == avx512);
 #elif defined(__aarch64__)
   CHECK(nystrom::kernels_for(Isa::Neon) != nullptr);  // Advanced SIMD is mandatory on aarch64
+#if defined(HWCAP_ASIMDDP)
+  // The dot product, from the kernel's own report (getauxval(AT_HWCAP)).
+  CHECK((nystrom::kernels_for(Isa::NeonDot) != nullptr) == ((getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0));
+#endif
 #endif
 }
 
@@ -102,7 +88,7 @@ TEST_CASE("softmax_row matches the reference") {
   // still returns a denormal.
   const double abs_tol = 1e-30, rel_exact = 3e-7;
   std::mt19937 rng(1234);
-  for (const KernelTable* t : simd_tables()) {
+  for (const KernelTable* t : test::simd_levels()) {
     for (int n : kSizes) {
       const double rel_ref = 3e-7 + 2.0 * std::sqrt((double)n) * 5.96e-8;
       struct Case {
@@ -142,7 +128,7 @@ TEST_CASE("softmax_row: the kernels' exp is within 2e-7 relative") {
   // (the row's differences are exact). The 2e-7 budget is exp's 1.5 ulp plus
   // the rounding of 1/sum and of the final product; measured 1.4e-7 (and
   // 3e-7 when exp's ln 2 correction term is dropped, which this must catch).
-  for (const KernelTable* t : simd_tables()) {
+  for (const KernelTable* t : test::simd_levels()) {
     for (int n : {2, 17}) {  // one tail-only row, one with a full vector
       std::vector<float> got, want;
       for (int i = 0; i <= 80000; ++i) {
@@ -169,7 +155,7 @@ TEST_CASE("layer_norm_row matches the reference, with and without aliasing") {
   // x + residual fails it on the offset and cancelling rows.
   const double abs_tol = 1e-6, rel = 1e-6;
   std::mt19937 rng(5678);
-  for (const KernelTable* t : simd_tables()) {
+  for (const KernelTable* t : test::simd_levels()) {
     for (int n : kSizes) {
       const std::vector<float> gamma = uniform(rng, n, 0.5f, 2.0f), beta = uniform(rng, n, -1.0f, 1.0f);
       struct Case {
@@ -236,7 +222,7 @@ TEST_CASE("bias_act_row matches the reference for every activation") {
   const float specials[] = {0.0f,  -0.0f,  1e-8f,  -1e-8f, 0.5f,   -0.5f,  1.0f,   -1.0f,  2.5f,
                             -2.5f, 4.0f,   -4.0f,  5.5f,   -5.5f,  8.5f,   -8.5f,  12.0f,  -12.0f,
                             20.0f, -20.0f, 60.0f,  -60.0f, 100.0f, -100.0f};
-  for (const KernelTable* t : simd_tables()) {
+  for (const KernelTable* t : test::simd_levels()) {
     for (int a = 0; a < 4; ++a) {
       const bool exact = acts[a] == Act::None || acts[a] == Act::Relu;
       const double abs_tol = exact ? 0.0 : 1e-6, rel = exact ? 0.0 : 2.5e-7;
@@ -269,7 +255,7 @@ TEST_CASE("row kernels: depthwise_conv_add of every level matches the sum in dou
   // head or three side by side (each with its own taps), and the rows done
   // in blocks of 3, 4 or all at once.
   std::mt19937 rng(2026);
-  std::vector<const KernelTable*> levels = simd_tables();
+  std::vector<const KernelTable*> levels = test::simd_levels();
   levels.push_back(nystrom::kernels_for(Isa::Scalar));  // the reference itself, for the heads and row blocks
   for (const KernelTable* t : levels)
     for (int K : {1, 3, 9, 33, 35})

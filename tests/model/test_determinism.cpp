@@ -16,6 +16,7 @@
 #include "format/model_file.h"
 #include "format/npy.h"
 #include "kernels/dispatch.h"
+#include "kernels/kernel_support.h"
 #include "nystrom/nystrom.h"
 #include "reference_models.h"
 #include "support.h"
@@ -29,14 +30,6 @@ using test::random_ids;
 using test::reference_model;
 
 using test::same_bits;
-
-// The dispatch levels compiled in and supported by this CPU.
-std::vector<Isa> levels() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
-    if (nystrom::kernels_for(isa)) out.push_back(isa);
-  return out;
-}
 
 // Selects one level for the life of the object, then restores the level in
 // use before (set_isa_cap of a level in use selects that same level).
@@ -68,7 +61,8 @@ TEST_CASE("determinism: 1, 2, 3 and 4 threads give bit-identical outputs in Nyst
       {"small-cls", {7, 16, 100, 255}},  // m = 16, max 256; classifier logits
   };
   const Isa original = nystrom::kernels().isa;
-  for (Isa isa : levels()) {
+  for (const nystrom::KernelTable* level : test::levels()) {
+    const Isa isa = level->isa;
     IsaCap cap(isa);
     REQUIRE(nystrom::kernels().isa == isa);
     for (const DeterminismCase& dc : cases) {
@@ -104,7 +98,8 @@ TEST_CASE("determinism: 1, 2, 3 and 4 threads give bit-identical outputs in Nyst
 TEST_CASE(
     "isa caps: every level this CPU runs reproduces the reference outputs of testdata/hf within SPEC tolerance") {
   const Isa original = nystrom::kernels().isa;
-  for (Isa isa : levels()) {
+  for (const nystrom::KernelTable* level : test::levels()) {
+    const Isa isa = level->isa;
     IsaCap cap(isa);
     REQUIRE(nystrom::kernels().isa == isa);
     for (const std::string& name : test::reference_cases()) {

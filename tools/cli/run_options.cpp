@@ -36,8 +36,8 @@ const char kRunOptionsHelp[] =
     "      --no-verify         skip the model file's checksum at load (the header,\n"
     "                          table and sizes are still checked)\n"
     "      --isa LEVEL         cap the kernels' instruction set: scalar, avx2,\n"
-    "                          avx512 or neon (default: the best this CPU has;\n"
-    "                          also NYSTROM_ISA)\n";
+    "                          avx512, neon or neon_dot (default: the best this\n"
+    "                          CPU has; also NYSTROM_ISA)\n";
 
 RunOptions parse_run_options(const tools::Args& args) {
   RunOptions opt;
@@ -55,7 +55,7 @@ RunOptions parse_run_options(const tools::Args& args) {
   if (args.has("--isa")) {
     Isa cap;
     if (!parse_isa(args.get("--isa"), &cap))
-      throw tools::UsageError{"--isa must be scalar, avx2, avx512 or neon, got '" + args.get("--isa") + "'"};
+      throw tools::UsageError{"--isa must be scalar, avx2, avx512, neon or neon_dot, got '" + args.get("--isa") + "'"};
     set_isa_cap(cap);
   }
   return opt;

@@ -1,20 +1,29 @@
-// Kernels compiled for avx2 (flags in the Makefile). Only dispatch.cpp and the
-// tests reach them, after the CPU check says avx2 is available.
+// The avx2 level (AVX2 + FMA + F16C; flags in the Makefile): its table, block
+// sizes and kernels. Only the dispatcher and the tests reach them, after the
+// CPU check says avx2 is available.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
-#include "kernels/dispatch.h"
-#include "kernels/ops.h"
+#include "kernels/kernel_table.h"
 
 namespace nystrom::avx2 {
 
-constexpr int kGemmMR = 6, kGemmNR = 16;
-// The 6x16 register-tile GEMM micro-kernel (contract: kernels/dispatch.h).
-void gemm_ukernel_6x16(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
-                        bool accumulate);
+const KernelTable& avx2_kernels();
 
-// Runs independent FMA chains; returns the FLOPs done (for the peak).
-double fma_peak_loop(long iters, float* sink);
+// 6 x 16 tile: 12 ymm accumulators, enough for 2 FMA pipes x 4 cycles of
+// latency. KC, MC, NC: measured with the avx512 level (docs/TUNING.md) and
+// kept for this one.
+constexpr GemmBlocks kGemmBlocks = {6, 16, 768, 144, 4096};
+// The integer GEMM's blocks, measured with AVX-512 VNNI (docs/TUNING.md).
+constexpr QGemmBlocks kQGemmBlocks = {32, 96};
+// q8_0 and q4_0 as the file stores them: vpmaddubsw takes |w| and q unsigned.
+constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x00, 1.0f};
+
+void gemm_ukernel_6x16(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
+                       bool accumulate);
+// SSE transposes; the avx512 level uses it too.
+void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst);
 
 void softmax_row(float* x, int n);
 void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
@@ -24,10 +33,6 @@ void segment_means(const float* x, int n, int cols, int ld, int m, float* out, i
 void depthwise_conv_add(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w, int K,
                         float* out, int ldo);
 
-// Integer GEMM on quantized weights (kernels/qgemm.cpp; contracts in
-// kernels/dispatch.h): the micro-kernels for this level's packing, the
-// activation quantizer (exactly quantize_row_q8_act) and f16 rows.
-constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x00, 1.0f};
 void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate);
 void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
@@ -35,7 +40,6 @@ void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, fl
 void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 void f16_to_f32_row(const uint16_t* src, float* dst, int n);
 
-// GEMM panel packing (SSE transposes; the AVX-512 level uses it too).
-void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst);
+double fma_peak_loop(long iters, float* sink);
 
 }  // namespace nystrom::avx2

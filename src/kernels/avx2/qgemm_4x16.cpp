@@ -1,5 +1,5 @@
 // AVX2 integer GEMM micro-kernels, 4 x 16 register tile, for the layout
-// avx2::kQGemmLayout (kernels/dispatch.h describes the packing). No VNNI:
+// avx2::kQGemmLayout (kernels/kernel_table.h describes the packing). No VNNI:
 // products go through vpmaddubsw (u8 x s8, adjacent pairs summed to int16
 // with saturation) and vpmaddwd by ones (int16 pairs summed to int32). One
 // 32-byte weight vector holds 8 columns x 4 consecutive k, and the 4

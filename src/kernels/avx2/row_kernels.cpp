@@ -11,6 +11,8 @@
 
 #include "kernels/approx.h"
 #include "kernels/avx2/avx2.h"
+#include "kernels/ops.h"
+#include "kernels/row_entries.h"
 
 namespace nystrom::avx2 {
 namespace {
@@ -85,6 +87,9 @@ inline __m256 gelu_erf(__m256 x) {
   const __m256 phi = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), q), q, x);  // by x's sign
   return _mm256_mul_ps(x, phi);
 }
+
+// max(v, 0) returns 0 for -0 and NaN, like the reference's v > 0 ? v : 0.
+inline __m256 relu(__m256 v) { return _mm256_max_ps(v, _mm256_setzero_ps()); }
 
 // y[i] = f(y[i] + bias[i]) over the row; the tail uses masked loads/stores.
 template <typename F>
@@ -224,25 +229,12 @@ void softmax_row(float* x, int n) {
 
 void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
                     const float* beta, float eps) {
-  if (n <= 0) return;
-  if (residual)
-    layer_norm_impl<true>(x, residual, out, n, gamma, beta, eps);
-  else
-    layer_norm_impl<false>(x, nullptr, out, n, gamma, beta, eps);
+  layer_norm_row_by([](auto with_residual, auto... args) { layer_norm_impl<decltype(with_residual)::value>(args...); },
+                    x, residual, out, n, gamma, beta, eps);
 }
 
 void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
-  switch (act) {
-    case ops::Act::None:
-      if (bias) map_row(y, bias, n, [](__m256 v) { return v; });
-      return;
-    case ops::Act::Relu:
-      // max(v, 0) returns 0 for -0 and NaN, like the reference's v > 0 ? v : 0.
-      map_row(y, bias, n, [](__m256 v) { return _mm256_max_ps(v, _mm256_setzero_ps()); });
-      return;
-    case ops::Act::GeluTanh: map_row(y, bias, n, gelu_tanh); return;
-    case ops::Act::GeluErf: map_row(y, bias, n, gelu_erf); return;
-  }
+  bias_act_row_by([=](auto f) { map_row(y, bias, n, f); }, bias != nullptr, act, relu, gelu_tanh, gelu_erf);
 }
 
 }  // namespace nystrom::avx2

@@ -1,22 +1,29 @@
-// Kernels compiled for avx512 (flags in the Makefile). Only dispatch.cpp and the
-// tests reach them, after the CPU check says avx512 is available.
+// The avx512 level (AVX-512 F/BW/VL/DQ + VNNI; flags in the Makefile): its
+// table, block sizes and kernels. Only the dispatcher and the tests reach
+// them, after the CPU check says avx512 is available.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
-#include "kernels/dispatch.h"
-#include "kernels/ops.h"
+#include "kernels/kernel_table.h"
 
 namespace nystrom::avx512 {
 
-constexpr int kGemmMR = 12, kGemmNR = 32;
-// The 12x32 register-tile GEMM micro-kernel (contract: kernels/dispatch.h).
+const KernelTable& avx512_kernels();
+
+// 12 x 32 tile: 24 of the 32 zmm registers accumulate. KC 768 keeps the
+// 12 x KC A panel (36 KiB) in L1; MC 144 rows of A (432 KiB) stay in L2;
+// NC 4096 columns of B (12 MiB) in L3 (docs/TUNING.md has the measurements).
+constexpr GemmBlocks kGemmBlocks = {12, 32, 768, 144, 4096};
+// KB 32 blocks (K = 1024) cover a 768-deep layer in one call; MC 96 rows of
+// activations (288 KiB at K = 3072) stay in L2 (docs/TUNING.md).
+constexpr QGemmBlocks kQGemmBlocks = {32, 96};
+// vpdpbusd multiplies unsigned weights by signed activations: q8_0 stored as
+// w + 128, q4_0 as 16 q, corrected by corr and the 1/16 in the scale.
+constexpr QGemmLayout kQGemmLayout = {6, 32, 0x80, 0x00, 1.0f / 16};
+
 void gemm_ukernel_12x32(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                         bool accumulate);
-
-// Runs independent FMA chains; returns the FLOPs done (for the peak).
-double fma_peak_loop(long iters, float* sink);
-// The same for 8-bit VNNI dot products; returns the integer ops done.
-double int8_peak_loop(long iters, int* sink);
 
 void softmax_row(float* x, int n);
 void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
@@ -26,15 +33,15 @@ void segment_means(const float* x, int n, int cols, int ld, int m, float* out, i
 void depthwise_conv_add(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w, int K,
                         float* out, int ldo);
 
-// Integer GEMM on quantized weights (kernels/qgemm.cpp; contracts in
-// kernels/dispatch.h): the micro-kernels for this level's packing, the
-// activation quantizer (exactly quantize_row_q8_act) and f16 rows.
-constexpr QGemmLayout kQGemmLayout = {6, 32, 0x80, 0x00, 1.0f / 16};
 void qgemm_q8_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate);
 void qgemm_q4_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate);
 void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 void f16_to_f32_row(const uint16_t* src, float* dst, int n);
+
+double fma_peak_loop(long iters, float* sink);
+// 8-bit VNNI dot products; returns the integer ops done.
+double int8_peak_loop(long iters, int* sink);
 
 }  // namespace nystrom::avx512

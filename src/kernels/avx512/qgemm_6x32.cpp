@@ -1,5 +1,5 @@
 // AVX-512 VNNI integer GEMM micro-kernels, 6 x 32 register tile, for the
-// layout avx512::kQGemmLayout (kernels/dispatch.h describes the packing).
+// layout avx512::kQGemmLayout (kernels/kernel_table.h describes the packing).
 //
 // One 64-byte weight vector holds 16 columns x 4 consecutive k; one
 // vpdpbusd multiplies it by 4 activation bytes broadcast to every lane and

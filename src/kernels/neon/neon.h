@@ -1,20 +1,29 @@
-// Kernels compiled for neon (flags in the Makefile). Only dispatch.cpp and the
-// tests reach them, after the CPU check says neon is available.
+// The neon level (Advanced SIMD, which every aarch64 CPU has): its table,
+// block sizes and kernels. The dispatcher and the tests reach them; the
+// neon_dot level (kernels/neon_dot/) reuses all but the integer GEMM.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
-#include "kernels/dispatch.h"
-#include "kernels/ops.h"
+#include "kernels/kernel_table.h"
 
 namespace nystrom::neon {
 
-constexpr int kGemmMR = 8, kGemmNR = 12;
-// The 8x12 register-tile GEMM micro-kernel (contract: kernels/dispatch.h).
-void gemm_ukernel_8x12(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
-                        bool accumulate);
+const KernelTable& neon_kernels();
 
-// Runs independent FMA chains; returns the FLOPs done (for the peak).
-double fma_peak_loop(long iters, float* sink);
+// 8 x 12 tile: 24 q-register accumulators, 3 for B and 2 for A of 32.
+// KC, MC, NC: measured with the avx512 level (docs/TUNING.md) and kept for
+// this one; MC 144 is a multiple of MR 8.
+constexpr GemmBlocks kGemmBlocks = {8, 12, 768, 144, 4096};
+// The integer GEMM's blocks, measured with AVX-512 VNNI (docs/TUNING.md).
+constexpr QGemmBlocks kQGemmBlocks = {32, 96};
+// Signed bytes on both sides (vmull_s8, and SDOT at neon_dot): q8_0 as it is,
+// q4_0 nibbles as 4-bit two's complement (q ^ 8) read as 16 w.
+constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x08, 1.0f / 16};
+
+void gemm_ukernel_8x12(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
+                       bool accumulate);
+void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst);
 
 void softmax_row(float* x, int n);
 void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
@@ -24,29 +33,14 @@ void segment_means(const float* x, int n, int cols, int ld, int m, float* out, i
 void depthwise_conv_add(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w, int K,
                         float* out, int ldo);
 
-// Integer GEMM on quantized weights (kernels/qgemm.cpp; contracts in
-// kernels/dispatch.h): the micro-kernels for this level's packing, the
-// activation quantizer (exactly quantize_row_q8_act) and f16 rows.
-constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x08, 1.0f / 16};
+// Widening multiplies (no dot product instruction).
 void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate);
 void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate);
-// The two implementations the 4x16 kernels choose between on each call:
-// SDOT (qgemm_4x16_dot.cpp, compiled for armv8.2-a+dotprod, run only when
-// cpu_features().asimd_dotprod) and widening multiplies (any NEON).
-void qgemm_q8_ukernel_4x16_dot(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr,
-                               int nr, bool accumulate);
-void qgemm_q4_ukernel_4x16_dot(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr,
-                               int nr, bool accumulate);
-void qgemm_q8_ukernel_4x16_widen(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr,
-                                 int nr, bool accumulate);
-void qgemm_q4_ukernel_4x16_widen(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr,
-                                 int nr, bool accumulate);
 void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 void f16_to_f32_row(const uint16_t* src, float* dst, int n);
 
-// GEMM panel packing (4 x 4 transposes; contract: kernels/dispatch.h).
-void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst);
+double fma_peak_loop(long iters, float* sink);
 
 }  // namespace nystrom::neon

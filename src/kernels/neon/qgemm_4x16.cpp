@@ -1,10 +1,9 @@
 // NEON integer GEMM micro-kernels, 4 x 16 tile, for the layout
-// neon::kQGemmLayout (kernels/dispatch.h describes the packing): the entry
-// points of the kernel table, which run the SDOT kernels
-// (qgemm_4x16_dot.cpp) when the CPU has them, and the fallback for CPUs
-// without: widening multiplies, two rows at a time.
+// neon::kQGemmLayout (kernels/kernel_table.h describes the packing), for
+// CPUs without the dot product (the neon_dot level has SDOT kernels):
+// widening multiplies, two rows at a time.
 //
-// Fallback: one 16-byte weight vector holds 4 columns x 4 k, and the step's
+// One 16-byte weight vector holds 4 columns x 4 k, and the step's
 // 4 activation bytes are repeated to 16. vmull_s8 gives the 8 products of
 // columns 0-1 (vmull_high_s8 those of 2-3) as int16: |w a| <= 128 * 128 =
 // 16384 < 32767 (q4_0 weights are 16 w, |16 w| <= 128). vpadalq_s16 adds
@@ -15,16 +14,10 @@
 #include <cstring>
 
 #include "kernels/neon/neon.h"
-#include "runtime/cpu_features.h"
 
 namespace nystrom::neon {
 
 namespace {
-
-bool has_dotprod() {
-  static const bool yes = cpu_features().asimd_dotprod;
-  return yes;
-}
 
 inline int8x16_t repeat4(const int8_t* p) {
   int32_t v;
@@ -96,28 +89,16 @@ inline void qgemm_2x16_widen(int nblocks, const QuantRows& a, int r0, const uint
 
 }  // namespace
 
-void qgemm_q8_ukernel_4x16_widen(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr,
-                                 int nr, bool accumulate) {
+void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
+                           bool accumulate) {
   qgemm_2x16_widen<false>(nblocks, a, 0, w, c, ldc, mr, nr, accumulate);
   if (mr > 2) qgemm_2x16_widen<false>(nblocks, a, 2, w, c, ldc, mr, nr, accumulate);
 }
 
-void qgemm_q4_ukernel_4x16_widen(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr,
-                                 int nr, bool accumulate) {
-  qgemm_2x16_widen<true>(nblocks, a, 0, w, c, ldc, mr, nr, accumulate);
-  if (mr > 2) qgemm_2x16_widen<true>(nblocks, a, 2, w, c, ldc, mr, nr, accumulate);
-}
-
-void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
-                           bool accumulate) {
-  if (has_dotprod()) qgemm_q8_ukernel_4x16_dot(nblocks, a, w, c, ldc, mr, nr, accumulate);
-  else qgemm_q8_ukernel_4x16_widen(nblocks, a, w, c, ldc, mr, nr, accumulate);
-}
-
 void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate) {
-  if (has_dotprod()) qgemm_q4_ukernel_4x16_dot(nblocks, a, w, c, ldc, mr, nr, accumulate);
-  else qgemm_q4_ukernel_4x16_widen(nblocks, a, w, c, ldc, mr, nr, accumulate);
+  qgemm_2x16_widen<true>(nblocks, a, 0, w, c, ldc, mr, nr, accumulate);
+  if (mr > 2) qgemm_2x16_widen<true>(nblocks, a, 2, w, c, ldc, mr, nr, accumulate);
 }
 
 }  // namespace nystrom::neon

@@ -14,6 +14,8 @@
 
 #include "kernels/approx.h"
 #include "kernels/neon/neon.h"
+#include "kernels/ops.h"
+#include "kernels/row_entries.h"
 
 namespace nystrom::neon {
 namespace {
@@ -70,6 +72,9 @@ inline float32x4_t gelu_erf(float32x4_t x) {
   const float32x4_t phi = vbslq_f32(neg, q, vsubq_f32(one, q));
   return vmulq_f32(x, phi);
 }
+
+// maxNum(v, 0) gives 0 for -0 and NaN, like the reference's v > 0 ? v : 0.
+inline float32x4_t relu(float32x4_t v) { return vmaxnmq_f32(v, vdupq_n_f32(0.0f)); }
 
 // y[i] = f(y[i] + bias[i]) over the row; the tail goes through a buffer.
 template <typename F>
@@ -203,25 +208,12 @@ void softmax_row(float* x, int n) {
 
 void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
                     const float* beta, float eps) {
-  if (n <= 0) return;
-  if (residual)
-    layer_norm_impl<true>(x, residual, out, n, gamma, beta, eps);
-  else
-    layer_norm_impl<false>(x, nullptr, out, n, gamma, beta, eps);
+  layer_norm_row_by([](auto with_residual, auto... args) { layer_norm_impl<decltype(with_residual)::value>(args...); },
+                    x, residual, out, n, gamma, beta, eps);
 }
 
 void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
-  switch (act) {
-    case ops::Act::None:
-      if (bias) map_row(y, bias, n, [](float32x4_t v) { return v; });
-      return;
-    case ops::Act::Relu:
-      // maxNum(v, 0) gives 0 for -0 and NaN, like the reference's v > 0 ? v : 0.
-      map_row(y, bias, n, [](float32x4_t v) { return vmaxnmq_f32(v, vdupq_n_f32(0.0f)); });
-      return;
-    case ops::Act::GeluTanh: map_row(y, bias, n, gelu_tanh); return;
-    case ops::Act::GeluErf: map_row(y, bias, n, gelu_erf); return;
-  }
+  bias_act_row_by([=](auto f) { map_row(y, bias, n, f); }, bias != nullptr, act, relu, gelu_tanh, gelu_erf);
 }
 
 }  // namespace nystrom::neon

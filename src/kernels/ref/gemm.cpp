@@ -1,3 +1,5 @@
+// The reference GEMM and micro-kernels (twins of kernels/gemm.cpp and the
+// levels' gemm_<tile>.cpp).
 #include "kernels/ref/ref.h"
 
 namespace nystrom::ref {
@@ -25,7 +27,7 @@ void gemm(int M, int N, int K, const float* a, int lda, bool trans_a, const floa
 namespace nystrom::ref {
 
 // ---------------------------------------------------------------------------
-// Micro-kernels (contract: GemmMicroKernel in kernels/dispatch.h)
+// Micro-kernels (contract: GemmMicroKernel in kernels/kernel_table.h)
 
 void gemm_ukernel(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr, bool accumulate,
                   int MR, int NR) {
@@ -63,18 +65,6 @@ void gemm_ukernel_4x8(int k, const float* a, const float* b, float* c, int ldc, 
     } else {
       for (int j = 0; j < nr; ++j) row[j] = acc[i][j];
     }
-  }
-}
-
-void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
-  for (int i = 0; i < n; ++i) y[i] = activation(y[i] + (bias ? bias[i] : 0.0f), act);
-}
-
-void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst) {
-  for (int k = 0; k < kc; ++k, dst += R) {
-    int r = 0;
-    for (; r < rows; ++r) dst[r] = src[(size_t)r * ld + k];
-    for (; r < R; ++r) dst[r] = 0.0f;
   }
 }
 

@@ -1,7 +1,6 @@
-// Scalar integer GEMM micro-kernels (layout: ref::kQGemmLayout) and f16 rows.
-#include "kernels/ref/qgemm.h"
-
-#include "format/half.h"
+// Scalar integer GEMM micro-kernels (layout: ref::kQGemmLayout), twins of the
+// levels' qgemm_<tile>.cpp.
+#include "kernels/ref/ref.h"
 
 namespace nystrom::ref {
 
@@ -55,10 +54,6 @@ void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, fl
 void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate) {
   qgemm_ukernel<true>(nblocks, a, w, c, ldc, mr, nr, accumulate);
-}
-
-void f16_to_f32_row(const uint16_t* src, float* dst, int n) {
-  for (int i = 0; i < n; ++i) dst[i] = f16_to_float(src[i]);
 }
 
 }  // namespace nystrom::ref

@@ -1,9 +1,9 @@
 // NEON integer GEMM micro-kernels with SDOT (Armv8.2 dot product), 4 x 16
-// register tile, for the layout neon::kQGemmLayout (kernels/dispatch.h
+// register tile, for the layout neon::kQGemmLayout (kernels/kernel_table.h
 // describes the packing). Only these functions are compiled for
 // armv8.2-a+dotprod (a target attribute, so nothing else in the library can
-// pick up the instructions), and qgemm_4x16.cpp calls them only when
-// cpu_features().asimd_dotprod.
+// pick up the instructions), and the dispatcher selects the neon_dot level
+// only when the CPU has the dot product.
 //
 // One 16-byte weight vector holds 4 columns x 4 consecutive k; SDOT by lane
 // multiplies it by 4 activation bytes taken from one 32-bit lane of the
@@ -21,7 +21,7 @@
 
 #include <cstring>
 
-#include "kernels/neon/neon.h"
+#include "kernels/neon_dot/neon_dot.h"
 
 #if defined(__clang__)
 #define NYSTROM_DOTPROD __attribute__((target("dotprod")))
@@ -29,7 +29,7 @@
 #define NYSTROM_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
 #endif
 
-namespace nystrom::neon {
+namespace nystrom::neon_dot {
 
 namespace {
 
@@ -110,14 +110,14 @@ NYSTROM_DOTPROD inline void qgemm_4x16_dot(int nblocks, const QuantRows& a, cons
 
 }  // namespace
 
-NYSTROM_DOTPROD void qgemm_q8_ukernel_4x16_dot(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc,
-                                               int mr, int nr, bool accumulate) {
+NYSTROM_DOTPROD void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc,
+                                           int mr, int nr, bool accumulate) {
   qgemm_4x16_dot<false>(nblocks, a, w, c, ldc, mr, nr, accumulate);
 }
 
-NYSTROM_DOTPROD void qgemm_q4_ukernel_4x16_dot(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc,
-                                               int mr, int nr, bool accumulate) {
+NYSTROM_DOTPROD void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc,
+                                           int mr, int nr, bool accumulate) {
   qgemm_4x16_dot<true>(nblocks, a, w, c, ldc, mr, nr, accumulate);
 }
 
-}  // namespace nystrom::neon
+}  // namespace nystrom::neon_dot

@@ -1,4 +1,5 @@
-// Row-wise and element-wise reference kernels: softmax, LayerNorm, activations.
+// Reference row kernels: softmax, LayerNorm, the activations and the GEMM
+// epilogue (bias, then activation).
 #include <cmath>
 
 #include "kernels/ref/ref.h"
@@ -50,19 +51,8 @@ float activation(float x, ops::Act act) {
   return x;
 }
 
-}  // namespace nystrom::ref
-
-namespace nystrom::ref {
-
-double fma_peak_loop(long iters, float* sink) {
-  float acc[8];
-  for (int i = 0; i < 8; ++i) acc[i] = 0.001f * (float)i;
-  for (long it = 0; it < iters; ++it)
-    for (int i = 0; i < 8; ++i) acc[i] = std::fma(acc[i], 0.999999f, 1e-7f);
-  float s = 0.0f;
-  for (int i = 0; i < 8; ++i) s += acc[i];
-  *sink = s;
-  return (double)iters * 8 * 2;
+void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
+  for (int i = 0; i < n; ++i) y[i] = activation(y[i] + (bias ? bias[i] : 0.0f), act);
 }
 
 }  // namespace nystrom::ref

@@ -1,0 +1,21 @@
+// The avx2 level's table (constant data only: nothing here runs before the
+// CPU check).
+#include "kernels/avx2/avx2.h"
+
+namespace nystrom::avx2 {
+
+namespace {
+
+const KernelTable kTable = {
+    Isa::Avx2,          kGemmBlocks,    kQGemmLayout,          kQGemmBlocks,
+    gemm_ukernel_6x16,  pack_panel,     softmax_row,           layer_norm_row,
+    bias_act_row,       segment_means,  depthwise_conv_add,    qgemm_q8_ukernel_4x16,
+    qgemm_q4_ukernel_4x16, quantize_act_row, f16_to_f32_row,   fma_peak_loop,
+    nullptr,  // no VNNI at this level
+};
+
+}  // namespace
+
+const KernelTable& avx2_kernels() { return kTable; }
+
+}  // namespace nystrom::avx2

@@ -1,0 +1,26 @@
+// The scalar level's table: the reference kernels themselves.
+#include "kernels/quant.h"
+#include "kernels/ref/ref.h"
+
+namespace nystrom::ref {
+
+namespace {
+
+// The cache blocks measured for the SIMD levels (docs/TUNING.md); at scalar
+// speed any of them does.
+constexpr GemmBlocks kGemmBlocks = {kGemmMR, kGemmNR, 768, 144, 4096};
+constexpr QGemmBlocks kQGemmBlocks = {32, 96};
+
+const KernelTable kTable = {
+    Isa::Scalar,       kGemmBlocks,       kQGemmLayout,          kQGemmBlocks,
+    gemm_ukernel_4x8,  pack_panel,        softmax_row,           layer_norm_row,
+    bias_act_row,      segment_means,     depthwise_conv_add,    qgemm_q8_ukernel_4x16,
+    qgemm_q4_ukernel_4x16, quantize_row_q8_act, f16_to_f32_row,  fma_peak_loop,
+    nullptr,  // no 8-bit dot-product loop
+};
+
+}  // namespace
+
+const KernelTable& scalar_kernels() { return kTable; }
+
+}  // namespace nystrom::ref
