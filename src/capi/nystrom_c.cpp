@@ -132,7 +132,8 @@ extern "C" nystrom_status nystrom_set_isa_cap(const char* name) {
       }
     }
     return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT,
-                      "nystrom_set_isa_cap: unknown instruction set '%s' (scalar, avx2, avx512, neon or neon_dot)", name);
+                      "nystrom_set_isa_cap: unknown instruction set '%s' (scalar, avx2, avx512, neon or neon_dot)",
+                      name);
   });
 }
 

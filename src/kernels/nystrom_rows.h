@@ -1,6 +1,6 @@
 // Which rows the Nystrom-specific kernels combine, and in what order, shared
 // by the SIMD levels' segment_means and depthwise_conv_add (the reference
-// kernels in ref/attention_parts.cpp spell the same rules out on their own).
+// kernels in ref/attention_kernels.cpp spell the same rules out on their own).
 #pragma once
 
 namespace nystrom {

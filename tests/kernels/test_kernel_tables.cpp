@@ -291,27 +291,20 @@ void check_f16_to_f32_row(const KernelTable& t) {
 }
 
 // The peak loops have no reference value: they must do `iters` rounds (the
-// count doubles with iters, a whole number of ops per round) and leave a
-// finite sink.
-void check_fma_peak_loop(const KernelTable& t) {
-  float sink[16];
-  const double ops = t.fma_peak_loop(1000, sink), ops2 = t.fma_peak_loop(2000, sink);
-  INFO(what(t, "fma_peak_loop"));
+// count doubles with iters, a whole number of ops per round) and fill the
+// sink.
+template <typename Sink>
+void check_peak(const KernelTable& t, const char* name, double (*loop)(long, Sink*)) {
+  Sink sink[16] = {};
+  const double ops = loop(1000, sink), ops2 = loop(2000, sink);
+  INFO(what(t, name));
   CHECK(ops > 0);
   CHECK(ops2 == 2 * ops);
   CHECK(ops / 1000 == std::floor(ops / 1000));
-  CHECK(std::isfinite(sink[0]));
+  CHECK(std::isfinite((double)sink[0]));
 }
-
-void check_int8_peak_loop(const KernelTable& t) {
-  if (!t.int8_peak_loop) return;  // allowed where kNoInt8Peak says so
-  int sink[16];
-  const double ops = t.int8_peak_loop(1000, sink), ops2 = t.int8_peak_loop(2000, sink);
-  INFO(what(t, "int8_peak_loop"));
-  CHECK(ops > 0);
-  CHECK(ops2 == 2 * ops);
-  CHECK(ops / 1000 == std::floor(ops / 1000));
-}
+void check_fma_peak_loop(const KernelTable& t) { check_peak(t, "fma_peak_loop", t.fma_peak_loop); }
+void check_int8_peak_loop(const KernelTable& t) { check_peak(t, "int8_peak_loop", t.int8_peak_loop); }
 
 // ---------------------------------------------------------------------------
 // The registry: one check per function-pointer slot.

@@ -144,7 +144,7 @@ std::string fmt(const char* f, ...) {
 
 std::vector<Isa> isa_levels() {
   std::vector<Isa> out;
-  for (Isa isa : {Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Scalar})
+  for (Isa isa : {Isa::Avx512, Isa::NeonDot, Isa::Avx2, Isa::Neon, Isa::Scalar})
     if (kernels_for(isa)) out.push_back(isa);
   return out;
 }
