@@ -10,9 +10,9 @@
 
 #include "kernels/approx.h"
 #include "kernels/avx512/avx512.h"
+#include "kernels/avx512/simd.h"
 #include "kernels/ops.h"
 #include "kernels/row_entries.h"
-#include "kernels/avx512/simd.h"
 
 namespace nystrom::avx512 {
 namespace {
