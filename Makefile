@@ -49,7 +49,7 @@ TEST_BIN := $(BUILD)/nystrom-tests
 
 TOOLS := $(BUILD)/nystrom-convert $(BUILD)/nystrom
 
-.PHONY: all bench deps test test-native test-aarch64 demo clean
+.PHONY: all bench deps test test-native test-aarch64 demo clean check-layers
 all: $(LIB) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.cpp
@@ -57,8 +57,9 @@ $(BUILD)/obj/%.o: %.cpp
 	$(CXX) $(COMMON) $(ISA_FLAGS) $(EXTRA_FLAGS) -c $< -o $@
 
 $(foreach d,$(ALL_ISA_DIRS),$(eval $(BUILD)/obj/src/kernels/$(d)/%.o: ISA_FLAGS := $(FLAGS_$(d))))
-# Tests include their shared support headers (tests/support.h, ...) by name.
-$(TEST_OBJ): EXTRA_FLAGS := -Itests
+# Tests (and the fuzz targets and seed maker) include their shared support
+# headers (tests/support.h, ...) by name.
+$(BUILD)/obj/tests/%.o: EXTRA_FLAGS := -Itests
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -93,8 +94,13 @@ test: deps
 	$(MAKE) test-install
 	$(MAKE) test-aarch64
 
-test-native: all $(TEST_BIN)
+test-native: check-layers all $(TEST_BIN)
 	NYSTROM_BUILD=$(BUILD) $(TEST_BIN)
+
+# Which folder may include which (tests/check_layers.sh): the tools use only
+# include/nystrom/*.h, src/format/ nothing of text/, and so on.
+check-layers:
+	@bash tests/check_layers.sh
 
 # The NEON kernels, run for real on an x86 host: the library, tools and tests
 # cross-built for aarch64 (static, so qemu-user needs no aarch64 libraries)

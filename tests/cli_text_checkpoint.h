@@ -12,8 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "convert/hf_checkpoint.h"
-#include "format/model_file.h"
+#include "nystrom/convert.h"
 #include "support.h"
 
 namespace texttest {
@@ -80,11 +79,8 @@ inline std::string text_checkpoint(const test::TempDir& dir, const std::string& 
 // dir/<name>.nyf converted through the library (as nystrom-convert does)
 // from testdata/hf/<name> with this tokenizer.json (none when empty).
 inline std::string text_model(const test::TempDir& dir, const std::string& name, const std::string& tokenizer) {
-  const std::string folder = text_checkpoint(dir, name, tokenizer);
-  const nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(folder);
-  const nystrom::CheckpointTokenizer tok = nystrom::read_hf_tokenizer(folder, ck.config);
   const std::string path = dir / (name + ".nyf");
-  nystrom::write_model_file(path, ck.config, ck.tensors, tok.files);
+  nystrom::convert_checkpoint(text_checkpoint(dir, name, tokenizer), path);
   return path;
 }
 

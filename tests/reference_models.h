@@ -12,7 +12,7 @@
 
 #include "convert/hf_checkpoint.h"
 #include "format/model_file.h"
-#include "format/npy.h"
+#include "nystrom/io.h"
 #include "nystrom/nystrom.h"
 #include "support.h"
 

@@ -39,10 +39,10 @@
 //   4   file_count, 1..16
 //   then file_count records, back to back, no padding:
 //     4   name_length, 1..64
-//     n   name: one of the names the engine knows (src/text/tokenizer.h,
-//         tokenizer_file_names(): "tokenizer.json", "spiece.model",
-//         "vocab.txt", "vocab.json", "merges.txt", "tokenizer_config.json",
-//         "special_tokens_map.json", ...), each at most once, no NUL
+//     n   name: one of kTokenizerFileNames (below: "tokenizer.json",
+//         "spiece.model", "vocab.txt", "vocab.json", "merges.txt",
+//         "tokenizer_config.json", "special_tokens_map.json"), each at
+//         most once
 //     8   data_size
 //     d   data: the file's bytes, unchanged
 // so tokenizer_size = 4 + sum over records of (12 + name_length + data_size).
@@ -78,6 +78,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace nystrom::format {
 
@@ -90,6 +91,12 @@ constexpr uint32_t kHeaderSize = 256;
 constexpr uint32_t kTensorEntrySize = 128;
 constexpr uint32_t kAlignment = 64;
 constexpr uint32_t kMaxNameLength = 63;
+
+// The tokenizer files a checkpoint folder may hold (and so the names a
+// tokenizer section may use), in the order the converter looks for them.
+constexpr const char* kTokenizerFileNames[] = {"tokenizer.json", "spiece.model",          "vocab.txt",
+                                               "vocab.json",     "merges.txt",            "tokenizer_config.json",
+                                               "special_tokens_map.json"};
 
 // Element types. Quantized types (version 2) apply to 2-D tensors [rows x
 // cols] with cols a multiple of 32: each row is cols/32 blocks of 32 values.
@@ -109,6 +116,10 @@ enum class DType : uint32_t {
   Q8_0 = 2,  // version 2
   Q4_0 = 3,  // version 2
 };
+
+// "f32", "f16", "q8_0", "q4_0"; parse_dtype gives false for other names.
+const char* dtype_name(DType t);
+bool parse_dtype(const std::string& name, DType* out);
 
 enum class ActivationCode : uint32_t { GeluTanh = 0, GeluErf = 1, Relu = 2 };
 enum class HeadCode : uint32_t { None = 0, MaskedLM = 1, Classifier = 2 };

@@ -71,7 +71,12 @@ enum class InstructionSet { Scalar, Avx2, Avx512, Neon, NeonDot };
 // are packed per call instead). Returns the level now in use.
 InstructionSet set_instruction_set_cap(InstructionSet cap);
 InstructionSet instruction_set();
-const char* instruction_set_name(InstructionSet isa);
+const char* instruction_set_name(InstructionSet isa);  // "scalar", "avx2", "avx512", "neon", "neon_dot"
+// The level a name gives (any case), or nothing for an unknown name.
+std::optional<InstructionSet> parse_instruction_set(std::string_view name);
+// Why NYSTROM_ISA was ignored (it names no level), or null when it was not.
+// The library never prints; a tool prints this.
+const char* instruction_set_env_warning();
 
 // Arithmetic of the Nystrom attention's own products (Q K~^T, Q~ K^T and
 // B V): f32, or both operands quantized to 8-bit blocks (measured by
@@ -79,11 +84,23 @@ const char* instruction_set_name(InstructionSet isa);
 // more accurate, so it is the default). Exact attention is always f32.
 enum class AttentionPrecision { F32, Int8 };
 
+// The most landmarks a model or a run may use: the m x m work of the
+// pseudo-inverse grows as m^2 per thread and m^3 in time.
+constexpr uint32_t kMaxLandmarks = 4096;
+
 struct RunOptions {
   AttentionMode attention = AttentionMode::Auto;
-  uint32_t landmarks = 0;  // 0: the model's num_landmarks
+  uint32_t landmarks = 0;  // 0: the model's num_landmarks; at most kMaxLandmarks
   int threads = 0;         // 0: the CPUs this process may run on (affinity mask)
   AttentionPrecision attention_precision = AttentionPrecision::F32;
+};
+
+// Seconds spent in each step of the encoder layers, summed over layers and
+// runs (see Session::set_profiling): the Q, K, V and output projections,
+// the attention itself, the feed-forward GEMMs and the LayerNorms.
+// Embeddings and heads are left out (time them as the whole run minus these).
+struct LayerProfile {
+  double projections = 0, attention = 0, ffn = 0, norms = 0;
 };
 
 struct Output {
@@ -162,9 +179,9 @@ class Model {
   bool has_tokenizer() const;
 
   struct Impl;
-  const Impl& impl() const { return *impl_; }
 
  private:
+  friend class Session;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -189,8 +206,14 @@ class Session {
 
   const RunOptions& options() const { return options_; }
 
+  // Per-step timings, for benchmarks: while profiling is on, every run adds
+  // the time each step of its encoder layers took to profile(). Turning it
+  // on starts from zero; turning it off keeps the figures. Off (the default)
+  // costs nothing, on a clock read per step; the outputs are the same.
+  void set_profiling(bool on);
+  const LayerProfile& profile() const;
+
   struct State;
-  friend struct SessionAccess;  // the benchmark's profiling hook (src/model/session_access.h)
 
  private:
   std::shared_ptr<const Model> model_;

@@ -15,6 +15,7 @@
 #include <new>
 #include <string>
 
+#include "format/config_record.h"
 #include "nystrom/nystrom.h"
 
 struct nystrom_model {
@@ -29,6 +30,16 @@ struct nystrom_session {
 };
 
 namespace {
+
+using nystrom::format::ActivationCode;
+using nystrom::format::HeadCode;
+static_assert(NYSTROM_ACTIVATION_GELU_TANH == (int)ActivationCode::GeluTanh &&
+                  NYSTROM_ACTIVATION_GELU_ERF == (int)ActivationCode::GeluErf &&
+                  NYSTROM_ACTIVATION_RELU == (int)ActivationCode::Relu,
+              "nystrom_activation mirrors the file's activation codes");
+static_assert(NYSTROM_HEAD_NONE == (int)HeadCode::None && NYSTROM_HEAD_MASKED_LM == (int)HeadCode::MaskedLM &&
+                  NYSTROM_HEAD_CLASSIFIER == (int)HeadCode::Classifier,
+              "nystrom_head_type mirrors the file's head codes");
 
 // ------------------------------------------------------------- last error
 
@@ -171,31 +182,14 @@ extern "C" nystrom_status nystrom_model_config(const nystrom_model* model, nystr
   return guarded(NYSTROM_ERROR_INTERNAL, [&] {
     if (!model) return invalid("nystrom_model_config: model is NULL");
     if (!config) return invalid("nystrom_model_config: config is NULL");
-    const nystrom::ModelConfig& c = model->model->config();
+    // The file header's record, whose codes are the C enums' values.
+    const nystrom::format::ConfigRecord rec = nystrom::config_record(model->model->config());
     nystrom_config r;
     std::memset(&r, 0, sizeof r);
-    r.vocab_size = c.vocab_size;
-    r.hidden_size = c.hidden_size;
-    r.num_layers = c.num_layers;
-    r.num_heads = c.num_heads;
-    r.intermediate_size = c.intermediate_size;
-    r.max_positions = c.max_positions;
-    r.type_vocab_size = c.type_vocab_size;
-    r.num_landmarks = c.num_landmarks;
-    r.segment_means_len = c.segment_means_len;
-    r.conv_kernel = c.conv_kernel;
-    switch (c.activation) {
-      case nystrom::Activation::GeluTanh: r.activation = NYSTROM_ACTIVATION_GELU_TANH; break;
-      case nystrom::Activation::GeluErf: r.activation = NYSTROM_ACTIVATION_GELU_ERF; break;
-      case nystrom::Activation::Relu: r.activation = NYSTROM_ACTIVATION_RELU; break;
-    }
-    switch (c.head) {
-      case nystrom::HeadType::None: r.head = NYSTROM_HEAD_NONE; break;
-      case nystrom::HeadType::MaskedLM: r.head = NYSTROM_HEAD_MASKED_LM; break;
-      case nystrom::HeadType::Classifier: r.head = NYSTROM_HEAD_CLASSIFIER; break;
-    }
-    r.num_labels = c.head == nystrom::HeadType::Classifier ? (uint32_t)c.labels.size() : 0;
-    r.layer_norm_eps = c.layer_norm_eps;
+    nystrom::copy_config_sizes(rec, r);
+    r.activation = (int32_t)rec.activation;
+    r.head = (int32_t)rec.head;
+    r.num_labels = rec.num_labels;  // labels exist only with a classifier head
     *config = r;
     return NYSTROM_OK;
   });

@@ -9,9 +9,9 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "convert/safetensors.h"
+#include "convert/torch_bin.h"
 #include "format/half.h"
-#include "format/safetensors.h"
-#include "format/torch_bin.h"
 #include "format/tensor_names.h"
 #include "kernels/quant.h"
 #include "runtime/error.h"
@@ -223,7 +223,7 @@ Checkpoint read_hf_checkpoint(const std::string& dir) {
 CheckpointTokenizer read_hf_tokenizer(const std::string& dir, const ModelConfig& config) {
   CheckpointTokenizer result;
   std::vector<text::TokenizerFile> files;
-  for (const std::string& name : text::tokenizer_file_names())
+  for (const std::string name : format::kTokenizerFileNames)
     if (file_exists(dir + "/" + name)) files.push_back({name, read_text(dir + "/" + name)});
   if (files.empty()) return result;
   std::string names;
@@ -244,9 +244,21 @@ CheckpointTokenizer read_hf_tokenizer(const std::string& dir, const ModelConfig&
   return result;
 }
 
-void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>* kept_f32) {
-  if (to == format::DType::F32) return;
-  for (TensorData& t : ck.tensors) {
+std::vector<TokenizerFileView> CheckpointTokenizer::views() const {
+  std::vector<TokenizerFileView> out;
+  for (const text::TokenizerFile& f : files) out.push_back({f.name, f.bytes});
+  return out;
+}
+
+void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>* kept_f32,
+                     const std::function<void(size_t done, size_t total)>& progress) {
+  if (to != format::DType::F32 && to != format::DType::F16 && to != format::DType::Q8_0 && to != format::DType::Q4_0)
+    fail("unknown weight type code ", static_cast<uint32_t>(to));
+  const size_t total = ck.tensors.size();
+  for (size_t i = 0; i < total; ++i) {
+    if (progress) progress(i, total);
+    TensorData& t = ck.tensors[i];
+    if (to == format::DType::F32) continue;
     if (!is_weight_matrix(t.name) || t.dtype != format::DType::F32 || t.shape.size() != 2) continue;
     // Embedding rows feed every layer unprojected: 4-bit noise there costs
     // more accuracy than it saves space, so q4_0 models keep them at 8 bits.
@@ -278,6 +290,7 @@ void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>*
     t.bytes = std::move(out);
     t.dtype = type;
   }
+  if (progress) progress(total, total);
 }
 
 }  // namespace nystrom

@@ -2,12 +2,13 @@
 // model.safetensors, or pytorch_model.bin without one) into the
 // configuration and tensors of a .nyf file.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "format/json.h"
 #include "format/model_file.h"
+#include "runtime/json.h"
 #include "text/tokenizer.h"
 
 namespace nystrom {
@@ -30,6 +31,9 @@ struct CheckpointTokenizer {
   std::vector<text::TokenizerFile> files;    // empty when there is no tokenizer
   std::unique_ptr<text::Tokenizer> tokenizer;  // null when there is no tokenizer
   std::vector<std::string> ignored;          // files found but unused: no tokenizer model file among them
+
+  // The files as write_model_file takes them (views of `files`).
+  std::vector<TokenizerFileView> views() const;
 };
 
 // Reads the tokenizer files of dir and builds the tokenizer once, so that a
@@ -42,7 +46,9 @@ CheckpointTokenizer read_hf_tokenizer(const std::string& dir, const ModelConfig&
 // q4_0 with the rounding rules of format.h, except that a q4_0 model keeps
 // its embedding tables at q8_0. A matrix whose column count is not a
 // multiple of 32 cannot be block-quantized and stays f32; its name is added
-// to `kept_f32`. Everything else stays f32.
-void set_weight_type(Checkpoint& ck, format::DType type, std::vector<std::string>* kept_f32);
+// to `kept_f32`. Everything else stays f32. progress (if set) is called
+// with (i, tensor count) before tensor i and once more at the end.
+void set_weight_type(Checkpoint& ck, format::DType type, std::vector<std::string>* kept_f32,
+                     const std::function<void(size_t done, size_t total)>& progress = {});
 
 }  // namespace nystrom

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "format/checksum.h"
+#include "format/config_record.h"
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
 
@@ -30,6 +31,8 @@ bool tensor_bytes(DType t, const std::vector<uint64_t>& shape, uint64_t* bytes) 
   return false;
 }
 
+namespace format {
+
 const char* dtype_name(DType t) {
   switch (t) {
     case DType::F32: return "f32";
@@ -45,6 +48,8 @@ bool parse_dtype(const std::string& name, DType* out) {
     if (name == dtype_name(t)) return *out = t, true;
   return false;
 }
+
+}  // namespace format
 
 void validate_config(const ModelConfig& c, const std::string& where) {
   auto need = [&](bool ok, const char* what) {
@@ -66,32 +71,12 @@ void validate_config(const ModelConfig& c, const std::string& where) {
   need(c.head == HeadType::Classifier || c.labels.empty(), "labels given without a classifier head");
   // Keeps every size product below 2^63 and every index inside int32 loops.
   need(c.hidden_size <= 65536 && c.intermediate_size <= 262144 && c.num_layers <= 1024 &&
-           c.vocab_size <= (1u << 24) && c.max_positions <= (1u << 24) && c.num_landmarks <= 4096 &&
+           c.vocab_size <= (1u << 24) && c.max_positions <= (1u << 24) && c.num_landmarks <= kMaxLandmarks &&
            c.conv_kernel <= 4097 && c.type_vocab_size <= 65536 && c.labels.size() <= 65536,
        "a size is out of the supported range");
 }
 
 namespace {
-
-format::ConfigRecord to_record(const ModelConfig& c) {
-  format::ConfigRecord r{};
-  r.vocab_size = c.vocab_size;
-  r.hidden_size = c.hidden_size;
-  r.num_layers = c.num_layers;
-  r.num_heads = c.num_heads;
-  r.intermediate_size = c.intermediate_size;
-  r.max_positions = c.max_positions;
-  r.type_vocab_size = c.type_vocab_size;
-  r.num_landmarks = c.num_landmarks;
-  r.segment_means_len = c.segment_means_len;
-  r.conv_kernel = c.conv_kernel;
-  r.activation = static_cast<uint32_t>(c.activation);
-  r.head = static_cast<uint32_t>(c.head);
-  r.num_labels = static_cast<uint32_t>(c.labels.size());
-  r.position_offset = c.position_offset;
-  r.layer_norm_eps = c.layer_norm_eps;
-  return r;
-}
 
 uint64_t align_up(uint64_t x) { return (x + format::kAlignment - 1) / format::kAlignment * format::kAlignment; }
 
@@ -103,8 +88,9 @@ bool all_zero(const void* p, size_t n) {
 }
 
 bool known_tokenizer_file(const std::string& name) {
-  const std::vector<std::string>& known = text::tokenizer_file_names();
-  return std::find(known.begin(), known.end(), name) != known.end();
+  for (const char* known : format::kTokenizerFileNames)
+    if (name == known) return true;
+  return false;
 }
 
 template <typename T>
@@ -115,7 +101,7 @@ void append_le(std::string& out, T value) {
 }
 
 // The tokenizer section's bytes (layout: format.h).
-std::string tokenizer_section(const std::string& path, const std::vector<text::TokenizerFile>& files) {
+std::string tokenizer_section(const std::string& path, const std::vector<TokenizerFileView>& files) {
   if (files.size() > format::kMaxTokenizerFiles)
     fail(path, ": ", files.size(), " tokenizer files (at most ", format::kMaxTokenizerFiles, ")");
   std::string out;
@@ -135,9 +121,9 @@ std::string tokenizer_section(const std::string& path, const std::vector<text::T
 
 }  // namespace
 
-void write_model_file(const std::string& path, const ModelConfig& config,
+uint64_t write_model_file(const std::string& path, const ModelConfig& config,
                       const std::vector<TensorData>& tensors,
-                      const std::vector<text::TokenizerFile>& tokenizer) {
+                      const std::vector<TokenizerFileView>& tokenizer) {
   validate_config(config, path);
   format::FileHeader h{};
   std::memcpy(h.magic, format::kMagic, 8);
@@ -148,7 +134,7 @@ void write_model_file(const std::string& path, const ModelConfig& config,
   h.tensor_table_offset = format::kHeaderSize;
   h.tensor_count = static_cast<uint32_t>(tensors.size());
   h.tensor_entry_size = format::kTensorEntrySize;
-  h.config = to_record(config);
+  h.config = config_record(config);
 
   std::string labels;
   for (const auto& l : config.labels) {
@@ -226,6 +212,7 @@ void write_model_file(const std::string& path, const ModelConfig& config,
   AtomicFile file(path);
   emit([&](const void* p, size_t n) { file.write(p, n); });
   file.commit();
+  return h.file_size;
 }
 
 ModelFile::ModelFile(const std::string& path, bool verify_checksum) : path_(path) {
@@ -256,20 +243,7 @@ ModelFile::ModelFile(const std::string& path, bool verify_checksum) : path_(path
   const format::ConfigRecord& r = h.config;
   if (r.activation > 2) bad("unknown activation code ", r.activation);
   if (r.head > 2) bad("unknown head code ", r.head);
-  config_.vocab_size = r.vocab_size;
-  config_.hidden_size = r.hidden_size;
-  config_.num_layers = r.num_layers;
-  config_.num_heads = r.num_heads;
-  config_.intermediate_size = r.intermediate_size;
-  config_.max_positions = r.max_positions;
-  config_.type_vocab_size = r.type_vocab_size;
-  config_.num_landmarks = r.num_landmarks;
-  config_.segment_means_len = r.segment_means_len;
-  config_.conv_kernel = r.conv_kernel;
-  config_.position_offset = r.position_offset;
-  config_.activation = static_cast<Activation>(r.activation);
-  config_.head = static_cast<HeadType>(r.head);
-  config_.layer_norm_eps = r.layer_norm_eps;
+  config_ = config_from_record(r);
 
   // Labels: exactly num_labels NUL-terminated strings.
   if (r.num_labels > 65536) bad("too many labels (", r.num_labels, ")");
@@ -369,7 +343,7 @@ void ModelFile::read_tokenizer_section(const format::FileHeader& h, uint64_t oth
     take(&data_size, 8, "the data size", i);
     const char* data = p;
     take(nullptr, data_size, "the data", i);
-    tokenizer_files_.push_back({std::move(name), data, data_size});
+    tokenizer_files_.push_back({std::move(name), std::string_view(data, data_size)});
   }
   if (left != 0) bad("has ", left, " bytes after its last file");
 }

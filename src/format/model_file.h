@@ -3,12 +3,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nystrom/format.h"
 #include "nystrom/nystrom.h"
 #include "runtime/mapped_file.h"
-#include "text/tokenizer.h"
 
 namespace nystrom {
 
@@ -16,8 +16,6 @@ namespace nystrom {
 // fit the dtype (quantized types need 2 dims with cols % 32 == 0) or the size
 // overflows.
 bool tensor_bytes(format::DType t, const std::vector<uint64_t>& shape, uint64_t* bytes);
-const char* dtype_name(format::DType t);
-bool parse_dtype(const std::string& name, format::DType* out);  // "f32", "f16", "q8_0", "q4_0"
 
 // A tensor to be written: bytes hold the data in dtype's little-endian form.
 struct TensorData {
@@ -27,12 +25,21 @@ struct TensorData {
   std::vector<uint8_t> bytes;
 };
 
+// One file of the tokenizer section: its name (one of
+// format::kTokenizerFileNames) and bytes, which the model file holds
+// verbatim (a tokenizer is built from them above this layer).
+struct TokenizerFileView {
+  std::string name;
+  std::string_view bytes;
+};
+
 // Writes the file atomically (temporary + rename). Throws Error. With
 // tokenizer files the file is version 3 and ends with its tokenizer section;
 // without, it is byte for byte what earlier versions of this writer wrote.
-void write_model_file(const std::string& path, const ModelConfig& config,
+// Returns the file's size in bytes.
+uint64_t write_model_file(const std::string& path, const ModelConfig& config,
                       const std::vector<TensorData>& tensors,
-                      const std::vector<text::TokenizerFile>& tokenizer = {});
+                      const std::vector<TokenizerFileView>& tokenizer = {});
 
 // A tensor inside a mapped file.
 struct TensorView {
@@ -40,13 +47,6 @@ struct TensorView {
   format::DType dtype;
   std::vector<uint64_t> shape;
   const void* data;
-  uint64_t size;
-};
-
-// One file of the tokenizer section, inside a mapped file.
-struct TokenizerFileView {
-  std::string name;
-  const char* data;
   uint64_t size;
 };
 
@@ -60,7 +60,8 @@ class ModelFile {
   const ModelConfig& config() const { return config_; }
   const std::vector<TensorView>& tensors() const { return tensors_; }
   const TensorView* find(const std::string& name) const;
-  // The tokenizer section's files in file order; empty when there is none.
+  // The tokenizer section's files in file order (pointing into the
+  // mapping); empty when there is none.
   const std::vector<TokenizerFileView>& tokenizer_files() const { return tokenizer_files_; }
   uint32_t version() const { return version_; }
   const std::string& path() const { return path_; }

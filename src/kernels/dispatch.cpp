@@ -167,5 +167,11 @@ InstructionSet set_instruction_set_cap(InstructionSet cap) {
 }
 InstructionSet instruction_set() { return static_cast<InstructionSet>(kernels().isa); }
 const char* instruction_set_name(InstructionSet isa) { return isa_name(static_cast<Isa>(isa)); }
+std::optional<InstructionSet> parse_instruction_set(std::string_view name) {
+  Isa isa;
+  if (!parse_isa(std::string(name), &isa)) return std::nullopt;
+  return static_cast<InstructionSet>(isa);
+}
+const char* instruction_set_env_warning() { return isa_env_warning(); }
 
 }  // namespace nystrom

@@ -13,23 +13,6 @@
 
 namespace nystrom {
 
-AttentionPlan plan_attention(const ModelConfig& c, const RunOptions& o, int n) {
-  AttentionPlan p;
-  p.landmarks = (int)(o.landmarks ? o.landmarks : c.num_landmarks);
-  switch (o.attention) {
-    case AttentionMode::Exact: p.exact = true; break;
-    case AttentionMode::Nystrom: p.exact = false; break;
-    case AttentionMode::Auto:
-      // The checkpoint's own rule; an explicit landmark count asks for Nystrom.
-      p.exact = o.landmarks == 0 && c.num_landmarks == c.segment_means_len;
-      break;
-  }
-  if (n <= p.landmarks) p.exact = true;  // as many landmarks as tokens: exact is cheaper and exact
-  // 8-bit blocks run along the head size: it must be a multiple of 32.
-  p.int8 = o.attention_precision == AttentionPrecision::Int8 && (c.hidden_size / c.num_heads) % kQuantBlock == 0;
-  return p;
-}
-
 namespace {
 
 struct HeadView {

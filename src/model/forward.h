@@ -12,7 +12,8 @@ namespace nystrom {
 
 class ThreadPool;
 
-// How one input is attended: exactly, or with m landmarks.
+// How one input is attended: exactly, or with m landmarks (model/plan.cpp,
+// with Workspace::plan_for).
 struct AttentionPlan {
   bool exact = true;
   int landmarks = 0;
@@ -41,12 +42,6 @@ struct HeadScratch {
   Int8GemmScratch int8;             // AttentionPrecision::Int8
 };
 
-// Seconds spent in each part of the encoder layers, summed over layers and
-// runs; filled only when Workspace::profile is set (by nystrom-bench).
-struct LayerProfile {
-  double projections = 0, attention = 0, ffn = 0, norms = 0;
-};
-
 // Every activation buffer of one forward pass, sized once per input length.
 struct Workspace {
   int n = -1;
@@ -65,7 +60,7 @@ struct Workspace {
   std::vector<float> a;               // [H x m x m]
   std::vector<float> col_sum;         // [H]
   std::vector<HeadScratch> heads;     // one per thread
-  LayerProfile* profile = nullptr;
+  LayerProfile* profile = nullptr;  // set by Session::set_profiling
 
   void plan_for(const ModelConfig& c, const AttentionPlan& p, int n, int threads);
 };

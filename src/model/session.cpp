@@ -1,5 +1,5 @@
-// Model::open and Session::run: validate the input, plan buffers, run the
-// layers, copy out the results.
+// Model::open and Session::run: validate the input, plan buffers
+// (model/plan.cpp), run the layers, copy out the results.
 #include <algorithm>
 
 #include "model/forward.h"
@@ -18,37 +18,11 @@ std::shared_ptr<const Model> Model::open(const std::string& path, const OpenOpti
 
 const ModelConfig& Model::config() const { return impl_->file.config(); }
 
-void Workspace::plan_for(const ModelConfig& c, const AttentionPlan& p, int len, int thread_count) {
-  if (len == n && p.exact == plan.exact && p.landmarks == plan.landmarks && thread_count == threads) return;
-  n = len;
-  plan = p;
-  threads = thread_count;
-  const size_t D = c.hidden_size, I = c.intermediate_size, H = c.num_heads, d = D / H;
-  const size_t N = (size_t)len, m = (size_t)p.landmarks;
-  auto size = [](std::vector<float>& v, size_t count) {
-    v.assign(count, 0.0f);
-    v.shrink_to_fit();
-  };
-  size(x, N * D), size(q, N * D), size(k, N * D), size(v, N * D);
-  const size_t chunk = std::min<size_t>(N, kRowChunk);
-  size(tmp, chunk * D), size(ffn, chunk * I);
-  size(head_out, c.head == HeadType::MaskedLM ? N * D : 0);
-  bool nys = !p.exact;
-  size(q_land, nys ? H * m * d : 0), size(k_land, nys ? H * m * d : 0);
-  size(a, nys ? H * m * m : 0), size(col_sum, H);
-  heads.resize(thread_count);
-  for (HeadScratch& s : heads) {
-    size(s.z, nys ? m * m : 0), size(s.pinv_work, nys ? 3 * m * m : 0);
-    size(s.f, nys ? N * m : 0), size(s.fz, nys ? N * m : 0), size(s.b, nys ? m * N : 0);
-    size(s.bv, nys ? m * d : 0);
-    size(s.scores, p.exact ? std::min<size_t>(N, kExactRowBlock) * N : 0);
-  }
-}
-
 struct Session::State {
   explicit State(int threads) : pool(threads) {}
   ThreadPool pool;
   Workspace ws;
+  LayerProfile profile;  // filled while ws.profile points at it
 };
 
 Session::Session(std::shared_ptr<const Model> model, RunOptions options)
@@ -56,8 +30,8 @@ Session::Session(std::shared_ptr<const Model> model, RunOptions options)
   if (!model_) throw Error("Session: no model");
   if (options_.threads < 0 || options_.threads > 1024) fail("Session: threads must be 0..1024, got ", options_.threads);
   if (options_.threads == 0) options_.threads = default_thread_count();
-  // The m x m pinv work grows as m^2 per thread and m^3 in time.
-  if (options_.landmarks > 4096) fail("Session: landmarks must be at most 4096, got ", options_.landmarks);
+  if (options_.landmarks > kMaxLandmarks)
+    fail("Session: landmarks must be at most ", kMaxLandmarks, ", got ", options_.landmarks);
   state_ = std::make_unique<State>(options_.threads);
 }
 
@@ -70,8 +44,8 @@ Output Session::run(const std::vector<int32_t>& ids) {
 }
 
 void Session::run(const int32_t* ids, size_t n, Output& out) {
-  const Model::Impl& m = model_->impl();
-  const ModelConfig& c = m.file.config();
+  const Model::Impl& model = *model_->impl_;
+  const ModelConfig& c = model.file.config();
   if (n == 0) throw Error("input is empty");
   if (!ids) throw Error("input ids are null");
   if (n > c.max_positions)
@@ -84,8 +58,8 @@ void Session::run(const int32_t* ids, size_t n, Output& out) {
   ThreadPool* pool = &state_->pool;
   ws.plan_for(c, plan_attention(c, options_, (int)n), (int)n, pool->size());
 
-  embed(pool, c, m.weights, ids, (int)n, ws.x.data());
-  for (const LayerWeights& lw : m.weights.layers) encoder_layer(pool, c, lw, ws);
+  embed(pool, c, model.weights, ids, (int)n, ws.x.data());
+  for (const LayerWeights& lw : model.weights.layers) encoder_layer(pool, c, lw, ws);
 
   out.n = n;
   out.hidden = c.hidden_size;
@@ -100,22 +74,27 @@ void Session::run(const int32_t* ids, size_t n, Output& out) {
     case HeadType::MaskedLM:
       out.logits_shape = {n, c.vocab_size};
       out.logits.resize(n * c.vocab_size);
-      masked_lm_head(pool, c, m.weights, ws, out.logits.data());
+      masked_lm_head(pool, c, model.weights, ws, out.logits.data());
       break;
     case HeadType::Classifier:
       out.logits_shape = {c.labels.size()};
       out.logits.resize(c.labels.size());
-      classifier_head(pool, c, m.weights, ws.x.data(), out.logits.data());
+      classifier_head(pool, c, model.weights, ws.x.data(), out.logits.data());
       break;
   }
 }
 
 }  // namespace nystrom
 
-#include "model/session_access.h"
-
 namespace nystrom {
-Workspace& SessionAccess::workspace(Session& s) { return s.state_->ws; }
+
+void Session::set_profiling(bool on) {
+  if (on) state_->profile = LayerProfile{};
+  state_->ws.profile = on ? &state_->profile : nullptr;
+}
+
+const LayerProfile& Session::profile() const { return state_->profile; }
+
 }  // namespace nystrom
 
 // ------------------------------------------------------ batches and pooling

@@ -40,7 +40,7 @@ const Tokenizer* Model::tokenizer() const {
   std::lock_guard<std::mutex> lock(impl_->tokenizer_mutex);
   if (!impl_->tokenizer) {
     std::vector<text::TokenizerFile> files;
-    for (const TokenizerFileView& f : file.tokenizer_files()) files.push_back({f.name, std::string(f.data, f.size)});
+    for (const TokenizerFileView& f : file.tokenizer_files()) files.push_back({f.name, std::string(f.bytes)});
     std::unique_ptr<text::Tokenizer> tok;
     try {
       tok = text::load_tokenizer(files);

@@ -1,4 +1,4 @@
-#include "runtime/read_file.h"
+#include "nystrom/io.h"
 
 #include <sys/stat.h>
 

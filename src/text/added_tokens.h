@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "format/json.h"
+#include "runtime/json.h"
 
 namespace nystrom::text {
 

@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "format/json.h"
+#include "runtime/json.h"
 #include "text/model.h"
 
 namespace nystrom::text {

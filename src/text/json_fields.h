@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "format/json.h"
 #include "runtime/error.h"
+#include "runtime/json.h"
 
 namespace nystrom::text {
 

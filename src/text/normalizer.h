@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "format/json.h"
+#include "runtime/json.h"
 
 namespace nystrom::text {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "format/json.h"
+#include "runtime/json.h"
 
 namespace nystrom::text {
 

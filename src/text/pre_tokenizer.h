@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "format/json.h"
+#include "runtime/json.h"
 
 namespace nystrom::text {
 

@@ -7,13 +7,6 @@
 
 namespace nystrom::text {
 
-const std::vector<std::string>& tokenizer_file_names() {
-  static const std::vector<std::string> names = {"tokenizer.json", "spiece.model",          "vocab.txt",
-                                                 "vocab.json",     "merges.txt",            "tokenizer_config.json",
-                                                 "special_tokens_map.json"};
-  return names;
-}
-
 std::unique_ptr<Tokenizer> load_tokenizer(const std::vector<TokenizerFile>& files) {
   auto find = [&](const char* name) -> const std::string* {
     for (const TokenizerFile& f : files)

@@ -18,16 +18,13 @@
 
 namespace nystrom::text {
 
-// One tokenizer source file: its base name in the checkpoint folder
-// ("tokenizer.json", "spiece.model", "vocab.txt", ...) and its bytes.
+// One tokenizer source file: its base name in the checkpoint folder (one of
+// format::kTokenizerFileNames in nystrom/format.h: "tokenizer.json",
+// "spiece.model", "vocab.txt", ...) and its bytes.
 struct TokenizerFile {
   std::string name;
   std::string bytes;
 };
-
-// The file names a checkpoint folder may hold, in the order they are looked
-// for. The converter embeds every one of these that exists.
-const std::vector<std::string>& tokenizer_file_names();
 
 class Tokenizer {
  public:
@@ -62,7 +59,7 @@ class Tokenizer {
 };
 
 // Builds the tokenizer described by the given files (any subset of
-// tokenizer_file_names()). Precedence: tokenizer.json, then spiece.model,
+// format::kTokenizerFileNames). Precedence: tokenizer.json, then spiece.model,
 // then vocab.txt (WordPiece), then vocab.json + merges.txt (byte-level BPE);
 // tokenizer_config.json and special_tokens_map.json refine the others
 // (lower-casing, special tokens). Returns nullptr when none of the model files

@@ -1,7 +1,7 @@
 #include "text/tokenizer_config.h"
 
-#include "format/json.h"
 #include "runtime/error.h"
+#include "runtime/json.h"
 
 namespace nystrom::text {
 

@@ -1,9 +1,9 @@
 #include "text/tokenizer_json.h"
 
-#include "format/json.h"
 #include "runtime/error.h"
-#include "text/pipeline.h"
+#include "runtime/json.h"
 #include "text/bpe.h"
+#include "text/pipeline.h"
 #include "text/unigram_json.h"
 #include "text/word_level.h"
 #include "text/wordpiece.h"

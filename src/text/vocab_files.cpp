@@ -1,7 +1,7 @@
 #include "text/vocab_files.h"
 
-#include "format/json.h"
 #include "runtime/error.h"
+#include "runtime/json.h"
 #include "text/bpe.h"
 #include "text/pipeline.h"
 #include "text/sentencepiece.h"

@@ -3,7 +3,7 @@
 #pragma once
 #include <memory>
 
-#include "format/json.h"
+#include "runtime/json.h"
 #include "text/model.h"
 
 namespace nystrom::text {

@@ -5,7 +5,7 @@
 #pragma once
 #include <memory>
 
-#include "format/json.h"
+#include "runtime/json.h"
 #include "text/model.h"
 #include "text/unigram.h"
 

@@ -9,11 +9,11 @@
 #include <thread>
 #include <vector>
 
+#include "cli_text_checkpoint.h"
 #include "convert/hf_checkpoint.h"
 #include "format/model_file.h"
 #include "nystrom/nystrom.h"
 #include "support.h"
-#include "cli_text_checkpoint.h"
 #include "text/tokenizer.h"
 
 namespace {
@@ -129,7 +129,7 @@ TEST_CASE("tokenizer api: read_hf_tokenizer reads every known file of the folder
     CHECK(t.tokenizer == nullptr);
     CHECK(t.ignored.empty());
   }
-  SUBCASE("tokenizer.json and its companions, in the order of tokenizer_file_names()") {
+  SUBCASE("tokenizer.json and its companions, in the order of format::kTokenizerFileNames") {
     test::write_file(folder + "/special_tokens_map.json", "{\"mask_token\": \"[MASK]\"}");
     test::write_file(folder + "/tokenizer.json", texttest::tokenizer_json(1000));
     test::write_file(folder + "/README.md", "not a tokenizer file");
@@ -138,7 +138,7 @@ TEST_CASE("tokenizer api: read_hf_tokenizer reads every known file of the folder
     CHECK(t.tokenizer->vocab_size() == 1000);
     REQUIRE(t.files.size() == 2);
     std::vector<std::string> expected;
-    for (const std::string& name : nystrom::text::tokenizer_file_names())
+    for (const std::string name : nystrom::format::kTokenizerFileNames)
       if (name == "tokenizer.json" || name == "special_tokens_map.json") expected.push_back(name);
     CHECK(t.files[0].name == expected[0]);
     CHECK(t.files[1].name == expected[1]);

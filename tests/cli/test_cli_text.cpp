@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "format/json.h"
-#include "format/model_file.h"
-#include "format/npy.h"
-#include "nystrom/nystrom.h"
-#include "support.h"
 #include "cli_text_checkpoint.h"
+#include "format/model_file.h"
+#include "nystrom/io.h"
+#include "nystrom/nystrom.h"
+#include "runtime/json.h"
+#include "support.h"
 
 namespace {
 
@@ -104,7 +104,7 @@ TEST_CASE("cli text: the converter embeds the tokenizer, says so, and writes ver
   nystrom::ModelFile f(dir / "m.nyf");
   CHECK(f.version() == 3);
   REQUIRE(f.tokenizer_files().size() == 1);
-  CHECK(std::string(f.tokenizer_files()[0].data, f.tokenizer_files()[0].size) == texttest::tokenizer_json(1000));
+  CHECK(std::string(f.tokenizer_files()[0].bytes) == texttest::tokenizer_json(1000));
 }
 
 TEST_CASE("cli text: without tokenizer files, or with --no-tokenizer, the file is the one converted before") {

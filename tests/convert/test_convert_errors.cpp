@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "convert/safetensors.h"
 #include "format/half.h"
 #include "format/model_file.h"
-#include "format/npy.h"
-#include "format/safetensors.h"
+#include "nystrom/io.h"
 #include "nystrom/nystrom.h"
 #include "reference_models.h"
 #include "support.h"

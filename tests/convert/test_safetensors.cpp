@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "format/safetensors.h"
+#include "convert/safetensors.h"
 #include "nystrom/nystrom.h"
 #include "support.h"
 

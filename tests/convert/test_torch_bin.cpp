@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "format/pickle.h"
-#include "format/safetensors.h"
-#include "format/torch_bin.h"
-#include "format/zip.h"
+#include "convert/pickle.h"
+#include "convert/safetensors.h"
+#include "convert/torch_bin.h"
+#include "convert/zip.h"
 #include "nystrom/nystrom.h"
 #include "support.h"
 

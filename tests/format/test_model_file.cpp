@@ -18,6 +18,7 @@
 #include "format/model_file.h"
 #include "nystrom/format.h"
 #include "nystrom/nystrom.h"
+#include "small_config.h"
 #include "support.h"
 
 using nystrom::ModelConfig;
@@ -59,22 +60,17 @@ std::vector<uint8_t> float_bytes(const std::vector<float>& v) {
 }
 
 // A small, valid classifier configuration; the loader checks the config but
-// not the tensor list (that is Model's job), so any tensors will do.
+// not the tensor list (that is Model's job), so any tensors will do. Sizes
+// differ from each other and activation, eps and a label from the defaults,
+// so a field read into the wrong place shows.
 ModelConfig sample_config() {
-  ModelConfig c;
+  ModelConfig c = test::small_config(8, nystrom::HeadType::Classifier);
   c.vocab_size = 10;
-  c.hidden_size = 8;
-  c.num_layers = 1;
-  c.num_heads = 2;
   c.intermediate_size = 16;
   c.max_positions = 12;
-  c.type_vocab_size = 1;
   c.num_landmarks = 4;
   c.segment_means_len = 12;
-  c.conv_kernel = 3;
-  c.position_offset = 2;
   c.activation = nystrom::Activation::GeluErf;
-  c.head = nystrom::HeadType::Classifier;
   c.layer_norm_eps = 1e-6f;
   c.labels = {"negative", "positive", "n\xc3\xa9utre"};
   return c;
@@ -511,9 +507,11 @@ TEST_CASE("nyf: Model::open names a tensor the configuration has no place for") 
 
 namespace {
 
-std::vector<nystrom::text::TokenizerFile> sample_tokenizer_files() {
+// Views of static bytes, so they outlive every use.
+std::vector<nystrom::TokenizerFileView> sample_tokenizer_files() {
+  static const std::string config("{\"do_lower_case\": true}\0\xff", 25);
   return {{"tokenizer.json", "{\"model\": {\"type\": \"WordLevel\"}}\n"},
-          {"tokenizer_config.json", std::string("{\"do_lower_case\": true}\0\xff", 25)},
+          {"tokenizer_config.json", config},
           {"special_tokens_map.json", ""}};
 }
 
@@ -523,7 +521,7 @@ void put_le(std::string& out, T v) {
 }
 
 // A section written from the description in format.h.
-std::string section_from_description(const std::vector<nystrom::text::TokenizerFile>& files) {
+std::string section_from_description(const std::vector<nystrom::TokenizerFileView>& files) {
   std::string s;
   put_le<uint32_t>(s, (uint32_t)files.size());
   for (const auto& f : files) {
@@ -565,7 +563,7 @@ TEST_CASE("nyf: tokenizer files come back from a version 3 file in order, byte f
   for (size_t i = 0; i < files.size(); ++i) {
     CAPTURE(files[i].name);
     CHECK(f.tokenizer_files()[i].name == files[i].name);
-    CHECK(std::string(f.tokenizer_files()[i].data, f.tokenizer_files()[i].size) == files[i].bytes);
+    CHECK(f.tokenizer_files()[i].bytes == files[i].bytes);
   }
   CHECK(f.config().labels == sample_config().labels);
   CHECK(f.tensors().size() == sample_tensors().size());
@@ -678,7 +676,7 @@ TEST_CASE("nyf: a malformed tokenizer section is refused even with a valid check
     phrase = "holds 0 files";
   }
   SUBCASE("17 files") {
-    std::vector<nystrom::text::TokenizerFile> many(17, files[0]);
+    std::vector<nystrom::TokenizerFileView> many(17, files[0]);
     s.replace_section(section_from_description(many));
     phrase = "holds 17 files";
   }

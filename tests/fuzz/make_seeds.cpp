@@ -21,11 +21,12 @@
 #include <vector>
 
 #include "convert/hf_checkpoint.h"
+#include "convert/zip.h"
 #include "format/model_file.h"
-#include "format/npy.h"
 #include "format/tensor_names.h"
-#include "format/zip.h"
+#include "nystrom/io.h"
 #include "nystrom/nystrom.h"
+#include "small_config.h"
 #include "tiny_tokenizer.h"
 
 namespace {
@@ -61,29 +62,13 @@ float value(uint32_t& state) {
   return static_cast<float>(state >> 8) / static_cast<float>(1u << 23) - 1.0f;
 }
 
-ModelConfig tiny_config(uint32_t hidden, nystrom::HeadType head) {
-  ModelConfig c;
-  c.vocab_size = 8;
-  c.hidden_size = hidden;
-  c.num_layers = 1;
-  c.num_heads = 2;
-  c.intermediate_size = hidden;
-  c.max_positions = 4;
-  c.type_vocab_size = 1;
-  c.num_landmarks = 2;
-  c.segment_means_len = 2;
-  c.conv_kernel = 3;
-  c.position_offset = 2;
-  c.head = head;
-  if (head == nystrom::HeadType::Classifier) c.labels = {"negative", "neutral", "positive"};
-  return c;
-}
+using test::small_config;
 
 // Writes a model of this configuration with every weight matrix stored as
 // `type` (where its shape allows), and these tokenizer files (version 3).
 // Leaves out the optional tied decoder.
 void write_model(const std::string& path, const ModelConfig& c, nystrom::format::DType type,
-                 const std::vector<nystrom::text::TokenizerFile>& tokenizer = {}) {
+                 const std::vector<nystrom::TokenizerFileView>& tokenizer = {}) {
   nystrom::Checkpoint ck;
   ck.config = c;
   uint32_t state = 12345;
@@ -351,14 +336,14 @@ int main(int argc, char** argv) {
       make_dir(out + "/" + sub);
 
     // Model files: f32 (version 1), f16, q8_0 and q4_0 (version 2), each head.
-    write_model(out + "/model_file/none-f32.nyf", tiny_config(4, HeadType::None), DType::F32);
-    write_model(out + "/model_file/cls-f16.nyf", tiny_config(4, HeadType::Classifier), DType::F16);
-    write_model(out + "/model_file/mlm-q8_0.nyf", tiny_config(32, HeadType::MaskedLM), DType::Q8_0);
-    ModelConfig q4 = tiny_config(32, HeadType::None);
+    write_model(out + "/model_file/none-f32.nyf", small_config(4, HeadType::None), DType::F32);
+    write_model(out + "/model_file/cls-f16.nyf", small_config(4, HeadType::Classifier), DType::F16);
+    write_model(out + "/model_file/mlm-q8_0.nyf", small_config(32, HeadType::MaskedLM), DType::Q8_0);
+    ModelConfig q4 = small_config(32, HeadType::None);
     q4.conv_kernel = 0;
     write_model(out + "/model_file/none-q4_0.nyf", q4, DType::Q4_0);
     // Version 3: a tokenizer section holding a WordLevel tokenizer.json.
-    write_model(out + "/model_file/cls-f32-tokenizer.nyf", tiny_config(4, HeadType::Classifier), DType::F32,
+    write_model(out + "/model_file/cls-f32-tokenizer.nyf", small_config(4, HeadType::Classifier), DType::F32,
                 {{"tokenizer.json", fuzz::kTinyTokenizerJson}});
 
     // Safetensors: every dtype family, a scalar, an empty tensor, metadata,

@@ -14,16 +14,16 @@
 #include <vector>
 
 #include "convert/hf_checkpoint.h"
-#include "format/json.h"
-#include "format/model_file.h"
-#include "format/npy.h"
+#include "convert/pickle.h"
+#include "convert/safetensors.h"
+#include "convert/torch_bin.h"
+#include "convert/zip.h"
 #include "format/checksum.h"
-#include "format/pickle.h"
-#include "format/safetensors.h"
-#include "format/torch_bin.h"
-#include "format/zip.h"
+#include "format/model_file.h"
 #include "fuzz_support.h"
+#include "nystrom/io.h"
 #include "nystrom/nystrom.h"
+#include "runtime/json.h"
 #include "text/sentencepiece.h"
 #include "text/tokenizer.h"
 
@@ -375,7 +375,7 @@ inline void zip(const uint8_t* data, size_t size) {
 
 // -------------------------------------------------------------- pickle
 
-// The globals a state dict needs (as format/torch_bin.cpp allows them).
+// The globals a state dict needs (as convert/torch_bin.cpp allows them).
 inline const std::vector<std::string>& pickle_globals() {
   static const std::vector<std::string> names = {
       "collections OrderedDict", "torch._utils _rebuild_tensor_v2", "torch._utils _rebuild_parameter",

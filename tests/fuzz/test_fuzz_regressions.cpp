@@ -18,6 +18,7 @@
 #include "format/tensor_names.h"
 #include "fuzz/targets.h"
 #include "fuzz/tiny_tokenizer.h"
+#include "small_config.h"
 #include "support.h"
 
 namespace {
@@ -135,9 +136,7 @@ TEST_CASE("fuzz regressions: every reference tokenizer's files run through the t
 
 TEST_CASE("fuzz regressions: the model_file target's version 3 seed has a tokenizer that encodes its text") {
   // The tiny classifier make_seeds writes with fuzz::kTinyTokenizerJson.
-  nystrom::ModelConfig c;
-  c.vocab_size = 8, c.hidden_size = 4, c.num_layers = 1, c.num_heads = 2, c.intermediate_size = 4;
-  c.max_positions = 4, c.type_vocab_size = 1, c.num_landmarks = 2, c.segment_means_len = 2;
+  const nystrom::ModelConfig c = test::small_config();
   std::vector<nystrom::TensorData> all = zero_weights(c);
   test::TempDir dir;
   const std::string path = dir / "tok.nyf";
@@ -221,9 +220,7 @@ TEST_CASE("fuzz regressions: parse_hf_config quotes model_type, architectures an
 
 TEST_CASE("fuzz regressions: ModelFile and Model::open quote a tensor name holding a newline on one line") {
   test::TempDir dir;
-  nystrom::ModelConfig c;
-  c.vocab_size = 4, c.hidden_size = 4, c.num_layers = 1, c.num_heads = 1, c.intermediate_size = 4;
-  c.max_positions = 4, c.type_vocab_size = 1, c.num_landmarks = 2, c.segment_means_len = 2;
+  const nystrom::ModelConfig c = test::small_config();
   nystrom::TensorData t{"x\ny", nystrom::format::DType::F32, {1}, std::vector<uint8_t>(4, 0)};
   // Twice: ModelFile refuses the duplicate, naming it (format/model_file.cpp).
   const std::string twice = dir / "twice.nyf";

@@ -14,9 +14,9 @@
 
 #include "convert/hf_checkpoint.h"
 #include "format/model_file.h"
-#include "format/npy.h"
 #include "kernels/dispatch.h"
 #include "kernels/kernel_support.h"
+#include "nystrom/io.h"
 #include "nystrom/nystrom.h"
 #include "reference_models.h"
 #include "support.h"
@@ -147,7 +147,7 @@ TEST_CASE("determinism: a model packed at load on 1 or 3 threads runs bit-identi
       nystrom::Session s(nystrom::Model::open(tmp / "m.nyf", open));
       outs.push_back(s.run(ids));
     }
-    INFO(nystrom::dtype_name(type));
+    INFO(nystrom::format::dtype_name(type));
     CHECK(same_bits(outs[0].last_hidden_state, outs[1].last_hidden_state));
     CHECK(same_bits(outs[0].logits, outs[1].logits));
   }

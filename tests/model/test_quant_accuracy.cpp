@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "convert/hf_checkpoint.h"
-#include "format/npy.h"
+#include "nystrom/io.h"
 #include "nystrom/nystrom.h"
 #include "reference_models.h"
 #include "support.h"
@@ -31,7 +31,7 @@ nystrom::Output run_as(const std::string& dir, nystrom::format::DType type, cons
                        const std::vector<int32_t>& ids) {
   nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(dir);
   nystrom::set_weight_type(ck, type, nullptr);
-  const std::string path = tmp / (std::string(nystrom::dtype_name(type)) + ".nyf");
+  const std::string path = tmp / (std::string(nystrom::format::dtype_name(type)) + ".nyf");
   nystrom::write_model_file(path, ck.config, ck.tensors);
   nystrom::Session s(nystrom::Model::open(path));
   return s.run(ids);
@@ -119,7 +119,7 @@ TEST_CASE("quantized models meet the cosine targets on the trained ListOps check
   auto open_as = [&](DType type) {
     nystrom::Checkpoint ck = nystrom::read_hf_checkpoint("models/listops-hf");
     nystrom::set_weight_type(ck, type, nullptr);
-    const std::string path = tmp / (std::string(nystrom::dtype_name(type)) + ".nyf");
+    const std::string path = tmp / (std::string(nystrom::format::dtype_name(type)) + ".nyf");
     nystrom::write_model_file(path, ck.config, ck.tensors);
     return nystrom::Model::open(path);
   };

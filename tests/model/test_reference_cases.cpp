@@ -3,7 +3,7 @@
 // authors' PyTorch code within the SPEC section 3 tolerance.
 #include <doctest/doctest.h>
 
-#include "format/npy.h"
+#include "nystrom/io.h"
 #include "support.h"
 
 TEST_CASE("every reference checkpoint matches the original code through converter and CLI") {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "format/json.h"
+#include "runtime/json.h"
 #include "test_tokenizer_support.h"
 #include "text/normalizer.h"
 #include "text/pre_tokenizer.h"

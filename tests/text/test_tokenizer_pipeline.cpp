@@ -6,11 +6,13 @@
 // inputs.
 #include <doctest/doctest.h>
 
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "format/json.h"
+#include "nystrom/format.h"
+#include "runtime/json.h"
 #include "test_tokenizer_support.h"
 #include "text/decoder.h"
 
@@ -122,11 +124,11 @@ TEST_CASE("tokenizer pipeline: decoders join tokens as Hugging Face's do") {
 }
 
 TEST_CASE("tokenizer pipeline: which files make the tokenizer") {
-  const std::vector<std::string>& names = nystrom::text::tokenizer_file_names();
-  REQUIRE(names.size() == 7);
-  CHECK(names[0] == "tokenizer.json");
-  CHECK(names[1] == "spiece.model");
-  CHECK(names[2] == "vocab.txt");
+  const auto& names = nystrom::format::kTokenizerFileNames;
+  REQUIRE(std::size(names) == 7);
+  CHECK(std::string(names[0]) == "tokenizer.json");
+  CHECK(std::string(names[1]) == "spiece.model");
+  CHECK(std::string(names[2]) == "vocab.txt");
   const std::string json = tokenizer_json(R"({"type": "WordLevel", "unk_token": "x", "vocab": {"x": 0, "y": 1}})");
   // tokenizer.json wins over vocab.txt.
   auto tok = nystrom::text::load_tokenizer({{"vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n"}, {"tokenizer.json", json}});

@@ -27,19 +27,15 @@
 #include <vector>
 
 #include "../common/args.h"
-#include "kernels/dispatch.h"
-#include "kernels/gemm.h"
-#include "kernels/peak.h"
-#include "kernels/quant.h"
-#include "model/session_access.h"
+#include "nystrom/convert.h"
+#include "nystrom/format.h"
+#include "nystrom/kernel_bench.h"
 #include "nystrom/nystrom.h"
-#include "random_model.h"
-#include "runtime/aligned_buffer.h"
-#include "runtime/cpu_features.h"
-#include "runtime/thread_pool.h"
 
 using namespace nystrom;
 using Clock = std::chrono::steady_clock;
+using format::DType;
+using Isa = InstructionSet;
 
 namespace {
 
@@ -142,78 +138,49 @@ std::string fmt(const char* f, ...) {
   return buf;
 }
 
-std::vector<Isa> isa_levels() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::Avx512, Isa::NeonDot, Isa::Avx2, Isa::Neon, Isa::Scalar})
-    if (kernels_for(isa)) out.push_back(isa);
-  return out;
+// A base-size configuration (BERT-base shape with Nystrom attention).
+ModelConfig base_config(uint32_t max_positions, uint32_t layers = 12) {
+  ModelConfig c;
+  c.vocab_size = 1000;  // embeddings cost nothing per token; keeps the file small
+  c.hidden_size = 768;
+  c.num_layers = layers;
+  c.num_heads = 12;
+  c.intermediate_size = 3072;
+  c.max_positions = max_positions;
+  c.type_vocab_size = 1;
+  c.num_landmarks = 64;
+  c.segment_means_len = 1;  // != num_landmarks: the checkpoint rule says Nystrom
+  c.conv_kernel = 33;
+  c.head = HeadType::None;
+  return c;
 }
 
 // ---------------------------------------------------------------------------
 // (a) FMA peak: every thread runs the FMA loop at once; GFLOP/s of all.
 
 double measure_peak(Isa isa, int threads, bool int8 = false) {
-  ThreadPool pool(threads);
+  bench::PeakWorkload peak(isa, threads, int8);
   const long iters = 20'000'000;
-  std::vector<float> sink(16 * threads);
-  std::vector<int> isink(16 * threads);
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
     auto t0 = Clock::now();
-    double flops = 0;
-    std::vector<double> per(threads, 0.0);
-    pool.parallel_for(threads, [&](size_t b, size_t e, int) {
-      for (size_t i = b; i < e; ++i)
-        per[i] = int8 ? int8_peak_loop(isa, iters, &isink[16 * i]) : fma_peak_loop(isa, iters, &sink[16 * i]);
-    });
+    const double flops = peak.run(iters);
     double s = seconds_since(t0);
-    for (double f : per) flops += f;
     best = std::max(best, flops / s / 1e9);
   }
   return best;
 }
 
 // ---------------------------------------------------------------------------
-// (b) GEMM: C[n x N] = A[n x K] W[N x K]^T + bias, as a linear layer runs it.
+// (b) GEMM: C[n x N] = A[n x K] W[N x K]^T + bias, as a linear layer runs it;
+// with W block-quantized, x is quantized per row on the fly and the products
+// are 8-bit integer dot products. W is packed once, untimed, as a model's
+// weights are when it is opened.
 
-double gemm_gflops(Isa isa, int threads, int n, int K, int N, int repeat) {
-  ThreadPool pool(threads);
-  std::vector<float> a = std::vector<float>((size_t)n * K), w((size_t)N * K), bias(N), c((size_t)n * N);
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(-1, 1);
-  for (float& x : a) x = u(rng);
-  for (float& x : w) x = u(rng);
-  ops::Epilogue ep;
-  ep.bias = bias.data();
-  // W packed once, untimed, as a model's weights are when it is opened.
-  const PackedGemmB packed(*kernels_for(isa), N, K, w.data(), K);
-  Timing tm = time_it(repeat, [&] { gemm_blocked_prepacked(&pool, n, a.data(), K, false, packed, c.data(), N, ep); });
-  return 2.0 * n * K * N / tm.min_s / 1e9;
-}
-
-// The same shape with W block-quantized: x is quantized per row on the fly
-// and the products are 8-bit integer dot products.
-double qgemm_gops(Isa isa, format::DType type, int threads, int n, int K, int N, int repeat) {
-  ThreadPool pool(threads);
-  std::vector<float> a((size_t)n * K), w((size_t)N * K), bias(N), c((size_t)n * N);
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(-1, 1);
-  for (float& x : a) x = u(rng);
-  for (float& x : w) x = u(rng);
-  const size_t blocks = (size_t)N * K / kQuantBlock;
-  std::vector<uint8_t> q(blocks * (type == format::DType::Q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0)));
-  for (int r = 0; r < N; ++r) {
-    if (type == format::DType::Q8_0)
-      quantize_row_q8_0(&w[(size_t)r * K], reinterpret_cast<BlockQ8_0*>(q.data()) + (size_t)r * K / kQuantBlock, K);
-    else
-      quantize_row_q4_0(&w[(size_t)r * K], reinterpret_cast<BlockQ4_0*>(q.data()) + (size_t)r * K / kQuantBlock, K);
-  }
-  const KernelTable& t = *kernels_for(isa);
-  PackedQuantMatrix packed(t, QuantMatrixView{type, N, K, q.data()});
-  ops::Epilogue ep;
-  ep.bias = bias.data();
-  Timing tm = time_it(repeat, [&] { qgemm(t, &pool, n, a.data(), K, packed, c.data(), N, ep); });
-  return 2.0 * n * K * N / tm.min_s / 1e9;
+double gemm_gflops(Isa isa, DType type, int threads, int n, int K, int N, int repeat) {
+  bench::GemmWorkload gemm(isa, type, threads, n, K, N);
+  Timing tm = time_it(repeat, [&] { gemm.run(); });
+  return gemm.ops() / tm.min_s / 1e9;
 }
 
 // FLOPs of one base-size forward pass (GEMMs and attention products).
@@ -234,7 +201,7 @@ struct Bench {
   std::string tmpdir;
   double peak_per_core = 0;  // GFLOP/s, best level
   double int8_peak_per_core = 0;  // giga-ops/s of VNNI dot products
-  std::vector<format::DType> types = {format::DType::F32};
+  std::vector<DType> types = {DType::F32};
   struct LoadRow {
     std::string type;
     double ms, unchecked_ms, file_mb;
@@ -259,19 +226,20 @@ struct Bench {
 
   void peak() {
     rep.section("peak", "FMA peak (independent FMA chains, no memory traffic)", "isa      kind  threads   G op/s  per-core");
-    for (Isa isa : isa_levels()) {
+    for (Isa isa : bench::available_instruction_sets()) {
       if (isa == Isa::Scalar) continue;
       for (int th : thread_counts()) {
         double g = measure_peak(isa, th);
         peak_per_core = std::max(peak_per_core, g / th);
-        rep.row(fmt("%-8s %-5s %7d %8.1f %9.1f", isa_name(isa), "f32", th, g, g / th),
-                {{"isa", q(isa_name(isa))}, {"kind", q("f32_fma")}, {"threads", num(th)}, {"gflops", num(g)},
+        rep.row(fmt("%-8s %-5s %7d %8.1f %9.1f", instruction_set_name(isa), "f32", th, g, g / th),
+                {{"isa", q(instruction_set_name(isa))}, {"kind", q("f32_fma")}, {"threads", num(th)}, {"gflops", num(g)},
                  {"gflops_per_core", num(g / th)}});
       }
     }
     // The 8-bit dot-product peak (VNNI), in giga-ops (a multiply and an add
     // per byte pair, comparable to FLOPs).
-    if (kernels_for(Isa::Avx512))
+    const std::vector<Isa> levels = bench::available_instruction_sets();
+    if (std::count(levels.begin(), levels.end(), Isa::Avx512))
       for (int th : thread_counts()) {
         double g = measure_peak(Isa::Avx512, th, true);
         int8_peak_per_core = std::max(int8_peak_per_core, g / th);
@@ -286,23 +254,23 @@ struct Bench {
                 "isa      weights threads   n      K      N  GFLOP/s  %peak");
     std::vector<int> ns = quick ? std::vector<int>{128} : std::vector<int>{512, 4096};
     const int shapes[3][2] = {{768, 768}, {768, 3072}, {3072, 768}};
-    for (Isa isa : isa_levels()) {
+    for (Isa isa : bench::available_instruction_sets()) {
       for (int th : thread_counts()) {
         for (int n : ns) {
           if (isa == Isa::Scalar && n > 512) continue;  // minutes per figure, and no target
           for (auto& s : shapes) {
-            double g = gemm_gflops(isa, th, n, s[0], s[1], repeat);
+            double g = gemm_gflops(isa, DType::F32, th, n, s[0], s[1], repeat);
             double pct = peak_per_core > 0 ? 100.0 * g / (peak_per_core * th) : 0;
-            rep.row(fmt("%-8s %-5s %7d %6d %6d %6d %8.1f %5.1f%%", isa_name(isa), "f32", th, n, s[0], s[1], g, pct),
-                    {{"isa", q(isa_name(isa))}, {"weights", q("f32")}, {"threads", num(th)}, {"n", num(n)},
+            rep.row(fmt("%-8s %-5s %7d %6d %6d %6d %8.1f %5.1f%%", instruction_set_name(isa), "f32", th, n, s[0], s[1], g, pct),
+                    {{"isa", q(instruction_set_name(isa))}, {"weights", q("f32")}, {"threads", num(th)}, {"n", num(n)},
                      {"K", num(s[0])}, {"N", num(s[1])}, {"gflops", num(g)}, {"pct_peak", num(pct)}});
             if (isa == Isa::Scalar) continue;
-            for (format::DType type : {format::DType::Q8_0, format::DType::Q4_0}) {
-              double gq = qgemm_gops(isa, type, th, n, s[0], s[1], repeat);
+            for (DType type : {DType::Q8_0, DType::Q4_0}) {
+              double gq = gemm_gflops(isa, type, th, n, s[0], s[1], repeat);
               double pq = int8_peak_per_core > 0 ? 100.0 * gq / (int8_peak_per_core * th) : 0;
-              rep.row(fmt("%-8s %-5s %7d %6d %6d %6d %8.1f %5.1f%%  (%% of int8 peak; %.2fx f32)", isa_name(isa),
+              rep.row(fmt("%-8s %-5s %7d %6d %6d %6d %8.1f %5.1f%%  (%% of int8 peak; %.2fx f32)", instruction_set_name(isa),
                           dtype_name(type), th, n, s[0], s[1], gq, pq, gq / g),
-                      {{"isa", q(isa_name(isa))}, {"weights", q(dtype_name(type))}, {"threads", num(th)}, {"n", num(n)},
+                      {{"isa", q(instruction_set_name(isa))}, {"weights", q(dtype_name(type))}, {"threads", num(th)}, {"n", num(n)},
                        {"K", num(s[0])}, {"N", num(s[1])}, {"gops", num(gq)}, {"pct_int8_peak", num(pq)},
                        {"speedup_vs_f32", num(gq / g)}});
             }
@@ -312,11 +280,11 @@ struct Bench {
     }
   }
 
-  std::string model_path(int positions, int layers, format::DType type = format::DType::F32) {
+  std::string model_path(int positions, int layers, DType type = DType::F32) {
     std::string path = tmpdir + "/base-" + std::to_string(layers) + "-" + std::to_string(positions) + "-" +
                        dtype_name(type) + ".nyf";
     if (access(path.c_str(), R_OK) != 0)
-      tools::write_random_model(path, tools::base_config(positions, layers), 1, type);
+      write_random_model(path, base_config(positions, layers), 1, type);
     return path;
   }
 
@@ -331,12 +299,12 @@ struct Bench {
     Session s(model, o);
     std::vector<int32_t> ids = random_ids(n, model->config().vocab_size);
     s.run(ids);  // warm-up and planning
-    LayerProfile prof;
-    SessionAccess::workspace(s).profile = &prof;
+    s.set_profiling(true);
     auto t0 = Clock::now();
     for (int r = 0; r < repeat; ++r) s.run(ids);
     double total = seconds_since(t0) / repeat;
-    SessionAccess::workspace(s).profile = nullptr;
+    const LayerProfile prof = s.profile();
+    s.set_profiling(false);
     const std::pair<const char*, double> parts[] = {{"projections", prof.projections / repeat},
                                                     {"attention", prof.attention / repeat},
                                                     {"ffn", prof.ffn / repeat},
@@ -359,7 +327,7 @@ struct Bench {
     rep.section("attention_precision",
                 fmt("Nystrom products (Q K~^T, Q~ K^T, B V) in f32 vs int8; base-size q8_0 model, %d threads", max_threads),
                 "     n   f32 ms  int8 ms  f32 attn ms  int8 attn ms  speedup  cosine(int8, f32)");
-    auto model = Model::open(model_path(16384, 12, format::DType::Q8_0));
+    auto model = Model::open(model_path(16384, 12, DType::Q8_0));
     for (int n : ns) {
       auto ids = random_ids(n, model->config().vocab_size);
       double ms[2], attn[2];
@@ -371,11 +339,10 @@ struct Bench {
         Session s(model, o);
         Timing tm = time_it(repeat, [&] { out[v] = s.run(ids); });
         ms[v] = tm.min_s * 1e3;
-        LayerProfile prof;
-        SessionAccess::workspace(s).profile = &prof;
+        s.set_profiling(true);
         s.run(ids);
-        SessionAccess::workspace(s).profile = nullptr;
-        attn[v] = prof.attention * 1e3;
+        attn[v] = s.profile().attention * 1e3;
+        s.set_profiling(false);
       }
       double ab = 0, aa = 0, bb = 0;
       for (size_t i = 0; i < out[0].last_hidden_state.size(); ++i) {
@@ -397,7 +364,7 @@ struct Bench {
                 fmt("Base-size q8_0 model (positions %d), one forward pass per process, %d threads: peak RSS and "
                     "time; 'per token vs 4096' = (ms/n) / (ms/n at 4096)", ns.back(), max_threads),
                 "     n   forward ms   peak RSS MB   per token vs 4096");
-    const std::string path = model_path(ns.back(), 12, format::DType::Q8_0);
+    const std::string path = model_path(ns.back(), 12, DType::Q8_0);
     double base_per_token = 0;
     for (int n : ns) {
       double ms = -1, mb = -1;
@@ -419,7 +386,7 @@ struct Bench {
                 "(f32 FLOPs at the measured f32 FMA peak x threads); 'vs f32' = f32 time / this time, same n and threads",
                 "weights      n  threads        ms  tokens/s   GFLOP/s  vs peak  vs 1 thr   vs f32  load ms  file MB");
     std::map<std::pair<int, int>, double> f32_ms;
-    for (format::DType type : types) {
+    for (DType type : types) {
       const std::string path = model_path(ns.back(), 12, type);
       {  // warm the page cache so both load figures time the same thing
         auto warm = Model::open(path);
@@ -437,7 +404,7 @@ struct Bench {
       const double file_mb = ::stat(path.c_str(), &st) == 0 ? st.st_size / 1e6 : 0;
       load_rows.back().file_mb = file_mb;
       for (int n : ns) {
-        if (type != format::DType::F32 && n > 4096 && !all_lengths_for_quant) continue;
+        if (type != DType::F32 && n > 4096 && !all_lengths_for_quant) continue;
         std::vector<int32_t> ids = random_ids(n, model->config().vocab_size);
         double t1 = 0;
         for (int th : thread_counts()) {
@@ -447,7 +414,7 @@ struct Bench {
           int r = n >= 16384 ? 1 : repeat;
           Timing tm = time_it(r, [&] { s.run(ids); });
           if (th == 1) t1 = tm.min_s;
-          if (type == format::DType::F32) f32_ms[{n, th}] = tm.min_s;
+          if (type == DType::F32) f32_ms[{n, th}] = tm.min_s;
           const double vs_f32 = f32_ms.count({n, th}) ? f32_ms[{n, th}] / tm.min_s : 0;
           double flops = forward_flops(model->config(), n, false);
           double ideal = peak_per_core > 0 ? flops / (peak_per_core * 1e9 * th) : 0;
@@ -510,10 +477,9 @@ int internal_attention(const std::string& path, int n, const std::string& mode, 
   Session s(model, o);
   auto ids = Bench::random_ids(n, model->config().vocab_size);
   s.run(ids);
-  LayerProfile prof;
-  SessionAccess::workspace(s).profile = &prof;
+  s.set_profiling(true);
   for (int r = 0; r < repeat; ++r) s.run(ids);
-  std::printf("%f %f\n", prof.attention / repeat * 1e3, peak_rss_kb() / 1024.0);
+  std::printf("%f %f\n", s.profile().attention / repeat * 1e3, peak_rss_kb() / 1024.0);
   return 0;
 }
 
@@ -541,11 +507,11 @@ int run_model(const tools::Args& args) {
   int used_threads = s.options().threads;
   if (args.has("--json"))
     std::printf("{\"n\": %d, \"threads\": %d, \"repeat\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"load_ms\": %.3f, \"isa\": \"%s\", \"peak_rss_mb\": %.1f}\n",
-                n, used_threads, repeat, tm.median_s * 1e3, tm.min_s * 1e3, load_ms, isa_name(kernels().isa),
+                n, used_threads, repeat, tm.median_s * 1e3, tm.min_s * 1e3, load_ms, instruction_set_name(instruction_set()),
                 peak_rss_kb() / 1024.0);
   else
     std::printf("n %d, %d threads, %s: median %.2f ms, min %.2f ms over %d runs (load %.1f ms)\n", n, used_threads,
-                isa_name(kernels().isa), tm.median_s * 1e3, tm.min_s * 1e3, repeat, load_ms);
+                instruction_set_name(instruction_set()), tm.median_s * 1e3, tm.min_s * 1e3, repeat, load_ms);
   return 0;
 }
 
@@ -570,7 +536,7 @@ int main(int argc, char** argv) {
     rep.json = args.has("--json");
     const int threads = (int)args.get_int("--threads", 0, 0, 1024);
     Bench b(rep);
-    b.max_threads = threads ? threads : default_thread_count();
+    b.max_threads = threads ? threads : bench::available_threads();
     b.repeat = (int)args.get_int("--repeat", 3, 1, 1000);
     b.quick = args.has("--quick");
     const char* tmp = std::getenv("TMPDIR");
@@ -578,17 +544,17 @@ int main(int argc, char** argv) {
     b.types.clear();
     std::stringstream types(args.get("--types", "f32,q8_0,q4_0"));
     for (std::string t; std::getline(types, t, ',');) {
-      format::DType d;
+      DType d;
       if (!parse_dtype(t, &d)) throw tools::UsageError{"--types: unknown weight type '" + t + "'"};
       b.types.push_back(d);
     }
-    if (b.types.empty() || b.types[0] != format::DType::F32) b.types.insert(b.types.begin(), format::DType::F32);
+    if (b.types.empty() || b.types[0] != DType::F32) b.types.insert(b.types.begin(), DType::F32);
     mkdir(b.tmpdir.c_str(), 0777);
     std::string sections = "," + args.get("--sections", "peak,gemm,layer,forward,attention,attention_precision,memory") + ",";
     auto want = [&](const char* s) { return sections.find("," + std::string(s) + ",") != std::string::npos; };
     if (!rep.json)
       std::printf("nystrom-bench: %d threads available, best level %s, CPU features: %s\n", b.max_threads,
-                  isa_name(kernels().isa), describe(cpu_features()).c_str());
+                  instruction_set_name(instruction_set()), bench::cpu_description().c_str());
     if (want("peak") || want("gemm") || want("forward")) b.peak();
     if (want("gemm")) b.gemm();
     if (want("layer")) b.layer();

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "format/npy.h"
+#include "nystrom/io.h"
 #include "text_commands.h"
 #include "text_common.h"
 #include "text_run.h"

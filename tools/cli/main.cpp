@@ -4,7 +4,6 @@
 #include <string>
 
 #include "../common/args.h"
-#include "kernels/dispatch.h"
 #include "nystrom/nystrom.h"
 #include "run_command.h"
 #include "text_commands.h"
@@ -48,7 +47,7 @@ static int dispatch(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  if (const char* w = isa_env_warning()) std::fprintf(stderr, "nystrom: %s\n", w);
+  if (const char* w = instruction_set_env_warning()) std::fprintf(stderr, "nystrom: %s\n", w);
   try {
     const int status = dispatch(argc, argv);
     // The text commands' answers are on stdout: a full disk must not pass

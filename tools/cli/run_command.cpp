@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "../common/args.h"
-#include "format/npy.h"
+#include "nystrom/io.h"
 #include "nystrom/nystrom.h"
 #include "run_options.h"
 

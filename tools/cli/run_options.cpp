@@ -1,7 +1,5 @@
 #include "run_options.h"
 
-#include "kernels/dispatch.h"
-
 namespace nystrom::cli {
 
 const std::set<std::string>& run_value_flags() {
@@ -41,7 +39,7 @@ const char kRunOptionsHelp[] =
 
 RunOptions parse_run_options(const tools::Args& args) {
   RunOptions opt;
-  opt.landmarks = (uint32_t)args.get_int("--landmarks", 0, 1, 4096);
+  opt.landmarks = (uint32_t)args.get_int("--landmarks", 0, 1, kMaxLandmarks);
   opt.threads = (int)args.get_int("--threads", 0, 1, 1024);
   const std::string precision = args.get("--attention-precision", "f32");
   if (precision == "int8") opt.attention_precision = AttentionPrecision::Int8;
@@ -53,10 +51,9 @@ RunOptions parse_run_options(const tools::Args& args) {
   else if (mode == "exact") opt.attention = AttentionMode::Exact;
   else throw tools::UsageError{"--attention must be auto, nystrom or exact, got '" + mode + "'"};
   if (args.has("--isa")) {
-    Isa cap;
-    if (!parse_isa(args.get("--isa"), &cap))
-      throw tools::UsageError{"--isa must be scalar, avx2, avx512, neon or neon_dot, got '" + args.get("--isa") + "'"};
-    set_isa_cap(cap);
+    const std::optional<InstructionSet> cap = parse_instruction_set(args.get("--isa"));
+    if (!cap) throw tools::UsageError{"--isa must be scalar, avx2, avx512, neon or neon_dot, got '" + args.get("--isa") + "'"};
+    set_instruction_set_cap(*cap);
   }
   return opt;
 }

@@ -3,8 +3,8 @@
 #include <iostream>
 #include <iterator>
 
+#include "nystrom/io.h"
 #include "nystrom/nystrom.h"
-#include "runtime/read_file.h"
 
 namespace nystrom::cli {
 

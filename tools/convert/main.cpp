@@ -1,13 +1,8 @@
 // nystrom-convert: Hugging Face checkpoint folder -> .nyf model file.
-#include <sys/stat.h>
-
 #include <cstdio>
-#include <map>
-#include <iostream>
 
 #include "../common/args.h"
-#include "convert/hf_checkpoint.h"
-#include "format/model_file.h"
+#include "nystrom/convert.h"
 
 using namespace nystrom;
 
@@ -48,43 +43,29 @@ int main(int argc, char** argv) {
     }
     if (args.positionals().size() != 1) throw tools::UsageError{"expected exactly one checkpoint folder"};
     const std::string out = args.require("--output");
-    format::DType type = format::DType::F32;
-    if (!parse_dtype(args.get("--type", "f32"), &type))
+    ConvertOptions options;
+    if (!format::parse_dtype(args.get("--type", "f32"), &options.weight_type))
       throw tools::UsageError{"--type must be f32, f16, q8_0 or q4_0, got '" + args.get("--type") + "'"};
-    const std::string dir = args.positionals()[0];
-    Checkpoint ck = read_hf_checkpoint(dir);
-    CheckpointTokenizer tok;
-    if (!args.has("--no-tokenizer")) tok = read_hf_tokenizer(dir, ck.config);
-    std::vector<std::string> kept_f32;
-    set_weight_type(ck, type, &kept_f32);
-    write_model_file(out, ck.config, ck.tensors, tok.files);
+    options.tokenizer = !args.has("--no-tokenizer");
+    const ConvertResult r = convert_checkpoint(args.positionals()[0], out, options);
     if (!args.has("--quiet")) {
-      std::map<std::string, std::pair<int, uint64_t>> by_type;  // dtype -> tensors, bytes
-      for (const TensorData& t : ck.tensors) {
-        auto& e = by_type[dtype_name(t.dtype)];
-        e.first += 1, e.second += t.bytes.size();
-      }
-      for (const std::string& name : kept_f32)
+      for (const std::string& name : r.kept_f32)
         std::printf("note: %s has a column count that is not a multiple of 32; kept as f32\n", name.c_str());
-      for (const std::string& name : tok.ignored)
+      for (const std::string& name : r.ignored_tokenizer_files)
         std::printf("note: %s found but no tokenizer model file (tokenizer.json, spiece.model, vocab.txt, "
                     "vocab.json); left out\n", name.c_str());
-      for (const auto& [name, e] : by_type)
-        std::printf("  %-5s %4d tensors %12.3f MB\n", name.c_str(), e.first, e.second / 1e6);
-      if (tok.tokenizer) {
+      for (const ConvertResult::TypeCount& t : r.by_type)
+        std::printf("  %-5s %4d tensors %12.3f MB\n", t.type.c_str(), (int)t.tensors, t.bytes / 1e6);
+      if (!r.tokenizer_kind.empty()) {
         std::string names;
-        uint64_t bytes = 0;
-        for (const text::TokenizerFile& f : tok.files) names += (names.empty() ? "" : ", ") + f.name, bytes += f.bytes.size();
-        std::printf("  tokenizer: %s, %d ids, mask %s (%s: %.3f MB)\n", tok.tokenizer->kind(),
-                    (int)tok.tokenizer->vocab_size(),
-                    tok.tokenizer->mask_id() ? tok.tokenizer->id_to_token(*tok.tokenizer->mask_id()).c_str() : "none",
-                    names.c_str(), bytes / 1e6);
+        for (const std::string& f : r.tokenizer_files) names += (names.empty() ? "" : ", ") + f;
+        std::printf("  tokenizer: %s, %d ids, mask %s (%s: %.3f MB)\n", r.tokenizer_kind.c_str(),
+                    (int)r.tokenizer_vocab_size, r.mask_token ? r.mask_token->c_str() : "none", names.c_str(),
+                    r.tokenizer_bytes / 1e6);
       } else {
         std::printf("  tokenizer: none%s\n", args.has("--no-tokenizer") ? " (--no-tokenizer)" : " in the folder");
       }
-      struct stat st;
-      if (::stat(out.c_str(), &st) == 0)
-        std::printf("wrote %s: %zu tensors, file %.3f MB\n", out.c_str(), ck.tensors.size(), st.st_size / 1e6);
+      std::printf("wrote %s: %zu tensors, file %.3f MB\n", out.c_str(), r.tensor_count, r.file_bytes / 1e6);
     }
     return 0;
   } catch (const tools::UsageError& e) {

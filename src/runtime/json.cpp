@@ -1,4 +1,4 @@
-#include "format/json.h"
+#include "runtime/json.h"
 
 #include <charconv>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "format/safetensors.h"
+#include "convert/safetensors.h"
 
 #include <sys/stat.h>
 
@@ -8,9 +8,9 @@
 #include <limits>
 #include <memory>
 
-#include "format/json.h"
+#include "nystrom/io.h"
 #include "runtime/error.h"
-#include "runtime/read_file.h"
+#include "runtime/json.h"
 
 namespace nystrom {
 

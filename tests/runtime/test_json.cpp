@@ -6,8 +6,8 @@
 #include <limits>
 #include <string>
 
-#include "format/json.h"
 #include "nystrom/nystrom.h"
+#include "runtime/json.h"
 #include "support.h"
 
 using nystrom::JsonValue;

@@ -1,4 +1,4 @@
-#include "format/zip.h"
+#include "convert/zip.h"
 
 #include <sys/stat.h>
 
@@ -8,8 +8,8 @@
 #include <limits>
 #include <memory>
 
+#include "nystrom/io.h"
 #include "runtime/error.h"
-#include "runtime/read_file.h"
 
 namespace nystrom {
 

@@ -1,9 +1,12 @@
-// NumPy .npy files: token ids in, hidden states and logits out, and the
-// reference outputs in testdata. Only the three dtypes the project exchanges
-// are supported: "<i8" (int64), "<i4" (int32) and "<f4" (float32), C order.
+// Files in and out, as the tools use them: a whole input file read with the
+// library's checks, and NumPy .npy arrays (token ids in, hidden states,
+// logits and embeddings out). Every failure throws nystrom::Error with a
+// one-line message naming the file.
 //
-// Layout: "\x93NUMPY", major, minor, header length (u16 for 1.0, u32 for 2.0
-// and 3.0), then a Python dict literal such as
+// .npy: only the three dtypes the project exchanges are supported: "<i8"
+// (int64), "<i4" (int32) and "<f4" (float32), C order. Layout: "\x93NUMPY",
+// major, minor, header length (u16 for 1.0, u32 for 2.0 and 3.0), then a
+// Python dict literal such as
 //   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
 // padded with spaces and a newline, then the raw little-endian data.
 #pragma once
@@ -12,6 +15,11 @@
 #include <vector>
 
 namespace nystrom {
+
+// The bytes of a regular file, sized by fstat (never by what the file says
+// about itself). Throws Error when it cannot be opened, is not a regular
+// file, does not fit in memory's address space, or shrinks while read.
+std::vector<uint8_t> read_whole_file(const std::string& path);
 
 struct NpyArray {
   std::string dtype;            // "<i8", "<i4" or "<f4"

@@ -1,7 +1,7 @@
 // Reader for `pytorch_model.bin` as `torch.save` writes it since PyTorch 1.6:
-// a ZIP archive (format/zip.h) of stored entries under one top-level folder
+// a ZIP archive (convert/zip.h) of stored entries under one top-level folder
 // (`archive/`, or the file's stem): `data.pkl`, the pickled state dict
-// (format/pickle.h), and `data/<key>`, the raw little-endian bytes of each
+// (convert/pickle.h), and `data/<key>`, the raw little-endian bytes of each
 // storage. Each tensor is `torch._utils._rebuild_tensor_v2(storage, offset,
 // size, stride, ...)` over a persistent id ('storage', torch.<T>Storage, key,
 // location, numel); it may be a view of a storage shared with other tensors,
@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "format/safetensors.h"
-#include "format/zip.h"
+#include "convert/safetensors.h"
+#include "convert/zip.h"
 
 namespace nystrom {
 

@@ -1,4 +1,4 @@
-#include "format/pickle.h"
+#include "convert/pickle.h"
 
 #include <algorithm>
 #include <cstdio>

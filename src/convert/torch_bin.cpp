@@ -1,10 +1,10 @@
-#include "format/torch_bin.h"
+#include "convert/torch_bin.h"
 
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
-#include "format/pickle.h"
+#include "convert/pickle.h"
 #include "runtime/error.h"
 
 namespace nystrom {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "format/npy.h"
+#include "nystrom/io.h"
 #include "nystrom/nystrom.h"
 #include "support.h"
 

@@ -1,4 +1,4 @@
-#include "format/npy.h"
+#include "nystrom/io.h"
 
 #include <sys/stat.h>
 
@@ -11,7 +11,6 @@
 
 #include "runtime/atomic_file.h"
 #include "runtime/error.h"
-#include "runtime/read_file.h"
 
 namespace nystrom {
 
