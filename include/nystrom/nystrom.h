@@ -10,7 +10,10 @@
 //   std::vector<float> e = nystrom::pool_embedding(outs[0], nystrom::Pooling::Mean);
 //   if (const nystrom::Tokenizer* tok = model->tokenizer())  // files converted with one
 //     ids = tok->encode("some text");                        // [CLS] some text [SEP] ids
-// The C API for other languages is nystrom/nystrom_c.h.
+// The C API for other languages is nystrom/nystrom_c.h; nystrom/convert.h
+// makes .nyf files from Hugging Face checkpoints, nystrom/io.h reads and
+// writes .npy arrays, nystrom/kernel_bench.h holds the benchmark's kernel
+// workloads and nystrom/format.h specifies the file format.
 //
 // A Model is immutable once opened and may be shared by any number of threads;
 // a Session is used by one thread at a time. Every failure throws nystrom::Error

@@ -25,7 +25,7 @@ ModelConfig parse_hf_config(const JsonValue& json, const std::string& source);
 // message naming the file and the problem.
 Checkpoint read_hf_checkpoint(const std::string& dir);
 
-// The checkpoint's tokenizer: the files of text::tokenizer_file_names() that
+// The checkpoint's tokenizer: the files of format::kTokenizerFileNames that
 // the folder holds, read whole, and the tokenizer they build.
 struct CheckpointTokenizer {
   std::vector<text::TokenizerFile> files;    // empty when there is no tokenizer
