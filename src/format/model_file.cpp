@@ -122,8 +122,8 @@ std::string tokenizer_section(const std::string& path, const std::vector<Tokeniz
 }  // namespace
 
 uint64_t write_model_file(const std::string& path, const ModelConfig& config,
-                      const std::vector<TensorData>& tensors,
-                      const std::vector<TokenizerFileView>& tokenizer) {
+                          const std::vector<TensorData>& tensors,
+                          const std::vector<TokenizerFileView>& tokenizer) {
   validate_config(config, path);
   format::FileHeader h{};
   std::memcpy(h.magic, format::kMagic, 8);

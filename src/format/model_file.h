@@ -38,8 +38,8 @@ struct TokenizerFileView {
 // without, it is byte for byte what earlier versions of this writer wrote.
 // Returns the file's size in bytes.
 uint64_t write_model_file(const std::string& path, const ModelConfig& config,
-                      const std::vector<TensorData>& tensors,
-                      const std::vector<TokenizerFileView>& tokenizer = {});
+                          const std::vector<TensorData>& tensors,
+                          const std::vector<TokenizerFileView>& tokenizer = {});
 
 // A tensor inside a mapped file.
 struct TensorView {
