@@ -21,6 +21,7 @@ last_hidden_state [1, n, 768].
 """
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -85,6 +86,14 @@ class OnnxEncoder(torch.nn.Module):
             w = sa.conv.weight.detach().view(sa.H, 1, -1).repeat_interleave(sa.d, dim=0)
             self.register_buffer("conv%d" % i, w.contiguous())
 
+    def act(self, x):
+        # gelu_new spelled as Hugging Face's NewGELUActivation spells it, which
+        # ONNX Runtime's optimizer fuses into one FastGelu (torch's own export
+        # of F.gelu(approximate="tanh") stays seven element-wise nodes).
+        if self.enc.cfg.hidden_act != "gelu_new":
+            return self.enc.encoder.layer[0].act(x)
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
     def landmarks(self, X, n):
         B, H, _, d = X.shape
         m = self.m
@@ -123,7 +132,7 @@ class OnnxEncoder(torch.nn.Module):
         x = e.LayerNorm(x)
         for i, L in enumerate(self.enc.encoder.layer):
             a = L.attention.output.LayerNorm(L.attention.output.dense(self.attention(i, L.attention.self, x, n)) + x)
-            x = L.output.LayerNorm(L.output.dense(L.act(L.intermediate.dense(a))) + a)
+            x = L.output.LayerNorm(L.output.dense(self.act(L.intermediate.dense(a))) + a)
         return x
 
 
