@@ -115,6 +115,9 @@ check-layers:
 AARCH64_CXX   := aarch64-linux-gnu-g++
 AARCH64_QEMU  := qemu-aarch64
 AARCH64_SUITES := *tests/kernels/*,*tests/runtime/*,*tests/model/*,*tests/text/*,*tests/cli/*
+# Classifying the 2000 held-out ListOps expressions twice takes minutes under
+# emulation and adds nothing the reference cases do not already run on NEON.
+AARCH64_EXCLUDE := *tests/cli/test_listops.cpp
 AARCH64_NODOT_SUITES := *tests/kernels/*
 ifneq (,$(findstring aarch64,$(ARCH)))
 test-aarch64:
@@ -123,7 +126,7 @@ else
 test-aarch64: deps
 	$(MAKE) CXX=$(AARCH64_CXX) BUILD=$(BUILD)/aarch64 LDFLAGS=-static all $(BUILD)/aarch64/nystrom-tests
 	NYSTROM_BUILD=$(BUILD)/aarch64 NYSTROM_TOOL_PREFIX=$(AARCH64_QEMU) \
-	  $(AARCH64_QEMU) $(BUILD)/aarch64/nystrom-tests -sf='$(AARCH64_SUITES)'
+	  $(AARCH64_QEMU) $(BUILD)/aarch64/nystrom-tests -sf='$(AARCH64_SUITES)' -sfe='$(AARCH64_EXCLUDE)'
 	QEMU_CPU=cortex-a53 NYSTROM_BUILD=$(BUILD)/aarch64 NYSTROM_TOOL_PREFIX=$(AARCH64_QEMU) \
 	  $(AARCH64_QEMU) $(BUILD)/aarch64/nystrom-tests -sf='$(AARCH64_NODOT_SUITES)'
 endif
