@@ -125,6 +125,12 @@ class Tokenizer {
   // text's own. Invalid UTF-8 does not throw: each bad byte reads as U+FFFD.
   // The result may be longer than the model accepts (config().max_positions).
   std::vector<int32_t> encode(std::string_view text, bool add_special = true) const;
+  // The same, but tokenizing may stop once the text's own ids number more
+  // than max_text_ids: enough to tell whether a text fits a model (and to
+  // truncate it) without tokenizing all of a long one. The result holds
+  // every id when they are at most max_text_ids, else the first ones (more
+  // than max_text_ids of them) and the template's.
+  std::vector<int32_t> encode(std::string_view text, bool add_special, size_t max_text_ids) const;
   // Readable text for ids (subword markers removed); special tokens are left
   // out when skip_special. Throws Error for an id outside [0, vocab_size()).
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = true) const;
