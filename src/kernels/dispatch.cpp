@@ -140,8 +140,7 @@ struct Selection {
       if (parse_isa(env, &parsed)) {
         cap = parsed;
       } else {
-        env_warning = std::string("warning: NYSTROM_ISA=") + env +
-                      " is not one of scalar, avx2, avx512, neon; ignoring it";
+        env_warning = std::string("NYSTROM_ISA=") + env + " is not one of scalar, avx2, avx512, neon";
       }
     }
     table.store(best_table(cap));
@@ -189,8 +188,8 @@ Isa set_isa_cap(Isa cap) {
 
 const KernelTable* kernels_for(Isa isa) { return supported(isa) ? compiled_table(isa) : nullptr; }
 
-// The message to print about NYSTROM_ISA (an unknown value, which is
-// ignored), or null; the library itself never prints.
+// What is wrong with NYSTROM_ISA (an unknown value, which the library
+// ignores), or null; the library itself never prints, the tools refuse it.
 const char* isa_env_warning() {
   const Selection& s = selection();
   return s.env_warning.empty() ? nullptr : s.env_warning.c_str();

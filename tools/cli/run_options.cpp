@@ -32,12 +32,13 @@ const char kRunOptionsHelp[] =
     "                          Nystrom products Q K~^T, Q~ K^T and B V (int8 needs\n"
     "                          a head size that is a multiple of 32)\n"
     "      --threads N         worker threads (default: the CPUs this process may\n"
-    "                          use); outputs are identical for every N\n"
+    "                          use; more than those are capped to them, said\n"
+    "                          under --verbose); outputs are identical for every N\n"
     "      --no-verify         skip the model file's checksum at load (the header,\n"
     "                          table and sizes are still checked)\n"
     "      --isa LEVEL         cap the kernels' instruction set: scalar, avx2,\n"
-    "                          avx512 or neon (default: the best this CPU has;\n"
-    "                          also NYSTROM_ISA)\n";
+    "                          avx512 or neon, one this build and CPU have\n"
+    "                          (default: the best this CPU has; also NYSTROM_ISA)\n";
 
 RunOptions parse_run_options(const tools::Args& args) {
   RunOptions opt;
@@ -54,8 +55,14 @@ RunOptions parse_run_options(const tools::Args& args) {
   else throw tools::UsageError{"--attention must be auto, nystrom or exact, got '" + mode + "'"};
   if (args.has("--isa")) {
     Isa cap;
-    if (!parse_isa(args.get("--isa"), &cap))
-      throw tools::UsageError{"--isa must be scalar, avx2, avx512 or neon, got '" + args.get("--isa") + "'"};
+    // Only the levels this build has and this CPU runs: asking for another
+    // must not quietly run something else.
+    std::string available;
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
+      if (kernels_for(isa)) available += std::string(available.empty() ? "" : ", ") + isa_name(isa);
+    if (!parse_isa(args.get("--isa"), &cap) || !kernels_for(cap))
+      throw tools::UsageError{"--isa " + args.get("--isa") + " is not available here (this build and CPU have: " +
+                              available + ")"};
     set_isa_cap(cap);
   }
   return opt;

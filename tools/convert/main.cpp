@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "../common/args.h"
+#include "../common/output_check.h"
 #include "convert/hf_checkpoint.h"
 #include "format/model_file.h"
 
@@ -23,10 +24,11 @@ static const char kUsage[] =
     "`nystrom tokenize/classify/fill-mask/embed` take text; a folder without\n"
     "them converts to a file that takes token ids only.\n"
     "Every tensor is checked against the configuration; the output is written\n"
-    "to a temporary file and renamed, so it appears whole or not at all.\n"
+    "to a temporary file beside it and renamed, so it appears whole or not at\n"
+    "all (a symbolic link's target is written; a device or FIFO in place).\n"
     "\n"
     "options:\n"
-    "  -o, --output FILE   the .nyf file to write (required)\n"
+    "  -o, --output FILE   the .nyf file to write (required; '-': standard output)\n"
     "  -t, --type TYPE     how weight matrices (linear layers, decoder, word\n"
     "                      embeddings) are stored: f32 (default), f16, q8_0\n"
     "                      (8-bit blocks of 32 with an f16 scale, ~8.5 bits per\n"
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
     }
     if (args.positionals().size() != 1) throw tools::UsageError{"expected exactly one checkpoint folder"};
     const std::string out = args.require("--output");
+    tools::check_output_file(out);  // before any work
     format::DType type = format::DType::F32;
     if (!parse_dtype(args.get("--type", "f32"), &type))
       throw tools::UsageError{"--type must be f32, f16, q8_0 or q4_0, got '" + args.get("--type") + "'"};
@@ -58,7 +61,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> kept_f32;
     set_weight_type(ck, type, &kept_f32);
     write_model_file(out, ck.config, ck.tensors, tok.files);
-    if (!args.has("--quiet")) {
+    if (!args.has("--quiet") && out != "-") {  // '-': stdout holds the file
       std::map<std::string, std::pair<int, uint64_t>> by_type;  // dtype -> tensors, bytes
       for (const TensorData& t : ck.tensors) {
         auto& e = by_type[dtype_name(t.dtype)];
