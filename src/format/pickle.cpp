@@ -191,7 +191,7 @@ class Machine {
     used_ += bytes;
     if (used_ > limits_.max_memory)
       error("building it would take more than the limit of ", limits_.max_memory >> 20,
-            " MiB of working memory (a pickle this large for its file is not a checkpoint)");
+            " MiB of working memory");
   }
   void charge_items(size_t count) { charge(2 * count * sizeof(const Value*)); }
 

@@ -27,8 +27,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <tuple>
-#include <utility>
 #include <vector>
 
 #include "../common/args.h"
@@ -50,7 +48,8 @@ namespace {
 
 const char kUsage[] =
     "usage: nystrom-bench [--sections LIST] [--threads T] [--repeat R] [--json]\n"
-    "       nystrom-bench -m MODEL.nyf --n N [--threads T] [--repeat R] [--json]\n"
+    "       nystrom-bench -m MODEL.nyf --n N [--sections forward,attention] [--threads T]\n"
+    "                     [--repeat R] [--json]\n"
     "\n"
     "options:\n"
     "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention,\n"
@@ -70,9 +69,12 @@ const char kUsage[] =
 // Runs this binary again with `args` (no shell: fork and exec, so a path
 // holding spaces or metacharacters is just a path) and reads the two numbers
 // it prints; -1, -1 when the child fails.
-std::pair<double, double> child_figures(const std::string& self, const std::vector<std::string>& args) {
+struct Figures {
+  double first = -1, second = -1;
+};
+Figures child_figures(const std::string& self, const std::vector<std::string>& args) {
   int fds[2];
-  if (::pipe(fds) != 0) return {-1, -1};
+  if (::pipe(fds) != 0) return {};
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(self.c_str()));
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -92,10 +94,10 @@ std::pair<double, double> child_figures(const std::string& self, const std::vect
     if (got > 0) out.append(buf, (size_t)got);
   ::close(fds[0]);
   int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return {-1, -1};
-  double a = -1, b = -1;
-  if (std::sscanf(out.c_str(), "%lf %lf", &a, &b) != 2) return {-1, -1};
-  return {a, b};
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return {};
+  Figures f;
+  if (std::sscanf(out.c_str(), "%lf %lf", &f.first, &f.second) != 2) return {};
+  return f;
 }
 
 std::vector<int32_t> random_ids_for(int n, uint32_t vocab) {
@@ -438,8 +440,9 @@ struct Bench {
     const std::string path = model_path(ns.back(), 12, format::DType::Q8_0);
     double base_per_token = 0;
     for (int n : ns) {
-      const auto [ms, mb] =
+      const Figures f =
           child_figures(self, {"--internal-forward", path, std::to_string(n), std::to_string(max_threads)});
+      const double ms = f.first, mb = f.second;
       if (n == ns.front()) base_per_token = ms / n;
       const double ratio = base_per_token > 0 ? (ms / n) / base_per_token : 0;
       rep.row(fmt("%6d %12.1f %13.0f %19.2f", n, ms, mb, ratio),
@@ -509,9 +512,10 @@ struct Bench {
     for (int n : ns) {
       double ms[2], mb[2];
       for (int e = 0; e < 2; ++e) {
-        std::tie(ms[e], mb[e]) = child_figures(self, {"--internal-attention", path, std::to_string(n),
-                                                       e ? "exact" : "nystrom", std::to_string(max_threads),
-                                                       std::to_string(repeat)});
+        const Figures f = child_figures(self, {"--internal-attention", path, std::to_string(n),
+                                               e ? "exact" : "nystrom", std::to_string(max_threads),
+                                               std::to_string(repeat)});
+        ms[e] = f.first, mb[e] = f.second;
       }
       rep.row(fmt("%6d %12.1f %10.1f %7.1f %12.0f %10.0f", n, ms[0], ms[1], ms[1] / ms[0], mb[0], mb[1]),
               {{"n", num(n)}, {"nystrom_attention_ms", num(ms[0])}, {"exact_attention_ms", num(ms[1])},
