@@ -1,6 +1,7 @@
 // Model::open and Session::run: validate the input, plan buffers, run the
 // layers, copy out the results.
 #include <algorithm>
+#include <atomic>
 
 #include "model/forward.h"
 #include "model/model_impl.h"
@@ -74,8 +75,12 @@ Output Session::run(const std::vector<int32_t>& ids) {
 
 // A non-finite value is caught where it first appears; the layers after it
 // would only spread it (LayerNorm of a row holding infinity is all NaN).
-static void check_finite(const float* x, size_t count, const std::string& what) {
-  if (!all_finite(x, count))
+static void check_finite(ThreadPool* pool, const float* x, size_t count, const std::string& what) {
+  std::atomic<bool> bad{false};
+  pool->parallel_for(count, [&](size_t begin, size_t end, int) {
+    if (!all_finite(x + begin, end - begin)) bad.store(true, std::memory_order_relaxed);
+  }, size_t(1) << 16);
+  if (bad.load())
     fail(what, " output holds NaN or infinity (weights too large for float32, or a damaged file read without "
                "its checksum?)");
 }
@@ -98,10 +103,10 @@ void Session::run(const int32_t* ids, size_t n, Output& out) {
 
     const size_t rows = n * c.hidden_size;
     embed(pool, c, m.weights, ids, (int)n, ws.x.data());
-    check_finite(ws.x.data(), rows, "the embeddings'");
+    check_finite(pool, ws.x.data(), rows, "the embeddings'");
     for (size_t l = 0; l < m.weights.layers.size(); ++l) {
       encoder_layer(pool, c, m.weights.layers[l], ws);
-      check_finite(ws.x.data(), rows, "encoder layer " + std::to_string(l));
+      check_finite(pool, ws.x.data(), rows, "encoder layer " + std::to_string(l));
     }
 
     out.n = n;
@@ -118,13 +123,13 @@ void Session::run(const int32_t* ids, size_t n, Output& out) {
         out.logits_shape = {n, c.vocab_size};
         out.logits.resize(n * c.vocab_size);
         masked_lm_head(pool, c, m.weights, ws, out.logits.data());
-        check_finite(out.logits.data(), out.logits.size(), "the masked-LM head's");
+        check_finite(pool, out.logits.data(), out.logits.size(), "the masked-LM head's");
         break;
       case HeadType::Classifier:
         out.logits_shape = {c.labels.size()};
         out.logits.resize(c.labels.size());
         classifier_head(pool, c, m.weights, ws.x.data(), out.logits.data());
-        check_finite(out.logits.data(), out.logits.size(), "the classifier head's");
+        check_finite(pool, out.logits.data(), out.logits.size(), "the classifier head's");
         break;
     }
   });
