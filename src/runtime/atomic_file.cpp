@@ -61,15 +61,16 @@ AtomicFile::AtomicFile(const std::string& path) : path_(path) {
     owns_ = false;
     return;
   }
-  target_ = final_target(path);
+  // stat follows the links, /proc's magic ones included (/dev/stdout on a
+  // pipe, whose target is no path).
   struct stat st;
-  const bool exists = ::stat(target_.c_str(), &st) == 0;
+  const bool exists = ::stat(path.c_str(), &st) == 0;
   if (!exists && errno != ENOENT) fail(path, ": ", std::strerror(errno));
   if (exists && S_ISDIR(st.st_mode)) fail(path, ": is a folder, not a file");
   if (exists && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
     // Written in place: replacing /dev/null or a pipe with a file is never
     // what the user meant.
-    const int fd = ::open(target_.c_str(), O_WRONLY | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0 || !(f_ = ::fdopen(fd, "wb"))) {
       const int err = errno;
       if (fd >= 0) ::close(fd);
@@ -79,6 +80,7 @@ AtomicFile::AtomicFile(const std::string& path) : path_(path) {
   }
   if (exists && !S_ISREG(st.st_mode)) fail(path, ": not a regular file, character device or FIFO");
 
+  target_ = final_target(path);
   const std::string folder = folder_of(target_);
   int fd = -1;
   for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {

@@ -105,6 +105,13 @@ TEST_CASE("cli outputs: a FIFO is written in place, not replaced") {
   CHECK(test::slurp(dir / "got") == reference_npy());
 }
 
+TEST_CASE("cli outputs: /dev/stdout on a pipe is written in place") {
+  // Its link leads to "pipe:[...]", no path: the pipe itself is written.
+  const test::RunResult r =
+      test::run("{ " + test::tool("nystrom") + " " + embed_args("/dev/stdout") + " | cat; } 2>&1 | head -c 6");
+  CHECK(r.out == "\x93NUMPY");
+}
+
 TEST_CASE("cli outputs: a character device is written in place (as root, in a temporary folder)") {
   test::TempDir dir;
   const std::string dev = dir / "null";
