@@ -47,7 +47,8 @@ TEST_SRC := tests/test_main.cpp $(sort $(wildcard tests/*/test_*.cpp))
 TEST_OBJ := $(TEST_SRC:%.cpp=$(BUILD)/obj/%.o)
 TEST_BIN := $(BUILD)/nystrom-tests
 
-TOOLS := $(BUILD)/nystrom-convert $(BUILD)/nystrom
+# The bench is built with the others: tests/cli checks its command line.
+TOOLS := $(BUILD)/nystrom-convert $(BUILD)/nystrom $(BUILD)/nystrom-bench
 
 .PHONY: all bench deps test test-native test-aarch64 demo clean check-layers
 all: $(LIB) $(TOOLS)

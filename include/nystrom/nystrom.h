@@ -74,6 +74,8 @@ enum class InstructionSet { Scalar, Avx2, Avx512, Neon, NeonDot };
 // are packed per call instead). Returns the level now in use.
 InstructionSet set_instruction_set_cap(InstructionSet cap);
 InstructionSet instruction_set();
+// Whether this build has the level's kernels and this CPU runs them.
+bool instruction_set_available(InstructionSet isa);
 const char* instruction_set_name(InstructionSet isa);  // "scalar", "avx2", "avx512", "neon", "neon_dot"
 // The level a name gives (any case), or nothing for an unknown name.
 std::optional<InstructionSet> parse_instruction_set(std::string_view name);
@@ -147,6 +149,12 @@ class Tokenizer {
   // text's own. Invalid UTF-8 does not throw: each bad byte reads as U+FFFD.
   // The result may be longer than the model accepts (config().max_positions).
   std::vector<int32_t> encode(std::string_view text, bool add_special = true) const;
+  // The same, but tokenizing may stop once the text's own ids number more
+  // than max_text_ids: enough to tell whether a text fits a model (and to
+  // truncate it) without tokenizing all of a long one. The result holds
+  // every id when they are at most max_text_ids, else the first ones (more
+  // than max_text_ids of them) and the template's.
+  std::vector<int32_t> encode(std::string_view text, bool add_special, size_t max_text_ids) const;
   // Readable text for ids (subword markers removed); special tokens are left
   // out when skip_special. Throws Error for an id outside [0, vocab_size()).
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = true) const;

@@ -183,8 +183,21 @@ class Machine {
     return s;
   }
 
+  // --- working memory -----------------------------------------------------
+  // Bytes of heap this machine has made; a block costs its size plus the
+  // allocator's header, and a growing vector is counted at twice its size.
+  static constexpr size_t kBlockOverhead = 16;
+  void charge(size_t bytes) {
+    used_ += bytes;
+    if (used_ > limits_.max_memory)
+      error("building it would take more than the limit of ", limits_.max_memory >> 20,
+            " MiB of working memory");
+  }
+  void charge_items(size_t count) { charge(2 * count * sizeof(const Value*)); }
+
   // --- values --------------------------------------------------------------
   Value* make(Kind kind) {
+    charge(sizeof(Value) + kBlockOverhead);
     arena_.emplace_back();
     arena_.back().kind = kind;
     return &arena_.back();
@@ -219,6 +232,7 @@ class Machine {
   }
 
   void push_tuple(std::vector<const Value*> items) {
+    charge_items(items.size());
     Value* t = make(Kind::Tuple);
     t->items = std::move(items);
     push(t);
@@ -229,6 +243,7 @@ class Machine {
     push(x);
   }
   void push_string(std::string_view s) {
+    if (s.size() > 15) charge(s.size() + 1 + kBlockOverhead);  // beyond the short-string buffer
     Value* x = make(Kind::String);
     x->text.assign(s.data(), s.size());
     push(x);
@@ -237,6 +252,7 @@ class Machine {
     std::string full = std::string(module) + " " + std::string(name);
     if (std::find(allowed_.begin(), allowed_.end(), full) == allowed_.end())
       error("refusing to load global '", printable(full), "'");
+    charge(full.size() + 1 + kBlockOverhead);
     Value* g = make(Kind::Global);
     g->text = std::move(full);
     push(g);
@@ -250,6 +266,7 @@ class Machine {
       return;
     }
     if (memo_.size() >= limits_.max_memo) error("the memo holds more than the limit of ", limits_.max_memo, " values");
+    charge(4 * sizeof(void*) + kBlockOverhead);  // a hash node and its bucket
     memo_.emplace(key, v);
   }
   void memo_get(uint64_t key) {
@@ -260,6 +277,7 @@ class Machine {
 
   void set_items(Value* dict, const std::vector<const Value*>& kv) {
     if (kv.size() % 2) error("an odd number of values (", kv.size(), ") for keys and values");
+    charge_items(kv.size());
     for (size_t i = 0; i < kv.size(); i += 2) dict->entries.emplace_back(kv[i], kv[i + 1]);
   }
 
@@ -333,6 +351,7 @@ class Machine {
       case EMPTY_LIST: push(make(Kind::List)); break;
       case LIST: {
         std::vector<const Value*> items = pop_mark();
+        charge_items(items.size());
         Value* l = make(Kind::List);
         l->items = std::move(items);
         push(l);
@@ -348,11 +367,13 @@ class Machine {
       }
       case APPEND: {
         const Value* v = pop();
+        charge_items(1);
         target(Kind::List)->items.push_back(v);
         break;
       }
       case APPENDS: {
         std::vector<const Value*> items = pop_mark();
+        charge_items(items.size());
         Value* l = target(Kind::List);
         l->items.insert(l->items.end(), items.begin(), items.end());
         break;
@@ -360,6 +381,7 @@ class Machine {
       case SETITEM: {
         const Value* v = pop();
         const Value* k = pop();
+        charge_items(2);
         target(Kind::Dict)->entries.emplace_back(k, v);
         break;
       }
@@ -397,6 +419,7 @@ class Machine {
           if (!args->items.empty()) error("collections.OrderedDict is only supported without arguments");
           push(make(Kind::Dict));
         } else {
+          charge_items(2);
           Value* call = make(Kind::Call);
           call->items = {callable, args};
           push(call);
@@ -410,11 +433,13 @@ class Machine {
         if (!obj->is(Kind::Call)) error("cannot set the state of a ", kind_name(obj->kind));
         Value* call = const_cast<Value*>(obj);  // made by this machine in its arena
         if (call->items.size() != 2) error("the state of ", call->call_name(), " is set twice");
+        charge_items(1);
         call->items.push_back(state);
         break;
       }
       case BINPERSID: {
         const Value* id = pop();
+        charge_items(1);
         Value* v = make(Kind::PersistentId);
         v->items = {id};
         push(v);
@@ -440,6 +465,7 @@ class Machine {
   std::vector<const Value*> stack_;
   std::vector<size_t> marks_;  // stack sizes at each open MARK
   std::unordered_map<uint64_t, const Value*> memo_;
+  size_t used_ = 0;
 };
 
 }  // namespace

@@ -52,6 +52,11 @@ struct Value {
 struct Limits {
   size_t max_stack = size_t(1) << 20;  // values on the stack plus open MARKs
   size_t max_memo = size_t(1) << 22;   // distinct memo keys
+  // Working memory, in bytes: every value, string, list slot and memo entry
+  // built is counted (with the allocator's overhead, on the high side), so
+  // a few bytes of opcodes that each build a value cannot take the machine's
+  // memory. The checkpoint reader raises it to 8x the file's size.
+  size_t max_memory = size_t(64) << 20;
 };
 
 class Pickle {

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -107,6 +108,21 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), bytes_(
     t.nbytes = end - begin;
     index_.emplace(name, tensors_.size());
     tensors_.push_back(std::move(t));
+  }
+
+  // Two tensors sharing bytes would alias each other's data: the writers
+  // never do that, so it is a damaged or crafted header.
+  std::vector<const SafeTensor*> by_offset;
+  for (const SafeTensor& t : tensors_)
+    if (t.nbytes) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(), [](const SafeTensor* a, const SafeTensor* b) { return a->data < b->data; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const SafeTensor* prev = by_offset[i - 1];
+    const SafeTensor* cur = by_offset[i];
+    if (cur->data < prev->data + prev->nbytes)
+      fail(path, ": tensors '", prev->name, "' and '", cur->name, "' overlap in the data area (bytes ",
+           prev->data - data_area, "..", prev->data - data_area + prev->nbytes, " and ", cur->data - data_area, "..",
+           cur->data - data_area + cur->nbytes, ")");
   }
 }
 

@@ -1,5 +1,6 @@
 #include "convert/torch_bin.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -294,7 +295,11 @@ void TorchBinFile::load() {
       fail(path, ": storages are stored in '", printable(std::string(bo)), "' byte order; only little is supported");
   }
 
-  const pickle::Pickle pk(zip_.data(pkl), allowed_globals(), path + ": " + printable(pkl));
+  // A real state dict's pickle is small next to its tensors; whatever the
+  // file holds, reading it takes at most 8x its size (or 64 MiB).
+  pickle::Limits limits;
+  limits.max_memory = std::max<uint64_t>(limits.max_memory, 8 * (uint64_t)zip_.file_size());
+  const pickle::Pickle pk(zip_.data(pkl), allowed_globals(), path + ": " + printable(pkl), limits);
   const Value& root = pk.root();
   if (!root.is(Kind::Dict))
     fail(path, ": the pickled object is a ", pickle::kind_name(root.kind), ", not a state dict");

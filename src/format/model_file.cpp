@@ -225,15 +225,17 @@ ModelFile::ModelFile(const std::string& path, bool verify_checksum) : path_(path
   if (size < format::kHeaderSize) bad("truncated header (", size, " bytes)");
   format::FileHeader h;
   std::memcpy(&h, base, sizeof h);
+  if (h.file_size != size)
+    bad("file is ", size, " bytes but its header says ", h.file_size, " (truncated or appended to)");
+  // The checksum comes first: a damaged version field must not send the user
+  // off to upgrade the engine.
+  if (verify_checksum && nyh64(base + 16, size - 16) != h.checksum)
+    bad("checksum mismatch: the file is corrupted");
   if (h.version > format::kFormatVersion)
     bad("format version ", h.version, " is newer than this engine supports (", format::kFormatVersion,
         "); upgrade the engine");
   if (h.version == 0) bad("invalid format version 0");
   version_ = h.version;
-  if (h.file_size != size)
-    bad("file is ", size, " bytes but its header says ", h.file_size, " (truncated or appended to)");
-  if (verify_checksum && nyh64(base + 16, size - 16) != h.checksum)
-    bad("checksum mismatch: the file is corrupted");
   if (h.header_size != format::kHeaderSize || h.tensor_entry_size != format::kTensorEntrySize)
     bad("unexpected header or table entry size");
   if (!all_zero(h.reserved, sizeof h.reserved) || h.config.reserved != 0 ||

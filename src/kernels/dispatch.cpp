@@ -104,8 +104,7 @@ struct Selection {
       if (parse_isa(env, &parsed)) {
         cap = parsed;
       } else {
-        env_warning = std::string("warning: NYSTROM_ISA=") + env +
-                      " is not one of scalar, avx2, avx512, neon, neon_dot; ignoring it";
+        env_warning = std::string("NYSTROM_ISA=") + env + " is not one of scalar, avx2, avx512, neon, neon_dot";
       }
     }
     table.store(best_table(cap));
@@ -154,8 +153,8 @@ Isa set_isa_cap(Isa cap) {
 
 const KernelTable* kernels_for(Isa isa) { return supported(isa) ? compiled_table(isa) : nullptr; }
 
-// The message to print about NYSTROM_ISA (an unknown value, which is
-// ignored), or null; the library itself never prints.
+// What is wrong with NYSTROM_ISA (an unknown value, which the library
+// ignores), or null; the library itself never prints, the tools refuse it.
 const char* isa_env_warning() {
   const Selection& s = selection();
   return s.env_warning.empty() ? nullptr : s.env_warning.c_str();
@@ -166,6 +165,7 @@ InstructionSet set_instruction_set_cap(InstructionSet cap) {
   return static_cast<InstructionSet>(set_isa_cap(static_cast<Isa>(cap)));
 }
 InstructionSet instruction_set() { return static_cast<InstructionSet>(kernels().isa); }
+bool instruction_set_available(InstructionSet isa) { return kernels_for(static_cast<Isa>(isa)) != nullptr; }
 const char* instruction_set_name(InstructionSet isa) { return isa_name(static_cast<Isa>(isa)); }
 std::optional<InstructionSet> parse_instruction_set(std::string_view name) {
   Isa isa;

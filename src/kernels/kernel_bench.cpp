@@ -53,7 +53,8 @@ struct PeakWorkload::Impl {
 
 PeakWorkload::PeakWorkload(InstructionSet isa, int threads, bool int8) {
   check_threads(threads);
-  if (int8 && !table_of(isa).int8_peak_loop)
+  const KernelTable& table = table_of(isa);
+  if (int8 && !table.int8_peak_loop)
     fail("kernel workload: ", instruction_set_name(isa), " has no 8-bit dot-product peak loop");
   impl_ = std::make_unique<Impl>(static_cast<Isa>(isa), threads, int8);
 }

@@ -13,7 +13,7 @@ namespace nystrom {
 struct Model::Impl {
   Impl(const std::string& path, const OpenOptions& options)
       : file(path, options.verify_checksum),
-        weights(bind_weights(file, options.threads > 0 ? options.threads : default_thread_count())) {}
+        weights(bind_weights(file, resolve_thread_count(options.threads, "OpenOptions"))) {}
   ModelFile file;
   Weights weights;
   // Built from file.tokenizer_files() on first use (model/tokenizer.cpp):

@@ -1,10 +1,12 @@
 // Model::open and Session::run: validate the input, plan buffers
 // (model/plan.cpp), run the layers, copy out the results.
 #include <algorithm>
+#include <atomic>
 
 #include "model/forward.h"
 #include "model/model_impl.h"
 #include "runtime/error.h"
+#include "runtime/finite.h"
 #include "runtime/thread_pool.h"
 
 namespace nystrom {
@@ -13,7 +15,8 @@ Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
 std::shared_ptr<const Model> Model::open(const std::string& path, const OpenOptions& options) {
-  return std::shared_ptr<const Model>(new Model(std::make_unique<Impl>(path, options)));
+  return guarded("opening " + path,
+                 [&] { return std::shared_ptr<const Model>(new Model(std::make_unique<Impl>(path, options))); });
 }
 
 const ModelConfig& Model::config() const { return impl_->file.config(); }
@@ -28,60 +31,82 @@ struct Session::State {
 Session::Session(std::shared_ptr<const Model> model, RunOptions options)
     : model_(std::move(model)), options_(options) {
   if (!model_) throw Error("Session: no model");
-  if (options_.threads < 0 || options_.threads > 1024) fail("Session: threads must be 0..1024, got ", options_.threads);
-  if (options_.threads == 0) options_.threads = default_thread_count();
+  options_.threads = resolve_thread_count(options_.threads, "Session");
   if (options_.landmarks > kMaxLandmarks)
     fail("Session: landmarks must be at most ", kMaxLandmarks, ", got ", options_.landmarks);
-  state_ = std::make_unique<State>(options_.threads);
+  state_ = guarded("starting a session", [&] { return std::make_unique<State>(options_.threads); });
 }
 
 Session::~Session() = default;
 
 Output Session::run(const std::vector<int32_t>& ids) {
-  Output out;
-  run(ids.data(), ids.size(), out);
-  return out;
+  return guarded("running the model", [&] {
+    Output out;
+    run(ids.data(), ids.size(), out);
+    return out;
+  });
+}
+
+// A non-finite value is caught where it first appears; the layers after it
+// would only spread it (LayerNorm of a row holding infinity is all NaN).
+static void check_finite(ThreadPool* pool, const float* x, size_t count, const std::string& what) {
+  std::atomic<bool> bad{false};
+  pool->parallel_for(count, [&](size_t begin, size_t end, int) {
+    if (!all_finite(x + begin, end - begin)) bad.store(true, std::memory_order_relaxed);
+  }, size_t(1) << 16);
+  if (bad.load())
+    fail(what, " output holds NaN or infinity (weights too large for float32, or a damaged file read without "
+               "its checksum?)");
 }
 
 void Session::run(const int32_t* ids, size_t n, Output& out) {
-  const Model::Impl& model = *model_->impl_;
-  const ModelConfig& c = model.file.config();
-  if (n == 0) throw Error("input is empty");
-  if (!ids) throw Error("input ids are null");
-  if (n > c.max_positions)
-    fail("input has ", n, " tokens but the model accepts at most ", c.max_positions);
-  for (size_t t = 0; t < n; ++t)
-    if (ids[t] < 0 || (uint32_t)ids[t] >= c.vocab_size)
-      fail("token id ", ids[t], " at position ", t, " is outside the vocabulary (0..", c.vocab_size - 1, ")");
+  guarded("running the model", [&] {
+    const Model::Impl& model = *model_->impl_;
+    const ModelConfig& c = model.file.config();
+    if (n == 0) throw Error("input is empty");
+    if (!ids) throw Error("input ids are null");
+    if (n > c.max_positions)
+      fail("input has ", n, " tokens but the model accepts at most ", c.max_positions);
+    for (size_t t = 0; t < n; ++t)
+      if (ids[t] < 0 || (uint32_t)ids[t] >= c.vocab_size)
+        fail("token id ", ids[t], " at position ", t, " is outside the vocabulary (0..", c.vocab_size - 1, ")");
 
-  Workspace& ws = state_->ws;
-  ThreadPool* pool = &state_->pool;
-  ws.plan_for(c, plan_attention(c, options_, (int)n), (int)n, pool->size());
+    Workspace& ws = state_->ws;
+    ThreadPool* pool = &state_->pool;
+    ws.plan_for(c, plan_attention(c, options_, (int)n), (int)n, pool->size());
 
-  embed(pool, c, model.weights, ids, (int)n, ws.x.data());
-  for (const LayerWeights& lw : model.weights.layers) encoder_layer(pool, c, lw, ws);
+    const size_t rows = n * c.hidden_size;
+    embed(pool, c, model.weights, ids, (int)n, ws.x.data());
+    check_finite(pool, ws.x.data(), rows, "the embeddings'");
+    for (size_t l = 0; l < model.weights.layers.size(); ++l) {
+      encoder_layer(pool, c, model.weights.layers[l], ws);
+      check_finite(pool, ws.x.data(), rows, "encoder layer " + std::to_string(l));
+    }
 
-  out.n = n;
-  out.hidden = c.hidden_size;
-  out.exact_attention = ws.plan.exact;
-  out.landmarks = ws.plan.exact ? 0 : (uint32_t)ws.plan.landmarks;
-  out.last_hidden_state.assign(ws.x.begin(), ws.x.begin() + n * c.hidden_size);
-  switch (c.head) {
-    case HeadType::None:
-      out.logits_shape.clear();
-      out.logits.clear();
-      break;
-    case HeadType::MaskedLM:
-      out.logits_shape = {n, c.vocab_size};
-      out.logits.resize(n * c.vocab_size);
-      masked_lm_head(pool, c, model.weights, ws, out.logits.data());
-      break;
-    case HeadType::Classifier:
-      out.logits_shape = {c.labels.size()};
-      out.logits.resize(c.labels.size());
-      classifier_head(pool, c, model.weights, ws.x.data(), out.logits.data());
-      break;
-  }
+    out.n = n;
+    out.hidden = c.hidden_size;
+    out.exact_attention = ws.plan.exact;
+    out.landmarks = ws.plan.exact ? 0 : (uint32_t)ws.plan.landmarks;
+    out.last_hidden_state.assign(ws.x.begin(), ws.x.begin() + n * c.hidden_size);
+    switch (c.head) {
+      case HeadType::None:
+        out.logits_shape.clear();
+        out.logits.clear();
+        break;
+      case HeadType::MaskedLM:
+        out.logits_shape = {n, c.vocab_size};
+        out.logits.resize(n * c.vocab_size);
+        masked_lm_head(pool, c, model.weights, ws, out.logits.data());
+        check_finite(pool, out.logits.data(), out.logits.size(), "the masked-LM head's");
+        break;
+      case HeadType::Classifier:
+        out.logits_shape = {c.labels.size()};
+        out.logits.resize(c.labels.size());
+        classifier_head(pool, c, model.weights, ws.x.data(), out.logits.data());
+        check_finite(pool, out.logits.data(), out.logits.size(), "the classifier head's");
+        break;
+    }
+  });
 }
 
 }  // namespace nystrom
@@ -102,7 +127,7 @@ const LayerProfile& Session::profile() const { return state_->profile; }
 namespace nystrom {
 
 std::vector<Output> Session::run_batch(const std::vector<std::vector<int32_t>>& batch) {
-  std::vector<Output> outs(batch.size());
+  std::vector<Output> outs = guarded("running a batch", [&] { return std::vector<Output>(batch.size()); });
   for (size_t i = 0; i < batch.size(); ++i) {
     try {
       run(batch[i].data(), batch[i].size(), outs[i]);
@@ -113,7 +138,7 @@ std::vector<Output> Session::run_batch(const std::vector<std::vector<int32_t>>& 
   return outs;
 }
 
-std::vector<float> pool_embedding(const Output& out, Pooling how) {
+static std::vector<float> pool_rows(const Output& out, Pooling how) {
   if (out.n == 0 || out.hidden == 0 || out.last_hidden_state.size() != out.n * out.hidden)
     fail("pool_embedding: the output holds no hidden state");
   const float* x = out.last_hidden_state.data();
@@ -126,5 +151,10 @@ std::vector<float> pool_embedding(const Output& out, Pooling how) {
   }
   return v;
 }
+
+std::vector<float> pool_embedding(const Output& out, Pooling how) {
+  return guarded("pooling an embedding", [&] { return pool_rows(out, how); });
+}
+
 
 }  // namespace nystrom

@@ -15,14 +15,22 @@ struct Tokenizer::Impl {
 Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Tokenizer::~Tokenizer() = default;
 
+// The calls that allocate are guarded: an exception leaving them is an Error.
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special) const {
-  return impl_->tok->encode(text, add_special);
+  return guarded("tokenizing", [&] { return impl_->tok->encode(text, add_special); });
+}
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, size_t max_text_ids) const {
+  return guarded("tokenizing", [&] { return impl_->tok->encode(text, add_special, max_text_ids); });
 }
 std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special) const {
-  return impl_->tok->decode(ids, skip_special);
+  return guarded("decoding", [&] { return impl_->tok->decode(ids, skip_special); });
 }
-std::string Tokenizer::id_to_token(int32_t id) const { return impl_->tok->id_to_token(id); }
-std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const { return impl_->tok->token_to_id(token); }
+std::string Tokenizer::id_to_token(int32_t id) const {
+  return guarded("looking up a token", [&] { return impl_->tok->id_to_token(id); });
+}
+std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
+  return guarded("looking up a token", [&] { return impl_->tok->token_to_id(token); });
+}
 std::optional<int32_t> Tokenizer::mask_id() const { return impl_->tok->mask_id(); }
 int32_t Tokenizer::vocab_size() const { return impl_->tok->vocab_size(); }
 int Tokenizer::num_special_tokens() const { return impl_->tok->num_special_tokens(); }
@@ -38,7 +46,7 @@ const Tokenizer* Model::tokenizer() const {
   // throwing function hangs the next caller with some pthread_once
   // implementations (ThreadSanitizer's among them; GCC bug 66146).
   std::lock_guard<std::mutex> lock(impl_->tokenizer_mutex);
-  if (!impl_->tokenizer) {
+  if (!impl_->tokenizer) guarded("building the tokenizer of " + file.path(), [&] {
     std::vector<text::TokenizerFile> files;
     for (const TokenizerFileView& f : file.tokenizer_files()) files.push_back({f.name, std::string(f.bytes)});
     std::unique_ptr<text::Tokenizer> tok;
@@ -54,7 +62,7 @@ const Tokenizer* Model::tokenizer() const {
     auto impl = std::make_unique<Tokenizer::Impl>();
     impl->tok = std::move(tok);
     impl_->tokenizer.reset(new Tokenizer(std::move(impl)));
-  }
+  });
   return impl_->tokenizer.get();
 }
 

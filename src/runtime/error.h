@@ -1,6 +1,8 @@
 // Every failure in the library is a nystrom::Error carrying a one-line message
 // that names the problem (and, where known, the file). fail() builds one.
 #pragma once
+#include <exception>
+#include <new>
 #include <sstream>
 #include <string>
 
@@ -18,6 +20,23 @@ template <typename... Parts>
   for (char& ch : text)
     if ((unsigned char)ch < 0x20 || ch == 0x7f) ch = '?';
   throw Error(text);
+}
+
+// Runs f at the public API's edge, so that every exception leaving it is an
+// Error as documented: running out of memory says so, naming what was being
+// done ("out of memory while running the model"), and any other exception
+// of the standard library (a thread that cannot start) keeps its message.
+template <typename F>
+auto guarded(const std::string& what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw Error("out of memory while " + what);
+  } catch (const std::exception& e) {
+    throw Error(what + ": " + e.what());
+  }
 }
 
 }  // namespace nystrom

@@ -23,8 +23,9 @@ const char* json_type_name(JsonValue::Type type) {
 
 const JsonValue* JsonValue::find(std::string_view key) const {
   if (type != Type::Object) return nullptr;
-  for (const auto& member : object)
-    if (member.first == key) return &member.second;
+  // The last one, as Python's json module and Hugging Face read a repeated key.
+  for (auto it = object.rbegin(); it != object.rend(); ++it)
+    if (it->first == key) return &it->second;
   return nullptr;
 }
 

@@ -6,7 +6,9 @@
 //  - Numbers are kept as double; an integer literal (no fraction, no exponent)
 //    that fits int64 is also kept exactly, because safetensors offsets can
 //    exceed 2^53. Numbers too large for a double are rejected.
-//  - Duplicate object keys are kept in file order; find() returns the first.
+//  - Duplicate object keys are kept in file order; find() returns the last,
+//    as Python's json module does (so a repeated config.json key means what
+//    it means to Hugging Face).
 //  - A leading UTF-8 byte order mark is skipped. Strings must be valid UTF-8;
 //    \u escapes are decoded to UTF-8 (surrogate pairs combined, lone
 //    surrogates rejected).
@@ -39,7 +41,7 @@ struct JsonValue {
   bool is_array() const { return type == Type::Array; }
   bool is_object() const { return type == Type::Object; }
 
-  // The first member named key; nullptr if absent or this is not an object.
+  // The last member named key; nullptr if absent or this is not an object.
   const JsonValue* find(std::string_view key) const;
 
   // Typed access; each throws Error("<what> must be ...") on the wrong type.

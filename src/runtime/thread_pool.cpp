@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <thread>
 
+#include "runtime/error.h"
+
 namespace nystrom {
 
 namespace {
@@ -109,6 +111,12 @@ int default_thread_count() {
 #endif
   const unsigned n = std::thread::hardware_concurrency();
   return n > 0 ? static_cast<int>(n) : 1;
+}
+
+int resolve_thread_count(int requested, const char* who) {
+  if (requested < 0 || requested > 1024) fail(who, ": threads must be 0..1024, got ", requested);
+  const int available = default_thread_count();
+  return requested == 0 ? available : std::min(requested, available);
 }
 
 // ---------------------------------------------------------------------------

@@ -21,6 +21,12 @@ namespace nystrom {
 // The number of CPUs this process may run on (its affinity mask), at least 1.
 int default_thread_count();
 
+// The thread count a request resolves to, the same rule for OpenOptions and
+// RunOptions: 0 means default_thread_count(); more than that is capped to it
+// (extra threads only take turns on the same CPUs, and spin-waits then cost
+// seconds); negative or more than 1024 throws Error naming `who`.
+int resolve_thread_count(int requested, const char* who);
+
 class ThreadPool {
  public:
   // fn(begin, end, thread): process items [begin, end); thread is in [0, size()).

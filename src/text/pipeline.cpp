@@ -21,10 +21,12 @@ PipelineTokenizer::PipelineTokenizer(PipelineParts parts) : parts_(std::move(par
 
 // Normalized text between raw added tokens: its own added tokens, then the
 // pieces of the pre-tokenizer through the model.
-void PipelineTokenizer::encode_text(const std::u32string& raw, bool at_start, std::vector<int32_t>& out) const {
+void PipelineTokenizer::encode_text(const std::u32string& raw, bool at_start, size_t max_ids,
+                                    std::vector<int32_t>& out) const {
   const std::u32string text = parts_.normalizer ? parts_.normalizer->normalize(raw) : raw;
   std::vector<Piece> pieces;
   for (const auto& seg : added_.split(text, true)) {
+    if (out.size() > max_ids) return;
     if (seg.id >= 0) {
       out.push_back(seg.id);
       continue;
@@ -32,19 +34,22 @@ void PipelineTokenizer::encode_text(const std::u32string& raw, bool at_start, st
     pieces.clear();
     pieces.push_back({text.substr(seg.begin, seg.end - seg.begin), at_start && seg.begin == 0});
     if (parts_.pre_tokenizer) parts_.pre_tokenizer->split(pieces);
-    for (const Piece& p : pieces)
+    for (const Piece& p : pieces) {
+      if (out.size() > max_ids) return;  // the rest cannot fit anyway
       if (!p.text.empty()) parts_.model->encode(utf8_encode(p.text), out);
+    }
   }
 }
 
-std::vector<int32_t> PipelineTokenizer::encode(std::string_view text, bool add_special) const {
+std::vector<int32_t> PipelineTokenizer::encode(std::string_view text, bool add_special, size_t max_text_ids) const {
   const std::u32string cps = utf8_decode(text);
   std::vector<int32_t> ids;
   for (const auto& seg : added_.split(cps, false)) {
+    if (ids.size() > max_text_ids) break;
     if (seg.id >= 0)
       ids.push_back(seg.id);
     else
-      encode_text(cps.substr(seg.begin, seg.end - seg.begin), seg.begin == 0, ids);
+      encode_text(cps.substr(seg.begin, seg.end - seg.begin), seg.begin == 0, max_text_ids, ids);
   }
   return add_special ? parts_.post_processor.apply(ids) : ids;
 }

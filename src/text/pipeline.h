@@ -28,7 +28,7 @@ class PipelineTokenizer : public Tokenizer {
  public:
   explicit PipelineTokenizer(PipelineParts parts);
 
-  std::vector<int32_t> encode(std::string_view text, bool add_special) const override;
+  std::vector<int32_t> encode(std::string_view text, bool add_special, size_t max_text_ids = SIZE_MAX) const override;
   std::string id_to_token(int32_t id) const override;
   std::string decode(const std::vector<int32_t>& ids, bool skip_special) const override;
   std::optional<int32_t> token_to_id(std::string_view token) const override;
@@ -38,7 +38,7 @@ class PipelineTokenizer : public Tokenizer {
   int num_special_tokens() const override { return parts_.post_processor.num_special_tokens(); }
 
  private:
-  void encode_text(const std::u32string& text, bool at_start, std::vector<int32_t>& out) const;
+  void encode_text(const std::u32string& text, bool at_start, size_t max_ids, std::vector<int32_t>& out) const;
 
   PipelineParts parts_;
   AddedVocabulary added_;

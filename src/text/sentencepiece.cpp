@@ -169,7 +169,9 @@ class SentencePieceTokenizer final : public Tokenizer {
   SentencePieceTokenizer(const SentencePieceTokenizer&) = delete;  // ids_ views into model_
   SentencePieceTokenizer& operator=(const SentencePieceTokenizer&) = delete;
 
-  std::vector<int32_t> encode(std::string_view text, bool add_special) const override {
+  // The Unigram lattice spans the whole text: max_text_ids cannot stop it
+  // early (the CLI's line limit bounds the text instead).
+  std::vector<int32_t> encode(std::string_view text, bool add_special, size_t = SIZE_MAX) const override {
     std::string lowered;
     if (lower_case_) {
       lowered = utf8_encode(unicode::lower(utf8_decode(text)));

@@ -32,8 +32,11 @@ class Tokenizer {
 
   // Ids of `text` (UTF-8). With add_special, the template's special tokens
   // are added (e.g. [CLS] ... [SEP]); without, only the text's own tokens.
-  // Invalid UTF-8 never throws: each bad byte is read as U+FFFD.
-  virtual std::vector<int32_t> encode(std::string_view text, bool add_special) const = 0;
+  // Invalid UTF-8 never throws: each bad byte is read as U+FFFD. Tokenizing
+  // may stop once the text's own ids number more than max_text_ids (the
+  // result then holds more than max_text_ids of them, not necessarily all).
+  virtual std::vector<int32_t> encode(std::string_view text, bool add_special,
+                                      size_t max_text_ids = SIZE_MAX) const = 0;
 
   // The token string of an id as stored in the vocabulary ("##ing", "▁the",
   // "Ġthe"); throws nystrom::Error for an id outside [0, vocab_size()).

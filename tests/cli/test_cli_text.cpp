@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.h"
 #include "cli_text_checkpoint.h"
 #include "format/model_file.h"
 #include "nystrom/io.h"
@@ -25,22 +26,9 @@ using test::lines_of;
 using test::quote;
 using texttest::word_id;
 
-// A checkpoint folder with the test tokenizer, converted by the tool once per
-// process: the .nyf path.
-std::string converted(const std::string& name) {
-  static test::TempDir dir;
-  static std::map<std::string, std::string> done;
-  auto it = done.find(name);
-  if (it != done.end()) return it->second;
-  const uint32_t vocab = name == "small-cls" ? 1000 : 512;
-  const std::string folder = texttest::text_checkpoint(dir, name, texttest::tokenizer_json(vocab));
-  const std::string out = dir / (name + ".nyf");
-  const test::RunResult r = test::convert(folder, out);
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  return done[name] = out;
-}
-
-test::RunResult nystrom_cli(const std::string& args) { return test::run(test::tool("nystrom") + " " + args); }
+using clitest::check_error;
+using clitest::converted;
+using clitest::nystrom_cli;
 
 std::vector<std::string> fields_of(const std::string& line) {
   std::vector<std::string> f;
@@ -72,15 +60,6 @@ std::vector<double> softmax(const float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) sum += p[i] = std::exp(x[i] - top);
   for (double& v : p) v /= sum;
   return p;
-}
-
-// A one-line error on stderr holding phrase, exit status 1, nothing on stdout.
-void check_error(const test::RunResult& r, const std::string& phrase) {
-  INFO("stderr: " << r.err);
-  CHECK(r.exit_code == 1);
-  CHECK(r.err.find(phrase) != std::string::npos);
-  CHECK(lines_of(r.err).size() == 1);
-  CHECK(r.out.empty());
 }
 
 const std::vector<std::string> kLines = {"the cat sat on the mat .", "a very good movie", "it was not bad , and the dog ran"};
@@ -295,7 +274,7 @@ TEST_CASE("cli text: an input longer than the model's positions is an error unle
     std::string c = cmd;
     if (c.rfind("embed", 0) == 0) c += quote(dir / "e.npy");
     check_error(nystrom_cli(c + " -m " + quote(model_path) + " -f " + quote(file)),
-                "input.txt line 2: 302 tokens (special tokens included), but the model takes at most 256 (--truncate");
+                "input.txt line 2: more tokens than the model's 256 positions (special tokens included; --truncate");
     CHECK_FALSE(test::exists(dir / "e.npy"));
   }
   const test::RunResult t = nystrom_cli("tokenize --truncate -m " + quote(model_path) + " -f " + quote(file));

@@ -241,6 +241,17 @@ TEST_CASE("convert: a model_type other than nystromformer is refused") {
   check_conversion_fails(ck.path(), {"config.json", "model_type", "bert"});
 }
 
+TEST_CASE("convert: a key repeated in config.json takes its last value, as Hugging Face reads it") {
+  // "hidden_act": "swish" first (unsupported, so taking it would fail), the
+  // original gelu_new after it.
+  Checkpoint ck(replaced(tiny_mlm_config(), "\"hidden_act\"", "\"hidden_act\": \"swish\", \"hidden_act\""),
+                tiny_mlm_tensors());
+  test::TempDir out;
+  test::RunResult r = convert(ck.path(), out / "m.nyf");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(test::slurp(out / "m.nyf") == test::slurp(tiny_mlm_nyf()));
+}
+
 TEST_CASE("convert: an unsupported hidden_act is named") {
   Checkpoint ck(replaced(tiny_mlm_config(), "\"gelu_new\"", "\"swish\""), tiny_mlm_tensors());
   check_conversion_fails(ck.path(), {"hidden_act", "swish"});

@@ -640,6 +640,33 @@ TEST_CASE("torch bin: pickle stack depth and memo size are limited") {
   CHECK(error_of([&] { nystrom::pickle::Pickle p(memo, {}, "memo.pkl", limits); }) == "(no error)");
 }
 
+// A list of `count` one-int tuples, appended in batches: 3 bytes of pickle
+// per element, each building two values.
+std::string tuples_pickle(size_t count) {
+  std::string p = "\x80\x02]";
+  for (size_t done = 0; done < count; done += 1000) {
+    p += '(';
+    for (size_t i = done; i < std::min(count, done + 1000); ++i) p += "K\x01\x85";
+    p += 'e';
+  }
+  return p + '.';
+}
+
+TEST_CASE("torch bin: a pickle's working memory is bounded: 64 MiB or 8x the file, whichever is more") {
+  const std::string p = tuples_pickle(20000);  // 60 kB that build some 6 MB of values
+  nystrom::pickle::Limits limits;
+  limits.max_memory = 1 << 20;
+  CHECK_ERROR(nystrom::pickle::Pickle(p, {}, "tuples.pkl", limits),
+              "tuples.pkl: pickle: building it would take more than the limit of 1 MiB of working memory");
+  CHECK(error_of([&] { nystrom::pickle::Pickle ok(p, {}, "tuples.pkl"); }) == "(no error)");
+  // A checkpoint of 800 kB whose pickle would take ~80 MB (the issue's
+  // 8.4 MB pickle took 441 MB): refused, naming the file, in one line.
+  const std::string msg = open_error(torch_zip(tuples_pickle(270000), {}));
+  CHECK(msg.find("pytorch_model.bin: archive/data.pkl: pickle: building it would take more than the limit of 64 MiB "
+                 "of working memory") != std::string::npos);
+  CHECK(msg.find('\n') == std::string::npos);
+}
+
 TEST_CASE("torch bin: pickle values: ints of every width, floats, strings, lists and shared memo entries") {
   PickleWriter w;
   w.op('(');

@@ -373,6 +373,15 @@ TEST_CASE("nyf: a newer format version is refused with a message naming both ver
   CHECK(after_path.find("newer") != std::string::npos);
 }
 
+TEST_CASE("nyf: a damaged version field is a checksum mismatch, not a request to upgrade the engine") {
+  Sample s;
+  format::FileHeader h = s.header;
+  h.version = format::kFormatVersion + 1;
+  s.set_header(h);  // not resealed: the bytes no longer match the checksum
+  CHECK_ONE_LINE_CONTAINS(s.error(), "checksum mismatch");
+  CHECK(s.error().find("upgrade") == std::string::npos);
+}
+
 TEST_CASE("nyf: version 0 is refused") {
   Sample s;
   format::FileHeader h = s.header;

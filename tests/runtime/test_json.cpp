@@ -110,10 +110,11 @@ TEST_CASE("json: arrays and objects keep file order") {
   CHECK(parse(" [ 1 , 2 ] ").array.size() == 2);
 }
 
-TEST_CASE("json: duplicate keys are all kept and find returns the first") {
-  JsonValue v = parse(R"({"k": 1, "k": 2})");
-  CHECK(v.object.size() == 2);
-  CHECK(v.find("k")->as_int("k") == 1);
+TEST_CASE("json: duplicate keys are all kept and find returns the last, as Python's json module does") {
+  JsonValue v = parse(R"({"k": 1, "j": 0, "k": 2})");
+  CHECK(v.object.size() == 3);
+  CHECK(v.find("k")->as_int("k") == 2);
+  CHECK(v.find("j")->as_int("j") == 0);
 }
 
 TEST_CASE("json: string escapes and UTF-8") {

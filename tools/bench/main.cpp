@@ -10,18 +10,21 @@
 //   memory     peak resident memory and time of a base-size q8_0 model up to 65536 tokens
 // Or time a given model file: nystrom-bench -m MODEL.nyf --n N [--threads T] [--repeat R] --json
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
 #include <cstdarg>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -41,11 +44,14 @@ namespace {
 
 const char kUsage[] =
     "usage: nystrom-bench [--sections LIST] [--threads T] [--repeat R] [--json]\n"
-    "       nystrom-bench -m MODEL.nyf --n N [--threads T] [--repeat R] [--json]\n"
+    "       nystrom-bench -m MODEL.nyf --n N [--sections forward,attention] [--threads T]\n"
+    "                     [--repeat R] [--json]\n"
     "\n"
     "options:\n"
     "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention,\n"
-    "                    attention_precision,memory (default: all)\n"
+    "                    attention_precision,memory (default: all); with\n"
+    "                    --model: forward (default), attention (its time per\n"
+    "                    forward, from the layers' profile)\n"
     "  --types LIST      weight types of the forward section (default f32,q8_0,q4_0)\n"
     "  --quick           smaller sizes (a smoke run, not for reporting)\n"
     "  -m, --model FILE  time this model's forward pass on random ids instead\n"
@@ -55,6 +61,40 @@ const char kUsage[] =
     "  --attention MODE  auto, nystrom or exact (for --model)\n"
     "  --json            machine-readable output on stdout\n"
     "  -h, --help        show this help\n";
+
+// Runs this binary again with `args` (no shell: fork and exec, so a path
+// holding spaces or metacharacters is just a path) and reads the two numbers
+// it prints; -1, -1 when the child fails.
+struct Figures {
+  double first = -1, second = -1;
+};
+Figures child_figures(const std::string& self, const std::vector<std::string>& args) {
+  int fds[2];
+  if (::pipe(fds) != 0) return {};
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(self.c_str()));
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::execv(self.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[256];
+  for (ssize_t got; pid > 0 && ((got = ::read(fds[0], buf, sizeof buf)) > 0 || (got < 0 && errno == EINTR));)
+    if (got > 0) out.append(buf, (size_t)got);
+  ::close(fds[0]);
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return {};
+  Figures f;
+  if (std::sscanf(out.c_str(), "%lf %lf", &f.first, &f.second) != 2) return {};
+  return f;
+}
 
 std::vector<int32_t> random_ids_for(int n, uint32_t vocab) {
   std::mt19937 rng(11);
@@ -367,11 +407,9 @@ struct Bench {
     const std::string path = model_path(ns.back(), 12, DType::Q8_0);
     double base_per_token = 0;
     for (int n : ns) {
-      double ms = -1, mb = -1;
-      std::string cmd = self + " --internal-forward " + path + " " + std::to_string(n) + " " + std::to_string(max_threads);
-      FILE* p = popen(cmd.c_str(), "r");
-      if (!p || std::fscanf(p, "%lf %lf", &ms, &mb) != 2) ms = mb = -1;
-      if (p) pclose(p);
+      const Figures f =
+          child_figures(self, {"--internal-forward", path, std::to_string(n), std::to_string(max_threads)});
+      const double ms = f.first, mb = f.second;
       if (n == ns.front()) base_per_token = ms / n;
       const double ratio = base_per_token > 0 ? (ms / n) / base_per_token : 0;
       rep.row(fmt("%6d %12.1f %13.0f %19.2f", n, ms, mb, ratio),
@@ -441,11 +479,10 @@ struct Bench {
     for (int n : ns) {
       double ms[2], mb[2];
       for (int e = 0; e < 2; ++e) {
-        std::string cmd = self + " --internal-attention " + path + " " + std::to_string(n) + " " +
-                          (e ? "exact" : "nystrom") + " " + std::to_string(max_threads) + " " + std::to_string(repeat);
-        FILE* p = popen(cmd.c_str(), "r");
-        if (!p || std::fscanf(p, "%lf %lf", &ms[e], &mb[e]) != 2) ms[e] = mb[e] = -1;
-        if (p) pclose(p);
+        const Figures f = child_figures(self, {"--internal-attention", path, std::to_string(n),
+                                               e ? "exact" : "nystrom", std::to_string(max_threads),
+                                               std::to_string(repeat)});
+        ms[e] = f.first, mb[e] = f.second;
       }
       rep.row(fmt("%6d %12.1f %10.1f %7.1f %12.0f %10.0f", n, ms[0], ms[1], ms[1] / ms[0], mb[0], mb[1]),
               {{"n", num(n)}, {"nystrom_attention_ms", num(ms[0])}, {"exact_attention_ms", num(ms[1])},
@@ -483,7 +520,7 @@ int internal_attention(const std::string& path, int n, const std::string& mode, 
   return 0;
 }
 
-int run_model(const tools::Args& args) {
+int run_model(const tools::Args& args, const std::set<std::string>& sections) {
   const int n = (int)args.get_int("--n", 512, 1, 1 << 24);
   const int threads = (int)args.get_int("--threads", 0, 0, 1024);
   const int repeat = (int)args.get_int("--repeat", 3, 1, 1000);
@@ -505,14 +542,45 @@ int run_model(const tools::Args& args) {
   auto ids = Bench::random_ids(n, model->config().vocab_size);
   Timing tm = time_it(repeat, [&] { s.run(ids); });
   int used_threads = s.options().threads;
-  if (args.has("--json"))
-    std::printf("{\"n\": %d, \"threads\": %d, \"repeat\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"load_ms\": %.3f, \"isa\": \"%s\", \"peak_rss_mb\": %.1f}\n",
-                n, used_threads, repeat, tm.median_s * 1e3, tm.min_s * 1e3, load_ms, instruction_set_name(instruction_set()),
-                peak_rss_kb() / 1024.0);
+  const bool json = args.has("--json");
+  const char* isa = instruction_set_name(instruction_set());
+  if (json)
+    std::printf("{\"n\": %d, \"threads\": %d, \"repeat\": %d, \"load_ms\": %.3f, \"isa\": \"%s\"", n, used_threads,
+                repeat, load_ms, isa);
   else
-    std::printf("n %d, %d threads, %s: median %.2f ms, min %.2f ms over %d runs (load %.1f ms)\n", n, used_threads,
-                instruction_set_name(instruction_set()), tm.median_s * 1e3, tm.min_s * 1e3, repeat, load_ms);
+    std::printf("n %d, %d threads, %s (load %.1f ms):", n, used_threads, isa, load_ms);
+  if (sections.count("forward")) {
+    if (json) std::printf(", \"median_ms\": %.4f, \"min_ms\": %.4f", tm.median_s * 1e3, tm.min_s * 1e3);
+    else std::printf(" forward median %.2f ms, min %.2f ms over %d runs;", tm.median_s * 1e3, tm.min_s * 1e3, repeat);
+  }
+  if (sections.count("attention")) {
+    s.set_profiling(true);
+    for (int r = 0; r < repeat; ++r) s.run(ids);
+    const double attention_s = s.profile().attention;
+    s.set_profiling(false);
+    if (json) std::printf(", \"attention_ms\": %.4f", attention_s / repeat * 1e3);
+    else std::printf(" attention %.2f ms per forward (all layers);", attention_s / repeat * 1e3);
+  }
+  if (json) std::printf(", \"peak_rss_mb\": %.1f}\n", peak_rss_kb() / 1024.0);
+  else std::printf(" peak RSS %.1f MB\n", peak_rss_kb() / 1024.0);
   return 0;
+}
+
+// The --sections list, each name checked against those this mode has.
+std::set<std::string> parse_sections(const tools::Args& args, const std::vector<std::string>& known,
+                                     const std::string& all) {
+  std::set<std::string> picked;
+  std::stringstream list(args.get("--sections", all));
+  std::string names;
+  for (const std::string& k : known) names += (names.empty() ? "" : ", ") + k;
+  for (std::string name; std::getline(list, name, ',');) {
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      throw tools::UsageError{"unknown section '" + name + "'" + (args.has("--model") ? " with --model" : "") +
+                              " (sections: " + names + ")"};
+    picked.insert(name);
+  }
+  if (picked.empty()) throw tools::UsageError{"--sections names no section (sections: " + names + ")"};
+  return picked;
 }
 
 }  // namespace
@@ -530,7 +598,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!args.positionals().empty()) throw tools::UsageError{"unexpected argument '" + args.positionals()[0] + "'"};
-    if (args.has("--model")) return run_model(args);
+    if (args.has("--model")) return run_model(args, parse_sections(args, {"forward", "attention"}, "forward"));
+    const std::set<std::string> sections =
+        parse_sections(args, {"peak", "gemm", "layer", "forward", "attention", "attention_precision", "memory"},
+                       "peak,gemm,layer,forward,attention,attention_precision,memory");
 
     Report rep;
     rep.json = args.has("--json");
@@ -550,8 +621,7 @@ int main(int argc, char** argv) {
     }
     if (b.types.empty() || b.types[0] != DType::F32) b.types.insert(b.types.begin(), DType::F32);
     mkdir(b.tmpdir.c_str(), 0777);
-    std::string sections = "," + args.get("--sections", "peak,gemm,layer,forward,attention,attention_precision,memory") + ",";
-    auto want = [&](const char* s) { return sections.find("," + std::string(s) + ",") != std::string::npos; };
+    auto want = [&](const char* s) { return sections.count(s) > 0; };
     if (!rep.json)
       std::printf("nystrom-bench: %d threads available, best level %s, CPU features: %s\n", b.max_threads,
                   instruction_set_name(instruction_set()), bench::cpu_description().c_str());
@@ -559,8 +629,7 @@ int main(int argc, char** argv) {
     if (want("gemm")) b.gemm();
     if (want("layer")) b.layer();
     if (want("forward")) b.forward(), b.loads();
-    // Children are started through the shell, so name this binary by its
-    // real path, not /proc/self/exe.
+    // Children run this binary by its real path.
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     self[len > 0 ? len : 0] = '\0';

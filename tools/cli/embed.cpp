@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/output_check.h"
 #include "nystrom/io.h"
 #include "text_commands.h"
 #include "text_common.h"
@@ -18,8 +19,10 @@ int cmd_embed(int argc, char** argv) {
       "Writes one embedding per input: a float32 .npy of shape [inputs, hidden]\n"
       "(row i for input line i; [1, hidden] for TEXT) from the encoder's last\n"
       "hidden state, whatever head the model has. The file appears whole or not\n"
-      "at all.\n",
-      "  -o, --output FILE       the .npy file to write (required)\n"
+      "at all (it is written beside and renamed into place; a symbolic link's\n"
+      "target is written, a device or FIFO is written in place).\n",
+      "  -o, --output FILE       the .npy file to write (required; '-': standard\n"
+      "                          output, and no summary line)\n"
       "      --pool HOW          cls (default): the first token's row ([CLS], <s>);\n"
       "                          mean: the mean of all the input's rows, special\n"
       "                          tokens included\n");
@@ -28,6 +31,7 @@ int cmd_embed(int argc, char** argv) {
   const std::string pool = args.get("--pool", "cls");
   if (pool != "cls" && pool != "mean") throw tools::UsageError{"--pool must be cls or mean, got '" + pool + "'"};
   const std::string out_path = args.require("--output");
+  tools::check_output_file(out_path);  // before any work
   TextRun r(args);
   const auto ids = r.encode_all(true, args.has("--truncate"));
   const size_t D = r.model->config().hidden_size;
@@ -37,7 +41,7 @@ int cmd_embed(int argc, char** argv) {
     std::copy(e.begin(), e.end(), rows.begin() + i * D);
   });
   write_npy(out_path, "<f4", {ids.size(), D}, rows.data());
-  std::printf("wrote %s [%zu, %zu] (pool %s)\n", out_path.c_str(), ids.size(), D, pool.c_str());
+  if (out_path != "-") std::printf("wrote %s [%zu, %zu] (pool %s)\n", out_path.c_str(), ids.size(), D, pool.c_str());
   r.report();
   return 0;
 }

@@ -8,20 +8,23 @@ namespace nystrom::cli {
 std::vector<int32_t> Encoder::encode(const TextInput& in, bool add_special) const {
   const size_t specials = (size_t)tok_.num_special_tokens();
   if (specials >= max_) fail_room(in);
+  // Tokenizing stops just past what fits: a long line costs no more than a
+  // line of the model's length, with or without --truncate.
+  const size_t room = max_ - specials;
   if (!add_special) {
-    std::vector<int32_t> ids = tok_.encode(in.text, false);
-    if (ids.size() + specials > max_) {
-      if (!truncate_) too_long(in, ids.size() + specials);
-      ids.resize(max_ - specials);
+    std::vector<int32_t> ids = tok_.encode(in.text, false, room);
+    if (ids.size() > room) {
+      if (!truncate_) too_long(in);
+      ids.resize(room);
     }
     return ids;
   }
-  std::vector<int32_t> full = tok_.encode(in.text, true);
+  std::vector<int32_t> full = tok_.encode(in.text, true, room);
   if (full.size() <= max_) return full;
-  if (!truncate_) too_long(in, full.size());
+  if (!truncate_) too_long(in);
   // Cut the text's own tokens, keep the template's around them: find where
   // the plain encoding sits inside the full one.
-  const std::vector<int32_t> plain = tok_.encode(in.text, false);
+  const std::vector<int32_t> plain = tok_.encode(in.text, false, room);
   if (plain.size() > full.size()) cannot_truncate(in);
   const size_t added = full.size() - plain.size();
   if (added >= max_) fail_room(in);
@@ -35,9 +38,9 @@ std::vector<int32_t> Encoder::encode(const TextInput& in, bool add_special) cons
   cannot_truncate(in);
 }
 
-void Encoder::too_long(const TextInput& in, size_t n) const {
-  throw Error(in.where + ": " + std::to_string(n) + " tokens (special tokens included), but the model takes at most " +
-              std::to_string(max_) + " (--truncate cuts the text to fit)");
+void Encoder::too_long(const TextInput& in) const {
+  throw Error(in.where + ": more tokens than the model's " + std::to_string(max_) +
+              " positions (special tokens included; --truncate cuts the text to fit)");
 }
 
 void Encoder::cannot_truncate(const TextInput& in) const {

@@ -21,7 +21,7 @@ class Encoder {
   std::vector<int32_t> encode(const TextInput& in, bool add_special) const;
 
  private:
-  [[noreturn]] void too_long(const TextInput& in, size_t n) const;
+  [[noreturn]] void too_long(const TextInput& in) const;
   [[noreturn]] void cannot_truncate(const TextInput& in) const;
   [[noreturn]] void fail_room(const TextInput& in) const;
   const Tokenizer& tok_;

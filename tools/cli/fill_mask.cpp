@@ -19,8 +19,9 @@ int cmd_fill_mask(int argc, char** argv) {
       "Predicts the tokens at the mask tokens ([MASK], <mask>) of each input with\n"
       "the model's masked-LM head. Prints, for each mask in text order, K lines:\n"
       "the mask's number (1, 2, ... within its input), a tab, the token as the\n"
-      "vocabulary spells it, a tab, its probability (softmax over the whole\n"
-      "vocabulary), best first. With -f, an empty line separates the inputs.\n"
+      "vocabulary spells it (control characters escaped as in classify), a tab,\n"
+      "its probability (softmax over the whole vocabulary), best first. With -f,\n"
+      "an empty line separates the inputs.\n"
       "With --json, one JSON object per input instead:\n"
       "  {\"masks\": [{\"position\": 3, \"candidates\": [{\"id\": 17, \"token\": \"cat\",\n"
       "  \"probability\": 0.41}, ...]}, ...]}\n"
@@ -67,7 +68,7 @@ int cmd_fill_mask(int argc, char** argv) {
                   ", \"token\": " + tools::json_quote(r.tok->id_to_token(id)) +
                   ", \"probability\": " + tools::json_number(p[id]) + "}";
         } else {
-          put_line(std::to_string(mask_no) + "\t" + r.tok->id_to_token(id) + prob_field(p[id]));
+          put_line(std::to_string(mask_no) + "\t" + escape_text(r.tok->id_to_token(id)) + prob_field(p[id]));
         }
       }
       if (json) line += "]}";

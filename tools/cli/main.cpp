@@ -1,6 +1,7 @@
 // nystrom: the command-line front end of the engine.
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "../common/args.h"
@@ -47,7 +48,12 @@ static int dispatch(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  if (const char* w = instruction_set_env_warning()) std::fprintf(stderr, "nystrom: %s\n", w);
+  // Refused, in one line: running on regardless would leave the user
+  // timing or comparing a level they did not ask for.
+  if (const char* w = instruction_set_env_warning()) {
+    std::fprintf(stderr, "nystrom: %s (unset it or give one of those)\n", w);
+    return tools::kExitUsage;
+  }
   try {
     const int status = dispatch(argc, argv);
     // The text commands' answers are on stdout: a full disk must not pass
@@ -57,6 +63,9 @@ int main(int argc, char** argv) {
   } catch (const tools::UsageError& e) {
     std::fprintf(stderr, "nystrom: %s (see nystrom --help)\n", e.message.c_str());
     return tools::kExitUsage;
+  } catch (const std::bad_alloc&) {  // the tool's own allocations (the library's are Errors)
+    std::fprintf(stderr, "nystrom: out of memory\n");
+    return tools::kExitRuntime;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nystrom: %s\n", e.what());
     return tools::kExitRuntime;

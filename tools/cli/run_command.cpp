@@ -2,8 +2,6 @@
 // as .npy files and a one-line summary on stdout.
 #include "run_command.h"
 
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -16,7 +14,9 @@
 #include "../common/args.h"
 #include "nystrom/io.h"
 #include "nystrom/nystrom.h"
+#include "output_folder.h"
 #include "run_options.h"
+#include "text_common.h"
 
 namespace nystrom::cli {
 
@@ -24,23 +24,19 @@ static const char kRunUsage[] =
     "usage: nystrom run -m MODEL.nyf --ids-npy IDS.npy --out-dir DIR [options]\n"
     "\n"
     "Runs the model on one sequence of token ids (a 1-d int64 or int32 .npy,\n"
-    "or shape [1, n]) and writes float32 .npy files into DIR (created if\n"
-    "missing):\n"
+    "or shape [1, n]) and writes float32 .npy files into DIR (created, with\n"
+    "its parents, if missing):\n"
     "  DIR/last_hidden_state.npy   [n, hidden_size]\n"
     "  DIR/logits.npy              [n, vocab_size] (masked LM) or [num_labels]\n"
     "                              (classifier); only when the model has a head\n"
+    "DIR is replaced as a unit: it ends holding exactly this run's outputs, or,\n"
+    "when anything fails, exactly what it held before. An existing DIR may hold\n"
+    "only these two files (anything else is refused rather than lost).\n"
     "\n"
     "options:\n"
     "  -m, --model FILE        the .nyf model file (required)\n"
     "      --ids-npy FILE      input token ids (required)\n"
     "      --out-dir DIR       output folder (required)\n";
-
-static void make_dir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
-    throw Error(dir + ": cannot create folder: " + std::strerror(errno));
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error(dir + ": not a folder");
-}
 
 int cmd_run(int argc, char** argv) {
   tools::Args args(argc, argv, 2, with({"--model", "--ids-npy", "--out-dir"}, run_value_flags()),
@@ -56,6 +52,7 @@ int cmd_run(int argc, char** argv) {
   const std::string ids_path = args.require("--ids-npy");
   const std::string out_dir = args.require("--out-dir");
   const RunOptions opt = parse_run_options(args);
+  OutputFolder folder(out_dir, {"last_hidden_state.npy", "logits.npy"});  // checked before any work
   std::vector<int64_t> ids64 = read_npy_ids(ids_path);
   std::vector<int32_t> ids(ids64.size());
   for (size_t i = 0; i < ids64.size(); ++i) {
@@ -70,12 +67,13 @@ int cmd_run(int argc, char** argv) {
   Output out = session.run(ids);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
-  make_dir(out_dir);
-  write_npy(out_dir + "/last_hidden_state.npy", "<f4", {out.n, out.hidden}, out.last_hidden_state.data());
+  const std::string staging = folder.begin();
+  write_npy(staging + "/last_hidden_state.npy", "<f4", {out.n, out.hidden}, out.last_hidden_state.data());
   if (!out.logits_shape.empty()) {
     std::vector<uint64_t> shape(out.logits_shape.begin(), out.logits_shape.end());
-    write_npy(out_dir + "/logits.npy", "<f4", shape, out.logits.data());
+    write_npy(staging + "/logits.npy", "<f4", shape, out.logits.data());
   }
+  folder.commit();
 
   // One summary line on stdout: what ran, how long, and the answer.
   const ModelConfig& c = model->config();
@@ -88,7 +86,7 @@ int cmd_run(int argc, char** argv) {
     double sum = 0;
     for (size_t i = 0; i < out.logits.size(); ++i) best = out.logits[i] > out.logits[best] ? i : best;
     for (float l : out.logits) sum += std::exp((double)l - out.logits[best]);
-    std::printf(", logits.npy [%zu]; label %s (p=%.3f)", out.logits.size(), c.labels[best].c_str(), 1.0 / sum);
+    std::printf(", logits.npy [%zu]; label %s (p=%.3f)", out.logits.size(), escape_text(c.labels[best]).c_str(), 1.0 / sum);
   } else if (c.head == HeadType::MaskedLM) {
     std::printf(", logits.npy [%zu, %zu]", out.n, (size_t)c.vocab_size);
   }

@@ -30,12 +30,13 @@ const char kRunOptionsHelp[] =
     "                          Nystrom products Q K~^T, Q~ K^T and B V (int8 needs\n"
     "                          a head size that is a multiple of 32)\n"
     "      --threads N         worker threads (default: the CPUs this process may\n"
-    "                          use); outputs are identical for every N\n"
+    "                          use; more than those are capped to them, said\n"
+    "                          under --verbose); outputs are identical for every N\n"
     "      --no-verify         skip the model file's checksum at load (the header,\n"
     "                          table and sizes are still checked)\n"
     "      --isa LEVEL         cap the kernels' instruction set: scalar, avx2,\n"
-    "                          avx512, neon or neon_dot (default: the best this\n"
-    "                          CPU has; also NYSTROM_ISA)\n";
+    "                          avx512, neon or neon_dot, one this build and CPU\n"
+    "                          have (default: the best this CPU has; also NYSTROM_ISA)\n";
 
 RunOptions parse_run_options(const tools::Args& args) {
   RunOptions opt;
@@ -51,8 +52,17 @@ RunOptions parse_run_options(const tools::Args& args) {
   else if (mode == "exact") opt.attention = AttentionMode::Exact;
   else throw tools::UsageError{"--attention must be auto, nystrom or exact, got '" + mode + "'"};
   if (args.has("--isa")) {
+    // Only the levels this build has and this CPU runs: asking for another
+    // must not quietly run something else.
+    std::string available;
+    for (InstructionSet isa : {InstructionSet::Scalar, InstructionSet::Avx2, InstructionSet::Avx512,
+                               InstructionSet::Neon, InstructionSet::NeonDot})
+      if (instruction_set_available(isa))
+        available += std::string(available.empty() ? "" : ", ") + instruction_set_name(isa);
     const std::optional<InstructionSet> cap = parse_instruction_set(args.get("--isa"));
-    if (!cap) throw tools::UsageError{"--isa must be scalar, avx2, avx512, neon or neon_dot, got '" + args.get("--isa") + "'"};
+    if (!cap || !instruction_set_available(*cap))
+      throw tools::UsageError{"--isa " + args.get("--isa") + " is not available here (this build and CPU have: " +
+                              available + ")"};
     set_instruction_set_cap(*cap);
   }
   return opt;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "run_options.h"
 #include "text_input.h"
@@ -10,8 +12,37 @@
 namespace nystrom::cli {
 
 void put_line(const std::string& s) {
-  std::fwrite(s.data(), 1, s.size(), stdout);
-  std::fputc('\n', stdout);
+  if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fputc('\n', stdout) == EOF)
+    throw_stdout_error();
+}
+
+void flush_output() {
+  if (std::fflush(stdout) != 0) throw_stdout_error();
+}
+
+void throw_stdout_error() {
+  // A reader that went away (EPIPE with SIGPIPE ignored) or a full disk:
+  // stop now rather than compute answers nobody can read.
+  throw Error(std::string("cannot write standard output: ") + std::strerror(errno));
+}
+
+std::string escape_text(const std::string& s) {
+  std::string out;
+  for (const char ch : s) {
+    const unsigned char c = (unsigned char)ch;
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\r') out += "\\r";
+    else if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
 }
 
 std::string usage_of(const char* head, const char* own_options, bool run_options) {

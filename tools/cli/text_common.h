@@ -12,8 +12,16 @@
 
 namespace nystrom::cli {
 
-// s and a newline on stdout.
+// s and a newline on stdout; throws Error when stdout cannot be written.
 void put_line(const std::string& s);
+// Flushes stdout (after each input's answer); throws Error on failure.
+void flush_output();
+[[noreturn]] void throw_stdout_error();
+
+// A name from the checkpoint (a label, a vocabulary token) for the plain
+// output: backslash, newline, tab, CR and other control characters escaped
+// (\\, \n, \t, \r, \xHH), so that one answer stays one line.
+std::string escape_text(const std::string& s);
 
 // A text command's help: its head, then the shared options, its own and
 // (unless run_options is false) the run options.

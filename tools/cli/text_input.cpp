@@ -1,7 +1,11 @@
 #include "text_input.h"
 
-#include <iostream>
-#include <iterator>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "nystrom/io.h"
 #include "nystrom/nystrom.h"
@@ -25,9 +29,11 @@ const std::map<std::string, std::string>& text_aliases() {
 const char kTextInputHelp[] =
     "  -m, --model FILE        the .nyf model file, converted with its tokenizer\n"
     "                          (required)\n"
-    "  -f, --file FILE         one input per line of FILE ('-': standard input)\n"
+    "  -f, --file FILE         one input per line of FILE ('-': standard input;\n"
+    "                          any readable stream, e.g. /dev/stdin or <(...))\n"
     "                          instead of TEXT; a blank line is an error (output\n"
-    "                          line i belongs to input line i); CRLF is accepted\n"
+    "                          line i belongs to input line i); LF, CRLF and CR\n"
+    "                          each end a line; a line may hold at most 1 MiB\n"
     "      --truncate          cut an input longer than the model's positions\n"
     "                          (special tokens included) to fit, keeping its\n"
     "                          start; without it such an input is an error\n"
@@ -40,6 +46,48 @@ const char kTextCommonHelp[] =
 
 static bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\f\v") == std::string::npos; }
 
+// Splits a stream into lines as it is read, so that an over-long line is
+// refused after reading just past the limit, not after reading it whole.
+class LineReader {
+ public:
+  LineReader(std::string name, std::vector<TextInput>& out) : name_(std::move(name)), out_(out) {}
+
+  void feed(const char* data, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      const char c = data[i];
+      if (after_cr_ && c == '\n') {  // the LF of a CRLF
+        after_cr_ = false;
+        continue;
+      }
+      after_cr_ = c == '\r';
+      if (c == '\n' || c == '\r') {
+        end_line();
+        continue;
+      }
+      if (line_.size() >= kMaxLineBytes)
+        throw Error(where() + ": longer than the limit of " + std::to_string(kMaxLineBytes) + " bytes");
+      line_ += c;
+    }
+  }
+  void finish() {
+    if (!line_.empty()) end_line();
+  }
+
+ private:
+  std::string where() const { return name_ + " line " + std::to_string(out_.size() + 1); }
+  void end_line() {
+    if (blank(line_)) throw Error(where() + ": blank line (every line is one input; remove blank lines)");
+    std::string w = where();
+    out_.push_back({std::move(line_), std::move(w)});
+    line_.clear();
+  }
+
+  std::string name_;
+  std::vector<TextInput>& out_;
+  std::string line_;
+  bool after_cr_ = false;
+};
+
 std::vector<TextInput> read_text_inputs(const tools::Args& args) {
   const auto& pos = args.positionals();
   if (args.has("--file")) {
@@ -48,31 +96,35 @@ std::vector<TextInput> read_text_inputs(const tools::Args& args) {
     if (pos.empty()) throw tools::UsageError{"no input: give TEXT or --file FILE"};
     if (pos.size() > 1) throw tools::UsageError{"expected one TEXT (quote it), got " + std::to_string(pos.size())};
     if (blank(pos[0])) throw Error("the text is blank");
+    if (pos[0].size() > kMaxLineBytes)
+      throw Error("the text is longer than the limit of " + std::to_string(kMaxLineBytes) + " bytes");
     return {{pos[0], "the text"}};
   }
   const std::string path = args.get("--file");
-  std::string data;
-  if (path == "-") {
-    data.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    if (std::cin.bad()) throw Error("standard input: read error");
-  } else {
-    std::vector<uint8_t> bytes = read_whole_file(path);
-    data.assign(bytes.begin(), bytes.end());
-  }
   const std::string name = path == "-" ? std::string("standard input") : path;
+  // Any readable stream will do (a pipe, /dev/stdin, <(...)), not only a
+  // regular file; only a folder is refused.
+  const int fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error("cannot open " + path + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() {
+      if (fd > 0) ::close(fd);
+    }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) throw Error(name + ": is a folder, not a file");
   std::vector<TextInput> inputs;
-  size_t start = 0, line = 0;
-  while (start < data.size()) {
-    size_t end = data.find('\n', start);
-    if (end == std::string::npos) end = data.size();
-    std::string text = data.substr(start, end - start);
-    if (!text.empty() && text.back() == '\r') text.pop_back();
-    ++line;
-    std::string where = name + " line " + std::to_string(line);
-    if (blank(text)) throw Error(where + ": blank line (every line is one input; remove blank lines)");
-    inputs.push_back({std::move(text), std::move(where)});
-    start = end + 1;
+  LineReader lines(name, inputs);
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    const ssize_t got = ::read(fd, buf.data(), buf.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw Error(name + ": read error: " + std::strerror(errno));
+    if (got == 0) break;
+    lines.feed(buf.data(), (size_t)got);
   }
+  lines.finish();
   if (inputs.empty()) throw Error(name + ": no input lines");
   return inputs;
 }

@@ -21,6 +21,10 @@ const std::map<std::string, std::string>& text_aliases();
 extern const char kTextInputHelp[];
 extern const char kTextCommonHelp[];
 
+// The longest input line (and TEXT), in bytes: bounds the memory one input
+// can take before tokenizing even starts.
+constexpr size_t kMaxLineBytes = size_t(1) << 20;
+
 // One input and where it came from, for messages ("reviews.txt line 3").
 struct TextInput {
   std::string text;

@@ -8,6 +8,7 @@
 #include "encoder.h"
 #include "progress.h"
 #include "run_options.h"
+#include "text_common.h"
 
 namespace nystrom::cli {
 
@@ -42,18 +43,33 @@ std::vector<std::vector<int32_t>> TextRun::encode_all(bool add_special, bool tru
 
 void TextRun::run_all(const std::vector<std::vector<int32_t>>& ids,
                       const std::function<void(size_t, const Output&)>& use) {
+  const int requested_threads = options.threads;
   Session session(model, options);
   options = session.options();  // with the thread count resolved, for the summary
+  if (verbose) explain_options(requested_threads);
   const auto t0 = Clock::now();
   Progress progress(ids.size());
   Output out;
   for (size_t i = 0; i < ids.size(); ++i) {
     session.run(ids[i].data(), ids[i].size(), out);
     use(i, out);
+    flush_output();  // a reader that went away stops the run here
     progress.update(i + 1);
   }
   progress.finish();
   run_ms = ms_since(t0);
+}
+
+// What runs differs from what was asked: said under --verbose.
+void TextRun::explain_options(int requested_threads) const {
+  if (requested_threads > options.threads)
+    std::fprintf(stderr, "threads:     %d requested, capped to %d (the CPUs this process may use)\n",
+                 requested_threads, options.threads);
+  const ModelConfig& c = model->config();
+  const uint32_t head_size = c.hidden_size / c.num_heads;
+  if (options.attention_precision == AttentionPrecision::Int8 && head_size % 32 != 0)
+    std::fprintf(stderr, "attention:   int8 needs a head size that is a multiple of 32 (this model's is %u); f32 runs\n",
+                 head_size);
 }
 
 // Peak resident memory of this process so far, in MB (getrusage: Linux

@@ -37,6 +37,9 @@ struct TextRun {
 
   // The --verbose summary on stderr.
   void report() const;
+
+ private:
+  void explain_options(int requested_threads) const;
 };
 
 }  // namespace nystrom::cli

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "../common/args.h"
+#include "../common/output_check.h"
 #include "nystrom/convert.h"
 
 using namespace nystrom;
@@ -18,10 +19,11 @@ static const char kUsage[] =
     "`nystrom tokenize/classify/fill-mask/embed` take text; a folder without\n"
     "them converts to a file that takes token ids only.\n"
     "Every tensor is checked against the configuration; the output is written\n"
-    "to a temporary file and renamed, so it appears whole or not at all.\n"
+    "to a temporary file beside it and renamed, so it appears whole or not at\n"
+    "all (a symbolic link's target is written; a device or FIFO in place).\n"
     "\n"
     "options:\n"
-    "  -o, --output FILE   the .nyf file to write (required)\n"
+    "  -o, --output FILE   the .nyf file to write (required; '-': standard output)\n"
     "  -t, --type TYPE     how weight matrices (linear layers, decoder, word\n"
     "                      embeddings) are stored: f32 (default), f16, q8_0\n"
     "                      (8-bit blocks of 32 with an f16 scale, ~8.5 bits per\n"
@@ -43,12 +45,13 @@ int main(int argc, char** argv) {
     }
     if (args.positionals().size() != 1) throw tools::UsageError{"expected exactly one checkpoint folder"};
     const std::string out = args.require("--output");
+    tools::check_output_file(out);  // before any work
     ConvertOptions options;
     if (!format::parse_dtype(args.get("--type", "f32"), &options.weight_type))
       throw tools::UsageError{"--type must be f32, f16, q8_0 or q4_0, got '" + args.get("--type") + "'"};
     options.tokenizer = !args.has("--no-tokenizer");
     const ConvertResult r = convert_checkpoint(args.positionals()[0], out, options);
-    if (!args.has("--quiet")) {
+    if (!args.has("--quiet") && out != "-") {  // '-': stdout holds the file
       for (const std::string& name : r.kept_f32)
         std::printf("note: %s has a column count that is not a multiple of 32; kept as f32\n", name.c_str());
       for (const std::string& name : r.ignored_tokenizer_files)
