@@ -13,7 +13,7 @@ namespace nystrom {
 AtomicFile::AtomicFile(const std::string& path)
     : path_(path), tmp_(path + ".tmp." + std::to_string(::getpid())) {
   f_ = std::fopen(tmp_.c_str(), "wb");
-  if (!f_) fail("cannot create ", tmp_, ": ", std::strerror(errno));
+  if (!f_) fail_as(ErrorCode::Io, "cannot create ", tmp_, ": ", std::strerror(errno));
 }
 
 AtomicFile::~AtomicFile() {
@@ -25,7 +25,7 @@ AtomicFile::~AtomicFile() {
 
 void AtomicFile::write(const void* data, size_t size) {
   if (size && std::fwrite(data, 1, size, f_) != size)
-    fail("cannot write ", tmp_, ": ", std::strerror(errno));
+    fail_as(ErrorCode::Io, "cannot write ", tmp_, ": ", std::strerror(errno));
   pos_ += size;
 }
 
@@ -44,12 +44,12 @@ void AtomicFile::commit() {
   f_ = nullptr;
   if (!ok) {
     std::remove(tmp_.c_str());
-    fail("cannot write ", tmp_, ": ", std::strerror(err));
+    fail_as(ErrorCode::Io, "cannot write ", tmp_, ": ", std::strerror(err));
   }
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
     err = errno;
     std::remove(tmp_.c_str());
-    fail("cannot rename ", tmp_, " to ", path_, ": ", std::strerror(err));
+    fail_as(ErrorCode::Io, "cannot rename ", tmp_, " to ", path_, ": ", std::strerror(err));
   }
 }
 

@@ -21,6 +21,11 @@ namespace nystrom {
 // The number of CPUs this process may run on (its affinity mask), at least 1.
 int default_thread_count();
 
+class ThreadPool;
+// The process's pool of `threads` threads, shared by everyone who asks for
+// that many: made on the first call, ended when the last holder lets go.
+std::shared_ptr<ThreadPool> shared_thread_pool(int threads);
+
 class ThreadPool {
  public:
   // fn(begin, end, thread): process items [begin, end); thread is in [0, size()).

@@ -54,7 +54,8 @@ const char kUsage[] =
     "  --repeat R        timed runs per figure after one warm-up (default 3); the minimum is reported\n"
     "  --attention MODE  auto, nystrom or exact (for --model)\n"
     "  --json            machine-readable output on stdout\n"
-    "  -h, --help        show this help\n";
+    "  -h, --help        show this help\n"
+    "  --version         print the version\n";
 
 std::vector<int32_t> random_ids_for(int n, uint32_t vocab) {
   std::mt19937 rng(11);
@@ -524,9 +525,13 @@ int main(int argc, char** argv) {
     if (argc == 7 && std::strcmp(argv[1], "--internal-attention") == 0)
       return internal_attention(argv[2], std::atoi(argv[3]), argv[4], std::atoi(argv[5]), std::atoi(argv[6]));
     tools::Args args(argc, argv, 1, {"--sections", "--model", "--n", "--threads", "--repeat", "--attention", "--types"},
-                     {"--json", "--help", "--quick"}, {{"-m", "--model"}, {"-h", "--help"}});
+                     {"--json", "--help", "--quick", "--version"}, {{"-m", "--model"}, {"-h", "--help"}});
     if (args.has("--help")) {
       std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (args.has("--version")) {
+      std::printf("nystrom-bench %s\n", version());
       return 0;
     }
     if (!args.positionals().empty()) throw tools::UsageError{"unexpected argument '" + args.positionals()[0] + "'"};
