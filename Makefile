@@ -62,7 +62,7 @@ $(LIB_OBJ): EXTRA_FLAGS := $(LIB_FLAGS)
 # they change.
 $(BUILD)/flags: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(CXX) $(COMMON) $(LIB_FLAGS)' > $@.tmp
+	@echo '$(filter-out ccache,$(CXX)) $(COMMON) $(LIB_FLAGS)' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 $(LIB_OBJ): $(BUILD)/flags
 
@@ -100,9 +100,12 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # libnystrom.so.X.Y.Z with SONAME libnystrom.so.X, and the two links to it
-# that the loader and the linker look for.
+# that the loader and the linker look for. -Bsymbolic-functions: the
+# library's own calls to its exported functions go direct, not through the
+# PLT (hidden ones always do).
 $(SHLIB): $(LIB_OBJ) src/libnystrom.map
 	$(CXX) -shared -pthread -Wl,-soname,$(SO_NAME) -Wl,--version-script=src/libnystrom.map -Wl,--no-undefined \
+	  -Wl,-Bsymbolic-functions \
 	  $(LIB_OBJ) -o $@ $(LDFLAGS)
 	ln -sf $(SO_REAL) $(BUILD)/$(SO_NAME)
 	ln -sf $(SO_NAME) $(BUILD)/libnystrom.so
