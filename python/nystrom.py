@@ -230,8 +230,11 @@ class Model:
             self._model = None
 
     def __del__(self):
-        if getattr(self, "_model", None) is not None:
-            self.close()
+        try:
+            if getattr(self, "_model", None) is not None:
+                self.close()
+        except Exception:  # at interpreter exit the module's globals may be gone
+            pass
 
     def __enter__(self):
         return self

@@ -22,7 +22,7 @@
 // Threads: sessions asking for the same number of threads share one pool of
 // that many threads per process (started with the first such session, ended
 // with the last). Sessions that run at the same time on one pool take turns
-// loop by loop, so they never run more threads than they asked for together;
+// loop by loop, so together they run no more threads than each asked for;
 // results are bit for bit the same whatever the thread count and whatever
 // else runs. For throughput over many inputs, run one session per thread
 // with threads = 1 (no pool at all).
@@ -197,10 +197,11 @@ class NYSTROM_API Tokenizer {
   // The result may be longer than the model accepts (config().max_positions).
   std::vector<int32_t> encode(std::string_view text, bool add_special = true) const;
   // Readable text for ids (subword markers removed); special tokens are left
-  // out when skip_special. Throws Error for an id outside [0, vocab_size()).
+  // out when skip_special. Throws Error (Input) for an id outside
+  // [0, vocab_size()).
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = true) const;
   // The vocabulary's string for an id ("##ing", "▁the", "Ġthe"); throws Error
-  // for an id outside [0, vocab_size()).
+  // (Input) for an id outside [0, vocab_size()).
   std::string id_to_token(int32_t id) const;
   std::optional<int32_t> token_to_id(std::string_view token) const;
   std::optional<int32_t> mask_id() const;  // [MASK] / <mask>, if the vocabulary has one
@@ -219,6 +220,7 @@ class NYSTROM_API Tokenizer {
 class NYSTROM_API Model {
  public:
   // Maps and validates a .nyf file (magic, version, checksum, tensor table).
+  // Throws Error: Io when the file cannot be read, Format when it is not valid.
   static std::shared_ptr<const Model> open(const std::string& path, const OpenOptions& options = {});
   ~Model();
   const ModelConfig& config() const;
