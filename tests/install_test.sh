@@ -9,14 +9,15 @@
 # same again through DESTDIR.
 #   NYSTROM_BUILD     the build folder holding libnystrom.a and the tools (build)
 #   NYSTROM_TESTDATA  the Hugging Face test checkpoints (tests/data/hf)
-#   MAKE, CC, CXX     the tools to use (make, cc, c++)
+#   MAKE, CC, CXX     the tools to use (make, cc, c++; CC and CXX may hold words)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${NYSTROM_BUILD:-build}"
 testdata="${NYSTROM_TESTDATA:-tests/data/hf}"
 make="${MAKE:-make}"
-cc="${CC:-cc}"
-cxx="${CXX:-c++}"
+# Compilers as words: CXX="ccache g++" is a command and its argument.
+read -ra cc <<<"${CC:-cc}"
+read -ra cxx <<<"${CXX:-c++}"
 
 prefix="$(mktemp -d "${TMPDIR:-/tmp}/nystrom-prefix-XXXXXX")"
 work="$(mktemp -d "${TMPDIR:-/tmp}/nystrom-install-test-XXXXXX")"
@@ -77,10 +78,10 @@ done
 
 # The public headers stand alone: nothing from src/ or anywhere but the prefix.
 echo '#include <nystrom/nystrom_c.h>' >"$work/c_header.c"
-run_ok "$cc" -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -I"$prefix/include" "$work/c_header.c"
+run_ok "${cc[@]}" -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -I"$prefix/include" "$work/c_header.c"
 for h in "$prefix"/include/nystrom/*.h; do
   echo "#include <nystrom/$(basename "$h")>" >"$work/header.cpp"
-  run_ok "$cxx" -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I"$prefix/include" "$work/header.cpp"
+  run_ok "${cxx[@]}" -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I"$prefix/include" "$work/header.cpp"
 done
 
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
@@ -98,13 +99,13 @@ case "$flags_cxx" in *-std=c++17*) ;; *) fail "C++ users do not get -std=c++17: 
 # The examples against the shared library (found through LD_LIBRARY_PATH
 # here: the prefix is not one the loader searches) and the static one.
 # shellcheck disable=SC2086  # the flags are words
-run_ok "$cc" -std=c99 -Wall -Wextra -Werror tools/examples/example.c $cflags_c -o "$work/example-c"
+run_ok "${cc[@]}" -std=c99 -Wall -Wextra -Werror tools/examples/example.c $cflags_c -o "$work/example-c"
 # shellcheck disable=SC2086
-run_ok "$cxx" -Wall -Wextra -Werror tools/examples/example.cpp $flags_cxx -o "$work/example-cpp"
+run_ok "${cxx[@]}" -Wall -Wextra -Werror tools/examples/example.cpp $flags_cxx -o "$work/example-cpp"
 # shellcheck disable=SC2086
-run_ok "$cc" -static -std=c99 -Wall -Wextra -Werror tools/examples/example.c $static_c -o "$work/example-c-static"
+run_ok "${cc[@]}" -static -std=c99 -Wall -Wextra -Werror tools/examples/example.c $static_c -o "$work/example-c-static"
 # shellcheck disable=SC2086
-run_ok "$cxx" -static -Wall -Wextra -Werror tools/examples/example.cpp $static_cxx -o "$work/example-cpp-static"
+run_ok "${cxx[@]}" -static -Wall -Wextra -Werror tools/examples/example.cpp $static_cxx -o "$work/example-cpp-static"
 for e in example-c example-cpp; do
   run_ok readelf -d "$work/$e"
   expect_out 'NEEDED.*\[libnystrom\.so\.0\]'

@@ -190,7 +190,7 @@ NYSTROM_API nystrom_status nystrom_model_has_tokenizer(const nystrom_model* mode
  * model accepts (nystrom_config.max_positions); truncating is the caller's
  * choice. */
 NYSTROM_API nystrom_status nystrom_tokenize(const nystrom_model* model, const char* text, int add_special, int32_t* ids,
-                                size_t capacity, size_t* count);
+                                            size_t capacity, size_t* count);
 
 /* The vocabulary's string for id ("##ing", "[MASK]"), NUL-terminated into
  * buf. *length is set to its length in bytes without the NUL; if
@@ -198,7 +198,7 @@ NYSTROM_API nystrom_status nystrom_tokenize(const nystrom_model* model, const ch
  * NYSTROM_ERROR_BUFFER_TOO_SMALL. An id outside the tokenizer's vocabulary
  * is NYSTROM_ERROR_INPUT. buf may be NULL when capacity is 0. */
 NYSTROM_API nystrom_status nystrom_token_string(const nystrom_model* model, int32_t id, char* buf, size_t capacity,
-                                    size_t* length);
+                                                size_t* length);
 
 /* Readable text for n ids (subword markers removed; special tokens left out
  * when skip_special is nonzero), NUL-terminated into buf, with the same
@@ -219,7 +219,7 @@ NYSTROM_API nystrom_status nystrom_tokenizer_mask_id(const nystrom_model* model,
 
 /* options may be NULL for the defaults; *session is NULL on failure. */
 NYSTROM_API nystrom_status nystrom_session_create(const nystrom_model* model, const nystrom_session_options* options,
-                                      nystrom_session** session);
+                                                  nystrom_session** session);
 /* NULL is allowed and ignored. Cannot fail. */
 NYSTROM_API void nystrom_session_free(nystrom_session* session);
 
@@ -246,7 +246,7 @@ NYSTROM_API nystrom_status nystrom_session_set_progress(nystrom_session* session
 
 /* The last result's hidden state: *n rows of *hidden floats, row-major. */
 NYSTROM_API nystrom_status nystrom_session_hidden(const nystrom_session* session, const float** data, size_t* n,
-                                      size_t* hidden);
+                                                  size_t* hidden);
 /* The last result's logits: n x vocab_size row-major for a masked-LM head
  * (count x vocab_size after nystrom_session_run_positions), num_labels for a
  * classifier; NULL and 0 for a model without a head or a session whose
@@ -255,7 +255,8 @@ NYSTROM_API nystrom_status nystrom_session_logits(const nystrom_session* session
 /* Writes hidden_size floats, the pooled embedding of the last result, to
  * out; pooling is a nystrom_pooling; out_len (in floats) must be at least
  * hidden_size. */
-NYSTROM_API nystrom_status nystrom_session_pooled(const nystrom_session* session, int pooling, float* out, size_t out_len);
+NYSTROM_API nystrom_status nystrom_session_pooled(const nystrom_session* session, int pooling, float* out,
+                                                  size_t out_len);
 
 /* Called once per sequence of a batch, in order; index is the sequence's.
  * While it runs, the session's last result is that sequence's, read with the
@@ -270,8 +271,8 @@ typedef int (*nystrom_batch_fn)(void* user, size_t index, const nystrom_session*
  * be 0 (ids and lengths may then be NULL). Afterwards the last result is the
  * last sequence's, or none if the batch failed. */
 NYSTROM_API nystrom_status nystrom_session_run_batch(nystrom_session* session, const int32_t* const* ids,
-                                         const size_t* lengths, size_t count, nystrom_batch_fn callback,
-                                         void* user);
+                                                     const size_t* lengths, size_t count, nystrom_batch_fn callback,
+                                                     void* user);
 
 #ifdef __cplusplus
 }
