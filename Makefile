@@ -11,8 +11,8 @@ endif
 CXX      ?= g++
 BUILD    ?= build
 # The one place the version is set: the library (nystrom::version(),
-# nystrom_version() through a generated header), the tools' --version, the
-# shared library's file name and nystrom.pc.
+# nystrom_version(), through a define), the tools' --version, the shared
+# library's file name and nystrom.pc.
 VERSION  ?= 0.1.0
 SOVERSION := $(firstword $(subst ., ,$(VERSION)))
 OPT      ?= -O2
@@ -78,13 +78,14 @@ SHARED ?= 1
 .PHONY: all bench deps test test-native test-aarch64 demo clean check-layers FORCE
 all: $(LIB) $(if $(filter 1,$(SHARED)),$(SHLIB)) $(TOOLS)
 
-# Rewritten only when the version changes, so that only version.o follows.
-$(BUILD)/gen/nystrom_version.h: FORCE
+# version.o gets the version as a define; the stamp file, rewritten only
+# when the version changes, rebuilds it (and only it) then.
+$(BUILD)/version: FORCE
 	@mkdir -p $(dir $@)
-	@echo '#define NYSTROM_VERSION "$(VERSION)"' > $@.tmp
+	@echo '$(VERSION)' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
-$(BUILD)/obj/src/runtime/version.o: $(BUILD)/gen/nystrom_version.h
-$(BUILD)/obj/src/runtime/version.o: EXTRA_FLAGS := $(LIB_FLAGS) -I$(BUILD)/gen
+$(BUILD)/obj/src/runtime/version.o: $(BUILD)/version
+$(BUILD)/obj/src/runtime/version.o: EXTRA_FLAGS := $(LIB_FLAGS) -DNYSTROM_VERSION='"$(VERSION)"'
 
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)

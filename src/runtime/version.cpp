@@ -1,9 +1,11 @@
-// The library's version: the Makefile's VERSION, through a header it
-// generates ($(BUILD)/gen/nystrom_version.h), so the tools, nystrom.pc and
-// this string never disagree.
+// The library's version: the Makefile's VERSION, passed to this file alone
+// as a define, so the tools, nystrom.pc and this string never disagree.
 #include "nystrom/nystrom.h"
 #include "nystrom/nystrom_c.h"
-#include "nystrom_version.h"
+
+#ifndef NYSTROM_VERSION
+#error "NYSTROM_VERSION is set by the Makefile (VERSION)"
+#endif
 
 namespace nystrom {
 const char* version() { return NYSTROM_VERSION; }
