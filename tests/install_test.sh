@@ -65,7 +65,7 @@ expect_out 'Type: +DYN'
 nm -D --defined-only "$prefix/lib/$so_real" | awk '{print $3}' | c++filt >"$work/exports"
 grep -Ev '^(nystrom_[a-z_0-9]+|nystrom::.*|(typeinfo|typeinfo name|vtable) for nystrom::.*)$' "$work/exports" \
   >"$work/out" && { cat "$work/out" >&2; fail "symbols outside the public API are exported"; }
-grep -E '^nystrom::(ops|text|format|kernels|ThreadPool|Workspace|ModelFile|MappedFile|Weights)' "$work/exports" \
+grep -E '^nystrom::(ops|text|kernels|ThreadPool|Workspace|ModelFile|MappedFile|Weights|Checkpoint)' "$work/exports" \
   >"$work/out" && { cat "$work/out" >&2; fail "internal nystrom symbols are exported"; }
 for f in $(grep -oE 'NYSTROM_API [a-z_ *]+ \**(nystrom_[a-z_0-9]+)\(' include/nystrom/nystrom_c.h |
   grep -oE 'nystrom_[a-z_0-9]+\($' | tr -d '('); do

@@ -102,7 +102,7 @@ TEST_CASE("api: a moved Session runs as the original would; a moved-from one ref
 TEST_CASE("api: OutputSelection skips the head, or computes the chosen masked-LM rows bit for bit") {
   test::TempDir tmp;
   for (auto type : {nystrom::format::DType::F32, nystrom::format::DType::Q8_0, nystrom::format::DType::Q4_0}) {
-    CAPTURE(nystrom::dtype_name(type));
+    CAPTURE(nystrom::format::dtype_name(type));
     nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(test::testdata_dir() + "/tiny-mlm");
     nystrom::set_weight_type(ck, type, nullptr);
     nystrom::write_model_file(tmp / "m.nyf", ck.config, ck.tensors);
