@@ -10,6 +10,11 @@ endif
 
 CXX      ?= g++
 BUILD    ?= build
+# The one place the version is set: the library (nystrom::version(),
+# nystrom_version(), through a define), the tools' --version, the shared
+# library's file name and nystrom.pc.
+VERSION  ?= 0.1.0
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
 OPT      ?= -O2
 CXXFLAGS ?=
 LDFLAGS  ?=
@@ -41,6 +46,25 @@ LIB_SRC := $(filter-out $(foreach d,$(ALL_ISA_DIRS),src/kernels/$(d)/%), $(shell
            $(foreach d,$(ISA_DIRS),$(sort $(wildcard src/kernels/$(d)/*.cpp)))
 LIB_OBJ := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o)
 LIB     := $(BUILD)/libnystrom.a
+SO_REAL := libnystrom.so.$(VERSION)
+SO_NAME := libnystrom.so.$(SOVERSION)
+SHLIB   := $(BUILD)/$(SO_REAL)
+
+# The library's objects serve both libraries: position-independent (needed
+# by the shared one; no measurable cost in the static one, see README
+# "Install") and with only the public API visible (NYSTROM_API in the
+# headers; src/libnystrom.map then keeps the shared library's table to the
+# nystrom names).
+LIB_FLAGS := -fPIC -fvisibility=hidden -fvisibility-inlines-hidden
+$(LIB_OBJ): EXTRA_FLAGS := $(LIB_FLAGS)
+# Objects built with other flags (an older build folder, another OPT) are
+# rebuilt: the flags are a prerequisite, through a file rewritten only when
+# they change.
+$(BUILD)/flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(filter-out ccache,$(CXX)) $(COMMON) $(LIB_FLAGS)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+$(LIB_OBJ): $(BUILD)/flags
 
 # tests/<layer>/test_*.cpp, one folder per layer of src/ (and tools/cli).
 TEST_SRC := tests/test_main.cpp $(sort $(wildcard tests/*/test_*.cpp))
@@ -50,8 +74,19 @@ TEST_BIN := $(BUILD)/nystrom-tests
 # The bench is built with the others: tests/cli checks its command line.
 TOOLS := $(BUILD)/nystrom-convert $(BUILD)/nystrom $(BUILD)/nystrom-bench
 
-.PHONY: all bench deps test test-native test-aarch64 demo clean check-layers
-all: $(LIB) $(TOOLS)
+# SHARED=0 leaves the shared library out (the static aarch64 test build).
+SHARED ?= 1
+.PHONY: all bench deps test test-native test-aarch64 demo clean check-layers FORCE
+all: $(LIB) $(if $(filter 1,$(SHARED)),$(SHLIB)) $(TOOLS)
+
+# version.o gets the version as a define; the stamp file, rewritten only
+# when the version changes, rebuilds it (and only it) then.
+$(BUILD)/version: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+$(BUILD)/obj/src/runtime/version.o: $(BUILD)/version
+$(BUILD)/obj/src/runtime/version.o: EXTRA_FLAGS := $(LIB_FLAGS) -DNYSTROM_VERSION='"$(VERSION)"'
 
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -65,6 +100,17 @@ $(BUILD)/obj/tests/%.o: EXTRA_FLAGS := -Itests
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+# libnystrom.so.X.Y.Z with SONAME libnystrom.so.X, and the two links to it
+# that the loader and the linker look for. -Bsymbolic-functions: the
+# library's own calls to its exported functions go direct, not through the
+# PLT (hidden ones always do).
+$(SHLIB): $(LIB_OBJ) src/libnystrom.map
+	$(CXX) -shared -pthread -Wl,-soname,$(SO_NAME) -Wl,--version-script=src/libnystrom.map -Wl,--no-undefined \
+	  -Wl,-Bsymbolic-functions \
+	  $(LIB_OBJ) -o $@ $(LDFLAGS)
+	ln -sf $(SO_REAL) $(BUILD)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(BUILD)/libnystrom.so
 
 # A tool is every .cpp of its folder under tools/, linked with the library.
 tool_obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(sort $(wildcard tools/$(1)/*.cpp)))
@@ -95,8 +141,12 @@ test: deps
 	$(MAKE) test-install
 	$(MAKE) test-aarch64
 
-test-native: check-layers all $(TEST_BIN)
+# The Python module's test (tests/python/) runs with Debian's python3 over
+# this build's shared library and tools.
+PYTHON ?= /usr/bin/python3
+test-native: check-layers all $(BUILD)/nystrom-bench $(TEST_BIN)
 	NYSTROM_BUILD=$(BUILD) $(TEST_BIN)
+	NYSTROM_BUILD=$(BUILD) $(PYTHON) tests/python/test_nystrom.py
 
 # Which folder may include which (tests/check_layers.sh): the tools use only
 # include/nystrom/*.h, src/format/ nothing of text/, and so on.
@@ -125,7 +175,7 @@ test-aarch64:
 	@echo "test-aarch64: $(CXX) targets aarch64 already, so make test ran the NEON kernels natively"
 else
 test-aarch64: deps
-	$(MAKE) CXX=$(AARCH64_CXX) BUILD=$(BUILD)/aarch64 LDFLAGS=-static all $(BUILD)/aarch64/nystrom-tests
+	$(MAKE) CXX=$(AARCH64_CXX) BUILD=$(BUILD)/aarch64 LDFLAGS=-static SHARED=0 all $(BUILD)/aarch64/nystrom-tests
 	NYSTROM_BUILD=$(BUILD)/aarch64 NYSTROM_TOOL_PREFIX=$(AARCH64_QEMU) \
 	  $(AARCH64_QEMU) $(BUILD)/aarch64/nystrom-tests -sf='$(AARCH64_SUITES)' -sfe='$(AARCH64_EXCLUDE)'
 	QEMU_CPU=cortex-a53 NYSTROM_BUILD=$(BUILD)/aarch64 NYSTROM_TOOL_PREFIX=$(AARCH64_QEMU) \
@@ -180,12 +230,12 @@ clang-deps:
 	@bash tests/ensure_deps.sh native clang
 
 test-asan: deps
-	$(MAKE) CXX=$(ASAN_CXX) BUILD=$(BUILD)/asan OPT=$(SAN_OPT) CXXFLAGS='$(CXXFLAGS) $(ASAN_FLAGS)' \
+	$(MAKE) CXX=$(ASAN_CXX) BUILD=$(BUILD)/asan OPT=$(SAN_OPT) CXXFLAGS='$(CXXFLAGS) $(ASAN_FLAGS)' SHARED=0 \
 	  all $(BUILD)/asan/nystrom-tests
 	$(call run_sanitized,$(BUILD)/asan/nystrom-tests,$(BUILD)/asan)
 
 test-tsan: clang-deps
-	$(MAKE) CXX=$(TSAN_CXX) BUILD=$(BUILD)/tsan OPT=$(SAN_OPT) CXXFLAGS='$(CXXFLAGS) $(TSAN_FLAGS)' \
+	$(MAKE) CXX=$(TSAN_CXX) BUILD=$(BUILD)/tsan OPT=$(SAN_OPT) CXXFLAGS='$(CXXFLAGS) $(TSAN_FLAGS)' SHARED=0 \
 	  all $(BUILD)/tsan/nystrom-tests
 	$(call run_sanitized,$(BUILD)/tsan/nystrom-tests,$(BUILD)/tsan)
 
@@ -205,21 +255,30 @@ $(BUILD)/make_seeds: $(BUILD)/obj/tests/fuzz/make_seeds.o $(LIB)
 	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
 
 # ------------------------------------------------------------ installation
-# `make install [PREFIX=/usr/local] [DESTDIR=]`: the static library, the
-# public headers and a pkg-config file (tools/nystrom.pc.in). `make
-# test-install` installs into a scratch prefix and builds and runs
-# tools/examples/ against it with nothing but cc, c++ and pkg-config.
-PREFIX  ?= /usr/local
-VERSION ?= 0.1.0
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: libnystrom.a, the shared
+# library, the public headers, nystrom.pc and nystrom-cxx.pc, the tools and
+# the Python module (into PYTHONDIR), each file listed in
+# PREFIX/share/nystrom/install-manifest; `make uninstall` removes what that
+# list names and the folders install made (tools/install.sh). `make
+# test-install` installs into a scratch prefix, builds tools/examples/
+# against both libraries with nothing but cc, c++ and pkg-config, and
+# uninstalls.
+PREFIX    ?= /usr/local
+PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
 
-.PHONY: install test-install
-install: $(LIB)
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/nystrom
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libnystrom.a
-	install -m 644 include/nystrom/*.h $(DESTDIR)$(PREFIX)/include/nystrom/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/nystrom.pc.in \
-	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nystrom.pc
+INSTALL_TOOLS := $(TOOLS) $(BUILD)/nystrom-bench
+
+.PHONY: install uninstall test-install version
+version:
+	@echo $(VERSION)
+
+install: $(LIB) $(SHLIB) $(INSTALL_TOOLS)
+	DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' PYTHONDIR='$(PYTHONDIR)' VERSION='$(VERSION)' \
+	  SO_REAL='$(SO_REAL)' SO_NAME='$(SO_NAME)' BUILD='$(BUILD)' bash tools/install.sh install
+
+uninstall:
+	DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' bash tools/install.sh uninstall
 
 test-install: deps
-	$(MAKE) all
+	$(MAKE) all bench
 	NYSTROM_BUILD=$(BUILD) MAKE='$(MAKE)' bash tests/install_test.sh

@@ -5,14 +5,16 @@
 # before anything builds: two apt-gets at once would fight over dpkg's lock).
 # As root it installs what is missing; otherwise it names the packages in one
 # line and fails.
-#   native    what the native tests need: doctest, and SentencePiece's
+#   native    what the native tests need: doctest, SentencePiece's
 #             spm_train, spm_encode and spm_decode, which the tokenizer tests
-#             compare against
+#             compare against, and Debian's python3 for the Python module's
 #   aarch64   what `make test-aarch64` needs on an x86 host: the aarch64 cross
 #             compiler and qemu-user to run its binaries
 #   clang     what `make test-tsan` and `make fuzz` need: clang++ and its
 #             sanitizer and libFuzzer runtimes
-#   install   what `make test-install` needs: pkg-config
+#   install   what `make test-install` needs: pkg-config, binutils' readelf,
+#             nm and c++filt (the shared library's table), the static C
+#             and C++ libraries (a -static link of the examples)
 set -euo pipefail
 [ $# -gt 0 ] || set -- native
 missing=()
@@ -21,6 +23,7 @@ for group in "$@"; do
     native)
       [ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
       { command -v spm_train && command -v spm_encode && command -v spm_decode; } >/dev/null || missing+=(sentencepiece)
+      [ -x /usr/bin/python3 ] || missing+=(python3)
       ;;
     aarch64)
       command -v aarch64-linux-gnu-g++ >/dev/null || missing+=(g++-aarch64-linux-gnu)
@@ -38,6 +41,8 @@ for group in "$@"; do
       ;;
     install)
       command -v pkg-config >/dev/null || missing+=(pkg-config)
+      { command -v readelf && command -v nm && command -v c++filt; } >/dev/null || missing+=(binutils)
+      [ -f "$(gcc -print-file-name=libc.a)" ] || missing+=(libc6-dev)
       ;;
     *)
       echo "usage: $0 [native|aarch64|clang|install]..." >&2

@@ -75,15 +75,15 @@ struct ConvertResult {
 // pytorch_model.bin when there is no safetensors file; F32, F16 or BF16
 // tensors) into the .nyf file out_path. Every tensor is checked against the
 // configuration. The same folder and options give the same bytes.
-ConvertResult convert_checkpoint(const std::string& folder, const std::string& out_path,
-                                 const ConvertOptions& options = {});
+NYSTROM_API ConvertResult convert_checkpoint(const std::string& folder, const std::string& out_path,
+                                             const ConvertOptions& options = {});
 
 // Writes a model file of this configuration whose weights are drawn from
 // N(0, 0.02) by a generator seeded with `seed` (LayerNorm weights 1, biases
 // 0; no tokenizer), its weight matrices stored as weight_type: a model of a
 // given size without a checkpoint, for timing. Throws Error for an invalid
 // configuration.
-void write_random_model(const std::string& path, const ModelConfig& config, uint32_t seed = 1,
-                        format::DType weight_type = format::DType::F32);
+NYSTROM_API void write_random_model(const std::string& path, const ModelConfig& config, uint32_t seed = 1,
+                                    format::DType weight_type = format::DType::F32);
 
 }  // namespace nystrom

@@ -80,6 +80,8 @@
 #include <cstdint>
 #include <string>
 
+#include "nystrom/export.h"
+
 namespace nystrom::format {
 
 constexpr char kMagic[8] = {'N', 'Y', 'F', 'M', 'O', 'D', 'E', 'L'};
@@ -118,8 +120,8 @@ enum class DType : uint32_t {
 };
 
 // "f32", "f16", "q8_0", "q4_0"; parse_dtype gives false for other names.
-const char* dtype_name(DType t);
-bool parse_dtype(const std::string& name, DType* out);
+NYSTROM_API const char* dtype_name(DType t);
+NYSTROM_API bool parse_dtype(const std::string& name, DType* out);
 
 enum class ActivationCode : uint32_t { GeluTanh = 0, GeluErf = 1, Relu = 2 };
 enum class HeadCode : uint32_t { None = 0, MaskedLM = 1, Classifier = 2 };

@@ -14,14 +14,16 @@
 #include <string>
 #include <vector>
 
+#include "nystrom/export.h"
+
 namespace nystrom {
 
 // The bytes of a regular file, sized by fstat (never by what the file says
 // about itself). Throws Error when it cannot be opened, is not a regular
 // file, does not fit in memory's address space, or shrinks while read.
-std::vector<uint8_t> read_whole_file(const std::string& path);
+NYSTROM_API std::vector<uint8_t> read_whole_file(const std::string& path);
 
-struct NpyArray {
+struct NYSTROM_API NpyArray {
   std::string dtype;            // "<i8", "<i4" or "<f4"
   std::vector<uint64_t> shape;  // empty for a 0-d array (one element)
   std::vector<uint8_t> data;    // count() * element size bytes, little-endian
@@ -31,19 +33,19 @@ struct NpyArray {
 // Reads and validates a whole file; throws Error naming the file on anything
 // malformed, an unsupported dtype, fortran_order True, or a data size that
 // does not match the shape (too little or too much).
-NpyArray read_npy(const std::string& path);
+NYSTROM_API NpyArray read_npy(const std::string& path);
 
 // Writes count(shape) elements from data as a C-order array, version 1.0
 // (2.0 only if the header needs it), with the header padded so that the data
 // starts at a multiple of 64 bytes, byte-for-byte as numpy.save does. dtype
 // must be "<i8", "<i4" or "<f4". The file appears whole or not at all.
-void write_npy(const std::string& path, const std::string& dtype, const std::vector<uint64_t>& shape,
-               const void* data);
+NYSTROM_API void write_npy(const std::string& path, const std::string& dtype, const std::vector<uint64_t>& shape,
+                           const void* data);
 
 // Token ids: a "<i8" or "<i4" array of shape (n,) or (1, n).
-std::vector<int64_t> read_npy_ids(const std::string& path);
+NYSTROM_API std::vector<int64_t> read_npy_ids(const std::string& path);
 
 // A "<f4" array of any shape; its shape goes to *shape_out when given.
-std::vector<float> read_npy_f32(const std::string& path, std::vector<uint64_t>* shape_out = nullptr);
+NYSTROM_API std::vector<float> read_npy_f32(const std::string& path, std::vector<uint64_t>* shape_out = nullptr);
 
 }  // namespace nystrom

@@ -16,20 +16,20 @@ namespace nystrom::bench {
 
 // The levels this build has kernels for and this CPU runs, best first
 // (Scalar last); a level cap does not change it.
-std::vector<InstructionSet> available_instruction_sets();
+NYSTROM_API std::vector<InstructionSet> available_instruction_sets();
 
 // The CPU features the dispatcher saw, as one line ("avx2 fma f16c ...").
-std::string cpu_description();
+NYSTROM_API std::string cpu_description();
 
 // The CPUs this process may run on (its affinity mask): what threads = 0
 // means in RunOptions and OpenOptions.
-int available_threads();
+NYSTROM_API int available_threads();
 
 // Independent FMA chains (or, with int8, 8-bit dot products) in the widest
 // registers of `isa`, with no memory traffic, on `threads` threads at once.
 // Throws Error when the CPU or this build lacks the level, or when int8 is
 // asked of a level without a dot-product peak loop (only avx512 has one).
-class PeakWorkload {
+class NYSTROM_API PeakWorkload {
  public:
   PeakWorkload(InstructionSet isa, int threads, bool int8);
   ~PeakWorkload();
@@ -49,7 +49,7 @@ class PeakWorkload {
 // multiple of 32, A then quantized per row on the fly) and packed once here,
 // as a model's weights are when it is opened. Throws Error when the level is
 // not available or the shape does not fit the type.
-class GemmWorkload {
+class NYSTROM_API GemmWorkload {
  public:
   GemmWorkload(InstructionSet isa, format::DType weights, int threads, int n, int K, int N);
   ~GemmWorkload();

@@ -17,10 +17,19 @@
 //
 // A Model is immutable once opened and may be shared by any number of threads;
 // a Session is used by one thread at a time. Every failure throws nystrom::Error
-// with a one-line message; the library never aborts or exits.
+// with a one-line message and a code; the library never aborts or exits.
+//
+// Threads: sessions asking for the same number of threads share one pool of
+// that many threads per process (started with the first such session, ended
+// with the last). Sessions that run at the same time on one pool take turns
+// loop by loop, so together they run no more threads than each asked for;
+// results are bit for bit the same whatever the thread count and whatever
+// else runs. For throughput over many inputs, run one session per thread
+// with threads = 1 (no pool at all).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -28,11 +37,33 @@
 #include <string_view>
 #include <vector>
 
+#include "nystrom/export.h"
+
 namespace nystrom {
 
-class Error : public std::runtime_error {
+// "X.Y.Z", the version of the library this program runs with.
+NYSTROM_API const char* version();
+
+// What went wrong; the values equal the C API's NYSTROM_ERROR_* codes.
+enum class ErrorCode : int {
+  InvalidArgument = 1,  // a bad option or argument, a moved-from session
+  Io = 2,               // a file cannot be opened, read or written
+  Format = 3,           // a file's contents are not valid (model, checkpoint, tokenizer)
+  Input = 4,            // empty or over-long input, an id outside the vocabulary
+  OutOfMemory = 5,
+  Cancelled = 6,        // a progress callback returned false
+  Internal = 7,         // anything else: a bug
+};
+
+class NYSTROM_API Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message, ErrorCode code = ErrorCode::Internal);
+  explicit Error(const char* message, ErrorCode code = ErrorCode::Internal);
+  ~Error() override;
+  ErrorCode code() const noexcept { return code_; }
+
+ private:
+  ErrorCode code_;
 };
 
 enum class Activation { GeluTanh, GeluErf, Relu };
@@ -72,16 +103,16 @@ enum class InstructionSet { Scalar, Avx2, Avx512, Neon, NeonDot };
 // packed into GEMM panels, for the level in use when a model is opened;
 // quantized ones keep running on that level, f32 ones under another level
 // are packed per call instead). Returns the level now in use.
-InstructionSet set_instruction_set_cap(InstructionSet cap);
-InstructionSet instruction_set();
+NYSTROM_API InstructionSet set_instruction_set_cap(InstructionSet cap);
+NYSTROM_API InstructionSet instruction_set();
 // Whether this build has the level's kernels and this CPU runs them.
-bool instruction_set_available(InstructionSet isa);
-const char* instruction_set_name(InstructionSet isa);  // "scalar", "avx2", "avx512", "neon", "neon_dot"
+NYSTROM_API bool instruction_set_available(InstructionSet isa);
+NYSTROM_API const char* instruction_set_name(InstructionSet isa);  // "scalar", "avx2", "avx512", "neon", "neon_dot"
 // The level a name gives (any case), or nothing for an unknown name.
-std::optional<InstructionSet> parse_instruction_set(std::string_view name);
+NYSTROM_API std::optional<InstructionSet> parse_instruction_set(std::string_view name);
 // Why NYSTROM_ISA was ignored (it names no level), or null when it was not.
 // The library never prints; a tool prints this.
-const char* instruction_set_env_warning();
+NYSTROM_API const char* instruction_set_env_warning();
 
 // Arithmetic of the Nystrom attention's own products (Q K~^T, Q~ K^T and
 // B V): f32, or both operands quantized to 8-bit blocks (measured by
@@ -93,11 +124,26 @@ enum class AttentionPrecision { F32, Int8 };
 // pseudo-inverse grows as m^2 per thread and m^3 in time.
 constexpr uint32_t kMaxLandmarks = 4096;
 
+// What a run computes besides the hidden state. The head's cost is saved,
+// not only its output: a masked-LM head projects each row it computes onto
+// the whole vocabulary (n x vocab floats).
+struct OutputSelection {
+  bool logits = true;  // false: the hidden state only; the head does not run
+  // Masked LM: the logits of these positions only, in this order (e.g. the
+  // masks); empty: every position. Each row is bit for bit the row the full
+  // computation gives. A position past the input throws Error (Input).
+  std::vector<size_t> positions;
+};
+
 struct RunOptions {
   AttentionMode attention = AttentionMode::Auto;
   uint32_t landmarks = 0;  // 0: the model's num_landmarks; at most kMaxLandmarks
   int threads = 0;         // 0: the CPUs this process may run on (affinity mask)
   AttentionPrecision attention_precision = AttentionPrecision::F32;
+  OutputSelection outputs;  // the default for run(); an overload takes its own
+  // Called on the running thread after each encoder layer (layer = 1 ..
+  // layers); returning false stops the run with Error (Cancelled).
+  std::function<bool(int layer, int layers)> progress;
 };
 
 // Seconds spent in each step of the encoder layers, summed over layers and
@@ -113,8 +159,11 @@ struct Output {
   bool exact_attention = true;  // how this input was attended (see AttentionMode)
   uint32_t landmarks = 0;       // landmarks used when it was Nystrom
   std::vector<float> last_hidden_state;  // n x hidden
-  std::vector<size_t> logits_shape;      // {n, vocab}, {num_labels} or {}
+  // {n, vocab} ({positions, vocab} when chosen), {num_labels}, or {} when
+  // the model has no head or the logits were not asked for.
+  std::vector<size_t> logits_shape;
   std::vector<float> logits;
+  std::vector<size_t> logit_positions;  // masked LM: the input position of each logits row
 };
 
 // One vector per sequence from last_hidden_state: row 0 (the first token,
@@ -122,7 +171,7 @@ struct Output {
 // the result does not depend on the thread count). Throws Error for an
 // Output that holds no rows.
 enum class Pooling { First, Mean };
-std::vector<float> pool_embedding(const Output& out, Pooling how);
+NYSTROM_API std::vector<float> pool_embedding(const Output& out, Pooling how);
 
 struct OpenOptions {
   // Verify the whole-file checksum at load (reads every byte once; see
@@ -138,7 +187,7 @@ struct OpenOptions {
 // the checkpoint's tokenizer files): UTF-8 text to this model's token ids and
 // back. Obtained from Model::tokenizer(); immutable, usable from any number
 // of threads, alive as long as its Model.
-class Tokenizer {
+class NYSTROM_API Tokenizer {
  public:
   ~Tokenizer();
   Tokenizer(const Tokenizer&) = delete;
@@ -156,10 +205,11 @@ class Tokenizer {
   // than max_text_ids of them) and the template's.
   std::vector<int32_t> encode(std::string_view text, bool add_special, size_t max_text_ids) const;
   // Readable text for ids (subword markers removed); special tokens are left
-  // out when skip_special. Throws Error for an id outside [0, vocab_size()).
+  // out when skip_special. Throws Error (Input) for an id outside
+  // [0, vocab_size()).
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = true) const;
   // The vocabulary's string for an id ("##ing", "▁the", "Ġthe"); throws Error
-  // for an id outside [0, vocab_size()).
+  // (Input) for an id outside [0, vocab_size()).
   std::string id_to_token(int32_t id) const;
   std::optional<int32_t> token_to_id(std::string_view token) const;
   std::optional<int32_t> mask_id() const;  // [MASK] / <mask>, if the vocabulary has one
@@ -175,9 +225,10 @@ class Tokenizer {
   std::unique_ptr<Impl> impl_;
 };
 
-class Model {
+class NYSTROM_API Model {
  public:
   // Maps and validates a .nyf file (magic, version, checksum, tensor table).
+  // Throws Error: Io when the file cannot be read, Format when it is not valid.
   static std::shared_ptr<const Model> open(const std::string& path, const OpenOptions& options = {});
   ~Model();
   const ModelConfig& config() const;
@@ -197,17 +248,24 @@ class Model {
   std::unique_ptr<Impl> impl_;
 };
 
-class Session {
+class NYSTROM_API Session {
  public:
   explicit Session(std::shared_ptr<const Model> model, RunOptions options = {});
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
+  // A moved-from session holds no model: its runs throw Error
+  // (InvalidArgument) until another session is assigned to it.
+  Session(Session&& other) noexcept;
+  Session& operator=(Session&& other) noexcept;
 
   // Runs one sequence. Throws Error for an empty or over-long input or an id
-  // outside the vocabulary. Work buffers are planned once per input length.
+  // outside the vocabulary (Input). Work buffers are planned once per input
+  // length. The outputs are options().outputs, or those given.
   Output run(const std::vector<int32_t>& ids);
+  Output run(const std::vector<int32_t>& ids, const OutputSelection& outputs);
   void run(const int32_t* ids, size_t n, Output& out);
+  void run(const int32_t* ids, size_t n, const OutputSelection& outputs, Output& out);
 
   // Runs each sequence on its own, at its own length: no padding, and
   // result i is bit for bit what run(batch[i]) gives (SPEC "Batches").

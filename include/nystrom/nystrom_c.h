@@ -1,11 +1,12 @@
 /* nystrom C API: the engine for C and for other languages' foreign-function
- * interfaces. Compiles as C99 and as C++; link with libnystrom.a and the C++
- * runtime (`pkg-config --cflags --libs nystrom` gives both).
+ * interfaces. Compiles as C99 and as C++; link with libnystrom.so, or with
+ * libnystrom.a and the C++ runtime (`pkg-config --cflags --libs nystrom`
+ * gives the first, `pkg-config --static --cflags --libs nystrom` the second).
  *
  * Typical use:
  *   nystrom_model* model;
  *   nystrom_session* session;
- *   if (nystrom_model_open("model.nyf", &model) != NYSTROM_OK) {
+ *   if (nystrom_model_open("model.nyf", &model) != NYSTROM_OK) {   (or nystrom_model_open_with)
  *     fprintf(stderr, "%s\n", nystrom_last_error());
  *     return 1;
  *   }
@@ -35,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nystrom/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -46,7 +49,7 @@ typedef enum nystrom_status {
   NYSTROM_ERROR_FORMAT = 3,           /* not a valid .nyf file (magic, version, checksum, tables) */
   NYSTROM_ERROR_INPUT = 4,            /* empty or over-long input, token id outside the vocabulary */
   NYSTROM_ERROR_OUT_OF_MEMORY = 5,
-  NYSTROM_ERROR_CANCELLED = 6,        /* a batch callback returned nonzero */
+  NYSTROM_ERROR_CANCELLED = 6,        /* a batch or progress callback returned nonzero */
   NYSTROM_ERROR_INTERNAL = 7,         /* anything else: a bug */
   NYSTROM_ERROR_BUFFER_TOO_SMALL = 8  /* the result did not fit; the size it needs was set */
 } nystrom_status;
@@ -86,6 +89,14 @@ typedef enum nystrom_pooling {
   NYSTROM_POOLING_MEAN = 1
 } nystrom_pooling;
 
+/* Values of nystrom_session_options.outputs: what a run computes besides
+ * the hidden state. HIDDEN_ONLY skips the head (for a masked-LM model, the
+ * n x vocab_size logits), e.g. to embed. */
+typedef enum nystrom_outputs {
+  NYSTROM_OUTPUTS_ALL = 0,
+  NYSTROM_OUTPUTS_HIDDEN_ONLY = 1
+} nystrom_outputs;
+
 typedef struct nystrom_model nystrom_model;     /* opaque */
 typedef struct nystrom_session nystrom_session; /* opaque */
 
@@ -113,35 +124,51 @@ typedef struct nystrom_session_options {
   uint32_t landmarks;          /* 0: the model's num_landmarks; else asks for Nystrom with this many */
   int32_t threads;             /* 0: the CPUs this process may run on; else 1..1024 */
   int32_t attention_precision; /* nystrom_attention_precision */
+  int32_t outputs;             /* nystrom_outputs */
 } nystrom_session_options;
+
+/* All zeros (or a NULL pointer) means the defaults. */
+typedef struct nystrom_open_options {
+  int32_t threads;       /* threads that repack the weights at load; 0: the CPUs this process may run on */
+  int32_t skip_checksum; /* nonzero: do not verify the whole-file checksum (the header, tables and sizes
+                            are still checked) */
+} nystrom_open_options;
+
+/* "X.Y.Z", the library's version. Cannot fail. */
+NYSTROM_API const char* nystrom_version(void);
 
 /* The message of this thread's last call: "" after a success. Never NULL;
  * valid until this thread's next call into the library. Cannot fail. */
-const char* nystrom_last_error(void);
+NYSTROM_API const char* nystrom_last_error(void);
 
 /* Short name of a status ("NYSTROM_ERROR_IO"), "unknown" for other values.
  * Cannot fail; does not touch the last error. (Enum values are passed to
  * the library as int, so that any value a caller passes is well defined.) */
-const char* nystrom_status_name(int status);
+NYSTROM_API const char* nystrom_status_name(int status);
 
 /* Caps the kernels' instruction set, process-wide: "scalar", "avx2",
  * "avx512", "neon" or "neon_dot" (any case); the best level at or below the cap that
  * the CPU supports runs. Call it before opening models (quantized weights
  * are repacked for the level in use at open). */
-nystrom_status nystrom_set_isa_cap(const char* name);
+NYSTROM_API nystrom_status nystrom_set_isa_cap(const char* name);
 
 /* The instruction set in use now ("scalar", "avx2", ...). Cannot fail. */
-const char* nystrom_isa(void);
+NYSTROM_API const char* nystrom_isa(void);
 
 /* ------------------------------------------------------------------ models */
 
-/* Maps and validates a .nyf file; *model is NULL on failure. */
-nystrom_status nystrom_model_open(const char* path, nystrom_model** model);
+/* Maps and validates a .nyf file; *model is NULL on failure. A file that
+ * cannot be read is NYSTROM_ERROR_IO, one that is not valid
+ * NYSTROM_ERROR_FORMAT. */
+NYSTROM_API nystrom_status nystrom_model_open(const char* path, nystrom_model** model);
+/* The same with options (NULL: the defaults, as nystrom_model_open). */
+NYSTROM_API nystrom_status nystrom_model_open_with(const char* path, const nystrom_open_options* options,
+                                                   nystrom_model** model);
 /* NULL is allowed and ignored. Cannot fail. */
-void nystrom_model_free(nystrom_model* model);
-nystrom_status nystrom_model_config(const nystrom_model* model, nystrom_config* config);
+NYSTROM_API void nystrom_model_free(nystrom_model* model);
+NYSTROM_API nystrom_status nystrom_model_config(const nystrom_model* model, nystrom_config* config);
 /* The name of classifier class `index` (0 .. num_labels - 1). */
-nystrom_status nystrom_model_label(const nystrom_model* model, size_t index, const char** label);
+NYSTROM_API nystrom_status nystrom_model_label(const nystrom_model* model, size_t index, const char** label);
 
 /* -------------------------------------------------------------- tokenizer */
 
@@ -152,7 +179,7 @@ nystrom_status nystrom_model_label(const nystrom_model* model, size_t index, con
  * NYSTROM_ERROR_INVALID_ARGUMENT. */
 
 /* *has = 1 when the model holds a tokenizer, else 0. Does not build it. */
-nystrom_status nystrom_model_has_tokenizer(const nystrom_model* model, int* has);
+NYSTROM_API nystrom_status nystrom_model_has_tokenizer(const nystrom_model* model, int* has);
 
 /* The token ids of text (NUL-terminated UTF-8; invalid bytes read as
  * U+FFFD); add_special nonzero adds the template's special tokens
@@ -162,42 +189,74 @@ nystrom_status nystrom_model_has_tokenizer(const nystrom_model* model, int* has)
  * buffer). ids may be NULL when capacity is 0. The ids may be more than the
  * model accepts (nystrom_config.max_positions); truncating is the caller's
  * choice. */
-nystrom_status nystrom_tokenize(const nystrom_model* model, const char* text, int add_special, int32_t* ids,
-                                size_t capacity, size_t* count);
+NYSTROM_API nystrom_status nystrom_tokenize(const nystrom_model* model, const char* text, int add_special, int32_t* ids,
+                                            size_t capacity, size_t* count);
 
 /* The vocabulary's string for id ("##ing", "[MASK]"), NUL-terminated into
  * buf. *length is set to its length in bytes without the NUL; if
  * length + 1 exceeds capacity, nothing is written and the status is
  * NYSTROM_ERROR_BUFFER_TOO_SMALL. An id outside the tokenizer's vocabulary
  * is NYSTROM_ERROR_INPUT. buf may be NULL when capacity is 0. */
-nystrom_status nystrom_token_string(const nystrom_model* model, int32_t id, char* buf, size_t capacity,
-                                    size_t* length);
+NYSTROM_API nystrom_status nystrom_token_string(const nystrom_model* model, int32_t id, char* buf, size_t capacity,
+                                                size_t* length);
+
+/* Readable text for n ids (subword markers removed; special tokens left out
+ * when skip_special is nonzero), NUL-terminated into buf, with the same
+ * length and capacity rules as nystrom_token_string. An id outside the
+ * tokenizer's vocabulary is NYSTROM_ERROR_INPUT. ids may be NULL when n is
+ * 0. */
+NYSTROM_API nystrom_status nystrom_decode(const nystrom_model* model, const int32_t* ids, size_t n, int skip_special,
+                                          char* buf, size_t capacity, size_t* length);
+
+/* *size = the number of ids the tokenizer knows (at most the model's
+ * vocab_size: the model's vocabulary may be padded beyond it). */
+NYSTROM_API nystrom_status nystrom_tokenizer_vocab_size(const nystrom_model* model, int32_t* size);
 
 /* *id = the mask token's id ([MASK], <mask>), or -1 if the vocabulary has none. */
-nystrom_status nystrom_tokenizer_mask_id(const nystrom_model* model, int32_t* id);
+NYSTROM_API nystrom_status nystrom_tokenizer_mask_id(const nystrom_model* model, int32_t* id);
 
 /* ---------------------------------------------------------------- sessions */
 
 /* options may be NULL for the defaults; *session is NULL on failure. */
-nystrom_status nystrom_session_create(const nystrom_model* model, const nystrom_session_options* options,
-                                      nystrom_session** session);
+NYSTROM_API nystrom_status nystrom_session_create(const nystrom_model* model, const nystrom_session_options* options,
+                                                  nystrom_session** session);
 /* NULL is allowed and ignored. Cannot fail. */
-void nystrom_session_free(nystrom_session* session);
+NYSTROM_API void nystrom_session_free(nystrom_session* session);
 
 /* Runs one sequence of n token ids; its results replace the session's last
  * ones. A failed run leaves the session with no result. */
-nystrom_status nystrom_session_run(nystrom_session* session, const int32_t* ids, size_t n);
+NYSTROM_API nystrom_status nystrom_session_run(nystrom_session* session, const int32_t* ids, size_t n);
+
+/* As nystrom_session_run, but a masked-LM head computes only the logits of
+ * the count given positions (e.g. the masks), in that order: count x
+ * vocab_size floats, each row bit for bit the row nystrom_session_run gives;
+ * count 0 computes none. Other heads compute their usual logits. A position
+ * not below n is NYSTROM_ERROR_INPUT. */
+NYSTROM_API nystrom_status nystrom_session_run_positions(nystrom_session* session, const int32_t* ids, size_t n,
+                                                         const size_t* positions, size_t count);
+
+/* Called on the running thread after each encoder layer of a run (layer =
+ * 1 .. layers). Return 0 to go on, nonzero to stop the run with
+ * NYSTROM_ERROR_CANCELLED (the session is then left with no result). */
+typedef int (*nystrom_progress_fn)(void* user, int layer, int layers);
+
+/* Sets the session's progress callback for its later runs (NULL: none). */
+NYSTROM_API nystrom_status nystrom_session_set_progress(nystrom_session* session, nystrom_progress_fn callback,
+                                                        void* user);
 
 /* The last result's hidden state: *n rows of *hidden floats, row-major. */
-nystrom_status nystrom_session_hidden(const nystrom_session* session, const float** data, size_t* n,
-                                      size_t* hidden);
-/* The last result's logits: n x vocab_size row-major for a masked-LM head,
- * num_labels for a classifier; NULL and 0 for a model without a head. */
-nystrom_status nystrom_session_logits(const nystrom_session* session, const float** data, size_t* count);
+NYSTROM_API nystrom_status nystrom_session_hidden(const nystrom_session* session, const float** data, size_t* n,
+                                                  size_t* hidden);
+/* The last result's logits: n x vocab_size row-major for a masked-LM head
+ * (count x vocab_size after nystrom_session_run_positions), num_labels for a
+ * classifier; NULL and 0 for a model without a head or a session whose
+ * outputs are NYSTROM_OUTPUTS_HIDDEN_ONLY. */
+NYSTROM_API nystrom_status nystrom_session_logits(const nystrom_session* session, const float** data, size_t* count);
 /* Writes hidden_size floats, the pooled embedding of the last result, to
  * out; pooling is a nystrom_pooling; out_len (in floats) must be at least
  * hidden_size. */
-nystrom_status nystrom_session_pooled(const nystrom_session* session, int pooling, float* out, size_t out_len);
+NYSTROM_API nystrom_status nystrom_session_pooled(const nystrom_session* session, int pooling, float* out,
+                                                  size_t out_len);
 
 /* Called once per sequence of a batch, in order; index is the sequence's.
  * While it runs, the session's last result is that sequence's, read with the
@@ -211,9 +270,9 @@ typedef int (*nystrom_batch_fn)(void* user, size_t index, const nystrom_session*
  * to (NYSTROM_ERROR_CANCELLED); the callbacks made before stand. count may
  * be 0 (ids and lengths may then be NULL). Afterwards the last result is the
  * last sequence's, or none if the batch failed. */
-nystrom_status nystrom_session_run_batch(nystrom_session* session, const int32_t* const* ids,
-                                         const size_t* lengths, size_t count, nystrom_batch_fn callback,
-                                         void* user);
+NYSTROM_API nystrom_status nystrom_session_run_batch(nystrom_session* session, const int32_t* const* ids,
+                                                     const size_t* lengths, size_t count, nystrom_batch_fn callback,
+                                                     void* user);
 
 #ifdef __cplusplus
 }

@@ -23,10 +23,21 @@ struct nystrom_model {
 };
 
 struct nystrom_session {
-  nystrom_session(std::shared_ptr<const nystrom::Model> m, const nystrom::RunOptions& o) : session(std::move(m), o) {}
+  nystrom_session(std::shared_ptr<const nystrom::Model> m, nystrom::RunOptions o)
+      : session(std::move(m), with_progress(std::move(o))) {}
   nystrom::Session session;
   nystrom::Output out;      // the last result
   bool has_result = false;  // false before the first run and after a failed one
+  nystrom_progress_fn progress = nullptr;  // nystrom_session_set_progress
+  void* progress_user = nullptr;
+
+ private:
+  // The session calls back through this object, so the callback can be set
+  // and changed after the session is made.
+  nystrom::RunOptions with_progress(nystrom::RunOptions o) {
+    o.progress = [this](int layer, int layers) { return !progress || progress(progress_user, layer, layers) == 0; };
+    return o;
+  }
 };
 
 namespace {
@@ -62,12 +73,21 @@ __attribute__((format(printf, 2, 3))) nystrom_status set_errorf(nystrom_status s
 
 nystrom_status invalid(const char* message) { return set_error(NYSTROM_ERROR_INVALID_ARGUMENT, message); }
 
+// nystrom::Error's codes are the C statuses.
+static_assert((int)nystrom::ErrorCode::InvalidArgument == NYSTROM_ERROR_INVALID_ARGUMENT);
+static_assert((int)nystrom::ErrorCode::Io == NYSTROM_ERROR_IO);
+static_assert((int)nystrom::ErrorCode::Format == NYSTROM_ERROR_FORMAT);
+static_assert((int)nystrom::ErrorCode::Input == NYSTROM_ERROR_INPUT);
+static_assert((int)nystrom::ErrorCode::OutOfMemory == NYSTROM_ERROR_OUT_OF_MEMORY);
+static_assert((int)nystrom::ErrorCode::Cancelled == NYSTROM_ERROR_CANCELLED);
+static_assert((int)nystrom::ErrorCode::Internal == NYSTROM_ERROR_INTERNAL);
+
 // Runs body (which returns a status) with the last error cleared; a
-// nystrom::Error becomes on_error, running out of memory OUT_OF_MEMORY and
-// anything else INTERNAL. The message is "" again after a success, whatever
-// callbacks in between did to it.
+// nystrom::Error becomes the status its code names, running out of memory
+// OUT_OF_MEMORY and anything else INTERNAL. The message is "" again after a
+// success, whatever callbacks in between did to it.
 template <typename Body>
-nystrom_status guarded(nystrom_status on_error, Body&& body) {
+nystrom_status guarded(Body&& body) {
   g_error[0] = '\0';
   try {
     nystrom_status s = body();
@@ -76,7 +96,7 @@ nystrom_status guarded(nystrom_status on_error, Body&& body) {
   } catch (const std::bad_alloc&) {
     return set_error(NYSTROM_ERROR_OUT_OF_MEMORY, "out of memory");
   } catch (const nystrom::Error& e) {
-    return set_error(on_error, e.what());
+    return set_error(static_cast<nystrom_status>(e.code()), e.what());
   } catch (const std::exception& e) {
     return set_errorf(NYSTROM_ERROR_INTERNAL, "internal error: %s", e.what());
   } catch (...) {
@@ -132,7 +152,7 @@ extern "C" const char* nystrom_status_name(int status) {
 }
 
 extern "C" nystrom_status nystrom_set_isa_cap(const char* name) {
-  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+  return guarded([&] {
     using nystrom::InstructionSet;
     if (!name) return invalid("nystrom_set_isa_cap: name is NULL");
     for (InstructionSet isa : {InstructionSet::Scalar, InstructionSet::Avx2, InstructionSet::Avx512,
@@ -159,10 +179,23 @@ extern "C" const char* nystrom_isa(void) {
 // ------------------------------------------------------------------ models
 
 extern "C" nystrom_status nystrom_model_open(const char* path, nystrom_model** model) {
-  return guarded(NYSTROM_ERROR_FORMAT, [&] {
+  return nystrom_model_open_with(path, nullptr, model);
+}
+
+extern "C" nystrom_status nystrom_model_open_with(const char* path, const nystrom_open_options* options,
+                                                  nystrom_model** model) {
+  return guarded([&] {
     if (!model) return invalid("nystrom_model_open: model is NULL");
     *model = nullptr;
     if (!path) return invalid("nystrom_model_open: path is NULL");
+    nystrom::OpenOptions o;
+    if (options) {
+      if (options->threads < 0 || options->threads > 1024)
+        return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT, "nystrom_model_open: threads must be 0..1024, got %d",
+                          (int)options->threads);
+      o.threads = options->threads;
+      o.verify_checksum = options->skip_checksum == 0;
+    }
     // What the reader says is a format error, unless the file cannot be
     // read at all: tell that apart first.
     struct stat st;
@@ -170,7 +203,7 @@ extern "C" nystrom_status nystrom_model_open(const char* path, nystrom_model** m
       return set_errorf(NYSTROM_ERROR_IO, "%s: cannot open: %s", path, std::strerror(errno));
     if (!S_ISREG(st.st_mode)) return set_errorf(NYSTROM_ERROR_IO, "%s: not a regular file", path);
     auto m = std::make_unique<nystrom_model>();
-    m->model = nystrom::Model::open(path);
+    m->model = nystrom::Model::open(path, o);
     *model = m.release();
     return NYSTROM_OK;
   });
@@ -179,7 +212,7 @@ extern "C" nystrom_status nystrom_model_open(const char* path, nystrom_model** m
 extern "C" void nystrom_model_free(nystrom_model* model) { delete model; }
 
 extern "C" nystrom_status nystrom_model_config(const nystrom_model* model, nystrom_config* config) {
-  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+  return guarded([&] {
     if (!model) return invalid("nystrom_model_config: model is NULL");
     if (!config) return invalid("nystrom_model_config: config is NULL");
     // The file header's record, whose codes are the C enums' values.
@@ -196,7 +229,7 @@ extern "C" nystrom_status nystrom_model_config(const nystrom_model* model, nystr
 }
 
 extern "C" nystrom_status nystrom_model_label(const nystrom_model* model, size_t index, const char** label) {
-  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+  return guarded([&] {
     if (!label) return invalid("nystrom_model_label: label is NULL");
     *label = nullptr;
     if (!model) return invalid("nystrom_model_label: model is NULL");
@@ -212,7 +245,7 @@ extern "C" nystrom_status nystrom_model_label(const nystrom_model* model, size_t
 // -------------------------------------------------------------- tokenizer
 
 extern "C" nystrom_status nystrom_model_has_tokenizer(const nystrom_model* model, int* has) {
-  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+  return guarded([&] {
     if (!has) return invalid("nystrom_model_has_tokenizer: has is NULL");
     *has = 0;
     if (!model) return invalid("nystrom_model_has_tokenizer: model is NULL");
@@ -223,7 +256,7 @@ extern "C" nystrom_status nystrom_model_has_tokenizer(const nystrom_model* model
 
 extern "C" nystrom_status nystrom_tokenize(const nystrom_model* model, const char* text, int add_special,
                                            int32_t* ids, size_t capacity, size_t* count) {
-  return guarded(NYSTROM_ERROR_FORMAT, [&] {
+  return guarded([&] {
     if (!count) return invalid("nystrom_tokenize: count is NULL");
     *count = 0;
     if (!text) return invalid("nystrom_tokenize: text is NULL");
@@ -243,7 +276,7 @@ extern "C" nystrom_status nystrom_tokenize(const nystrom_model* model, const cha
 
 extern "C" nystrom_status nystrom_token_string(const nystrom_model* model, int32_t id, char* buf, size_t capacity,
                                                size_t* length) {
-  return guarded(NYSTROM_ERROR_FORMAT, [&] {
+  return guarded([&] {
     if (!length) return invalid("nystrom_token_string: length is NULL");
     *length = 0;
     if (!buf && capacity > 0) return invalid("nystrom_token_string: buf is NULL but capacity is not 0");
@@ -263,8 +296,40 @@ extern "C" nystrom_status nystrom_token_string(const nystrom_model* model, int32
   });
 }
 
+extern "C" nystrom_status nystrom_decode(const nystrom_model* model, const int32_t* ids, size_t n, int skip_special,
+                                         char* buf, size_t capacity, size_t* length) {
+  return guarded([&] {
+    if (!length) return invalid("nystrom_decode: length is NULL");
+    *length = 0;
+    if (!ids && n > 0) return invalid("nystrom_decode: ids is NULL");
+    if (!buf && capacity > 0) return invalid("nystrom_decode: buf is NULL but capacity is not 0");
+    const nystrom::Tokenizer* tok = nullptr;
+    nystrom_status s = need_tokenizer(model, "nystrom_decode", &tok);
+    if (s != NYSTROM_OK) return s;
+    const std::string t = tok->decode(std::vector<int32_t>(ids, ids + n), skip_special != 0);
+    *length = t.size();
+    if (t.size() >= capacity)
+      return set_errorf(NYSTROM_ERROR_BUFFER_TOO_SMALL,
+                        "nystrom_decode: %zu bytes and the NUL do not fit in capacity %zu", t.size(), capacity);
+    std::memcpy(buf, t.c_str(), t.size() + 1);
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" nystrom_status nystrom_tokenizer_vocab_size(const nystrom_model* model, int32_t* size) {
+  return guarded([&] {
+    if (!size) return invalid("nystrom_tokenizer_vocab_size: size is NULL");
+    *size = 0;
+    const nystrom::Tokenizer* tok = nullptr;
+    nystrom_status s = need_tokenizer(model, "nystrom_tokenizer_vocab_size", &tok);
+    if (s != NYSTROM_OK) return s;
+    *size = tok->vocab_size();
+    return NYSTROM_OK;
+  });
+}
+
 extern "C" nystrom_status nystrom_tokenizer_mask_id(const nystrom_model* model, int32_t* id) {
-  return guarded(NYSTROM_ERROR_FORMAT, [&] {
+  return guarded([&] {
     if (!id) return invalid("nystrom_tokenizer_mask_id: id is NULL");
     *id = -1;
     const nystrom::Tokenizer* tok = nullptr;
@@ -279,8 +344,7 @@ extern "C" nystrom_status nystrom_tokenizer_mask_id(const nystrom_model* model, 
 
 extern "C" nystrom_status nystrom_session_create(const nystrom_model* model, const nystrom_session_options* options,
                                                  nystrom_session** session) {
-  // The Session constructor throws only for bad options.
-  return guarded(NYSTROM_ERROR_INVALID_ARGUMENT, [&] {
+  return guarded([&] {
     if (!session) return invalid("nystrom_session_create: session is NULL");
     *session = nullptr;
     if (!model) return invalid("nystrom_session_create: model is NULL");
@@ -308,6 +372,14 @@ extern "C" nystrom_status nystrom_session_create(const nystrom_model* model, con
       }
       o.landmarks = options->landmarks;
       o.threads = options->threads;
+      switch (options->outputs) {
+        case NYSTROM_OUTPUTS_ALL: break;
+        case NYSTROM_OUTPUTS_HIDDEN_ONLY: o.outputs.logits = false; break;
+        default:
+          return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT,
+                            "nystrom_session_create: outputs must be 0 (all) or 1 (hidden state only), got %d",
+                            (int)options->outputs);
+      }
     }
     *session = new nystrom_session(model->model, o);
     return NYSTROM_OK;
@@ -317,7 +389,7 @@ extern "C" nystrom_status nystrom_session_create(const nystrom_model* model, con
 extern "C" void nystrom_session_free(nystrom_session* session) { delete session; }
 
 extern "C" nystrom_status nystrom_session_run(nystrom_session* session, const int32_t* ids, size_t n) {
-  return guarded(NYSTROM_ERROR_INPUT, [&] {
+  return guarded([&] {
     if (!session) return invalid("nystrom_session_run: session is NULL");
     session->has_result = false;
     if (!ids && n > 0) return invalid("nystrom_session_run: ids is NULL");
@@ -327,9 +399,36 @@ extern "C" nystrom_status nystrom_session_run(nystrom_session* session, const in
   });
 }
 
+extern "C" nystrom_status nystrom_session_run_positions(nystrom_session* session, const int32_t* ids, size_t n,
+                                                        const size_t* positions, size_t count) {
+  return guarded([&] {
+    if (!session) return invalid("nystrom_session_run_positions: session is NULL");
+    session->has_result = false;
+    if (!ids && n > 0) return invalid("nystrom_session_run_positions: ids is NULL");
+    if (!positions && count > 0) return invalid("nystrom_session_run_positions: positions is NULL");
+    nystrom::OutputSelection chosen;
+    chosen.positions.assign(positions, positions + count);
+    // count 0 would mean every position to the C++ API: here it means none.
+    chosen.logits = count > 0;
+    session->session.run(ids, n, chosen, session->out);
+    session->has_result = true;
+    return NYSTROM_OK;
+  });
+}
+
+extern "C" nystrom_status nystrom_session_set_progress(nystrom_session* session, nystrom_progress_fn callback,
+                                                       void* user) {
+  return guarded([&] {
+    if (!session) return invalid("nystrom_session_set_progress: session is NULL");
+    session->progress = callback;
+    session->progress_user = user;
+    return NYSTROM_OK;
+  });
+}
+
 extern "C" nystrom_status nystrom_session_hidden(const nystrom_session* session, const float** data, size_t* n,
                                                  size_t* hidden) {
-  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+  return guarded([&] {
     if (data) *data = nullptr;
     if (n) *n = 0;
     if (hidden) *hidden = 0;
@@ -344,7 +443,7 @@ extern "C" nystrom_status nystrom_session_hidden(const nystrom_session* session,
 }
 
 extern "C" nystrom_status nystrom_session_logits(const nystrom_session* session, const float** data, size_t* count) {
-  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+  return guarded([&] {
     if (data) *data = nullptr;
     if (count) *count = 0;
     if (!data || !count) return invalid("nystrom_session_logits: data and count must not be NULL");
@@ -359,7 +458,7 @@ extern "C" nystrom_status nystrom_session_logits(const nystrom_session* session,
 
 extern "C" nystrom_status nystrom_session_pooled(const nystrom_session* session, int pooling, float* out,
                                                  size_t out_len) {
-  return guarded(NYSTROM_ERROR_INTERNAL, [&] {
+  return guarded([&] {
     nystrom::Pooling how;
     switch (pooling) {
       case NYSTROM_POOLING_FIRST: how = nystrom::Pooling::First; break;
@@ -384,7 +483,7 @@ extern "C" nystrom_status nystrom_session_pooled(const nystrom_session* session,
 extern "C" nystrom_status nystrom_session_run_batch(nystrom_session* session, const int32_t* const* ids,
                                                     const size_t* lengths, size_t count, nystrom_batch_fn callback,
                                                     void* user) {
-  return guarded(NYSTROM_ERROR_INPUT, [&] {
+  return guarded([&] {
     if (!session) return invalid("nystrom_session_run_batch: session is NULL");
     session->has_result = false;
     if (!callback) return invalid("nystrom_session_run_batch: callback is NULL");
@@ -397,7 +496,7 @@ extern "C" nystrom_status nystrom_session_run_batch(nystrom_session* session, co
       try {
         session->session.run(ids[i], lengths[i], session->out);
       } catch (const nystrom::Error& e) {
-        return set_errorf(NYSTROM_ERROR_INPUT, "batch sequence %zu: %s", i, e.what());
+        return set_errorf(static_cast<nystrom_status>(e.code()), "batch sequence %zu: %s", i, e.what());
       }
       session->has_result = true;
       if (callback(user, i, session) != 0) {

@@ -68,7 +68,9 @@ struct Workspace {
 void embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x);
 void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
 void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
-void masked_lm_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, Workspace& ws, float* logits);
+// Logits of the rows at positions (all n rows when empty), one row each.
+void masked_lm_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, Workspace& ws,
+                    const std::vector<size_t>& positions, float* logits);
 void classifier_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, const float* first_row,
                      float* logits);
 

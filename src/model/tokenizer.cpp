@@ -22,11 +22,25 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special) 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, size_t max_text_ids) const {
   return guarded("tokenizing", [&] { return impl_->tok->encode(text, add_special, max_text_ids); });
 }
+// An id the vocabulary lacks is the caller's input (Input), not a bad file.
+static bool in_vocabulary(const text::Tokenizer& tok, int32_t id) { return id >= 0 && id < tok.vocab_size(); }
+
 std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special) const {
-  return guarded("decoding", [&] { return impl_->tok->decode(ids, skip_special); });
+  return guarded("decoding", [&] {
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (!in_vocabulary(*impl_->tok, ids[i]))
+        fail_as(ErrorCode::Input, "token id ", ids[i], " at position ", i,
+                " is outside the tokenizer's vocabulary (0..", impl_->tok->vocab_size() - 1, ")");
+    return impl_->tok->decode(ids, skip_special);
+  });
 }
 std::string Tokenizer::id_to_token(int32_t id) const {
-  return guarded("looking up a token", [&] { return impl_->tok->id_to_token(id); });
+  return guarded("looking up a token", [&] {
+    if (!in_vocabulary(*impl_->tok, id))
+      fail_as(ErrorCode::Input, "token id ", id, " is outside the tokenizer's vocabulary (0..",
+              impl_->tok->vocab_size() - 1, ")");
+    return impl_->tok->id_to_token(id);
+  });
 }
 std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
   return guarded("looking up a token", [&] { return impl_->tok->token_to_id(token); });

@@ -48,11 +48,11 @@ std::string final_target(const std::string& path) {
     if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p;
     std::string link(4096, '\0');
     const ssize_t len = ::readlink(p.c_str(), &link[0], link.size());
-    if (len < 0 || (size_t)len >= link.size()) fail(path, ": cannot read the symbolic link ", p);
+    if (len < 0 || (size_t)len >= link.size()) fail_as(ErrorCode::Io, path, ": cannot read the symbolic link ", p);
     link.resize((size_t)len);
     p = link[0] == '/' ? link : folder_of(p) + "/" + link;
   }
-  fail(path, ": too many levels of symbolic links");
+  fail_as(ErrorCode::Io, path, ": too many levels of symbolic links");
 }
 
 AtomicFile::AtomicFile(const std::string& path) : path_(path) {
@@ -65,8 +65,8 @@ AtomicFile::AtomicFile(const std::string& path) : path_(path) {
   // pipe, whose target is no path).
   struct stat st;
   const bool exists = ::stat(path.c_str(), &st) == 0;
-  if (!exists && errno != ENOENT) fail(path, ": ", std::strerror(errno));
-  if (exists && S_ISDIR(st.st_mode)) fail(path, ": is a folder, not a file");
+  if (!exists && errno != ENOENT) fail_as(ErrorCode::Io, path, ": ", std::strerror(errno));
+  if (exists && S_ISDIR(st.st_mode)) fail_as(ErrorCode::Io, path, ": is a folder, not a file");
   if (exists && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
     // Written in place: replacing /dev/null or a pipe with a file is never
     // what the user meant.
@@ -74,11 +74,11 @@ AtomicFile::AtomicFile(const std::string& path) : path_(path) {
     if (fd < 0 || !(f_ = ::fdopen(fd, "wb"))) {
       const int err = errno;
       if (fd >= 0) ::close(fd);
-      fail("cannot open ", path, ": ", std::strerror(err));
+      fail_as(ErrorCode::Io, "cannot open ", path, ": ", std::strerror(err));
     }
     return;
   }
-  if (exists && !S_ISREG(st.st_mode)) fail(path, ": not a regular file, character device or FIFO");
+  if (exists && !S_ISREG(st.st_mode)) fail_as(ErrorCode::Io, path, ": not a regular file, character device or FIFO");
 
   target_ = final_target(path);
   const std::string folder = folder_of(target_);
@@ -91,7 +91,7 @@ AtomicFile::AtomicFile(const std::string& path) : path_(path) {
   if (fd < 0) {
     const int err = errno;
     tmp_.clear();
-    fail("cannot create a file in ", folder, " (for ", path, "): ", std::strerror(err));
+    fail_as(ErrorCode::Io, "cannot create a file in ", folder, " (for ", path, "): ", std::strerror(err));
   }
   if (exists) (void)::fchmod(fd, st.st_mode & 07777);  // best effort, as editors do
   f_ = ::fdopen(fd, "wb");
@@ -100,7 +100,7 @@ AtomicFile::AtomicFile(const std::string& path) : path_(path) {
     ::close(fd);
     ::unlink(tmp_.c_str());
     tmp_.clear();
-    fail("cannot open ", path, ": ", std::strerror(err));
+    fail_as(ErrorCode::Io, "cannot open ", path, ": ", std::strerror(err));
   }
 }
 
@@ -110,11 +110,11 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::write_failed(int err) {
-  fail("cannot write ", path_ == "-" ? std::string("standard output") : path_, ": ", std::strerror(err));
+  fail_as(ErrorCode::Io, "cannot write ", path_ == "-" ? std::string("standard output") : path_, ": ", std::strerror(err));
 }
 
 void AtomicFile::write(const void* data, size_t size) {
-  if (!f_) fail("cannot write ", path_, ": already committed");
+  if (!f_) fail_as(ErrorCode::Io, "cannot write ", path_, ": already committed");
   if (size && std::fwrite(data, 1, size, f_) != size) write_failed(errno);
   pos_ += size;
 }
@@ -128,7 +128,7 @@ void AtomicFile::pad_to(uint64_t offset) {
 }
 
 void AtomicFile::commit() {
-  if (!f_) fail("cannot write ", path_, ": already committed");
+  if (!f_) fail_as(ErrorCode::Io, "cannot write ", path_, ": already committed");
   std::FILE* f = f_;
   f_ = nullptr;
   bool ok = std::fflush(f) == 0 && !std::ferror(f);
@@ -139,7 +139,7 @@ void AtomicFile::commit() {
   if (tmp_.empty()) return;
   if (std::rename(tmp_.c_str(), target_.c_str()) != 0) {
     err = errno;
-    fail("cannot replace ", path_, ": ", std::strerror(err));  // the destructor removes the temporary
+    fail_as(ErrorCode::Io, "cannot replace ", path_, ": ", std::strerror(err));  // the destructor removes the temporary
   }
   tmp_.clear();
 }

@@ -1,5 +1,7 @@
 // Every failure in the library is a nystrom::Error carrying a one-line message
-// that names the problem (and, where known, the file). fail() builds one.
+// that names the problem (and, where known, the file) and a code. fail()
+// builds one for data that is not valid (Format, by far the most common
+// case); fail_as() for any other code.
 #pragma once
 #include <exception>
 #include <new>
@@ -13,13 +15,18 @@ namespace nystrom {
 // Messages are one line whatever they quote (tensor names, JSON strings and
 // zip entries come from outside): control characters become '?'.
 template <typename... Parts>
-[[noreturn]] void fail(const Parts&... parts) {
+[[noreturn]] void fail_as(ErrorCode code, const Parts&... parts) {
   std::ostringstream msg;
   (msg << ... << parts);
   std::string text = msg.str();
   for (char& ch : text)
     if ((unsigned char)ch < 0x20 || ch == 0x7f) ch = '?';
-  throw Error(text);
+  throw Error(text, code);
+}
+
+template <typename... Parts>
+[[noreturn]] void fail(const Parts&... parts) {
+  fail_as(ErrorCode::Format, parts...);
 }
 
 // Runs f at the public API's edge, so that every exception leaving it is an
@@ -33,9 +40,9 @@ auto guarded(const std::string& what, F&& f) -> decltype(f()) {
   } catch (const Error&) {
     throw;
   } catch (const std::bad_alloc&) {
-    throw Error("out of memory while " + what);
+    throw Error("out of memory while " + what, ErrorCode::OutOfMemory);
   } catch (const std::exception& e) {
-    throw Error(what + ": " + e.what());
+    throw Error(what + ": " + e.what(), ErrorCode::Internal);
   }
 }
 

@@ -14,11 +14,11 @@ namespace nystrom {
 
 MappedFile::MappedFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(path, ": cannot open: ", std::strerror(errno));
+  if (fd < 0) fail_as(ErrorCode::Io, path, ": cannot open: ", std::strerror(errno));
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    fail(path, ": not a regular file");
+    fail_as(ErrorCode::Io, path, ": not a regular file");
   }
   size_ = static_cast<size_t>(st.st_size);
   if (size_ == 0) {
@@ -28,7 +28,7 @@ MappedFile::MappedFile(const std::string& path) {
   void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
   int err = errno;
   ::close(fd);
-  if (p == MAP_FAILED) fail(path, ": cannot map: ", std::strerror(err));
+  if (p == MAP_FAILED) fail_as(ErrorCode::Io, path, ": cannot map: ", std::strerror(err));
   data_ = static_cast<const uint8_t*>(p);
 }
 

@@ -21,15 +21,15 @@ struct FileCloser {
 
 std::vector<uint8_t> read_whole_file(const std::string& path) {
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) fail(path, ": cannot open: ", std::strerror(errno));
+  if (!f) fail_as(ErrorCode::Io, path, ": cannot open: ", std::strerror(errno));
   struct stat st;
-  if (::fstat(::fileno(f.get()), &st) != 0) fail(path, ": cannot stat: ", std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) fail(path, ": not a regular file");
+  if (::fstat(::fileno(f.get()), &st) != 0) fail_as(ErrorCode::Io, path, ": cannot stat: ", std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) fail_as(ErrorCode::Io, path, ": not a regular file");
   uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size > std::numeric_limits<size_t>::max()) fail(path, ": file too large for this machine");
   std::vector<uint8_t> bytes(static_cast<size_t>(size));
   if (size && std::fread(bytes.data(), 1, bytes.size(), f.get()) != bytes.size())
-    fail(path, ": read error or file shrank while reading");
+    fail_as(ErrorCode::Io, path, ": read error or file shrank while reading");
   return bytes;
 }
 

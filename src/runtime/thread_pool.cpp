@@ -114,7 +114,7 @@ int default_thread_count() {
 }
 
 int resolve_thread_count(int requested, const char* who) {
-  if (requested < 0 || requested > 1024) fail(who, ": threads must be 0..1024, got ", requested);
+  if (requested < 0 || requested > 1024) fail_as(ErrorCode::InvalidArgument, who, ": threads must be 0..1024, got ", requested);
   const int available = default_thread_count();
   return requested == 0 ? available : std::min(requested, available);
 }

@@ -26,6 +26,10 @@ int default_thread_count();
 // (extra threads only take turns on the same CPUs, and spin-waits then cost
 // seconds); negative or more than 1024 throws Error naming `who`.
 int resolve_thread_count(int requested, const char* who);
+class ThreadPool;
+// The process's pool of `threads` threads, shared by everyone who asks for
+// that many: made on the first call, ended when the last holder lets go.
+std::shared_ptr<ThreadPool> shared_thread_pool(int threads);
 
 class ThreadPool {
  public:

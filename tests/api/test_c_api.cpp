@@ -616,3 +616,166 @@ TEST_CASE("c api: the tokenizer functions on a model without one, and on broken 
   CHECK(last_error().find("tokenizer.json") != std::string::npos);
   CHECK_STATUS(nystrom_tokenizer_mask_id(m.p, &mask), NYSTROM_ERROR_FORMAT);
 }
+
+TEST_CASE("c api: nystrom_version is the C++ version; nystrom_model_open_with takes threads and the checksum choice") {
+  CHECK(std::string(nystrom_version()) == nystrom::version());
+
+  // One byte of the last tensor flipped: only the whole-file checksum sees it.
+  test::TempDir dir;
+  std::string bytes = test::slurp(reference_nyf("tiny-mlm"));
+  bytes[bytes.size() - 5] ^= 0x40;
+  test::write_file(dir / "flipped.nyf", bytes);
+  CModel m;
+  CHECK_STATUS(nystrom_model_open((dir / "flipped.nyf").c_str(), &m.p), NYSTROM_ERROR_FORMAT);
+  CHECK(last_error().find("checksum") != std::string::npos);
+  const nystrom_open_options defaults = {0, 0};
+  CHECK_STATUS(nystrom_model_open_with((dir / "flipped.nyf").c_str(), &defaults, &m.p), NYSTROM_ERROR_FORMAT);
+  CHECK(m.p == nullptr);
+  const nystrom_open_options skip = {2, 1};
+  CHECK_STATUS(nystrom_model_open_with((dir / "flipped.nyf").c_str(), &skip, &m.p), NYSTROM_OK);
+  CHECK(m.p != nullptr);
+
+  CModel plain;
+  CHECK_STATUS(nystrom_model_open_with(reference_nyf("tiny-mlm").c_str(), nullptr, &plain.p), NYSTROM_OK);
+  const nystrom_open_options bad = {-1, 0};
+  CModel none;
+  CHECK_STATUS(nystrom_model_open_with(reference_nyf("tiny-mlm").c_str(), &bad, &none.p),
+               NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(none.p == nullptr);
+  CHECK_STATUS(nystrom_model_open_with((dir / "missing.nyf").c_str(), &skip, &none.p), NYSTROM_ERROR_IO);
+  CHECK_STATUS(nystrom_model_open_with(nullptr, &skip, &none.p), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_model_open_with(reference_nyf("tiny-mlm").c_str(), &skip, nullptr),
+               NYSTROM_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("c api: nystrom_decode gives the C++ tokenizer's text; nystrom_tokenizer_vocab_size its size") {
+  test::TempDir dir;
+  const std::string path = texttest::text_model(dir, "tiny-mlm", texttest::tokenizer_json(512));
+  CModel m;
+  REQUIRE(nystrom_model_open(path.c_str(), &m.p) == NYSTROM_OK);
+  const auto cpp_model = nystrom::Model::open(path);
+  const nystrom::Tokenizer* tok = cpp_model->tokenizer();
+  const std::vector<int32_t> ids = tok->encode("The cat sat on the mat.");
+  char buf[64];
+  size_t length = 0;
+  for (int skip : {1, 0}) {
+    CAPTURE(skip);
+    CHECK_STATUS(nystrom_decode(m.p, ids.data(), ids.size(), skip, buf, sizeof buf, &length), NYSTROM_OK);
+    const std::string want = tok->decode(ids, skip != 0);
+    CHECK(std::string(buf) == want);
+    CHECK(length == want.size());
+  }
+  CHECK(std::string(buf).find("[CLS]") != std::string::npos);
+  std::memset(buf, 'x', sizeof buf);
+  CHECK_STATUS(nystrom_decode(m.p, ids.data(), ids.size(), 1, buf, 4, &length), NYSTROM_ERROR_BUFFER_TOO_SMALL);
+  CHECK(length == tok->decode(ids).size());
+  CHECK(buf[0] == 'x');
+  CHECK_STATUS(nystrom_decode(m.p, nullptr, 0, 1, buf, sizeof buf, &length), NYSTROM_OK);
+  CHECK(std::string(buf).empty());
+  const int32_t outside[] = {5, 512};
+  CHECK_STATUS(nystrom_decode(m.p, outside, 2, 1, buf, sizeof buf, &length), NYSTROM_ERROR_INPUT);
+  CHECK(last_error().find("id 512 at position 1") != std::string::npos);
+  CHECK_STATUS(nystrom_decode(m.p, nullptr, 2, 1, buf, sizeof buf, &length), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_decode(m.p, ids.data(), ids.size(), 1, buf, sizeof buf, nullptr),
+               NYSTROM_ERROR_INVALID_ARGUMENT);
+  CModel bare;
+  REQUIRE(nystrom_model_open(reference_nyf("tiny-mlm").c_str(), &bare.p) == NYSTROM_OK);
+  CHECK_STATUS(nystrom_decode(bare.p, ids.data(), ids.size(), 1, buf, sizeof buf, &length),
+               NYSTROM_ERROR_INVALID_ARGUMENT);
+
+  int32_t size = -1;
+  CHECK_STATUS(nystrom_tokenizer_vocab_size(m.p, &size), NYSTROM_OK);
+  CHECK(size == tok->vocab_size());
+  CHECK(size == 512);
+  CHECK_STATUS(nystrom_tokenizer_vocab_size(bare.p, &size), NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK(size == 0);
+  CHECK_STATUS(nystrom_tokenizer_vocab_size(m.p, nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("c api: outputs HIDDEN_ONLY and nystrom_session_run_positions compute less, bit for bit") {
+  CModel m;
+  REQUIRE(nystrom_model_open(reference_nyf("tiny-mlm").c_str(), &m.p) == NYSTROM_OK);
+  const std::vector<int32_t> ids = random_ids(23, 512, 9);
+  CSession full;
+  REQUIRE(nystrom_session_create(m.p, nullptr, &full.p) == NYSTROM_OK);
+  REQUIRE(nystrom_session_run(full.p, ids.data(), ids.size()) == NYSTROM_OK);
+  const float *all = nullptr, *hidden = nullptr, *data = nullptr;
+  size_t count = 0, rows = 0, width = 0;
+  REQUIRE(nystrom_session_logits(full.p, &all, &count) == NYSTROM_OK);
+  REQUIRE(count == 23 * 512);
+  REQUIRE(nystrom_session_hidden(full.p, &hidden, &rows, &width) == NYSTROM_OK);
+  const std::vector<float> want_hidden(hidden, hidden + rows * width);
+
+  nystrom_session_options o = {};
+  o.outputs = NYSTROM_OUTPUTS_HIDDEN_ONLY;
+  CSession embed;
+  CHECK_STATUS(nystrom_session_create(m.p, &o, &embed.p), NYSTROM_OK);
+  CHECK_STATUS(nystrom_session_run(embed.p, ids.data(), ids.size()), NYSTROM_OK);
+  CHECK_STATUS(nystrom_session_logits(embed.p, &data, &count), NYSTROM_OK);
+  CHECK(data == nullptr);
+  CHECK(count == 0);
+  CHECK_STATUS(nystrom_session_hidden(embed.p, &data, &rows, &width), NYSTROM_OK);
+  CHECK(same_bits(data, rows * width, want_hidden));
+  o.outputs = 2;
+  CSession bad;
+  CHECK_STATUS(nystrom_session_create(m.p, &o, &bad.p), NYSTROM_ERROR_INVALID_ARGUMENT);
+
+  const size_t positions[] = {22, 3, 3};
+  CSession some;
+  REQUIRE(nystrom_session_create(m.p, nullptr, &some.p) == NYSTROM_OK);
+  CHECK_STATUS(nystrom_session_run_positions(some.p, ids.data(), ids.size(), positions, 3), NYSTROM_OK);
+  CHECK_STATUS(nystrom_session_logits(some.p, &data, &count), NYSTROM_OK);
+  REQUIRE(count == 3 * 512);
+  for (size_t r = 0; r < 3; ++r) {
+    CAPTURE(r);
+    CHECK(std::memcmp(data + r * 512, all + positions[r] * 512, 512 * sizeof(float)) == 0);
+  }
+  CHECK_STATUS(nystrom_session_run_positions(some.p, ids.data(), ids.size(), nullptr, 0), NYSTROM_OK);
+  CHECK_STATUS(nystrom_session_logits(some.p, &data, &count), NYSTROM_OK);
+  CHECK(count == 0);
+  const size_t past[] = {23};
+  CHECK_STATUS(nystrom_session_run_positions(some.p, ids.data(), ids.size(), past, 1), NYSTROM_ERROR_INPUT);
+  CHECK_STATUS(nystrom_session_logits(some.p, &data, &count), NYSTROM_ERROR_INVALID_ARGUMENT);  // no result
+  CHECK_STATUS(nystrom_session_run_positions(some.p, ids.data(), ids.size(), nullptr, 1),
+               NYSTROM_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(nystrom_session_run_positions(nullptr, ids.data(), ids.size(), positions, 1),
+               NYSTROM_ERROR_INVALID_ARGUMENT);
+}
+
+namespace {
+struct ProgressLog {
+  std::vector<std::pair<int, int>> calls;
+  int stop_at = 0;  // 0: never
+};
+int log_progress(void* user, int layer, int layers) {
+  auto* log = static_cast<ProgressLog*>(user);
+  log->calls.emplace_back(layer, layers);
+  return layer == log->stop_at ? 1 : 0;
+}
+}  // namespace
+
+TEST_CASE("c api: a progress callback sees each layer and can cancel a run") {
+  CModel m;
+  REQUIRE(nystrom_model_open(reference_nyf("tiny-mlm").c_str(), &m.p) == NYSTROM_OK);
+  const std::vector<int32_t> ids = random_ids(10, 512, 2);
+  CSession s;
+  REQUIRE(nystrom_session_create(m.p, nullptr, &s.p) == NYSTROM_OK);
+  ProgressLog log;
+  CHECK_STATUS(nystrom_session_set_progress(s.p, log_progress, &log), NYSTROM_OK);
+  CHECK_STATUS(nystrom_session_run(s.p, ids.data(), ids.size()), NYSTROM_OK);
+  CHECK(log.calls == std::vector<std::pair<int, int>>{{1, 2}, {2, 2}});
+
+  log = ProgressLog{};
+  log.stop_at = 1;
+  CHECK_STATUS(nystrom_session_run(s.p, ids.data(), ids.size()), NYSTROM_ERROR_CANCELLED);
+  CHECK(last_error().find("cancelled") != std::string::npos);
+  CHECK(log.calls.size() == 1);
+  const float* data = nullptr;
+  size_t count = 0;
+  CHECK_STATUS(nystrom_session_logits(s.p, &data, &count), NYSTROM_ERROR_INVALID_ARGUMENT);
+
+  CHECK_STATUS(nystrom_session_set_progress(s.p, nullptr, nullptr), NYSTROM_OK);
+  CHECK_STATUS(nystrom_session_run(s.p, ids.data(), ids.size()), NYSTROM_OK);
+  CHECK(log.calls.size() == 1);
+  CHECK_STATUS(nystrom_session_set_progress(nullptr, log_progress, &log), NYSTROM_ERROR_INVALID_ARGUMENT);
+}

@@ -60,7 +60,8 @@ const char kUsage[] =
     "  --repeat R        timed runs per figure after one warm-up (default 3); the minimum is reported\n"
     "  --attention MODE  auto, nystrom or exact (for --model)\n"
     "  --json            machine-readable output on stdout\n"
-    "  -h, --help        show this help\n";
+    "  -h, --help        show this help\n"
+    "  --version         print the version\n";
 
 // Runs this binary again with `args` (no shell: fork and exec, so a path
 // holding spaces or metacharacters is just a path) and reads the two numbers
@@ -592,9 +593,13 @@ int main(int argc, char** argv) {
     if (argc == 7 && std::strcmp(argv[1], "--internal-attention") == 0)
       return internal_attention(argv[2], std::atoi(argv[3]), argv[4], std::atoi(argv[5]), std::atoi(argv[6]));
     tools::Args args(argc, argv, 1, {"--sections", "--model", "--n", "--threads", "--repeat", "--attention", "--types"},
-                     {"--json", "--help", "--quick"}, {{"-m", "--model"}, {"-h", "--help"}});
+                     {"--json", "--help", "--quick", "--version"}, {{"-m", "--model"}, {"-h", "--help"}});
     if (args.has("--help")) {
       std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (args.has("--version")) {
+      std::printf("nystrom-bench %s\n", version());
       return 0;
     }
     if (!args.positionals().empty()) throw tools::UsageError{"unexpected argument '" + args.positionals()[0] + "'"};

@@ -29,13 +29,18 @@ static const char kUsage[] =
     "\n"
     "The text commands need a model converted with its tokenizer files; they\n"
     "take --truncate, --verbose and the run options (--threads, --attention, ...).\n"
-    "`nystrom COMMAND --help` describes a command's options in full.\n"
+    "`nystrom COMMAND --help` describes a command's options in full;\n"
+    "`nystrom --version` prints the version.\n"
     "exit status: 0 success, 1 runtime error, 2 usage error\n";
 
 static int dispatch(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::printf("nystrom %s\n", version());
     return 0;
   }
   if (cmd.empty()) throw tools::UsageError{"no command given"};

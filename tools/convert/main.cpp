@@ -32,15 +32,20 @@ static const char kUsage[] =
     "      --no-tokenizer  leave the tokenizer files out (and unchecked)\n"
     "  -q, --quiet         print nothing on success\n"
     "  -h, --help          show this help\n"
+    "      --version       print the version\n"
     "\n"
     "exit status: 0 success, 1 the conversion failed, 2 usage error\n";
 
 int main(int argc, char** argv) {
   try {
-    tools::Args args(argc, argv, 1, {"--output", "--type"}, {"--help", "--quiet", "--no-tokenizer"},
+    tools::Args args(argc, argv, 1, {"--output", "--type"}, {"--help", "--quiet", "--no-tokenizer", "--version"},
                      {{"-o", "--output"}, {"-h", "--help"}, {"-q", "--quiet"}, {"-t", "--type"}});
     if (args.has("--help")) {
       std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (args.has("--version")) {
+      std::printf("nystrom-convert %s\n", version());
       return 0;
     }
     if (args.positionals().size() != 1) throw tools::UsageError{"expected exactly one checkpoint folder"};

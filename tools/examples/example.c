@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: example MODEL.nyf [TOKEN_ID...]\n");
     return 2;
   }
+  printf("nystrom %s\n", nystrom_version());
   check(nystrom_model_open(argv[1], &model), "open");
   check(nystrom_model_config(model, &config), "config");
 

@@ -1,6 +1,6 @@
 // Runs a batch of two sequences of different lengths with the C++ API and
 // prints a mean-pooled embedding of each, plus the label a classifier picks.
-//   c++ -std=c++17 example.cpp $(pkg-config --cflags --libs nystrom) -o example
+//   c++ example.cpp $(pkg-config --cflags --libs nystrom-cxx) -o example
 //   ./example model.nyf
 #include <algorithm>
 #include <cstdio>
@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
       }
       std::printf("\n");
     }
-  } catch (const nystrom::Error& e) {  // every library failure: one line
-    std::fprintf(stderr, "example: %s\n", e.what());
+  } catch (const nystrom::Error& e) {  // every library failure: one line and a code
+    std::fprintf(stderr, "example: %s (code %d)\n", e.what(), static_cast<int>(e.code()));
     return 1;
   }
   return 0;
