@@ -8,6 +8,7 @@
 //   forward    end-to-end forward of a base-size model, 1 and 2 threads
 //   attention  Nystrom vs exact attention: time and peak memory, one layer
 //   memory     peak resident memory and time of a base-size q8_0 model up to 65536 tokens
+//   quant_accuracy  cosine of f16, q8_0 and q4_0 vs f32 on the reference checkpoints
 // Or time a given model file: nystrom-bench -m MODEL.nyf --n N [--threads T] [--repeat R] --json
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -32,6 +33,7 @@
 #include "../common/args.h"
 #include "nystrom/convert.h"
 #include "nystrom/format.h"
+#include "nystrom/io.h"
 #include "nystrom/kernel_bench.h"
 #include "nystrom/nystrom.h"
 
@@ -49,7 +51,8 @@ const char kUsage[] =
     "\n"
     "options:\n"
     "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention,\n"
-    "                    attention_precision,memory (default: all); with\n"
+    "                    attention_precision,memory,quant_accuracy (default:\n"
+    "                    all; quant_accuracy reads tests/data/hf); with\n"
     "                    --model: forward (default), attention (its time per\n"
     "                    forward, from the layers' profile)\n"
     "  --types LIST      weight types of the forward section (default f32,q8_0,q4_0)\n"
@@ -397,6 +400,51 @@ struct Bench {
     }
   }
 
+  // Agreement of each weight type with f32 on the reference checkpoints
+  // (tests/data/hf, run from the repository root): the cosine of the last
+  // hidden state. Their random weights are far more sensitive than trained
+  // ones (q4_0 lands near 0.975 here, >= 0.9998 on the ListOps checkpoint),
+  // so this is a figure to watch, not a target.
+  void quant_accuracy() {
+    rep.section("quant_accuracy", "Weight types vs f32 on the random-weight reference checkpoints (tests/data/hf)",
+                "case          f16 cosine   q8_0 cosine   q4_0 cosine");
+    for (const char* name : {"tiny-mlm", "tiny-exact", "small-cls"}) {
+      const std::string dir = std::string("tests/data/hf/") + name;
+      struct stat st;
+      if (::stat((dir + "/config.json").c_str(), &st) != 0) {
+        std::fprintf(stderr, "nystrom-bench: quant_accuracy: %s not found (run from the repository root); skipped\n",
+                     dir.c_str());
+        continue;
+      }
+      const std::vector<int64_t> ids64 = read_npy_ids(dir + "/input_ids.npy");
+      const std::vector<int32_t> ids(ids64.begin(), ids64.end());
+      std::vector<float> out[4];
+      const DType types[4] = {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0};
+      for (int t = 0; t < 4; ++t) {
+        ConvertOptions opt;
+        opt.weight_type = types[t];
+        opt.tokenizer = false;
+        const std::string path = tmpdir + "/quant-" + name + "-" + dtype_name(types[t]) + ".nyf";
+        convert_checkpoint(dir, path, opt);
+        Session s(Model::open(path));
+        out[t] = s.run(ids).last_hidden_state;
+        std::remove(path.c_str());
+      }
+      double cos[4];
+      for (int t = 1; t < 4; ++t) {
+        double ab = 0, aa = 0, bb = 0;
+        for (size_t i = 0; i < out[0].size(); ++i) {
+          const double a = out[t][i], b = out[0][i];
+          ab += a * b, aa += a * a, bb += b * b;
+        }
+        cos[t] = ab / std::sqrt(aa * bb);
+      }
+      rep.row(fmt("%-12s %11.6f %13.6f %13.6f", name, cos[1], cos[2], cos[3]),
+              {{"case", q(name)}, {"f16_cosine", num(cos[1], 8)}, {"q8_0_cosine", num(cos[2], 8)},
+               {"q4_0_cosine", num(cos[3], 8)}});
+    }
+  }
+
   // Peak resident memory and time of one forward pass at long lengths, each
   // in its own process (so the peak is that length's own).
   void memory(const std::string& self) {
@@ -605,8 +653,9 @@ int main(int argc, char** argv) {
     if (!args.positionals().empty()) throw tools::UsageError{"unexpected argument '" + args.positionals()[0] + "'"};
     if (args.has("--model")) return run_model(args, parse_sections(args, {"forward", "attention"}, "forward"));
     const std::set<std::string> sections =
-        parse_sections(args, {"peak", "gemm", "layer", "forward", "attention", "attention_precision", "memory"},
-                       "peak,gemm,layer,forward,attention,attention_precision,memory");
+        parse_sections(args, {"peak", "gemm", "layer", "forward", "attention", "attention_precision", "memory",
+                               "quant_accuracy"},
+                       "peak,gemm,layer,forward,attention,attention_precision,memory,quant_accuracy");
 
     Report rep;
     rep.json = args.has("--json");
@@ -640,6 +689,7 @@ int main(int argc, char** argv) {
     self[len > 0 ? len : 0] = '\0';
     if (want("attention")) b.attention(self);
     if (want("attention_precision")) b.attention_precision();
+    if (want("quant_accuracy")) b.quant_accuracy();
     if (want("memory")) b.memory(self);
     rep.finish();
     return 0;
