@@ -320,10 +320,10 @@ TEST_CASE("c api: results, logits and pooling are bit for bit the C++ API's, for
     const nystrom::ModelConfig& c = cpp_model->config();
     CModel m;
     REQUIRE(nystrom_model_open(reference_nyf(name).c_str(), &m.p) == NYSTROM_OK);
-    const nystrom_session_options modes[] = {{NYSTROM_ATTENTION_AUTO, 0, 0, NYSTROM_PRECISION_F32},
-                                             {NYSTROM_ATTENTION_NYSTROM, 4, 2, NYSTROM_PRECISION_F32},
-                                             {NYSTROM_ATTENTION_NYSTROM, 0, 1, NYSTROM_PRECISION_INT8},
-                                             {NYSTROM_ATTENTION_EXACT, 0, 3, NYSTROM_PRECISION_F32}};
+    const nystrom_session_options modes[] = {{NYSTROM_ATTENTION_AUTO, 0, 0, NYSTROM_PRECISION_F32, NYSTROM_OUTPUTS_ALL},
+                                             {NYSTROM_ATTENTION_NYSTROM, 4, 2, NYSTROM_PRECISION_F32, NYSTROM_OUTPUTS_ALL},
+                                             {NYSTROM_ATTENTION_NYSTROM, 0, 1, NYSTROM_PRECISION_INT8, NYSTROM_OUTPUTS_ALL},
+                                             {NYSTROM_ATTENTION_EXACT, 0, 3, NYSTROM_PRECISION_F32, NYSTROM_OUTPUTS_ALL}};
     for (const nystrom_session_options& o : modes) {
       CAPTURE(name);
       CAPTURE(o.attention);
@@ -393,7 +393,7 @@ TEST_CASE("c api: nystrom_session_run_batch runs each sequence on its own and ca
   REQUIRE(nystrom_model_open(reference_nyf("tiny-mlm").c_str(), &m.p) == NYSTROM_OK);
   nystrom_config cfg;
   REQUIRE(nystrom_model_config(m.p, &cfg) == NYSTROM_OK);
-  const nystrom_session_options o = {NYSTROM_ATTENTION_NYSTROM, 8, 2, NYSTROM_PRECISION_F32};
+  const nystrom_session_options o = {NYSTROM_ATTENTION_NYSTROM, 8, 2, NYSTROM_PRECISION_F32, NYSTROM_OUTPUTS_ALL};
   CSession s, one;
   REQUIRE(nystrom_session_create(m.p, &o, &s.p) == NYSTROM_OK);
   REQUIRE(nystrom_session_create(m.p, &o, &one.p) == NYSTROM_OK);
@@ -481,7 +481,7 @@ TEST_CASE("c api: sessions on threads sharing one model give the sequential resu
   std::vector<std::vector<float>> want(kThreads);
   {
     CSession s;
-    const nystrom_session_options o = {NYSTROM_ATTENTION_AUTO, 0, 1, NYSTROM_PRECISION_F32};
+    const nystrom_session_options o = {NYSTROM_ATTENTION_AUTO, 0, 1, NYSTROM_PRECISION_F32, NYSTROM_OUTPUTS_ALL};
     REQUIRE(nystrom_session_create(m.p, &o, &s.p) == NYSTROM_OK);
     for (int t = 0; t < kThreads; ++t) {
       REQUIRE(nystrom_session_run(s.p, inputs[t].data(), inputs[t].size()) == NYSTROM_OK);
@@ -494,7 +494,7 @@ TEST_CASE("c api: sessions on threads sharing one model give the sequential resu
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      const nystrom_session_options o = {NYSTROM_ATTENTION_AUTO, 0, 1 + t % 2, NYSTROM_PRECISION_F32};
+      const nystrom_session_options o = {NYSTROM_ATTENTION_AUTO, 0, 1 + t % 2, NYSTROM_PRECISION_F32, NYSTROM_OUTPUTS_ALL};
       nystrom_session* s = nullptr;
       if (nystrom_session_create(m.p, &o, &s) != NYSTROM_OK) return void(++failures[t]);
       for (int round = 0; round < 3; ++round) {
