@@ -201,9 +201,11 @@ class ModuleTest(unittest.TestCase):
                 ids = model.tokenize("the cat sat on the mat and the dog ran .")
                 with tempfile.TemporaryDirectory() as d:
                     write_npy_ids(os.path.join(d, "ids.npy"), ids)
-                    cli("run", "--model", path, "--ids-npy", os.path.join(d, "ids.npy"), "--out-dir", d)
-                    shape, hidden = read_npy(os.path.join(d, "last_hidden_state.npy"))
-                    _, logits = read_npy(os.path.join(d, "logits.npy"))
+                    # run --out-dir refuses a folder holding other files (the ids)
+                    out_dir = os.path.join(d, "out")
+                    cli("run", "--model", path, "--ids-npy", os.path.join(d, "ids.npy"), "--out-dir", out_dir)
+                    shape, hidden = read_npy(os.path.join(out_dir, "last_hidden_state.npy"))
+                    _, logits = read_npy(os.path.join(out_dir, "logits.npy"))
                 out = model.run(ids)
                 with self.subTest(kind=kind, model=path):
                     self.assertEqual(flat(out["last_hidden_state"]), hidden)
