@@ -21,7 +21,7 @@ shift 2
 here=$(dirname "$0")
 
 rm -rf "$dir/seeds"
-"$dir/make_seeds" "$dir/seeds" "$here/../tokenizers" || { echo "fuzz: make_seeds failed" >&2; exit 1; }
+"$dir/make_seeds" "$dir/seeds" "$here/../data/tokenizers" || { echo "fuzz: make_seeds failed" >&2; exit 1; }
 mkdir -p "$dir/logs" "$dir/artifacts"
 
 failed=()
