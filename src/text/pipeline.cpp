@@ -20,10 +20,15 @@ PipelineTokenizer::PipelineTokenizer(PipelineParts parts) : parts_(std::move(par
 }
 
 // Normalized text between raw added tokens: its own added tokens, then the
-// pieces of the pre-tokenizer through the model.
+// pieces of the pre-tokenizer through the model. When only the first
+// max_ids matter and the pre-tokenizer allows it, a long stretch is
+// pre-tokenized a part at a time, so that a huge line costs little more
+// than one that fits (normalizing still reads it all).
 void PipelineTokenizer::encode_text(const std::u32string& raw, bool at_start, size_t max_ids,
                                     std::vector<int32_t>& out) const {
+  constexpr size_t kPart = 4096;  // code points: each part's pieces are small
   const std::u32string text = parts_.normalizer ? parts_.normalizer->normalize(raw) : raw;
+  const bool in_parts = max_ids != SIZE_MAX && parts_.pre_tokenizer && parts_.pre_tokenizer->cuts_at_spaces();
   std::vector<Piece> pieces;
   for (const auto& seg : added_.split(text, true)) {
     if (out.size() > max_ids) return;
@@ -31,12 +36,17 @@ void PipelineTokenizer::encode_text(const std::u32string& raw, bool at_start, si
       out.push_back(seg.id);
       continue;
     }
-    pieces.clear();
-    pieces.push_back({text.substr(seg.begin, seg.end - seg.begin), at_start && seg.begin == 0});
-    if (parts_.pre_tokenizer) parts_.pre_tokenizer->split(pieces);
-    for (const Piece& p : pieces) {
-      if (out.size() > max_ids) return;  // the rest cannot fit anyway
-      if (!p.text.empty()) parts_.model->encode(utf8_encode(p.text), out);
+    for (size_t begin = seg.begin; begin < seg.end;) {
+      const size_t end =
+          in_parts && seg.end - begin > 2 * kPart ? next_space_cut(text, begin + kPart, seg.end) : seg.end;
+      pieces.clear();
+      pieces.push_back({text.substr(begin, end - begin), at_start && begin == 0});
+      if (parts_.pre_tokenizer) parts_.pre_tokenizer->split(pieces);
+      for (const Piece& p : pieces) {
+        if (out.size() > max_ids) return;  // the rest cannot fit anyway
+        if (!p.text.empty()) parts_.model->encode(utf8_encode(p.text), out);
+      }
+      begin = end;
     }
   }
 }

@@ -41,7 +41,19 @@ class PreTokenizer {
   virtual ~PreTokenizer() = default;
   // Replaces the pieces by their finer split.
   virtual void split(std::vector<Piece>& pieces) const = 0;
+
+  // Whether cutting a text just before a space (U+0020) that follows a code
+  // point other than white space changes no piece: the pieces of the parts,
+  // in order, are the pieces of the whole (the later parts not at_start).
+  // Lets the pipeline pre-tokenize a long text part by part and stop once
+  // the model has made enough ids. False unless shown for the kind.
+  virtual bool cuts_at_spaces() const { return false; }
 };
+
+// Where a text may be cut for a pre-tokenizer whose cuts_at_spaces() holds:
+// the first i in [from, to) with text[i] a space and text[i - 1] not white
+// space; `to` when there is none.
+size_t next_space_cut(const std::u32string& text, size_t from, size_t to);
 
 // From tokenizer.json's "pre_tokenizer" object; nullptr for JSON null.
 std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const JsonValue& json);

@@ -77,8 +77,8 @@ namespace {
 class SplitPreTokenizer : public PreTokenizer {
  public:
   using SpanFn = std::function<std::vector<Span>(const std::u32string&)>;
-  SplitPreTokenizer(SpanFn spans, SplitBehavior behavior, bool invert = false)
-      : spans_(std::move(spans)), behavior_(behavior), invert_(invert) {}
+  SplitPreTokenizer(SpanFn spans, SplitBehavior behavior, bool invert = false, bool cuts_at_spaces = false)
+      : spans_(std::move(spans)), behavior_(behavior), invert_(invert), cuts_at_spaces_(cuts_at_spaces) {}
   void split(std::vector<Piece>& pieces) const override {
     std::vector<Piece> out;
     for (const Piece& p : pieces) {
@@ -89,16 +89,26 @@ class SplitPreTokenizer : public PreTokenizer {
     }
     pieces = std::move(out);
   }
+  bool cuts_at_spaces() const override { return cuts_at_spaces_; }
 
  private:
   SpanFn spans_;
   SplitBehavior behavior_;
   bool invert_;
+  bool cuts_at_spaces_;
 };
 
-std::unique_ptr<PreTokenizer> char_split(std::function<bool(char32_t)> pred, SplitBehavior behavior) {
+std::unique_ptr<PreTokenizer> char_split(std::function<bool(char32_t)> pred, SplitBehavior behavior,
+                                         bool cuts_at_spaces = false) {
   return std::make_unique<SplitPreTokenizer>(
-      [pred = std::move(pred)](const std::u32string& text) { return char_spans(text, pred); }, behavior);
+      [pred = std::move(pred)](const std::u32string& text) { return char_spans(text, pred); }, behavior, false,
+      cuts_at_spaces);
+}
+
+// Removing every white-space code point: no piece holds one, so a cut at one
+// is a cut between pieces.
+std::unique_ptr<PreTokenizer> white_space_split() {
+  return char_split(unicode::is_white_space, SplitBehavior::Removed, true);
 }
 
 // Hugging Face's punctuation test: ASCII punctuation or category P*.
@@ -140,6 +150,8 @@ class SequencePreTokenizer : public PreTokenizer {
   void split(std::vector<Piece>& pieces) const override {
     for (const auto& step : steps_) step->split(pieces);
   }
+  // The later steps split each piece on its own, so the first decides.
+  bool cuts_at_spaces() const override { return !steps_.empty() && steps_.front()->cuts_at_spaces(); }
 
  private:
   std::vector<std::unique_ptr<PreTokenizer>> steps_;
@@ -162,6 +174,10 @@ class ByteLevelPreTokenizer : public PreTokenizer {
     for (Piece& p : out) p.text = to_byte_level(p.text);
     pieces = std::move(out);
   }
+  // No GPT-2 match runs from a non-space into white space (only " ?" leads
+  // a match), \s+(?!\S) looks right only, and a part that starts with a
+  // space gets no prefix space.
+  bool cuts_at_spaces() const override { return use_regex_; }
 
  private:
   bool add_prefix_space_, use_regex_;
@@ -190,6 +206,9 @@ class MetaspacePreTokenizer : public PreTokenizer {
     }
     pieces = std::move(out);
   }
+  // The space becomes the replacement, before which a piece starts anyway,
+  // and a part that starts with it gets nothing prepended.
+  bool cuts_at_spaces() const override { return split_; }
 
  private:
   char32_t replacement_;
@@ -239,7 +258,9 @@ std::unique_ptr<PreTokenizer> split_from_json(const JsonValue& json) {
   }
   if (const JsonValue* r = pattern->find("Regex")) {
     const std::string& regex = r->as_string("tokenizer.json: Split pattern");
-    if (regex == kGpt2Pattern) return std::make_unique<SplitPreTokenizer>(gpt2_spans, behavior, invert);
+    if (regex == kGpt2Pattern)  // as ByteLevel's own split, when the matches are the pieces
+      return std::make_unique<SplitPreTokenizer>(gpt2_spans, behavior, invert,
+                                                 behavior == SplitBehavior::Isolated && !invert);
     if (regex == "\\w+|[^\\w\\s]+") return std::make_unique<SplitPreTokenizer>(word_spans, behavior, invert);
     auto re = std::make_shared<SimpleRegex>(SimpleRegex::parse(regex));
     return std::make_unique<SplitPreTokenizer>(
@@ -250,9 +271,16 @@ std::unique_ptr<PreTokenizer> split_from_json(const JsonValue& json) {
 
 }  // namespace
 
+size_t next_space_cut(const std::u32string& text, size_t from, size_t to) {
+  to = std::min(to, text.size());
+  for (size_t i = std::max<size_t>(from, 1); i < to; ++i)
+    if (text[i] == U' ' && !unicode::is_white_space(text[i - 1])) return i;
+  return to;
+}
+
 std::unique_ptr<PreTokenizer> make_bert_pre_tokenizer() {
   std::vector<std::unique_ptr<PreTokenizer>> steps;
-  steps.push_back(char_split(unicode::is_white_space, SplitBehavior::Removed));
+  steps.push_back(white_space_split());
   steps.push_back(char_split(is_bert_punctuation, SplitBehavior::Isolated));
   return std::make_unique<SequencePreTokenizer>(std::move(steps));
 }
@@ -267,9 +295,10 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const JsonValue& json) {
   if (type == "Sequence")
     return std::make_unique<SequencePreTokenizer>(
         sequence_of<PreTokenizer>(json, "pretokenizers", kWhat, pre_tokenizer_from_json));
-  if (type == "WhitespaceSplit") return char_split(unicode::is_white_space, SplitBehavior::Removed);
-  if (type == "Whitespace")  // the regex matches are what is kept, as Hugging Face inverts them
-    return std::make_unique<SplitPreTokenizer>(word_spans, SplitBehavior::Removed, true);
+  if (type == "WhitespaceSplit") return white_space_split();
+  if (type == "Whitespace")  // the regex matches are what is kept, as Hugging Face inverts them;
+    // no match holds white space
+    return std::make_unique<SplitPreTokenizer>(word_spans, SplitBehavior::Removed, true, true);
   if (type == "BertPreTokenizer") return make_bert_pre_tokenizer();
   if (type == "Punctuation")
     return char_split(is_bert_punctuation, behavior_field(json, SplitBehavior::Isolated));
