@@ -5,10 +5,12 @@
 // transformers' NystromformerForMaskedLM names them, the decoder tied to
 // the word embeddings, the int64 position_ids buffer), an ALBERT-style
 // spiece.model trained here with spm_train, and their tokenizer_config.json
-// and special_tokens_map.json. It converts with nystrom-convert (q8_0 and
-// f32), and fill-mask on it is well-formed and agrees with the f32 model's
-// logits from `nystrom run`. --attention auto runs exact attention on it, as
-// transformers does, and --landmarks 64 runs Nystrom attention.
+// and special_tokens_map.json; once more with all six files they ship, a
+// real ALBERT spiece.model and its tokenizer.json. It converts with
+// nystrom-convert (q8_0 and f32), and fill-mask on it is well-formed and
+// agrees with the f32 model's logits from `nystrom run`. --attention auto
+// runs exact attention on it, as transformers does, and --landmarks 64 runs
+// Nystrom attention.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -26,6 +28,7 @@
 #include "cli_support.h"
 #include "nystrom/io.h"
 #include "support.h"
+#include "text/tokenizer.h"
 #include "torch_save_writer.h"
 
 namespace {
@@ -191,7 +194,20 @@ std::vector<std::string> train_spiece(const std::string& folder) {
   return pieces;
 }
 
-// The published layout in dir/nystromformer-small, converted to q8_0 and f32.
+// The pieces of a spiece.model by id, as the engine reads them.
+std::vector<std::string> pieces_of(const std::string& spiece_model) {
+  auto tok = nystrom::text::load_tokenizer({{"spiece.model", spiece_model}});
+  REQUIRE(tok);
+  std::vector<std::string> pieces;
+  for (int32_t id = 0; id < tok->vocab_size(); ++id) pieces.push_back(tok->id_to_token(id));
+  return pieces;
+}
+
+// The published layout in dir/nystromformer-small, converted to q8_0 and
+// f32. Its tokenizer: a spiece.model trained here and nothing more, or (with
+// tokenizer_json) a real ALBERT spiece.model and the tokenizer.json that
+// transformers converted from it (tests/data/tokenizers/albert_precompiled),
+// which makes the six files the repositories hold.
 struct PublishedLayout {
   test::TempDir dir;
   std::string folder = dir / "nystromformer-small";
@@ -199,9 +215,16 @@ struct PublishedLayout {
   std::string q8, f32;
   std::string summary;  // what converting to q8_0 printed
 
-  PublishedLayout() {
+  explicit PublishedLayout(bool tokenizer_json) {
     REQUIRE(::mkdir(folder.c_str(), 0777) == 0);
-    pieces = train_spiece(folder);
+    if (tokenizer_json) {
+      const std::string src = "tests/data/tokenizers/albert_precompiled/";
+      test::write_file(folder + "/spiece.model", test::slurp(src + "spiece.model"));
+      test::write_file(folder + "/tokenizer.json", test::slurp(src + "tokenizer.json"));
+      pieces = pieces_of(test::slurp(src + "spiece.model"));
+    } else {
+      pieces = train_spiece(folder);
+    }
     REQUIRE(pieces.size() > 500);
     REQUIRE(pieces[0] == "<pad>");
     REQUIRE(pieces[4] == "[MASK]");
@@ -221,8 +244,12 @@ struct PublishedLayout {
   }
 };
 
-const PublishedLayout& layout() {
-  static const PublishedLayout l;
+const PublishedLayout& spiece_only() {
+  static const PublishedLayout l(false);
+  return l;
+}
+const PublishedLayout& all_six_files() {
+  static const PublishedLayout l(true);
   return l;
 }
 
@@ -310,7 +337,7 @@ const char kSentence[] = "The cat sat on the [MASK] with the dog.";
 }  // namespace
 
 TEST_CASE("published layout: config.json, pytorch_model.bin and spiece.model alone convert, with the ALBERT tokenizer") {
-  const PublishedLayout& l = layout();
+  const PublishedLayout& l = spiece_only();
   INFO("summary: " << l.summary);
   CHECK(l.summary.find("Unigram") != std::string::npos);
   CHECK(l.summary.find("spiece.model") != std::string::npos);
@@ -323,8 +350,12 @@ TEST_CASE("published layout: config.json, pytorch_model.bin and spiece.model alo
   CHECK(tokenize(l.q8, "THE CAT SAT ON THE [MASK] WITH THE DOG.") == ids);
 }
 
-TEST_CASE("published layout: fill-mask on the q8_0 model is well-formed and agrees with the f32 model's logits") {
-  const PublishedLayout& l = layout();
+namespace {
+
+// fill-mask on both conversions of l: k well-formed lines, the f32 one's
+// exactly what the f32 model's logits from `nystrom run` give, the q8_0
+// one's best token the same.
+void check_fill_mask(const PublishedLayout& l) {
   const uint32_t vocab = uint32_t(l.pieces.size());
   const std::vector<int32_t> ids = tokenize(l.f32, kSentence);
   const size_t mask = size_t(std::find(ids.begin(), ids.end(), 4) - ids.begin());
@@ -364,8 +395,30 @@ TEST_CASE("published layout: fill-mask on the q8_0 model is well-formed and agre
   }
 }
 
+}  // namespace
+
+TEST_CASE("published layout: fill-mask on the q8_0 model is well-formed and agrees with the f32 model's logits") {
+  check_fill_mask(spiece_only());
+}
+
+TEST_CASE("published layout: with tokenizer.json as well (the six files), the converter embeds both and fill-mask works") {
+  const PublishedLayout& l = all_six_files();
+  INFO("summary: " << l.summary);
+  CHECK(l.summary.find("tokenizer.json") != std::string::npos);
+  CHECK(l.summary.find("spiece.model") != std::string::npos);
+  // On plain lower-case text the converted tokenizer gives what
+  // spiece.model alone gives.
+  auto spiece = nystrom::text::load_tokenizer({{"spiece.model", test::slurp(l.folder + "/spiece.model")}});
+  REQUIRE(spiece);
+  const std::string plain = "the cat sat on the [MASK] with the dog.";
+  const std::vector<int32_t> ids = tokenize(l.q8, plain);
+  CHECK(ids == spiece->encode(plain, true));
+  CHECK(std::count(ids.begin(), ids.end(), 4) == 1);
+  check_fill_mask(l);
+}
+
 TEST_CASE("published layout: auto runs exact attention (num_landmarks == segment_means_seq_len), --landmarks 64 Nystrom") {
-  const PublishedLayout& l = layout();
+  const PublishedLayout& l = spiece_only();
   const uint32_t vocab = uint32_t(l.pieces.size());
   // Longer than 64 tokens, so that Nystrom attention with 64 landmarks is
   // an approximation rather than exact.
