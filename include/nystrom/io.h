@@ -1,5 +1,5 @@
 // Files in and out, as the tools use them: a whole input file read with the
-// library's checks, and NumPy .npy arrays (token ids in, hidden states,
+// library's checks, a whole output file written atomically, and NumPy .npy arrays (token ids in, hidden states,
 // logits and embeddings out). Every failure throws nystrom::Error with a
 // one-line message naming the file.
 //
@@ -10,6 +10,7 @@
 //   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
 // padded with spaces and a newline, then the raw little-endian data.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,6 +23,11 @@ namespace nystrom {
 // about itself). Throws Error when it cannot be opened, is not a regular
 // file, does not fit in memory's address space, or shrinks while read.
 NYSTROM_API std::vector<uint8_t> read_whole_file(const std::string& path);
+
+// Writes size bytes as the file at path: it appears whole or not at all (a
+// temporary beside it, renamed into place; a device or FIFO is written in
+// place, "-" is standard output). Throws Error naming the path on failure.
+NYSTROM_API void write_whole_file(const std::string& path, const void* data, size_t size);
 
 struct NYSTROM_API NpyArray {
   std::string dtype;            // "<i8", "<i4" or "<f4"

@@ -11,7 +11,6 @@
 //   quant_accuracy  cosine of f16, q8_0 and q4_0 vs f32 on the reference checkpoints
 // Or time a given model file: nystrom-bench -m MODEL.nyf --n N [--threads T] [--repeat R] --json
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sys/stat.h>
@@ -31,6 +30,9 @@
 #include <vector>
 
 #include "../common/args.h"
+#include "base_model.h"
+#include "child_process.h"
+#include "scaling.h"
 #include "nystrom/convert.h"
 #include "nystrom/format.h"
 #include "nystrom/io.h"
@@ -52,7 +54,8 @@ const char kUsage[] =
     "options:\n"
     "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention,\n"
     "                    attention_precision,memory,quant_accuracy (default:\n"
-    "                    all; quant_accuracy reads tests/data/hf); with\n"
+    "                    all; quant_accuracy reads tests/data/hf), or scaling\n"
+    "                    alone (below); with\n"
     "                    --model: forward (default), attention (its time per\n"
     "                    forward, from the layers' profile)\n"
     "  --types LIST      weight types of the forward section (default f32,q8_0,q4_0)\n"
@@ -64,48 +67,21 @@ const char kUsage[] =
     "  --attention MODE  auto, nystrom or exact (for --model)\n"
     "  --json            machine-readable output on stdout\n"
     "  -h, --help        show this help\n"
-    "  --version         print the version\n";
+    "  --version         print the version\n"
+    "\n";
 
-// Runs this binary again with `args` (no shell: fork and exec, so a path
-// holding spaces or metacharacters is just a path) and reads the two numbers
-// it prints; -1, -1 when the child fails.
+// The two numbers a child run of this binary prints (child_process.h);
+// -1, -1 when the child fails.
 struct Figures {
   double first = -1, second = -1;
 };
 Figures child_figures(const std::string& self, const std::vector<std::string>& args) {
-  int fds[2];
-  if (::pipe(fds) != 0) return {};
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(self.c_str()));
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    ::execv(self.c_str(), argv.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  std::string out;
-  char buf[256];
-  for (ssize_t got; pid > 0 && ((got = ::read(fds[0], buf, sizeof buf)) > 0 || (got < 0 && errno == EINTR));)
-    if (got > 0) out.append(buf, (size_t)got);
-  ::close(fds[0]);
-  int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return {};
-  Figures f;
-  if (std::sscanf(out.c_str(), "%lf %lf", &f.first, &f.second) != 2) return {};
-  return f;
+  const std::vector<double> v = benchtool::child_numbers(self, args, 2);
+  if (v.empty()) return {};
+  return {v[0], v[1]};
 }
 
-std::vector<int32_t> random_ids_for(int n, uint32_t vocab) {
-  std::mt19937 rng(11);
-  std::vector<int32_t> ids(n);
-  for (int32_t& id : ids) id = (int32_t)(rng() % vocab);
-  return ids;
-}
+using benchtool::random_ids_for;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -180,23 +156,6 @@ std::string fmt(const char* f, ...) {
   std::vsnprintf(buf, sizeof buf, f, ap);
   va_end(ap);
   return buf;
-}
-
-// A base-size configuration (BERT-base shape with Nystrom attention).
-ModelConfig base_config(uint32_t max_positions, uint32_t layers = 12) {
-  ModelConfig c;
-  c.vocab_size = 1000;  // embeddings cost nothing per token; keeps the file small
-  c.hidden_size = 768;
-  c.num_layers = layers;
-  c.num_heads = 12;
-  c.intermediate_size = 3072;
-  c.max_positions = max_positions;
-  c.type_vocab_size = 1;
-  c.num_landmarks = 64;
-  c.segment_means_len = 1;  // != num_landmarks: the checkpoint rule says Nystrom
-  c.conv_kernel = 33;
-  c.head = HeadType::None;
-  return c;
 }
 
 // ---------------------------------------------------------------------------
@@ -325,11 +284,7 @@ struct Bench {
   }
 
   std::string model_path(int positions, int layers, DType type = DType::F32) {
-    std::string path = tmpdir + "/base-" + std::to_string(layers) + "-" + std::to_string(positions) + "-" +
-                       dtype_name(type) + ".nyf";
-    if (access(path.c_str(), R_OK) != 0)
-      write_random_model(path, base_config(positions, layers), 1, type);
-    return path;
+    return benchtool::base_model_file(tmpdir, positions, layers, type);
   }
 
   void layer() {
@@ -640,10 +595,14 @@ int main(int argc, char** argv) {
       return internal_forward(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
     if (argc == 7 && std::strcmp(argv[1], "--internal-attention") == 0)
       return internal_attention(argv[2], std::atoi(argv[3]), argv[4], std::atoi(argv[5]), std::atoi(argv[6]));
-    tools::Args args(argc, argv, 1, {"--sections", "--model", "--n", "--threads", "--repeat", "--attention", "--types"},
-                     {"--json", "--help", "--quick", "--version"}, {{"-m", "--model"}, {"-h", "--help"}});
+    if (argc > 1 && std::strcmp(argv[1], benchtool::kScalingChildFlag) == 0) return benchtool::scaling_child(argc, argv);
+    std::set<std::string> value_flags = {"--sections", "--model", "--n", "--threads", "--repeat", "--attention", "--types"};
+    value_flags.insert(benchtool::scaling_value_flags().begin(), benchtool::scaling_value_flags().end());
+    tools::Args args(argc, argv, 1, value_flags, {"--json", "--help", "--quick", "--version"},
+                     {{"-m", "--model"}, {"-h", "--help"}});
     if (args.has("--help")) {
       std::fputs(kUsage, stdout);
+      std::fputs(benchtool::kScalingHelp, stdout);
       return 0;
     }
     if (args.has("--version")) {
@@ -651,10 +610,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!args.positionals().empty()) throw tools::UsageError{"unexpected argument '" + args.positionals()[0] + "'"};
-    if (args.has("--model")) return run_model(args, parse_sections(args, {"forward", "attention"}, "forward"));
+    const bool scaling = args.get("--sections").find("scaling") != std::string::npos;
+    benchtool::check_scaling_flags(args, scaling);
+    if (args.has("--model") && !scaling)
+      return run_model(args, parse_sections(args, {"forward", "attention"}, "forward"));
     const std::set<std::string> sections =
         parse_sections(args, {"peak", "gemm", "layer", "forward", "attention", "attention_precision", "memory",
-                               "quant_accuracy"},
+                               "quant_accuracy", "scaling"},
                        "peak,gemm,layer,forward,attention,attention_precision,memory,quant_accuracy");
 
     Report rep;
@@ -676,6 +638,7 @@ int main(int argc, char** argv) {
     if (b.types.empty() || b.types[0] != DType::F32) b.types.insert(b.types.begin(), DType::F32);
     mkdir(b.tmpdir.c_str(), 0777);
     auto want = [&](const char* s) { return sections.count(s) > 0; };
+    if (want("scaling")) return benchtool::run_scaling(args, sections.size(), b.tmpdir, b.max_threads);
     if (!rep.json)
       std::printf("nystrom-bench: %d threads available, best level %s, CPU features: %s\n", b.max_threads,
                   instruction_set_name(instruction_set()), bench::cpu_description().c_str());
