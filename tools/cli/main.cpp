@@ -26,6 +26,8 @@ static const char kUsage[] =
     "          print the best tokens and their probabilities for each mask\n"
     "  embed -m MODEL.nyf [--pool cls|mean] [-f FILE | TEXT] -o OUT.npy\n"
     "          write one embedding per input line to a .npy file\n"
+    "  compare-attention -m MODEL.nyf [--landmarks M] [--json] [-f FILE | TEXT]\n"
+    "          run each input with exact and Nystrom attention and compare them\n"
     "\n"
     "The text commands need a model converted with its tokenizer files; they\n"
     "take --truncate, --verbose and the run options (--threads, --attention, ...).\n"
@@ -49,6 +51,7 @@ static int dispatch(int argc, char** argv) {
   if (cmd == "classify") return cli::cmd_classify(argc, argv);
   if (cmd == "fill-mask") return cli::cmd_fill_mask(argc, argv);
   if (cmd == "embed") return cli::cmd_embed(argc, argv);
+  if (cmd == "compare-attention") return cli::cmd_compare_attention(argc, argv);
   throw tools::UsageError{"unknown command '" + cmd + "'"};
 }
 

@@ -11,5 +11,6 @@ int cmd_tokenize(int argc, char** argv);
 int cmd_classify(int argc, char** argv);
 int cmd_fill_mask(int argc, char** argv);
 int cmd_embed(int argc, char** argv);
+int cmd_compare_attention(int argc, char** argv);  // compare_attention.cpp
 
 }  // namespace nystrom::cli
