@@ -71,6 +71,8 @@ void draw_panel(Svg& svg, const ChartPanel& p, double x0, double y0) {
       ylo = std::min(ylo, pt.y), yhi = std::max(yhi, pt.y);
     }
   if (xhi == 0) xlo = 256, xhi = 65536, ylo = 1, yhi = 1000;
+  if (p.x_min > 0) xlo = std::min(xlo, p.x_min);
+  xhi = std::max(xhi, p.x_max);
   const Axis ax = powers_of_two(xlo, xhi), ay = decades(ylo, yhi);
   const double left = x0 + kLeft, right = x0 + kPanelWidth - kRight;
   const double top = y0 + kTop, bottom = y0 + kPanelHeight - kBottom;

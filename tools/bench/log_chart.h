@@ -22,7 +22,8 @@ struct ChartSeries {
 
 struct ChartPanel {
   std::string title, x_label, y_label;
-  std::string y_unit;  // after the values in tooltips
+  std::string y_unit;       // after the values in tooltips
+  double x_min = 0, x_max = 0;  // the x range to show at least (0: the data's)
   std::vector<ChartSeries> series;  // the same names, colours and order in every panel
 };
 

@@ -31,7 +31,7 @@ using format::DType;
 // From this length on a point is one forward without a warm-up round (as
 // the forward section does): one forward takes many seconds there, and the
 // session's first-run allocations are a small part of it.
-constexpr int kNoWarmUpFrom = 16384;
+constexpr int kNoWarmUpFrom = 4096;
 
 struct Series {
   const char* name;
@@ -138,7 +138,7 @@ const std::set<std::string>& scaling_value_flags() {
 
 const char kScalingHelp[] =
     "scaling (--sections scaling, alone; not part of the default sections):\n"
-    "  time per forward (min of --repeat rounds after a warm-up; from n = 16384\n"
+    "  time per forward (min of --repeat rounds after a warm-up; from n = 4096\n"
     "  one round) and peak memory of the base-size\n"
     "  model (random weights) for n = 256, 512, ... up to --max-n, Nystrom and\n"
     "  exact attention x f32 and q8_0 weights, each point in its own process\n"
@@ -220,13 +220,15 @@ int run_scaling(const tools::Args& args, size_t sections, const std::string& tmp
   }
 
   std::vector<std::string> caption = {
-      "Base-size Nystromformer, random weights: " + std::to_string(layers) +
-          " layers, hidden 768, 12 heads, FFN 3072, 64 landmarks, conv 33; random ids; time: min of " +
-          std::to_string(repeat) + " forward" + (repeat > 1 ? "s" : "") + " after a warm-up (from n = " +
-          std::to_string(kNoWarmUpFrom) + ": one forward).",
-      "Memory: peak resident set of a process that opens the model (weights included) and runs it at that n.",
-      "CPU: " + cpu + " (" + bench::cpu_description() + "), " + std::to_string(threads) + " thread" +
-          (threads > 1 ? "s" : "") + ", " + date + "."};
+      "Base-size Nystromformer with random weights: " + std::to_string(layers) +
+          " layer" + (layers > 1 ? "s" : "") +
+          ", hidden 768, 12 heads, FFN 3072, 64 landmarks, conv 33; random ids.",
+      "Time: min of " + std::to_string(repeat) + " forward" + (repeat > 1 ? "s" : "") +
+          " after a warm-up (from n = " + std::to_string(kNoWarmUpFrom) +
+          ": one forward).",
+      "Memory: peak resident set of a process that opens the model (its weights included) and runs it.",
+      "CPU: " + cpu + " (kernels: " + instruction_set_name(instruction_set()) + "), " + std::to_string(threads) +
+          " thread" + (threads > 1 ? "s" : "") + ", " + date + "."};
   for (size_t s = 0; s < kSeriesCount; ++s)
     if (!results[s].stopped.empty()) caption.push_back(std::string(kSeries[s].name) + ": " + results[s].stopped + ".");
   if (args.has("--note")) caption.push_back(args.get("--note"));
@@ -253,12 +255,13 @@ int run_scaling(const tools::Args& args, size_t sections, const std::string& tmp
   }
 
   if (args.has("--svg")) {
-    ChartPanel time{"Time per forward", "sequence length n (tokens)", "time per forward (ms)", "ms", {}};
-    ChartPanel memory{"Peak memory", "sequence length n (tokens)", "peak resident memory (MB)", "MB", {}};
+    ChartPanel time{"Time per forward", "sequence length n (tokens)", "time per forward (s)", "s", 256, 0, {}};
+    ChartPanel memory{"Peak memory", "sequence length n (tokens)", "peak resident memory (MB)", "MB", 256, 0, {}};
+    time.x_max = memory.x_max = ns.back();
     for (size_t s = 0; s < kSeriesCount; ++s) {
       ChartSeries t{kSeries[s].name, kSeries[s].color, kSeries[s].dashed, {}}, m = t;
       for (const Point& p : results[s].points) {
-        t.points.push_back({(double)p.n, p.ms});
+        t.points.push_back({(double)p.n, p.ms / 1e3});
         m.points.push_back({(double)p.n, p.peak_mb});
       }
       time.series.push_back(t);
