@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "svg.h"
 
@@ -61,6 +63,22 @@ Axis decades(double lo, double hi) {
 }
 
 std::string dash(bool dashed) { return dashed ? "7 4" : "none"; }
+
+// A caption line cut at spaces into lines of at most `width` characters
+// (a word longer than that stays whole): text in SVG does not wrap.
+std::vector<std::string> wrapped(const std::string& line, size_t width) {
+  std::vector<std::string> lines(1);
+  size_t start = 0;
+  while (start < line.size()) {
+    size_t end = line.find(' ', start);
+    if (end == std::string::npos) end = line.size();
+    const std::string word = line.substr(start, end - start);
+    if (!lines.back().empty() && lines.back().size() + 1 + word.size() > width) lines.emplace_back();
+    lines.back() += (lines.back().empty() ? "" : " ") + word;
+    start = end + 1;
+  }
+  return lines;
+}
 
 void draw_panel(Svg& svg, const ChartPanel& p, double x0, double y0) {
   double xlo = INFINITY, xhi = 0, ylo = INFINITY, yhi = 0;
@@ -132,8 +150,12 @@ void draw_panel(Svg& svg, const ChartPanel& p, double x0, double y0) {
 }  // namespace
 
 std::string log_log_chart(const std::string& title, const std::vector<ChartPanel>& panels,
-                          const std::vector<std::string>& caption) {
+                          const std::vector<std::string>& caption_lines) {
   const double width = kPanelWidth * std::max<size_t>(1, panels.size());
+  // 12 px text averages under 7 px a character in the usual sans fonts.
+  std::vector<std::string> caption;
+  for (const std::string& line : caption_lines)
+    for (const std::string& part : wrapped(line, (size_t)((width - 24) / 7))) caption.push_back(part);
   const double height = kTitleHeight + kPanelHeight + kCaptionLine * caption.size() + 12;
   Svg svg(width, height);
   svg.element("rect", {{"width", "100%"}, {"height", "100%"}, {"fill", "white"}});
