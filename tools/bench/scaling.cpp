@@ -139,9 +139,10 @@ const std::set<std::string>& scaling_value_flags() {
 const char kScalingHelp[] =
     "scaling (--sections scaling, alone; not part of the default sections):\n"
     "  time per forward (min of --repeat rounds after a warm-up; from n = 4096\n"
-    "  one round) and peak memory of the base-size\n"
-    "  model (random weights) for n = 256, 512, ... up to --max-n, Nystrom and\n"
-    "  exact attention x f32 and q8_0 weights, each point in its own process\n"
+    "  one round) and peak memory (peak RSS, the opened model included) of the\n"
+    "  base-size model (random weights) for n = 256, 512, ... up to --max-n,\n"
+    "  Nystrom and exact attention x f32 and q8_0 weights, each point in its own\n"
+    "  process; a table as it goes, or --json\n"
     "  --svg FILE          also draw both against n, log-log, as an SVG file\n"
     "  --max-n N           the longest input (default 65536)\n"
     "  --layers L          layers of the model (default 12)\n"
