@@ -50,6 +50,7 @@ _STATUS_NAMES = {
 _ATTENTION = {"auto": 0, "nystrom": 1, "exact": 2}
 _POOLING = {"cls": 0, "first": 0, "mean": 1}
 _HEADS = {0: "none", 1: "masked_lm", 2: "classifier"}
+_PROBLEMS = {0: "single_label_classification", 1: "multi_label_classification", 2: "regression"}
 _ACTIVATIONS = {0: "gelu_tanh", 1: "gelu_erf", 2: "relu"}
 
 
@@ -68,7 +69,7 @@ class _Config(ctypes.Structure):
         "vocab_size", "hidden_size", "num_layers", "num_heads", "intermediate_size", "max_positions",
         "type_vocab_size", "num_landmarks", "segment_means_len", "conv_kernel")] + [
         ("activation", ctypes.c_int32), ("head", ctypes.c_int32), ("num_labels", ctypes.c_uint32),
-        ("layer_norm_eps", ctypes.c_float)]
+        ("layer_norm_eps", ctypes.c_float), ("problem_type", ctypes.c_int32)]
 
 
 class _SessionOptions(ctypes.Structure):
@@ -176,6 +177,16 @@ def _rows(flat, rows, cols):
     return [flat[r * cols:(r + 1) * cols] for r in range(rows)]
 
 
+def _sigmoid(x):
+    """1 / (1 + e^-x) in double, without overflow: as the nystrom command
+    computes it for a multi-label classifier."""
+    x = float(x)
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
 def _softmax(logits):
     """Probabilities in double precision, summed in order: the same numbers
     the nystrom command prints."""
@@ -215,6 +226,7 @@ class Model:
         self.config = {name: getattr(c, name) for name, _ in _Config._fields_}
         self.config["activation"] = _ACTIVATIONS.get(c.activation, c.activation)
         self.config["head"] = _HEADS.get(c.head, c.head)
+        self.config["problem_type"] = _PROBLEMS.get(c.problem_type, c.problem_type)
         self.config["labels"] = labels
         has = ctypes.c_int()
         _check(_has_tokenizer(self._model, ctypes.byref(has)))
@@ -367,16 +379,29 @@ class Model:
     def classify(self, text):
         """{"label": the best label, "score": its probability, "scores":
         {label: probability} for every label}; a list of them for a list of
-        texts."""
+        texts. As config["problem_type"] says: probabilities are a softmax
+        over the labels (single-label), a sigmoid per label (multi-label,
+        which adds "labels": those scoring at least 0.5, best first), or the
+        raw outputs (regression)."""
         if not isinstance(text, str):
             return [self.classify(t) for t in text]
         if self.config["head"] != "classifier":
             raise Error("classify: the model has no classifier head (it is %s)" % self.config["head"], 1)
         logits = self.run(self.tokenize(text))["logits"]
-        p = _softmax(logits)
+        kind = self.config["problem_type"]
+        if kind == "multi_label_classification":
+            p = [_sigmoid(x) for x in logits]
+        elif kind == "regression":
+            p = [float(x) for x in logits]
+        else:
+            p = _softmax(logits)
         best = max(range(len(p)), key=lambda i: (p[i], -i))
         labels = self.config["labels"]
-        return {"label": labels[best], "score": p[best], "scores": dict(zip(labels, p))}
+        result = {"label": labels[best], "score": p[best], "scores": dict(zip(labels, p))}
+        if kind == "multi_label_classification":
+            order = sorted(range(len(p)), key=lambda i: (-p[i], i))
+            result["labels"] = [labels[i] for i in order if p[i] >= 0.5]
+        return result
 
     def embed(self, texts, pool="cls", normalize=False):
         """One embedding per text (a str is one text): rows of hidden_size

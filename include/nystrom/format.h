@@ -125,6 +125,12 @@ NYSTROM_API bool parse_dtype(const std::string& name, DType* out);
 
 enum class ActivationCode : uint32_t { GeluTanh = 0, GeluErf = 1, Relu = 2 };
 enum class HeadCode : uint32_t { None = 0, MaskedLM = 1, Classifier = 2 };
+// What a classifier's logits mean (ModelConfig::problem_type). The field was
+// reserved (zero) before, so every earlier file reads as single-label, and a
+// file that is not multi-label or regression is byte for byte what an
+// earlier writer wrote. A reader refuses an unknown code, and a nonzero one
+// without a classifier head.
+enum class ProblemTypeCode : uint32_t { SingleLabel = 0, MultiLabel = 1, Regression = 2 };
 
 struct ConfigRecord {            // 64 bytes
   uint32_t vocab_size;
@@ -142,7 +148,7 @@ struct ConfigRecord {            // 64 bytes
   uint32_t num_labels;           // classifier outputs (0 without a classifier)
   uint32_t position_offset;      // position row of token 0 (2 in HF checkpoints)
   float layer_norm_eps;
-  uint32_t reserved;             // zero
+  uint32_t problem_type;         // ProblemTypeCode; 0 without a classifier head
 };
 
 struct FileHeader {              // 256 bytes

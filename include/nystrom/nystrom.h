@@ -69,6 +69,15 @@ class NYSTROM_API Error : public std::runtime_error {
 enum class Activation { GeluTanh, GeluErf, Relu };
 enum class HeadType { None, MaskedLM, Classifier };
 
+// What a classifier's logits mean, as Hugging Face's config.json says it
+// (problem_type): SingleLabel, one class per input (softmax over the
+// labels); MultiLabel, each label on its own (a sigmoid per label);
+// Regression, the logits are the predicted values themselves. Without
+// problem_type, Hugging Face (and the converter) infers Regression for
+// num_labels == 1 and SingleLabel otherwise. Files written before the field
+// existed read as SingleLabel; heads other than a classifier are SingleLabel.
+enum class ProblemType { SingleLabel, MultiLabel, Regression };
+
 // Which attention runs. Auto follows the checkpoint: exact when its
 // num_landmarks equals segment_means_seq_len (as the published checkpoints
 // say), Nystrom otherwise; any mode computes exactly when n <= landmarks.
@@ -90,6 +99,7 @@ struct ModelConfig {
   HeadType head = HeadType::None;
   float layer_norm_eps = 1e-5f;
   std::vector<std::string> labels;  // classifier label names, index = class id
+  ProblemType problem_type = ProblemType::SingleLabel;  // classifier only
 };
 
 // Instruction-set levels of the kernels. The best one the CPU supports runs
@@ -173,6 +183,32 @@ struct Output {
 enum class Pooling { First, Mean };
 NYSTROM_API std::vector<float> pool_embedding(const Output& out, Pooling how);
 
+// What a forward pass of n tokens takes under these options, planned as
+// Session::run plans it (the same code decides): which attention runs and
+// why, its arithmetic and the session's activation memory, so that options
+// can be compared before anything runs (`nystrom info` prints it). Throws
+// Error: Input for n = 0 or n > max_positions, InvalidArgument for options
+// a Session refuses.
+struct ForwardCost {
+  bool exact_attention = true;
+  uint32_t landmarks = 0;  // when Nystrom
+  // Why, in one line: "exact: auto follows the checkpoint, whose
+  // num_landmarks (64) equals segment_means_seq_len (64)", ...
+  std::string reason;
+  // Floating-point operations (2 per multiply-add) of the matrix products:
+  // projections, feed-forward, attention (the pseudo-inverse's iterations
+  // included) and the head as options.outputs asks; softmax, LayerNorm,
+  // the conv skip and embeddings are left out (a few percent at most).
+  double flops = 0;
+  // The session's work buffers for this length at options.threads (0: the
+  // CPUs this process may use; the per-thread attention scratch grows with
+  // it), and the Output's hidden state and logits. The weights are mapped
+  // from the file and not counted.
+  uint64_t work_bytes = 0;
+  uint64_t output_bytes = 0;
+};
+NYSTROM_API ForwardCost forward_cost(const ModelConfig& config, size_t n, const RunOptions& options = {});
+
 struct OpenOptions {
   // Verify the whole-file checksum at load (reads every byte once; see
   // nystrom-bench for the cost). Skipping it still checks the header, the
@@ -213,6 +249,9 @@ class NYSTROM_API Tokenizer {
   std::string id_to_token(int32_t id) const;
   std::optional<int32_t> token_to_id(std::string_view token) const;
   std::optional<int32_t> mask_id() const;  // [MASK] / <mask>, if the vocabulary has one
+  // The id of text the vocabulary cannot spell ([UNK], <unk>), if the model
+  // has one (a byte-fallback vocabulary spells everything).
+  std::optional<int32_t> unk_id() const;
   int32_t vocab_size() const;              // at most the model's vocab_size
   int num_special_tokens() const;          // how many encode(text, true) adds
   const char* kind() const;                // "WordLevel", "WordPiece", "BPE" or "Unigram"
@@ -239,6 +278,18 @@ class NYSTROM_API Model {
   const Tokenizer* tokenizer() const;
   // Whether the file has a tokenizer section; does not build the tokenizer.
   bool has_tokenizer() const;
+
+  // The file's tensors in file order: Hugging Face name (without the
+  // "nystromformer." prefix), stored type ("f32", "f16", "q8_0", "q4_0"),
+  // shape and bytes in the file.
+  struct TensorInfo {
+    std::string name;
+    std::string type;
+    std::vector<uint64_t> shape;
+    uint64_t bytes = 0;
+  };
+  std::vector<TensorInfo> tensors() const;
+  uint32_t file_version() const;  // the .nyf format version (nystrom/format.h)
 
   struct Impl;
 

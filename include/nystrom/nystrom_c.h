@@ -76,6 +76,14 @@ typedef enum nystrom_head_type {
   NYSTROM_HEAD_CLASSIFIER = 2
 } nystrom_head_type;
 
+/* What a classifier's logits mean (ProblemType in nystrom.h): softmax over
+ * the labels, a sigmoid per label, or the predicted values themselves. */
+typedef enum nystrom_problem_type {
+  NYSTROM_PROBLEM_SINGLE_LABEL = 0,
+  NYSTROM_PROBLEM_MULTI_LABEL = 1,
+  NYSTROM_PROBLEM_REGRESSION = 2
+} nystrom_problem_type;
+
 typedef enum nystrom_activation {
   NYSTROM_ACTIVATION_GELU_TANH = 0,
   NYSTROM_ACTIVATION_GELU_ERF = 1,
@@ -116,6 +124,7 @@ typedef struct nystrom_config {
   int32_t head;           /* nystrom_head_type */
   uint32_t num_labels;    /* classifier classes; 0 for other heads */
   float layer_norm_eps;
+  int32_t problem_type;   /* nystrom_problem_type; SINGLE_LABEL for heads other than a classifier */
 } nystrom_config;
 
 /* All zeros (or a NULL pointer where one is accepted) means the defaults. */

@@ -51,6 +51,10 @@ static_assert(NYSTROM_ACTIVATION_GELU_TANH == (int)ActivationCode::GeluTanh &&
 static_assert(NYSTROM_HEAD_NONE == (int)HeadCode::None && NYSTROM_HEAD_MASKED_LM == (int)HeadCode::MaskedLM &&
                   NYSTROM_HEAD_CLASSIFIER == (int)HeadCode::Classifier,
               "nystrom_head_type mirrors the file's head codes");
+static_assert(NYSTROM_PROBLEM_SINGLE_LABEL == (int)nystrom::format::ProblemTypeCode::SingleLabel &&
+                  NYSTROM_PROBLEM_MULTI_LABEL == (int)nystrom::format::ProblemTypeCode::MultiLabel &&
+                  NYSTROM_PROBLEM_REGRESSION == (int)nystrom::format::ProblemTypeCode::Regression,
+              "nystrom_problem_type mirrors the file's problem type codes");
 
 // ------------------------------------------------------------- last error
 
@@ -223,6 +227,7 @@ extern "C" nystrom_status nystrom_model_config(const nystrom_model* model, nystr
     r.activation = (int32_t)rec.activation;
     r.head = (int32_t)rec.head;
     r.num_labels = rec.num_labels;  // labels exist only with a classifier head
+    r.problem_type = (int32_t)rec.problem_type;
     *config = r;
     return NYSTROM_OK;
   });

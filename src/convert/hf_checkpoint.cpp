@@ -123,6 +123,18 @@ ModelConfig parse_hf_config(const JsonValue& j, const std::string& src) {
       if (id2label && !name) fail(src, ": id2label has no entry \"", i, "\" (ids must be 0..", count - 1, ")");
       c.labels[i] = name ? name->as_string(src + ": id2label") : "LABEL_" + std::to_string(i);
     }
+    // As transformers decides it: the config's problem_type, else
+    // regression for one output and single-label for more.
+    const JsonValue* problem = j.find("problem_type");
+    const std::string kind = problem && !problem->is_null() ? problem->as_string(src + ": problem_type")
+                             : count == 1                   ? "regression"
+                                                            : "single_label_classification";
+    if (kind == "single_label_classification") c.problem_type = ProblemType::SingleLabel;
+    else if (kind == "multi_label_classification") c.problem_type = ProblemType::MultiLabel;
+    else if (kind == "regression") c.problem_type = ProblemType::Regression;
+    else
+      fail(src, ": unsupported problem_type '", kind,
+           "' (expected single_label_classification, multi_label_classification or regression)");
   }
   validate_config(c, src);
   return c;

@@ -29,7 +29,7 @@ void copy_config_sizes(const From& from, To& to) {
 format::ConfigRecord config_record(const ModelConfig& c);
 
 // Everything but the labels, which the file keeps in their own section.
-// The record's activation and head codes must be known (<= 2).
+// The record's activation, head and problem type codes must be known (<= 2).
 ModelConfig config_from_record(const format::ConfigRecord& r);
 
 }  // namespace nystrom

@@ -69,6 +69,9 @@ void validate_config(const ModelConfig& c, const std::string& where) {
   need(c.layer_norm_eps > 0 && c.layer_norm_eps < 1, "layer_norm_eps must be in (0, 1)");
   need(c.head != HeadType::Classifier || !c.labels.empty(), "a classifier needs at least one label");
   need(c.head == HeadType::Classifier || c.labels.empty(), "labels given without a classifier head");
+  need(c.head == HeadType::Classifier || c.problem_type == ProblemType::SingleLabel,
+       "a multi-label or regression problem type without a classifier head");
+  need(c.problem_type != ProblemType::Regression || c.labels.size() >= 1, "regression needs at least one output");
   // Keeps every size product below 2^63 and every index inside int32 loops.
   need(c.hidden_size <= 65536 && c.intermediate_size <= 262144 && c.num_layers <= 1024 &&
            c.vocab_size <= (1u << 24) && c.max_positions <= (1u << 24) && c.num_landmarks <= kMaxLandmarks &&
@@ -238,13 +241,14 @@ ModelFile::ModelFile(const std::string& path, bool verify_checksum) : path_(path
   version_ = h.version;
   if (h.header_size != format::kHeaderSize || h.tensor_entry_size != format::kTensorEntrySize)
     bad("unexpected header or table entry size");
-  if (!all_zero(h.reserved, sizeof h.reserved) || h.config.reserved != 0 ||
+  if (!all_zero(h.reserved, sizeof h.reserved) || 
       (h.version < format::kTokenizerVersion && (h.tokenizer_offset != 0 || h.tokenizer_size != 0)))
     bad("reserved header fields are not zero");
 
   const format::ConfigRecord& r = h.config;
   if (r.activation > 2) bad("unknown activation code ", r.activation);
   if (r.head > 2) bad("unknown head code ", r.head);
+  if (r.problem_type > 2) bad("unknown problem type code ", r.problem_type);
   config_ = config_from_record(r);
 
   // Labels: exactly num_labels NUL-terminated strings.

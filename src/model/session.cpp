@@ -21,6 +21,14 @@ std::shared_ptr<const Model> Model::open(const std::string& path, const OpenOpti
 
 const ModelConfig& Model::config() const { return impl_->file.config(); }
 
+std::vector<Model::TensorInfo> Model::tensors() const {
+  std::vector<TensorInfo> out;
+  for (const TensorView& t : impl_->file.tensors()) out.push_back({t.name, format::dtype_name(t.dtype), t.shape, t.size});
+  return out;
+}
+
+uint32_t Model::file_version() const { return impl_->file.version(); }
+
 struct Session::State {
   explicit State(int threads) : pool(shared_thread_pool(threads)) {}
   std::shared_ptr<ThreadPool> pool;  // shared with the process's other sessions of this size

@@ -46,6 +46,7 @@ std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
   return guarded("looking up a token", [&] { return impl_->tok->token_to_id(token); });
 }
 std::optional<int32_t> Tokenizer::mask_id() const { return impl_->tok->mask_id(); }
+std::optional<int32_t> Tokenizer::unk_id() const { return impl_->tok->unknown_id(); }
 int32_t Tokenizer::vocab_size() const { return impl_->tok->vocab_size(); }
 int Tokenizer::num_special_tokens() const { return impl_->tok->num_special_tokens(); }
 const char* Tokenizer::kind() const { return impl_->tok->kind(); }

@@ -31,6 +31,9 @@ class BpeModel : public Model {
   void encode(const std::string& piece, std::vector<int32_t>& out) const override;
   const Vocabulary& vocabulary() const override { return vocab_; }
   const char* kind() const override { return "BPE"; }
+  std::optional<int32_t> unknown_id() const override {
+    return options_.unk_token ? vocab_.find(*options_.unk_token) : std::nullopt;
+  }
 
  private:
   struct Merge {

@@ -41,6 +41,8 @@ class Model {
   virtual void encode(const std::string& piece, std::vector<int32_t>& out) const = 0;
   virtual const Vocabulary& vocabulary() const = 0;
   virtual const char* kind() const = 0;
+  // The id a piece the vocabulary cannot spell becomes, if the model has one.
+  virtual std::optional<int32_t> unknown_id() const = 0;
 };
 
 }  // namespace nystrom::text

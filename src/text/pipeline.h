@@ -35,6 +35,7 @@ class PipelineTokenizer : public Tokenizer {
   int32_t vocab_size() const override { return vocab_size_; }
   std::optional<int32_t> mask_id() const override { return parts_.mask_id; }
   const char* kind() const override { return parts_.model->kind(); }
+  std::optional<int32_t> unknown_id() const override { return parts_.model->unknown_id(); }
   int num_special_tokens() const override { return parts_.post_processor.num_special_tokens(); }
 
  private:

@@ -237,6 +237,9 @@ class SentencePieceTokenizer final : public Tokenizer {
   int32_t vocab_size() const override { return static_cast<int32_t>(model_.pieces().size()); }
   std::optional<int32_t> mask_id() const override { return mask_; }
   const char* kind() const override { return "Unigram"; }
+  std::optional<int32_t> unknown_id() const override {
+    return model_.unk_id() >= 0 ? std::optional<int32_t>(model_.unk_id()) : std::nullopt;
+  }
   int num_special_tokens() const override { return static_cast<int>(prefix_.size() + suffix_.size()); }
 
  private:

@@ -56,6 +56,9 @@ class Tokenizer {
   // Which model: "WordLevel", "WordPiece", "BPE", "Unigram".
   virtual const char* kind() const = 0;
 
+  // The id text the vocabulary cannot spell becomes ([UNK], <unk>), if any.
+  virtual std::optional<int32_t> unknown_id() const = 0;
+
   // How many special tokens encode(text, true) adds around the text (2 for
   // [CLS] text [SEP]); used to check and truncate against the positions.
   virtual int num_special_tokens() const = 0;

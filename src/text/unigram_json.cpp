@@ -16,6 +16,9 @@ class UnigramJsonModel : public Model {
   void encode(const std::string& piece, std::vector<int32_t>& out) const override { model_.encode(piece, out); }
   const Vocabulary& vocabulary() const override { return vocab_; }
   const char* kind() const override { return "Unigram"; }
+  std::optional<int32_t> unknown_id() const override {
+    return model_.unk_id() >= 0 ? std::optional<int32_t>(model_.unk_id()) : std::nullopt;
+  }
 
  private:
   Vocabulary vocab_;

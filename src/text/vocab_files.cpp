@@ -101,6 +101,7 @@ class SentencePieceSegmentModel : public Model {
   }
   const Vocabulary& vocabulary() const override { return vocab_; }
   const char* kind() const override { return "Unigram"; }
+  std::optional<int32_t> unknown_id() const override { return spm_->unknown_id(); }
 
  private:
   std::unique_ptr<Tokenizer> spm_;

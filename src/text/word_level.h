@@ -14,6 +14,7 @@ class WordLevelModel : public Model {
   void encode(const std::string& piece, std::vector<int32_t>& out) const override;
   const Vocabulary& vocabulary() const override { return vocab_; }
   const char* kind() const override { return "WordLevel"; }
+  std::optional<int32_t> unknown_id() const override { return unk_id_; }
 
  private:
   Vocabulary vocab_;

@@ -23,6 +23,7 @@ class WordPieceModel : public Model {
   void encode(const std::string& piece, std::vector<int32_t>& out) const override;
   const Vocabulary& vocabulary() const override { return vocab_; }
   const char* kind() const override { return "WordPiece"; }
+  std::optional<int32_t> unknown_id() const override { return vocab_.find(options_.unk_token); }
 
  private:
   int32_t unk_id(const std::string& piece) const;

@@ -152,7 +152,8 @@ TEST_CASE("cli text: tokenize prints one line of ids per input, with or without 
   CHECK(nystrom_cli("tokenize -m " + quote(model) + " -f - < " + quote(dir / "crlf.txt")).out == expected);
 }
 
-TEST_CASE("cli text: classify prints the config's label and its probability for each input, or JSON") {
+TEST_CASE("cli text: classify prints the config's label and its probability for each input, or JSON Lines with "
+          "the pipeline's names") {
   const std::string model_path = converted("small-cls");
   test::TempDir dir;
   const test::RunResult r = nystrom_cli("classify -m " + quote(model_path) + " -f " + quote(lines_file(dir)));
@@ -174,11 +175,16 @@ TEST_CASE("cli text: classify prints the config's label and its probability for 
 
     const nystrom::JsonValue v = nystrom::parse_json(json_lines[i], "classify --json");
     CHECK(v.find("label")->as_string("label") == model->config().labels[best]);
-    CHECK(v.find("probability")->as_number("probability") == doctest::Approx(p[best]).epsilon(1e-7));
-    const nystrom::JsonValue* all = v.find("probabilities");
+    CHECK(v.find("score")->as_number("score") == doctest::Approx(p[best]).epsilon(1e-7));
+    const nystrom::JsonValue* all = v.find("scores");
     REQUIRE(all != nullptr);
-    REQUIRE(all->array.size() == 3);
-    for (size_t k = 0; k < 3; ++k) CHECK(all->array[k].as_number("p") == doctest::Approx(p[k]).epsilon(1e-7));
+    REQUIRE(all->object.size() == 3);
+    for (size_t k = 0; k < 3; ++k) {
+      const nystrom::JsonValue* s = all->find(model->config().labels[k]);
+      REQUIRE(s != nullptr);
+      CHECK(s->as_number("score") == doctest::Approx(p[k]).epsilon(1e-7));
+    }
+    CHECK(v.find("labels") == nullptr);  // multi-label only
   }
   // One TEXT gives one line too.
   const test::RunResult one = nystrom_cli("classify -m " + quote(model_path) + " " + quote(kLines[1]));
@@ -218,17 +224,24 @@ TEST_CASE("cli text: fill-mask prints the top-k tokens and probabilities of each
 
   const test::RunResult j = nystrom_cli("fill-mask --json -m " + quote(model_path) + " " + quote(text));
   REQUIRE_MESSAGE(j.exit_code == 0, j.err);
+  // One list per mask of {score, token, token_str, sequence}, as Hugging
+  // Face's fill-mask pipeline names them.
   const nystrom::JsonValue v = nystrom::parse_json(j.out, "fill-mask --json");
-  const nystrom::JsonValue* masks = v.find("masks");
-  REQUIRE(masks != nullptr);
-  REQUIRE(masks->array.size() == 2);
-  CHECK(masks->array[0].find("position")->as_int("position") == 2);
-  const nystrom::JsonValue* cands = masks->array[1].find("candidates");
-  REQUIRE(cands != nullptr);
-  CHECK(cands->array.size() == 5);  // the default top-k
+  REQUIRE(v.is_array());
+  REQUIRE(v.array.size() == 2);
+  const nystrom::JsonValue& cands = v.array[1];
+  REQUIRE(cands.array.size() == 5);  // the default top-k
   const std::vector<std::string> second = fields_of(lines[3]);
-  CHECK(cands->array[0].find("token")->as_string("token") == second[1]);
-  CHECK(tok->id_to_token((int32_t)cands->array[0].find("id")->as_int("id")) == second[1]);
+  const nystrom::JsonValue& top = cands.array[0];
+  const int32_t id = (int32_t)top.find("token")->as_int("token");
+  CHECK(tok->id_to_token(id) == second[1]);
+  CHECK(fixed4(top.find("score")->as_number("score")) == second[2]);
+  CHECK(top.find("token_str")->as_string("token_str") == tok->decode({id}));
+  std::vector<int32_t> filled = ids;
+  filled[std::find(ids.rbegin(), ids.rend(), texttest::kMask).base() - ids.begin() - 1] = id;
+  CHECK(top.find("sequence")->as_string("sequence") == tok->decode(filled));
+  for (size_t k = 1; k < cands.array.size(); ++k)
+    CHECK(cands.array[k].find("score")->as_number("s") <= cands.array[k - 1].find("score")->as_number("s"));
 }
 
 TEST_CASE("cli text: embed writes [inputs, hidden] float32 equal to Session::run and pool_embedding") {
@@ -311,13 +324,17 @@ TEST_CASE("cli text: wrong models, inputs and options give clear errors") {
 
   for (const std::string& args : {"classify -m " + quote(cls), "classify -m " + quote(cls) + " a b",
                                   std::string("classify 'the cat'"), "classify -m " + quote(cls) + " -f x.txt 'the cat'",
-                                  "embed -m " + quote(cls) + " 'the cat'", "embed -m " + quote(cls) + " --pool max 'a' -o x.npy",
+                                  "embed -m " + quote(cls) + " --format npy 'the cat'",
+                                  "embed -m " + quote(cls) + " --pool max 'a' -o x.npy",
                                   "fill-mask -m " + quote(mlm) + " --top-k 0 'the [MASK]'",
-                                  "tokenize -m " + quote(cls) + " --threads 2 'the cat'"}) {
+                                  "tokenize -m " + quote(cls) + " --threads 0 'the cat'"}) {
     CAPTURE(args);
     const test::RunResult r = nystrom_cli(args);
     CHECK(r.exit_code == 2);
     CHECK(lines_of(r.err).size() == 1);
+    // The help that helps is the command's own.
+    const std::string cmd = args.substr(0, args.find(' '));
+    CHECK(r.err.find("(see nystrom " + cmd + " --help)") != std::string::npos);
   }
 }
 

@@ -399,10 +399,6 @@ TEST_CASE("nyf: nonzero reserved fields are refused even with a valid checksum")
     h.reserved[17] = 1;
     s.set_header(h);
   }
-  SUBCASE("configuration record reserved word") {
-    h.config.reserved = 1;
-    s.set_header(h);
-  }
   SUBCASE("tokenizer section, reserved in version 1") {
     h.tokenizer_offset = 256;
     h.tokenizer_size = 1;
@@ -424,6 +420,31 @@ TEST_CASE("nyf: nonzero reserved fields are refused even with a valid checksum")
   const std::string msg = s.error();
   CHECK_ONE_LINE_CONTAINS(msg, phrase);
   CHECK_ONE_LINE_CONTAINS(msg, "reserved");
+}
+
+TEST_CASE("nyf: a classifier's problem type is kept; files from before it read as single-label") {
+  CHECK(ModelFile(Sample().path).config().problem_type == nystrom::ProblemType::SingleLabel);
+  for (nystrom::ProblemType t : {nystrom::ProblemType::MultiLabel, nystrom::ProblemType::Regression}) {
+    test::TempDir dir;
+    ModelConfig c = sample_config();
+    c.problem_type = t;
+    nystrom::write_model_file(dir / "m.nyf", c, sample_tensors());
+    CHECK(ModelFile(dir / "m.nyf").config().problem_type == t);
+  }
+}
+
+TEST_CASE("nyf: an unknown problem type, or one without a classifier head, is refused") {
+  Sample s;
+  format::FileHeader h = s.header;
+  h.config.problem_type = 3;
+  s.set_header(h);
+  s.reseal();
+  CHECK_ONE_LINE_CONTAINS(s.error(), "unknown problem type code 3");
+  test::TempDir dir;
+  ModelConfig c = test::small_config(8);
+  c.problem_type = nystrom::ProblemType::MultiLabel;
+  CHECK_THROWS_WITH_AS(nystrom::write_model_file(dir / "m.nyf", c, {}),
+                       doctest::Contains("without a classifier head"), nystrom::Error);
 }
 
 TEST_CASE("nyf: a tensor whose data lies outside the file is refused even with a valid checksum") {

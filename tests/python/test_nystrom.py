@@ -71,9 +71,8 @@ def json_scores(line):
     def score(d):
         return d["score"] if "score" in d else d["probability"]
 
-    if "masks" in obj:
-        return [[(c.get("token") if isinstance(c.get("token"), int) else c["id"], score(c))
-                 for c in m["candidates"]] for m in obj["masks"]]
+    if isinstance(obj, list):  # fill-mask: a list of candidates per mask
+        return [[(c["token"], score(c)) for c in m] for m in obj]
     return (obj["label"], score(obj))
 
 

@@ -11,6 +11,7 @@
 
 #include "../common/json_out.h"
 #include "progress.h"
+#include "text_input.h"
 #include "text_commands.h"
 #include "text_common.h"
 #include "text_run.h"
@@ -130,7 +131,9 @@ int cmd_compare_attention(int argc, char** argv) {
       "  \"exact\": {\"prediction\": \"7\", \"ms\": 216.8}, \"nystrom\": {...}}\n"
       "where prediction is the label (classifier), the list of tokens at the masks\n"
       "(masked LM) or null (no head). --attention does not apply.\n",
-      "      --json              JSON output, one object per input line\n");
+      "      --json              JSON output, one object per input line\n",
+      "  nystrom compare-attention -m model.nyf -f inputs.txt\n"
+      "  nystrom compare-attention -m model.nyf --landmarks 64 --json -f inputs.txt\n");
   tools::Args args = text_args(argc, argv, {}, {"--json"});
   if (show_help(args, usage)) return 0;
   if (args.has("--attention"))
@@ -138,7 +141,6 @@ int cmd_compare_attention(int argc, char** argv) {
   TextRun r(args);
   const ModelConfig& c = r.model->config();
   const uint32_t m = args.has("--landmarks") ? r.options.landmarks : default_landmarks(c);
-  const auto ids = r.encode_all(true, args.has("--truncate"));
   const bool as_json = args.has("--json");
 
   RunOptions exact_options = r.options, nystrom_options = r.options;
@@ -149,20 +151,20 @@ int cmd_compare_attention(int argc, char** argv) {
   r.options = exact.options();  // the thread count resolved, for --verbose
 
   const auto t_all = Clock::now();
-  Progress progress(ids.size());
   Output e, n;
-  for (size_t i = 0; i < ids.size(); ++i) {
+  // Each input in turn (a stream's answered before its next line is read).
+  r.each_input(true, args.has("--truncate"), nullptr, [&](size_t, const TextInput&, const std::vector<int32_t>& ids) {
     auto t0 = Clock::now();
-    exact.run(ids[i].data(), ids[i].size(), e);
+    exact.run(ids.data(), ids.size(), e);
     const double exact_ms = ms_since(t0);
     t0 = Clock::now();
-    nystrom.run(ids[i].data(), ids[i].size(), n);
+    nystrom.run(ids.data(), ids.size(), n);
     const double nystrom_ms = ms_since(t0);
     const Agreement a = agreement(e.last_hidden_state, n.last_hidden_state);
-    const Prediction pe = predict(r, ids[i], e), pn = predict(r, ids[i], n);
-    const bool ran_exact = ids[i].size() <= m;
+    const Prediction pe = predict(r, ids, e), pn = predict(r, ids, n);
+    const bool ran_exact = ids.size() <= m;
     if (as_json) {
-      put_line("{\"tokens\": " + std::to_string(ids[i].size()) + ", \"landmarks\": " + std::to_string(m) +
+      put_line("{\"tokens\": " + std::to_string(ids.size()) + ", \"landmarks\": " + std::to_string(m) +
                ", \"nystrom_ran_exact\": " + (ran_exact ? "true" : "false") +
                ", \"relative_l2\": " + tools::json_number(a.relative_l2) +
                ", \"cosine\": " + tools::json_number(a.cosine) +
@@ -172,13 +174,10 @@ int cmd_compare_attention(int argc, char** argv) {
     } else {
       char figures[64];
       std::snprintf(figures, sizeof figures, "%.4g\t%.6f", a.relative_l2, a.cosine);
-      put_line(std::to_string(ids[i].size()) + "\t" + figures + "\t" + plain(pe) + "\t" + plain(pn) + "\t" +
+      put_line(std::to_string(ids.size()) + "\t" + figures + "\t" + plain(pe) + "\t" + plain(pn) + "\t" +
                fixed(exact_ms, 1) + "\t" + fixed(nystrom_ms, 1) + "\t" + (ran_exact ? "exact(n<=m)" : "nystrom"));
     }
-    flush_output();  // a reader that went away stops the run here
-    progress.update(i + 1);
-  }
-  progress.finish();
+  });
   r.run_ms = ms_since(t_all);
   r.report();
   return 0;

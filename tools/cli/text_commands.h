@@ -1,7 +1,8 @@
 // The text commands of the CLI: tokenize, classify, fill-mask and embed
-// (tokenize.cpp, classify.cpp, fill_mask.cpp, embed.cpp). Each reads its
-// inputs and tokenizes them all first (so a bad line fails before any model
-// work), then runs them one after another on one session. Each takes the
+// (tokenize.cpp, classify.cpp, fill_mask.cpp, embed.cpp). Each tokenizes a
+// file's inputs all first (so a bad line fails before any model work), a
+// stream's one line at a time (each answered before the next is read), and
+// runs them one after another on one session (text_run.h). Each takes the
 // whole command line (argv[1] is the command) and returns the exit status.
 #pragma once
 

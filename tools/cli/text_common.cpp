@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "../common/json_out.h"
 #include "run_options.h"
 #include "text_input.h"
 
@@ -45,9 +46,9 @@ std::string escape_text(const std::string& s) {
   return out;
 }
 
-std::string usage_of(const char* head, const char* own_options, bool run_options) {
-  return std::string(head) + "\noptions:\n" + kTextInputHelp + own_options + (run_options ? kRunOptionsHelp : "") +
-         "  -h, --help              show this help\n\n" + kTextCommonHelp;
+std::string usage_of(const char* head, const char* own_options, const char* examples) {
+  return std::string(head) + "\noptions:\n" + kTextInputHelp + own_options + kRunOptionsHelp +
+         "  -h, --help              show this help\n\n" + kTextCommonHelp + "\nexamples:\n" + examples;
 }
 
 tools::Args text_args(int argc, char** argv, const std::set<std::string>& values,
@@ -80,6 +81,21 @@ std::string prob_field(double p) {
   std::snprintf(buf, sizeof buf, "\t%.4f", p);
   return buf;
 }
+
+double sigmoid(double x) {
+  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1.0 + e);
+}
+
+template <typename T>
+static std::string numbers(const T* v, size_t n) {
+  std::string s = "[";
+  for (size_t i = 0; i < n; ++i) s += (i ? ", " : "") + tools::json_number(v[i]);
+  return s + "]";
+}
+std::string json_numbers(const double* v, size_t n) { return numbers(v, n); }
+std::string json_numbers(const float* v, size_t n) { return numbers(v, n); }
 
 std::vector<double> softmax(const float* logits, size_t n) {
   const float top = *std::max_element(logits, logits + n);

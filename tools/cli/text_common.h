@@ -24,8 +24,8 @@ void flush_output();
 std::string escape_text(const std::string& s);
 
 // A text command's help: its head, then the shared options, its own and
-// (unless run_options is false) the run options.
-std::string usage_of(const char* head, const char* own_options, bool run_options = true);
+// the run options, the shared notes and its examples.
+std::string usage_of(const char* head, const char* own_options, const char* examples);
 
 // Parses a text command's arguments: the shared flags plus its own.
 tools::Args text_args(int argc, char** argv, const std::set<std::string>& values,
@@ -42,5 +42,12 @@ std::string prob_field(double p);
 
 // Softmax of logits[0..n) in double: the probabilities, in order.
 std::vector<double> softmax(const float* logits, size_t n);
+
+// 1 / (1 + e^-x) in double, without overflow for any x.
+double sigmoid(double x);
+
+// A JSON array of numbers, 9 significant digits each.
+std::string json_numbers(const double* v, size_t n);
+std::string json_numbers(const float* v, size_t n);
 
 }  // namespace nystrom::cli

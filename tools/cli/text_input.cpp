@@ -46,15 +46,57 @@ const char kTextCommonHelp[] =
 
 static bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\f\v") == std::string::npos; }
 
-// Splits a stream into lines as it is read, so that an over-long line is
-// refused after reading just past the limit, not after reading it whole.
-class LineReader {
- public:
-  LineReader(std::string name, std::vector<TextInput>& out) : name_(std::move(name)), out_(out) {}
+TextSource::TextSource(const tools::Args& args) {
+  const auto& pos = args.positionals();
+  if (!args.has("--file")) {
+    if (pos.empty()) throw tools::UsageError{"no input: give TEXT or --file FILE"};
+    if (pos.size() > 1) throw tools::UsageError{"expected one TEXT (quote it), got " + std::to_string(pos.size())};
+    if (blank(pos[0])) throw Error("the text is blank");
+    if (pos[0].size() > kMaxLineBytes)
+      throw Error("the text is longer than the limit of " + std::to_string(kMaxLineBytes) + " bytes");
+    ready_.push_back({pos[0], "the text"});
+    eof_ = true;
+    return;
+  }
+  if (!pos.empty()) throw tools::UsageError{"give either TEXT or --file, not both"};
+  open(args.get("--file"));
+}
 
-  void feed(const char* data, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      const char c = data[i];
+TextSource::TextSource(const std::string& path) { open(path); }
+
+void TextSource::open(const std::string& path) {
+  name_ = path == "-" ? std::string("standard input") : path;
+  // Any readable stream will do (a pipe, /dev/stdin, <(...)), not only a
+  // regular file; only a folder is refused.
+  fd_ = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw Error("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) throw Error(name_ + ": is a folder, not a file");
+  streaming_ = !(::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode));
+  buf_.resize(size_t(1) << 16);
+}
+
+TextSource::~TextSource() {
+  if (fd_ > 0) ::close(fd_);
+}
+
+bool TextSource::next(TextInput& in) {
+  // Splits the stream into lines as it is read, so that an over-long line
+  // is refused after reading just past the limit, and a line is handed out
+  // as soon as its end arrives (read returns what a pipe holds).
+  while (handed_ == ready_.size() && !eof_) {
+    ready_.clear(), handed_ = 0;
+    const ssize_t got = ::read(fd_, buf_.data(), buf_.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw Error(name_ + ": read error: " + std::strerror(errno));
+    if (got == 0) {
+      eof_ = true;
+      if (!line_.empty()) end_line();
+      if (lines_ == 0) throw Error(name_ + ": no input lines");
+      break;
+    }
+    for (ssize_t i = 0; i < got; ++i) {
+      const char c = buf_[(size_t)i];
       if (after_cr_ && c == '\n') {  // the LF of a CRLF
         after_cr_ = false;
         continue;
@@ -65,68 +107,21 @@ class LineReader {
         continue;
       }
       if (line_.size() >= kMaxLineBytes)
-        throw Error(where() + ": longer than the limit of " + std::to_string(kMaxLineBytes) + " bytes");
+        throw Error(name_ + " line " + std::to_string(lines_ + 1) + ": longer than the limit of " +
+                    std::to_string(kMaxLineBytes) + " bytes");
       line_ += c;
     }
   }
-  void finish() {
-    if (!line_.empty()) end_line();
-  }
+  if (handed_ == ready_.size()) return false;
+  in = std::move(ready_[handed_++]);
+  return true;
+}
 
- private:
-  std::string where() const { return name_ + " line " + std::to_string(out_.size() + 1); }
-  void end_line() {
-    if (blank(line_)) throw Error(where() + ": blank line (every line is one input; remove blank lines)");
-    std::string w = where();
-    out_.push_back({std::move(line_), std::move(w)});
-    line_.clear();
-  }
-
-  std::string name_;
-  std::vector<TextInput>& out_;
-  std::string line_;
-  bool after_cr_ = false;
-};
-
-std::vector<TextInput> read_text_inputs(const tools::Args& args) {
-  const auto& pos = args.positionals();
-  if (args.has("--file")) {
-    if (!pos.empty()) throw tools::UsageError{"give either TEXT or --file, not both"};
-  } else {
-    if (pos.empty()) throw tools::UsageError{"no input: give TEXT or --file FILE"};
-    if (pos.size() > 1) throw tools::UsageError{"expected one TEXT (quote it), got " + std::to_string(pos.size())};
-    if (blank(pos[0])) throw Error("the text is blank");
-    if (pos[0].size() > kMaxLineBytes)
-      throw Error("the text is longer than the limit of " + std::to_string(kMaxLineBytes) + " bytes");
-    return {{pos[0], "the text"}};
-  }
-  const std::string path = args.get("--file");
-  const std::string name = path == "-" ? std::string("standard input") : path;
-  // Any readable stream will do (a pipe, /dev/stdin, <(...)), not only a
-  // regular file; only a folder is refused.
-  const int fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error("cannot open " + path + ": " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() {
-      if (fd > 0) ::close(fd);
-    }
-  } closer{fd};
-  struct stat st;
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) throw Error(name + ": is a folder, not a file");
-  std::vector<TextInput> inputs;
-  LineReader lines(name, inputs);
-  std::vector<char> buf(1 << 16);
-  for (;;) {
-    const ssize_t got = ::read(fd, buf.data(), buf.size());
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw Error(name + ": read error: " + std::strerror(errno));
-    if (got == 0) break;
-    lines.feed(buf.data(), (size_t)got);
-  }
-  lines.finish();
-  if (inputs.empty()) throw Error(name + ": no input lines");
-  return inputs;
+void TextSource::end_line() {
+  const std::string where = name_ + " line " + std::to_string(++lines_);
+  if (blank(line_)) throw Error(where + ": blank line (every line is one input; remove blank lines)");
+  ready_.push_back({std::move(line_), where});
+  line_.clear();
 }
 
 }  // namespace nystrom::cli

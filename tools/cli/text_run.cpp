@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "../common/attention_summary.h"
 #include "encoder.h"
 #include "progress.h"
 #include "run_options.h"
@@ -16,7 +17,9 @@ TextRun::TextRun(const tools::Args& args) {
   options = parse_run_options(args);
   const std::string path = args.require("--model");
   verbose = args.has("--verbose");
-  inputs = read_text_inputs(args);
+  source_ = std::make_unique<TextSource>(args);
+  if (!source_->streaming())
+    for (TextInput in; source_->next(in);) whole_.push_back(std::move(in));
   auto t0 = Clock::now();
   model = Model::open(path, parse_open_options(args));
   model_ms = ms_since(t0);
@@ -26,42 +29,60 @@ TextRun::TextRun(const tools::Args& args) {
   if (!tok) throw Error(path + " has no tokenizer (convert the checkpoint with its tokenizer files)");
 }
 
-std::vector<std::vector<int32_t>> TextRun::encode_all(bool add_special, bool truncate, bool show_progress) {
-  const auto t0 = Clock::now();
+void TextRun::each_input(bool add_special, bool truncate, const Check& check, const Use& use, bool show_progress) {
   Encoder enc(*tok, model->config().max_positions, truncate);
-  std::vector<std::vector<int32_t>> ids;
-  ids.reserve(inputs.size());
-  Progress progress(show_progress ? inputs.size() : 0);
-  for (const TextInput& in : inputs) {
-    ids.push_back(enc.encode(in, add_special));
-    tokens += ids.back().size();
-    progress.update(ids.size());
+  auto encode = [&](const TextInput& in) {
+    const auto t0 = Clock::now();
+    std::vector<int32_t> ids = enc.encode(in, add_special);
+    tokenize_ms += ms_since(t0);
+    tokens += ids.size();
+    if (check) check(in, ids);
+    return ids;
+  };
+  if (source_->streaming()) {
+    for (TextInput in; source_->next(in);) {
+      const std::vector<int32_t> ids = encode(in);
+      use(inputs++, in, ids);
+      flush_output();  // the answer leaves before the next line is read
+    }
+    return;
   }
-  tokenize_ms = ms_since(t0);
-  return ids;
+  std::vector<std::vector<int32_t>> all;
+  all.reserve(whole_.size());
+  Progress progress(show_progress ? whole_.size() : 0);
+  for (const TextInput& in : whole_) {
+    all.push_back(encode(in));
+    progress.update(all.size());
+  }
+  progress.finish();
+  for (size_t i = 0; i < whole_.size(); ++i) {
+    use(inputs++, whole_[i], all[i]);
+    flush_output();  // a reader that went away stops the run here
+  }
 }
 
-void TextRun::run_all(const std::vector<std::vector<int32_t>>& ids,
-                      const std::function<void(size_t, const Output&)>& use) {
+void TextRun::each_run(bool add_special, bool truncate, const Check& check, const Select& select, const RunUse& use) {
   const int requested_threads = options.threads;
   Session session(model, options);
   options = session.options();  // with the thread count resolved, for the summary
   if (verbose) explain_options(requested_threads);
-  const auto t0 = Clock::now();
-  Progress progress(ids.size());
+  Progress progress(source_->streaming() ? 0 : whole_.size());
   Output out;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    session.run(ids[i].data(), ids[i].size(), out);
-    use(i, out);
-    flush_output();  // a reader that went away stops the run here
+  each_input(add_special, truncate, check, [&](size_t i, const TextInput& in, const std::vector<int32_t>& ids) {
+    const auto t0 = Clock::now();
+    if (select) session.run(ids.data(), ids.size(), select(ids), out);
+    else session.run(ids.data(), ids.size(), out);
+    run_ms += ms_since(t0);
+    use(i, in, ids, out);
     progress.update(i + 1);
-  }
+  });
   progress.finish();
-  run_ms = ms_since(t0);
 }
 
-// What runs differs from what was asked: said under --verbose.
+// Which attention runs and why, and what runs differs from what was asked:
+// said under --verbose.
 void TextRun::explain_options(int requested_threads) const {
+  std::fprintf(stderr, "attention:   %s\n", tools::attention_summary(model->config(), options).c_str());
   if (requested_threads > options.threads)
     std::fprintf(stderr, "threads:     %d requested, capped to %d (the CPUs this process may use)\n",
                  requested_threads, options.threads);
@@ -85,8 +106,8 @@ void TextRun::report() const {
   const double work_ms = tokenize_ms + run_ms;
   std::fprintf(stderr, "load:        %.1f ms (model file %.1f ms, tokenizer %.1f ms)\n", model_ms + tokenizer_ms,
                model_ms, tokenizer_ms);
-  std::fprintf(stderr, "tokens:      %zu in %zu input%s (tokenizing %.1f ms)\n", tokens, inputs.size(),
-               inputs.size() == 1 ? "" : "s", tokenize_ms);
+  std::fprintf(stderr, "tokens:      %zu in %zu input%s (tokenizing %.1f ms)\n", tokens, inputs,
+               inputs == 1 ? "" : "s", tokenize_ms);
   if (run_ms > 0)
     std::fprintf(stderr, "model:       %.1f ms (threads %d, isa %s)\n", run_ms, options.threads,
                  instruction_set_name(instruction_set()));

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "../common/args.h"
+#include "../common/attention_summary.h"
 #include "../common/output_check.h"
 #include "nystrom/convert.h"
 
@@ -73,6 +74,16 @@ int main(int argc, char** argv) {
       } else {
         std::printf("  tokenizer: none%s\n", args.has("--no-tokenizer") ? " (--no-tokenizer)" : " in the folder");
       }
+      const ModelConfig& c = r.config;
+      std::printf("  config: %u layers, hidden %u, %u heads, intermediate %u, vocabulary %u, %u positions, "
+                  "%u landmarks, segment_means_seq_len %u\n", c.num_layers, c.hidden_size, c.num_heads,
+                  c.intermediate_size, c.vocab_size, c.max_positions, c.num_landmarks, c.segment_means_len);
+      static const char* const kProblems[] = {"single-label", "multi-label", "regression"};
+      if (c.head == HeadType::Classifier)
+        std::printf("  head: classifier, %s, %zu labels\n", kProblems[(int)c.problem_type], c.labels.size());
+      else
+        std::printf("  head: %s\n", c.head == HeadType::MaskedLM ? "masked LM" : "none (bare encoder)");
+      std::printf("  attention under auto: %s\n", tools::attention_summary(c).c_str());
       std::printf("wrote %s: %zu tensors, file %.3f MB\n", out.c_str(), r.tensor_count, r.file_bytes / 1e6);
     }
     return 0;
