@@ -20,7 +20,7 @@ classify() {
   out=$("$cli" classify -m "$model" --json --verbose "$@" "$text" 2>"$err")
   local label prob ms mb
   label=$(sed -n 's/.*"label": "\([^"]*\)".*/\1/p' <<<"$out")
-  prob=$(sed -n 's/.*"probability": \([0-9.e-]*\).*/\1/p' <<<"$out")
+  prob=$(sed -n 's/.*"score": \([0-9.e-]*\).*/\1/p' <<<"$out")
   ms=$(sed -n 's/^model: *\([0-9.]*\) ms.*/\1/p' "$err")
   mb=$(sed -n 's/^peak memory: *\([0-9.]*\) MB.*/\1/p' "$err")
   rm -f "$err"

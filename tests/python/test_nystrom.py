@@ -120,16 +120,24 @@ def wordlevel_tokenizer(vocab_size):
     }
 
 
-def convert(tmp, name, tokenizer_json):
-    """tests/data/hf/<name> with this tokenizer.json, converted by
-    nystrom-convert into tmp/<name>.nyf."""
-    folder = os.path.join(tmp, name)
+def convert(tmp, name, tokenizer_json, problem_type=None):
+    """tests/data/hf/<name> with this tokenizer.json (and problem_type in
+    its config.json when given), converted by nystrom-convert into
+    tmp/<name>[-<problem_type>].nyf."""
+    stem = name + ("-" + problem_type if problem_type else "")
+    folder = os.path.join(tmp, stem)
     os.mkdir(folder)
     for f in ("config.json", "model.safetensors"):
         shutil.copy(os.path.join(TESTDATA, name, f), folder)
+    if problem_type:
+        with open(os.path.join(folder, "config.json")) as f:
+            config = json.load(f)
+        config["problem_type"] = problem_type
+        with open(os.path.join(folder, "config.json"), "w") as f:
+            json.dump(config, f)
     with open(os.path.join(folder, "tokenizer.json"), "w") as f:
         f.write(tokenizer_json)
-    out = os.path.join(tmp, name + ".nyf")
+    out = os.path.join(tmp, stem + ".nyf")
     subprocess.run([os.path.join(BUILD, "nystrom-convert"), "-q", folder, "-o", out], check=True)
     return out
 
@@ -257,6 +265,31 @@ class ModuleTest(unittest.TestCase):
             demo = [line.rstrip("\n").split("\t")[1] for line in f][:3]
         want = cli("classify", "-m", self.listops_path, "-f", self.write_lines(demo)).splitlines()
         self.assertEqual(["%s\t%.4f" % (g["label"], g["score"]) for g in self.listops.classify(demo)], want)
+
+    def test_multi_label_and_regression_classify_as_the_cli(self):
+        texts = ["the cat sat .", "a good movie and a bad dog"]
+        for kind in ("multi_label_classification", "regression"):
+            path = convert(self.tmp, "small-cls", json.dumps(wordlevel_tokenizer(1000)), kind)
+            model = nystrom.Model(path)
+            try:
+                self.assertEqual(model.config["problem_type"], kind)
+                lines = cli("classify", "-m", path, "--json", "-f", self.write_lines(texts)).splitlines()
+                got = model.classify(texts)
+                for g, line in zip(got, lines):
+                    want = json.loads(line)
+                    self.assertEqual(g["label"], want["label"])
+                    self.assertEqual(set(g), set(want))
+                    for label, score in g["scores"].items():
+                        self.assertTrue(same_float(score, want["scores"][label]), (kind, score, want["scores"]))
+                    logits = flat(model.run(model.tokenize(texts[got.index(g)]))["logits"])
+                    if kind == "regression":
+                        self.assertEqual(sorted(g["scores"].values()), sorted(logits))
+                    else:
+                        self.assertEqual(g["labels"], want["labels"])
+                        self.assertTrue(all(0 < s < 1 for s in g["scores"].values()))
+            finally:
+                model.close()
+        self.assertEqual(self.cls.config["problem_type"], "single_label_classification")
 
     def test_embed_as_the_cli(self):
         texts = ["the cat sat .", "a good movie and a bad dog", "it was not very good"]

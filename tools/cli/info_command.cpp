@@ -237,7 +237,9 @@ int cmd_info(int argc, char** argv) {
   field("conv_kernel", c.conv_kernel ? n(c.conv_kernel) : "0 (no conv skip)");
   field("position_offset", n(c.position_offset));
   field("activation", activation_name(c.activation));
-  field("layer_norm_eps", tools::json_number(c.layer_norm_eps));
+  char eps[32];
+  std::snprintf(eps, sizeof eps, "%g", c.layer_norm_eps);  // as config.json writes it
+  field("layer_norm_eps", eps);
   std::string head = head_name(c.head);
   if (c.head == HeadType::Classifier) {
     head += std::string(", ") + problem_name(c.problem_type) + ", " + n(c.labels.size()) + " label" +
