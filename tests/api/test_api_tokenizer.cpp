@@ -5,6 +5,8 @@
 // none; broken or oversized tokenizers are refused with one-line errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,6 +35,7 @@ TEST_CASE("tokenizer api: a model converted with a tokenizer.json encodes text a
   CHECK(std::string(tok->kind()) == "WordLevel");
   CHECK(tok->vocab_size() == 1000);
   CHECK(tok->mask_id() == texttest::kMask);
+  CHECK(tok->unk_id() == texttest::kUnk);
   CHECK(tok->num_special_tokens() == 2);
 
   const std::vector<int32_t> ids = {texttest::kCls, word_id("the"), word_id("cat"), word_id("sat"), word_id("."),
@@ -57,6 +60,31 @@ TEST_CASE("tokenizer api: a model converted with a tokenizer.json encodes text a
     CHECK(tok->encode(text, false) == direct->encode(text, false));
     CHECK(tok->decode(tok->encode(text)) == direct->decode(direct->encode(text, true), true));
     CHECK(tok->decode(tok->encode(text), false) == direct->decode(direct->encode(text, true), false));
+  }
+}
+
+TEST_CASE("tokenizer api: unk_id is the id that text the vocabulary cannot spell becomes, for every model kind") {
+  // Each reference tokenizer's files; a byte-level BPE spells everything.
+  const std::vector<std::pair<std::string, std::vector<std::string>>> kinds = {
+      {"wordlevel", {"tokenizer.json"}},        {"wordpiece", {"tokenizer.json"}},
+      {"bert_vocab_txt", {"vocab.txt"}},        {"unigram", {"tokenizer.json"}},
+      {"albert_precompiled", {"spiece.model"}}, {"bpe_gpt2", {"tokenizer.json"}}};
+  for (const auto& [kind, files] : kinds) {
+    const std::string name = kind;
+    CAPTURE(name);
+    std::vector<nystrom::text::TokenizerFile> loaded;
+    for (const std::string& f : files) loaded.push_back({f, test::slurp("tests/data/tokenizers/" + kind + "/" + f)});
+    auto tok = nystrom::text::load_tokenizer(loaded);
+    REQUIRE(tok != nullptr);
+    const std::optional<int32_t> unk = tok->unknown_id();
+    if (kind == "bpe_gpt2") {
+      CHECK_FALSE(unk.has_value());
+      continue;
+    }
+    REQUIRE(unk.has_value());
+    // A character no test vocabulary holds.
+    const std::vector<int32_t> ids = tok->encode("\xe2\x98\x83", false);
+    CHECK(std::find(ids.begin(), ids.end(), *unk) != ids.end());
   }
 }
 

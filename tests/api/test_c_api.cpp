@@ -15,6 +15,7 @@
 
 #include "convert/hf_checkpoint.h"
 #include "format/model_file.h"
+#include "nystrom/convert.h"
 #include "nystrom/nystrom.h"
 #include "nystrom/nystrom_c.h"
 #include "reference_models.h"
@@ -174,6 +175,7 @@ TEST_CASE("c api: nystrom_model_config and nystrom_model_label give the C++ conf
     CHECK(cfg.head == (int32_t)c.head);
     CHECK(cfg.layer_norm_eps == c.layer_norm_eps);
     CHECK(cfg.num_labels == (c.head == nystrom::HeadType::Classifier ? c.labels.size() : 0u));
+    CHECK(cfg.problem_type == (int32_t)c.problem_type);
 
     const char* label = "unchanged";
     CHECK_STATUS(nystrom_model_label(m.p, 0, nullptr), NYSTROM_ERROR_INVALID_ARGUMENT);
@@ -193,6 +195,22 @@ TEST_CASE("c api: nystrom_model_config and nystrom_model_label give the C++ conf
   REQUIRE(nystrom_model_config(m.p, &cfg) == NYSTROM_OK);
   CHECK(cfg.head == NYSTROM_HEAD_CLASSIFIER);
   CHECK(cfg.num_labels == 3);
+  CHECK(cfg.problem_type == NYSTROM_PROBLEM_SINGLE_LABEL);
+}
+
+TEST_CASE("c api: nystrom_config gives a multi-label or regression classifier's problem type") {
+  for (nystrom::ProblemType t : {nystrom::ProblemType::MultiLabel, nystrom::ProblemType::Regression}) {
+    test::TempDir dir;
+    nystrom::ModelConfig c = nystrom::Model::open(reference_nyf("small-cls"))->config();
+    c.problem_type = t;
+    nystrom::write_random_model(dir / "m.nyf", c);
+    CModel m;
+    REQUIRE(nystrom_model_open((dir / "m.nyf").c_str(), &m.p) == NYSTROM_OK);
+    nystrom_config cfg;
+    REQUIRE(nystrom_model_config(m.p, &cfg) == NYSTROM_OK);
+    CHECK(cfg.problem_type == (t == nystrom::ProblemType::MultiLabel ? NYSTROM_PROBLEM_MULTI_LABEL
+                                                                     : NYSTROM_PROBLEM_REGRESSION));
+  }
 }
 
 TEST_CASE("c api: nystrom_session_create checks every option") {

@@ -33,12 +33,16 @@ const char kTextInputHelp[] =
     "                          any readable stream, e.g. /dev/stdin or <(...))\n"
     "                          instead of TEXT; a blank line is an error (output\n"
     "                          line i belongs to input line i); LF, CRLF and CR\n"
-    "                          each end a line; a line may hold at most 1 MiB\n"
+    "                          each end a line; a line may hold at most 1 MiB.\n"
+    "                          A stream is answered line by line (each answer\n"
+    "                          is flushed before the next line is read); a\n"
+    "                          regular file is checked whole before any answer\n"
     "      --truncate          cut an input longer than the model's positions\n"
     "                          (special tokens included) to fit, keeping its\n"
     "                          start; without it such an input is an error\n"
-    "  -v, --verbose           print load time, tokens, tokens per second and\n"
-    "                          peak memory on stderr\n";
+    "  -v, --verbose           print which attention runs and why, load time,\n"
+    "                          tokens, tokens per second and peak memory on\n"
+    "                          stderr\n";
 
 const char kTextCommonHelp[] =
     "TEXT that begins with '-' follows `--`. Progress (\"1200/96000 lines\") is\n"
