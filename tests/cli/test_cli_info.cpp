@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "cli_support.h"
+#include "convert/hf_checkpoint.h"
+#include "format/model_file.h"
 #include "nystrom/convert.h"
 #include "nystrom/nystrom.h"
 #include "runtime/json.h"
@@ -156,6 +158,21 @@ TEST_CASE("cli: --verbose and the converter's summary say which attention runs a
   CHECK(has(c.out, "  head: masked LM\n"));
   CHECK(has(c.out, "  attention under auto: nystrom with 8 landmarks: auto follows the checkpoint, whose "
                    "num_landmarks (8) differs from its segment_means_seq_len (64)"));
+}
+
+TEST_CASE("cli info: a tokenizer section that does not build is shown as such, and the rest still is") {
+  test::TempDir dir;
+  const std::string folder = texttest::text_checkpoint(dir, "tiny-mlm", "");
+  const nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(folder);
+  nystrom::write_model_file(dir / "m.nyf", ck.config, ck.tensors, {{"tokenizer.json", "{\"model\": "}});
+  const test::RunResult r = nystrom_cli("info " + quote(dir / "m.nyf"));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(has(r.out, "tokenizer:   unusable: "));
+  CHECK(has(r.out, "head:        masked_lm\n"));
+  const test::RunResult j = nystrom_cli("info --json " + quote(dir / "m.nyf"));
+  REQUIRE_MESSAGE(j.exit_code == 0, j.err);
+  const nystrom::JsonValue v = nystrom::parse_json(j.out, "info --json");
+  CHECK(v.find("tokenizer")->find("error")->as_string("").find("tokenizer.json") != std::string::npos);
 }
 
 TEST_CASE("cli info: a usage error points to info's help; a missing file is a one-line error") {

@@ -38,7 +38,7 @@ static const char kInfoUsage[] =
     "  {\"file\", \"file_bytes\", \"format_version\", \"config\": {... \"head\",\n"
     "   \"problem_type\", \"labels\"}, \"tensors\": [{\"name\", \"type\", \"shape\",\n"
     "   \"bytes\"}], \"tensor_types\": [{\"type\", \"tensors\", \"bytes\"}],\n"
-    "   \"tokenizer\": null or {\"kind\", \"vocab_size\", \"mask_token\",\n"
+    "   \"tokenizer\": null, {\"error\"} or {\"kind\", \"vocab_size\", \"mask_token\",\n"
     "   \"unknown_token\", \"special_tokens\"}, \"attention\": {\"exact\",\n"
     "   \"landmarks\", \"reason\"}, \"threads\", \"cost\": [{\"n\", \"attention\",\n"
     "   \"landmarks\", \"flops\", \"work_bytes\", \"output_bytes\", \"runs\"}]}\n"
@@ -156,7 +156,15 @@ int cmd_info(int argc, char** argv) {
   auto model = Model::open(path, parse_open_options(args));
   const ModelConfig& c = model->config();
   o.threads = Session(model, o).options().threads;  // resolved as a run would
-  const Tokenizer* tok = model->tokenizer();
+  // A tokenizer section that does not build is shown, not fatal: the rest
+  // of the file is still worth seeing.
+  const Tokenizer* tok = nullptr;
+  std::string tok_error;
+  try {
+    tok = model->tokenizer();
+  } catch (const Error& e) {
+    tok_error = e.what();
+  }
   const std::vector<Model::TensorInfo> tensors = model->tensors();
   std::map<std::string, TypeTotal> by_type;
   uint64_t tensor_bytes = 0;
@@ -205,6 +213,8 @@ int cmd_info(int argc, char** argv) {
       s += "{\"kind\": \"" + std::string(tok->kind()) + "\", \"vocab_size\": " + u((uint64_t)tok->vocab_size()) +
            ", \"mask_token\": " + token_or_null(tok->mask_id()) + ", \"unknown_token\": " +
            token_or_null(tok->unk_id()) + ", \"special_tokens\": " + u((uint64_t)tok->num_special_tokens()) + "}";
+    else if (!tok_error.empty())
+      s += "{\"error\": " + json_quote(tok_error) + "}";
     else
       s += "null";
     s += ", \"attention\": {\"exact\": " + std::string(plan.exact_attention ? "true" : "false") +
@@ -264,6 +274,8 @@ int cmd_info(int argc, char** argv) {
     std::printf("tokenizer:   %s, %d ids, mask %s, unknown %s, %d special tokens per input\n", tok->kind(),
                 (int)tok->vocab_size(), name(tok->mask_id()).c_str(), name(tok->unk_id()).c_str(),
                 tok->num_special_tokens());
+  } else if (!tok_error.empty()) {
+    std::printf("tokenizer:   unusable: %s\n", tok_error.c_str());
   } else {
     std::printf("tokenizer:   none (takes token ids only: nystrom run)\n");
   }
