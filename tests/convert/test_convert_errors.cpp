@@ -632,7 +632,7 @@ TEST_CASE("cli: nystrom with no command or an unknown one is a usage error") {
 TEST_CASE("cli: nystrom run --help exits 0 and mentions every flag") {
   test::RunResult r = test::run(test::tool("nystrom") + " run --help");
   CHECK(r.exit_code == 0);
-  for (const std::string flag : {"--model", "--ids-npy", "--out-dir", "--landmarks", "--attention"}) {
+  for (const std::string flag : {"--model", "--ids-npy", "--ids", "--out-dir", "--json", "--landmarks", "--attention"}) {
     CAPTURE(flag);
     CHECK(r.out.find(flag) != std::string::npos);
   }
@@ -642,7 +642,7 @@ TEST_CASE("cli: nystrom --help exits 0 and mentions every flag of run") {
   test::RunResult r = test::run(test::tool("nystrom") + " --help");
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("run") != std::string::npos);
-  for (const std::string flag : {"--model", "--ids-npy", "--out-dir", "--landmarks", "--attention"}) {
+  for (const std::string flag : {"--model", "--ids-npy", "--ids", "--out-dir", "--json", "--landmarks", "--attention"}) {
     CAPTURE(flag);
     CHECK(r.out.find(flag) != std::string::npos);
   }

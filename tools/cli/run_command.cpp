@@ -26,8 +26,8 @@
 namespace nystrom::cli {
 
 static const char kRunUsage[] =
-    "usage: nystrom run -m MODEL.nyf (--ids-npy IDS.npy | --ids FILE) (--out-dir DIR | --json)\n"
-    "                   [options]\n"
+    "usage: nystrom run -m MODEL.nyf (--ids-npy IDS.npy | --ids FILE)\n"
+    "                   (--out-dir DIR | --json) [options]\n"
     "\n"
     "Runs the model on token ids: one sequence from --ids-npy (a 1-d int64 or\n"
     "int32 .npy, or shape [1, n]), or one sequence per line of --ids FILE ('-':\n"
@@ -64,7 +64,8 @@ static const char kRunExamples[] =
     "\n"
     "examples:\n"
     "  nystrom run -m model.nyf --ids-npy ids.npy --out-dir out/\n"
-    "  nystrom tokenize -m model.nyf -f texts.txt | nystrom run -m model.nyf --ids - --json\n";
+    "  nystrom tokenize -m model.nyf -f texts.txt |\n"
+    "    nystrom run -m model.nyf --ids - --json > outputs.jsonl\n";
 
 namespace {
 
