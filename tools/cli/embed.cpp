@@ -74,8 +74,8 @@ int cmd_embed(int argc, char** argv) {
              [&](size_t, const TextInput&, const std::vector<int32_t>&, const Output& out) {
                std::vector<float> e = pool_embedding(out, pool == "cls" ? Pooling::First : Pooling::Mean);
                if (args.has("--normalize")) normalize(e);
-               if (format == "npy") return rows.insert(rows.end(), e.begin(), e.end()), void();
-               put_line("{\"embedding\": " + json_numbers(e.data(), e.size()) + "}");
+               if (format == "npy") rows.insert(rows.end(), e.begin(), e.end());
+               else put_line("{\"embedding\": " + json_numbers(e.data(), e.size()) + "}");
              });
   if (format == "npy") {
     write_npy(out_path, "<f4", {r.inputs, D}, rows.data());
