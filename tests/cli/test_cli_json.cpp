@@ -255,6 +255,23 @@ TEST_CASE("cli json: bad ids are one-line errors naming the line") {
   }
 }
 
+TEST_CASE("cli json: every line is valid JSON, even for a label that is not UTF-8") {
+  test::TempDir dir;
+  const std::string folder = texttest::text_checkpoint(dir, "small-cls", texttest::tokenizer_json(1000));
+  nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(folder);
+  const nystrom::CheckpointTokenizer tok = nystrom::read_hf_tokenizer(folder, ck.config);
+  // Latin-1, a lone continuation byte, a truncated sequence, a surrogate, an overlong '/'.
+  ck.config.labels = {"caf\xe9", "\x80x\xe2\x82", "\xed\xa0\x80\xc0\xaf \xe2\x82\xac"};
+  nystrom::write_model_file(dir / "m.nyf", ck.config, ck.tensors, tok.views());
+  const test::RunResult r = nystrom_cli("classify --json -m " + quote(dir / "m.nyf") + " 'the cat'");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const nystrom::JsonValue v = nystrom::parse_json(r.out, "classify");  // throws on invalid UTF-8
+  const std::string bad = "\xef\xbf\xbd";                                // U+FFFD
+  CHECK(v.find("scores")->find("caf" + bad) != nullptr);
+  CHECK(v.find("scores")->find(bad + "x" + bad + bad) != nullptr);
+  CHECK(v.find("scores")->find(bad + bad + bad + bad + bad + " \xe2\x82\xac") != nullptr);  // the euro sign kept
+}
+
 TEST_CASE("cli json: a multi-label classifier scores each label with a sigmoid") {
   test::TempDir dir;
   const std::string path =
