@@ -258,6 +258,21 @@ TEST_CASE("nystrom-bench: an unknown section is a usage error, also with --model
   CHECK(m.out.find("\"median_ms\"") == std::string::npos);  // forward was not asked for
 }
 
+TEST_CASE("nystrom-bench: with no arguments it says what it runs and about how long, before it starts") {
+  // Stopped a moment after it starts: the line comes first.
+  const test::RunResult r = test::run("timeout -s KILL 3 " + test::tool("nystrom-bench"));
+  CHECK(r.exit_code != 0);
+  const auto lines = test::lines_of(r.err);
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines[0].find("nystrom-bench: running every section (peak, gemm,") == 0);
+  CHECK(lines[0].find(" minutes on an idle 2-core machine") != std::string::npos);
+  // Not with arguments, and --help describes it.
+  CHECK(test::run(test::tool("nystrom-bench") + " --sections bogus").err.find("running every section") ==
+        std::string::npos);
+  CHECK(test::run(test::tool("nystrom-bench") + " --help").out.find("With no arguments it runs every section") !=
+        std::string::npos);
+}
+
 TEST_CASE("nystrom-bench: TMPDIR is a path, never shell text (children start without a shell)") {
   if (!test::tool_prefix().empty()) {
     MESSAGE("skipped under an emulator: a base-size attention layer takes minutes there (and no kernel is involved)");

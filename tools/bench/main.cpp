@@ -68,7 +68,10 @@ const char kUsage[] =
     "  --json            machine-readable output on stdout\n"
     "  -h, --help        show this help\n"
     "  --version         print the version\n"
-    "\n";
+    "\n"
+    "With no arguments it runs every section at full size, which takes roughly\n"
+    "10 minutes on an idle 2-core machine (much longer on a busy one; --quick\n"
+    "for a smoke run), and says so on stderr before it starts.\n";
 
 // The two numbers a child run of this binary prints (child_process.h);
 // -1, -1 when the child fails.
@@ -618,6 +621,13 @@ int main(int argc, char** argv) {
         parse_sections(args, {"peak", "gemm", "layer", "forward", "attention", "attention_precision", "memory",
                                "quant_accuracy", "scaling"},
                        "peak,gemm,layer,forward,attention,attention_precision,memory,quant_accuracy");
+
+    // A run of many minutes must not start without a word.
+    if (argc == 1)
+      std::fprintf(stderr, "nystrom-bench: running every section (%s) at full size: roughly 10 minutes on an idle "
+                   "2-core machine, much longer on a busy one (--quick: a smoke run; --sections: some; "
+                   "--help: all options)\n",
+                   "peak, gemm, layer, forward, attention, attention_precision, memory, quant_accuracy");
 
     Report rep;
     rep.json = args.has("--json");
