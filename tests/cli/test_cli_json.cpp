@@ -361,7 +361,7 @@ TEST_CASE("cli json: the converter records problem_type as transformers infers i
 }
 
 TEST_CASE("cli: each command's help ends with examples") {
-  for (const char* cmd : {"info", "run", "tokenize", "classify", "fill-mask", "embed"}) {
+  for (const char* cmd : {"info", "run", "tokenize", "classify", "fill-mask", "embed", "compare-attention"}) {
     const std::string name = cmd;
     CAPTURE(name);
     const test::RunResult r = nystrom_cli(std::string(cmd) + " --help");

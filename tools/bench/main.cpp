@@ -71,7 +71,8 @@ const char kUsage[] =
     "\n"
     "With no arguments it runs every section at full size, which takes roughly\n"
     "10 minutes on an idle 2-core machine (much longer on a busy one; --quick\n"
-    "for a smoke run), and says so on stderr before it starts.\n";
+    "for a smoke run), and says so on stderr before it starts.\n"
+    "\n";
 
 // The two numbers a child run of this binary prints (child_process.h);
 // -1, -1 when the child fails.
