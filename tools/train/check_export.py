@@ -62,14 +62,15 @@ def main():
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         nyf = os.path.join(tmp, "m.nyf")
+        out = os.path.join(tmp, "out")  # run's --out-dir holds only its outputs
         subprocess.run([os.path.join(args.build, "nystrom-convert"), args.checkpoint, "-o", nyf],
                        check=True, capture_output=True)
         for b, (seq, _) in enumerate(data):
             np.save(os.path.join(tmp, "ids.npy"), np.array(seq, dtype=np.int64))
             subprocess.run([os.path.join(args.build, "nystrom"), "run", "-m", nyf,
-                            "--ids-npy", os.path.join(tmp, "ids.npy"), "--out-dir", tmp],
+                            "--ids-npy", os.path.join(tmp, "ids.npy"), "--out-dir", out],
                            check=True, capture_output=True)
-            got = np.load(os.path.join(tmp, "logits.npy"))
+            got = np.load(os.path.join(out, "logits.npy"))
             diff = float(np.abs(got - want[b]).max())
             limit = 1e-4 * float(np.abs(want[b]).max()) + 1e-5
             worst = max(worst, diff / limit)
