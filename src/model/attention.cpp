@@ -43,30 +43,37 @@ void nystrom_head(const HeadView& h, const float* ql, const float* kl, const flo
     else ops::gemm(nullptr, M, N, K, x, ldx, false, y, ldy, trans_y, out, ldo);
   };
   ops::nystrom_pinv(nullptr, a, m, scale, 6, z, s.pinv_work.data());
-  product(n, m, d, h.q, D, kl, d, true, f, m);  // F = softmax(Q K~^T)
-  ops::softmax_rows(f, n, m, m);
   product(m, n, d, ql, d, h.k, D, true, b, n);  // B = softmax(Q~ K^T)
   ops::softmax_rows(b, m, n, n);
-  ops::gemm(nullptr, n, m, m, f, m, false, z, m, false, fz, m);
   product(m, d, n, b, n, h.v, D, false, bv, d);  // B V
-  ops::gemm(nullptr, n, d, m, fz, m, false, bv, d, false, h.out, D);
+  // F and F Z are row by row: a block of rows at a time keeps them
+  // [block x m] instead of [n x m] (each row computed as it would be whole).
+  for (int r0 = 0; r0 < n; r0 += kNystromRowBlock) {
+    const int rows = std::min(kNystromRowBlock, n - r0);
+    product(rows, m, d, h.q + (size_t)r0 * D, D, kl, d, true, f, m);  // F = softmax(Q K~^T)
+    ops::softmax_rows(f, rows, m, m);
+    ops::gemm(nullptr, rows, m, m, f, m, false, z, m, false, fz, m);
+    ops::gemm(nullptr, rows, d, m, fz, m, false, bv, d, false, h.out + (size_t)r0 * D, D);
+  }
 }
 
 }  // namespace
 
-void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws) {
-  const int n = ws.n, D = (int)c.hidden_size, H = (int)c.num_heads, d = D / H;
-  const int m = ws.plan.landmarks, K = (int)c.conv_kernel;
-  auto view = [&](int h) {
-    return HeadView{ws.q.data() + h * d, ws.k.data() + h * d, ws.v.data() + h * d, ws.context() + h * d, n, D, d};
-  };
+void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws,
+               const SequenceSpan& seq) {
+  const int n = seq.n, D = (int)c.hidden_size, H = (int)c.num_heads, d = D / H;
+  const int m = seq.plan.landmarks, K = (int)c.conv_kernel;
+  const size_t first = seq.row * D;
+  float *q = ws.q.data() + first, *k = ws.k.data() + first, *v = ws.v.data() + first;
+  float* context = ws.context() + first;
+  auto view = [&](int h) { return HeadView{q + h * d, k + h * d, v + h * d, context + h * d, n, D, d}; };
   auto for_each_head = [&](auto&& fn) {
     pool->parallel_for((size_t)H, [&](size_t h0, size_t h1, int thread) {
       for (size_t h = h0; h < h1; ++h) fn((int)h, ws.heads[thread]);
     });
   };
 
-  if (ws.plan.exact) {
+  if (seq.plan.exact) {
     for_each_head([&](int h, HeadScratch& s) { exact_head(view(h), s); });
   } else {
     // Landmarks and A = softmax(Q~ K~^T) of every head first: the pinv's
@@ -75,8 +82,8 @@ void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, W
       float* ql = ws.q_land.data() + (size_t)h * m * d;
       float* kl = ws.k_land.data() + (size_t)h * m * d;
       float* a = ws.a.data() + (size_t)h * m * m;
-      ops::segment_means(ws.q.data() + h * d, n, d, D, m, ql, d);
-      ops::segment_means(ws.k.data() + h * d, n, d, D, m, kl, d);
+      ops::segment_means(q + h * d, n, d, D, m, ql, d);
+      ops::segment_means(k + h * d, n, d, D, m, kl, d);
       ops::gemm(nullptr, m, m, d, ql, d, false, kl, d, true, a, m);
       ops::softmax_rows(a, m, m, m);
       ws.col_sum[h] = ops::max_column_sum(a, m);
@@ -84,7 +91,7 @@ void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, W
     const float scale = *std::max_element(ws.col_sum.begin(), ws.col_sum.end());
     for_each_head([&](int h, HeadScratch& s) {
       nystrom_head(view(h), ws.q_land.data() + (size_t)h * m * d, ws.k_land.data() + (size_t)h * m * d,
-                   ws.a.data() + (size_t)h * m * m, m, scale, ws.plan.int8, s);
+                   ws.a.data() + (size_t)h * m * m, m, scale, seq.plan.int8, s);
     });
   }
   if (lw.conv) {
@@ -93,7 +100,7 @@ void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, W
     const int blocks = (n + kConvRowBlock - 1) / kConvRowBlock;
     pool->parallel_for((size_t)blocks, [&](size_t b0, size_t b1, int) {
       const int t0 = (int)b0 * kConvRowBlock, t1 = std::min(n, (int)b1 * kConvRowBlock);
-      ops::depthwise_conv_add(ws.v.data(), n, t0, t1, H, d, D, lw.conv, K, ws.context(), D);
+      ops::depthwise_conv_add(v, n, t0, t1, H, d, D, lw.conv, K, context, D);
     });
   }
 }

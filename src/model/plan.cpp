@@ -24,30 +24,72 @@ AttentionPlan plan_attention(const ModelConfig& c, const RunOptions& o, int n) {
   return p;
 }
 
-void Workspace::plan_for(const ModelConfig& c, const AttentionPlan& p, int len, int thread_count) {
-  if (len == n && p.exact == plan.exact && p.landmarks == plan.landmarks && thread_count == threads) return;
-  n = len;
-  plan = p;
-  threads = thread_count;
+namespace {
+
+// The element count of every buffer, from one place for plan_for and
+// planned_bytes.
+struct BufferSizes {
+  size_t rows = 0, hidden = 0, chunk = 0, ffn = 0, head_out = 0;
+  size_t landmarks = 0, kernel = 0, col_sum = 0;  // q_land / k_land, a, col_sum
+  size_t z = 0, pinv = 0, f = 0, b = 0, bv = 0, scores = 0;  // per thread
+};
+
+BufferSizes buffer_sizes(const ModelConfig& c, const std::vector<SequenceSpan>& seqs) {
   const size_t D = c.hidden_size, I = c.intermediate_size, H = c.num_heads, d = D / H;
-  const size_t N = (size_t)len, m = (size_t)p.landmarks;
-  auto size = [](std::vector<float>& v, size_t count) {
+  BufferSizes z;
+  size_t longest = 0, nys_n = 0, m = 0;
+  for (const SequenceSpan& s : seqs) {
+    const size_t n = (size_t)s.n;
+    z.rows += n;
+    longest = std::max(longest, n);
+    if (s.plan.exact) {
+      z.scores = std::max(z.scores, std::min<size_t>(n, kExactRowBlock) * n);
+    } else {
+      nys_n = std::max(nys_n, n);
+      m = std::max(m, (size_t)s.plan.landmarks);
+    }
+  }
+  z.hidden = z.rows * D;
+  z.chunk = std::min<size_t>(z.rows, kRowChunk) * D;
+  z.ffn = std::min<size_t>(z.rows, kRowChunk) * I;
+  z.head_out = c.head == HeadType::MaskedLM ? longest * D : 0;
+  z.landmarks = H * m * d, z.kernel = H * m * m, z.col_sum = H;
+  z.z = m * m, z.pinv = 3 * m * m, z.f = std::min<size_t>(nys_n, kNystromRowBlock) * m, z.b = m * nys_n;
+  z.bv = m * d;
+  return z;
+}
+
+}  // namespace
+
+size_t Workspace::planned_bytes(const ModelConfig& c, const std::vector<SequenceSpan>& seqs, int threads) {
+  const BufferSizes z = buffer_sizes(c, seqs);
+  const size_t shared = 4 * z.hidden + z.chunk + z.ffn + z.head_out + 2 * z.landmarks + z.kernel + z.col_sum;
+  const size_t per_thread = z.z + z.pinv + 2 * z.f + z.b + z.bv + z.scores;
+  return (shared + (size_t)threads * per_thread) * sizeof(float);
+}
+
+void Workspace::plan_for(const ModelConfig& c, const std::vector<SequenceSpan>& spans, int thread_count) {
+  // Only a buffer whose size changes is allocated again (and then to its
+  // exact size, so a long input's memory is returned after it): every
+  // buffer is written before it is read.
+  auto fit = [](std::vector<float>& v, size_t count) {
+    if (v.size() == count) return;
     v.assign(count, 0.0f);
     v.shrink_to_fit();
   };
-  size(x, N * D), size(q, N * D), size(k, N * D), size(v, N * D);
-  const size_t chunk = std::min<size_t>(N, kRowChunk);
-  size(tmp, chunk * D), size(ffn, chunk * I);
-  size(head_out, c.head == HeadType::MaskedLM ? N * D : 0);
-  bool nys = !p.exact;
-  size(q_land, nys ? H * m * d : 0), size(k_land, nys ? H * m * d : 0);
-  size(a, nys ? H * m * m : 0), size(col_sum, H);
+  const BufferSizes z = buffer_sizes(c, spans);
+  fit(x, z.hidden);
+  if (spans == seqs && thread_count == threads) return;
+  seqs = spans;
+  rows = z.rows;
+  threads = thread_count;
+  fit(q, z.hidden), fit(k, z.hidden), fit(v, z.hidden);
+  fit(tmp, z.chunk), fit(ffn, z.ffn), fit(head_out, z.head_out);
+  fit(q_land, z.landmarks), fit(k_land, z.landmarks), fit(a, z.kernel), fit(col_sum, z.col_sum);
   heads.resize(thread_count);
   for (HeadScratch& s : heads) {
-    size(s.z, nys ? m * m : 0), size(s.pinv_work, nys ? 3 * m * m : 0);
-    size(s.f, nys ? N * m : 0), size(s.fz, nys ? N * m : 0), size(s.b, nys ? m * N : 0);
-    size(s.bv, nys ? m * d : 0);
-    size(s.scores, p.exact ? std::min<size_t>(N, kExactRowBlock) * N : 0);
+    fit(s.z, z.z), fit(s.pinv_work, z.pinv), fit(s.f, z.f), fit(s.fz, z.f), fit(s.b, z.b), fit(s.bv, z.bv);
+    fit(s.scores, z.scores);
   }
 }
 
