@@ -7,6 +7,7 @@
 #include "kernels/quant.h"
 #include "model/weights.h"
 #include "nystrom/nystrom.h"
+#include "runtime/aligned_buffer.h"
 
 namespace nystrom {
 
@@ -72,7 +73,10 @@ struct Workspace {
   size_t rows = 0;
   int threads = 0;
   std::vector<float> x;        // [rows x D] hidden state
-  std::vector<float> q, k, v;  // [rows x D] projections, heads side by side
+  // [rows x D] projections, heads side by side. Left unwritten until the
+  // first layer writes them, so at 64k tokens the embedding tables' pages
+  // and these 600 MB are never resident at once.
+  AlignedBuffer q, k, v;
   // The attention output takes Q's place: Q is dead once its head's
   // context is written, and one fewer [n x D] buffer matters at 64k tokens.
   float* context() { return q.data(); }

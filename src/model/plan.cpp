@@ -83,7 +83,11 @@ void Workspace::plan_for(const ModelConfig& c, const std::vector<SequenceSpan>& 
   seqs = spans;
   rows = z.rows;
   threads = thread_count;
-  fit(q, z.hidden), fit(k, z.hidden), fit(v, z.hidden);
+  for (AlignedBuffer* b : {&q, &k, &v})
+    if (b->size() != z.hidden) {
+      *b = AlignedBuffer();
+      b->reserve(z.hidden);
+    }
   fit(tmp, z.chunk), fit(ffn, z.ffn), fit(head_out, z.head_out);
   fit(q_land, z.landmarks), fit(k_land, z.landmarks), fit(a, z.kernel), fit(col_sum, z.col_sum);
   heads.resize(thread_count);
