@@ -50,11 +50,41 @@ void TextRun::run_all(const std::vector<std::vector<int32_t>>& ids,
   const auto t0 = Clock::now();
   Progress progress(ids.size());
   Output out;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    session.run(ids[i].data(), ids[i].size(), out);
-    use(i, out);
+  auto done = [&](size_t i, const Output& o) {
+    use(i, o);
     flush_output();  // a reader that went away stops the run here
     progress.update(i + 1);
+  };
+  // Consecutive short inputs run as one batch (Session::run_batch packs
+  // them into shared passes; the outputs are bit for bit the same). A group
+  // ends at kGroupTokens tokens (one pass) or kGroupFloats floats of
+  // outputs held at once (a masked-LM head's logits are vocab floats a row).
+  constexpr size_t kGroupTokens = 1024, kGroupFloats = size_t(1) << 24;
+  const ModelConfig& c = model->config();
+  const size_t row_floats =
+      c.hidden_size + (c.head == HeadType::MaskedLM && options.outputs.logits ? c.vocab_size : 0);
+  for (size_t i = 0; i < ids.size();) {
+    size_t end = i + 1, rows = ids[i].size();
+    while (end < ids.size() && rows + ids[end].size() <= kGroupTokens &&
+           (rows + ids[end].size()) * row_floats <= kGroupFloats)
+      rows += ids[end++].size();
+    std::vector<Output> outs;
+    if (end - i > 1) {
+      try {
+        outs = session.run_batch(std::vector<std::vector<int32_t>>(ids.begin() + i, ids.begin() + end));
+      } catch (const Error&) {
+        outs.clear();  // run the group one by one: its inputs' errors come as a lone run reports them
+      }
+    }
+    for (size_t j = i; j < end; ++j) {
+      if (!outs.empty()) {
+        done(j, outs[j - i]);
+        continue;
+      }
+      session.run(ids[j].data(), ids[j].size(), out);
+      done(j, out);
+    }
+    i = end;
   }
   progress.finish();
   run_ms = ms_since(t0);

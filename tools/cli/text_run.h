@@ -32,7 +32,8 @@ struct TextRun {
   // `show_progress` (the tokenize command, whose work this is).
   std::vector<std::vector<int32_t>> encode_all(bool add_special, bool truncate, bool show_progress = false);
 
-  // Runs each sequence on one session in input order, calling use(i, out).
+  // Runs each sequence on one session, short ones packed together
+  // (Session::run_batch), calling use(i, out) in input order.
   void run_all(const std::vector<std::vector<int32_t>>& ids, const std::function<void(size_t, const Output&)>& use);
 
   // The --verbose summary on stderr.
