@@ -45,7 +45,7 @@ void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& l
   }
   watch.lap(&LayerProfile::projections);
 
-  for (const SequenceSpan& seq : ws.seqs) attention(pool, c, lw, ws, seq);
+  attention(pool, c, lw, ws);
   watch.lap(&LayerProfile::attention);
 
   // The rest is row-wise, so it runs in chunks of kRowChunk rows: tmp and

@@ -101,9 +101,9 @@ struct Workspace {
 
 // Rows [0, n) of x from ids: token t at position t.
 void embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x);
-// One sequence's attention (and conv skip), on its rows of ws.q/k/v.
-void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws,
-               const SequenceSpan& seq);
+// Every sequence's attention (and conv skip), each on its own rows of
+// ws.q/k/v.
+void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
 void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
 // Logits of the rows at positions of the n rows x (all n rows when empty),
 // one row each.
