@@ -318,10 +318,14 @@ class NYSTROM_API Session {
   void run(const int32_t* ids, size_t n, Output& out);
   void run(const int32_t* ids, size_t n, const OutputSelection& outputs, Output& out);
 
-  // Runs each sequence on its own, at its own length: no padding, and
-  // result i is bit for bit what run(batch[i]) gives (SPEC "Batches").
-  // Sequences run one after another on this session's threads. An invalid
-  // sequence throws Error naming its index, and nothing is returned.
+  // Runs each sequence at its own length, no padding: result i is bit for
+  // bit what run(batch[i]) gives (SPEC "Batches"), with options().outputs.
+  // Consecutive short sequences share one pass (up to 1024 tokens in all):
+  // their rows go through the position-wise steps (embeddings, projections,
+  // feed-forward, LayerNorms, heads) together, which runs many short inputs
+  // nearly as fast per token as one long one; attention stays per sequence.
+  // An empty batch, or an invalid sequence (the message names its index),
+  // throws Error, and nothing is returned.
   std::vector<Output> run_batch(const std::vector<std::vector<int32_t>>& batch);
 
   const RunOptions& options() const { return options_; }

@@ -272,8 +272,9 @@ NYSTROM_API nystrom_status nystrom_session_pooled(const nystrom_session* session
  * accessors above. Return 0 to go on, nonzero to stop the batch. */
 typedef int (*nystrom_batch_fn)(void* user, size_t index, const nystrom_session* session);
 
-/* Runs count sequences (ids[i] holds lengths[i] tokens), each on its own at
- * its own length, exactly as nystrom_session_run would one by one, calling
+/* Runs count sequences (ids[i] holds lengths[i] tokens), each at its own
+ * length with exactly the results nystrom_session_run gives one by one
+ * (short ones share passes, as Session::run_batch packs them), calling
  * callback after each. The batch stops at the first invalid sequence
  * (NYSTROM_ERROR_INPUT, the message names its index) or when callback asks
  * to (NYSTROM_ERROR_CANCELLED); the callbacks made before stand. count may

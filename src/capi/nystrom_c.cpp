@@ -494,12 +494,36 @@ extern "C" nystrom_status nystrom_session_run_batch(nystrom_session* session, co
     if (!callback) return invalid("nystrom_session_run_batch: callback is NULL");
     if (count > 0 && (!ids || !lengths))
       return invalid("nystrom_session_run_batch: ids and lengths must not be NULL when count > 0");
+    // Short sequences run as groups through Session::run_batch (shared
+    // passes, the same results); a group that fails runs again one by one,
+    // so the callbacks before the failing sequence are made as documented.
+    constexpr size_t kGroupTokens = 1024;
+    std::vector<nystrom::Output> group;  // outputs of [group_begin, group_end), or empty: one by one
+    size_t group_begin = 0, group_end = 0;
     for (size_t i = 0; i < count; ++i) {
       session->has_result = false;
       if (!ids[i] && lengths[i] > 0)
         return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT, "nystrom_session_run_batch: ids[%zu] is NULL", i);
+      if (i >= group_end) {
+        group.clear();
+        group_begin = group_end = i;
+        std::vector<std::vector<int32_t>> seqs;
+        for (size_t tokens = 0; group_end < count && ids[group_end] && tokens + lengths[group_end] <= kGroupTokens;
+             ++group_end) {
+          seqs.emplace_back(ids[group_end], ids[group_end] + lengths[group_end]);
+          tokens += lengths[group_end];
+        }
+        if (seqs.size() > 1) {
+          try {
+            group = session->session.run_batch(seqs);
+          } catch (const nystrom::Error&) {
+            group.clear();
+          }
+        }
+      }
       try {
-        session->session.run(ids[i], lengths[i], session->out);
+        if (!group.empty()) session->out = std::move(group[i - group_begin]);
+        else session->session.run(ids[i], lengths[i], session->out);
       } catch (const nystrom::Error& e) {
         return set_errorf(static_cast<nystrom_status>(e.code()), "batch sequence %zu: %s", i, e.what());
       }

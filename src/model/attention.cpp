@@ -43,57 +43,87 @@ void nystrom_head(const HeadView& h, const float* ql, const float* kl, const flo
     else ops::gemm(nullptr, M, N, K, x, ldx, false, y, ldy, trans_y, out, ldo);
   };
   ops::nystrom_pinv(nullptr, a, m, scale, 6, z, s.pinv_work.data());
-  product(n, m, d, h.q, D, kl, d, true, f, m);  // F = softmax(Q K~^T)
-  ops::softmax_rows(f, n, m, m);
   product(m, n, d, ql, d, h.k, D, true, b, n);  // B = softmax(Q~ K^T)
   ops::softmax_rows(b, m, n, n);
-  ops::gemm(nullptr, n, m, m, f, m, false, z, m, false, fz, m);
   product(m, d, n, b, n, h.v, D, false, bv, d);  // B V
-  ops::gemm(nullptr, n, d, m, fz, m, false, bv, d, false, h.out, D);
+  // F and F Z are row by row: a block of rows at a time keeps them
+  // [block x m] instead of [n x m] (each row computed as it would be whole).
+  for (int r0 = 0; r0 < n; r0 += kNystromRowBlock) {
+    const int rows = std::min(kNystromRowBlock, n - r0);
+    product(rows, m, d, h.q + (size_t)r0 * D, D, kl, d, true, f, m);  // F = softmax(Q K~^T)
+    ops::softmax_rows(f, rows, m, m);
+    ops::gemm(nullptr, rows, m, m, f, m, false, z, m, false, fz, m);
+    ops::gemm(nullptr, rows, d, m, fz, m, false, bv, d, false, h.out + (size_t)r0 * D, D);
+  }
 }
 
-}  // namespace
+// Head h of one sequence: its columns of the sequence's rows.
+HeadView head_view(Workspace& ws, const SequenceSpan& seq, int D, int d, int h) {
+  const size_t at = seq.row * D + (size_t)h * d;
+  return HeadView{ws.q.data() + at, ws.k.data() + at, ws.v.data() + at, ws.context() + at, seq.n, D, d};
+}
 
-void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws) {
-  const int n = ws.n, D = (int)c.hidden_size, H = (int)c.num_heads, d = D / H;
-  const int m = ws.plan.landmarks, K = (int)c.conv_kernel;
-  auto view = [&](int h) {
-    return HeadView{ws.q.data() + h * d, ws.k.data() + h * d, ws.v.data() + h * d, ws.context() + h * d, n, D, d};
-  };
+void nystrom_attention(ThreadPool* pool, const ModelConfig& c, Workspace& ws, const SequenceSpan& seq) {
+  const int n = seq.n, D = (int)c.hidden_size, H = (int)c.num_heads, d = D / H, m = seq.plan.landmarks;
   auto for_each_head = [&](auto&& fn) {
     pool->parallel_for((size_t)H, [&](size_t h0, size_t h1, int thread) {
       for (size_t h = h0; h < h1; ++h) fn((int)h, ws.heads[thread]);
     });
   };
+  // Landmarks and A = softmax(Q~ K~^T) of every head first: the pinv's
+  // scale is the largest column sum over all heads of the layer.
+  for_each_head([&](int h, HeadScratch&) {
+    const HeadView v = head_view(ws, seq, D, d, h);
+    float* ql = ws.q_land.data() + (size_t)h * m * d;
+    float* kl = ws.k_land.data() + (size_t)h * m * d;
+    float* a = ws.a.data() + (size_t)h * m * m;
+    ops::segment_means(v.q, n, d, D, m, ql, d);
+    ops::segment_means(v.k, n, d, D, m, kl, d);
+    ops::gemm(nullptr, m, m, d, ql, d, false, kl, d, true, a, m);
+    ops::softmax_rows(a, m, m, m);
+    ws.col_sum[h] = ops::max_column_sum(a, m);
+  });
+  const float scale = *std::max_element(ws.col_sum.begin(), ws.col_sum.end());
+  for_each_head([&](int h, HeadScratch& s) {
+    nystrom_head(head_view(ws, seq, D, d, h), ws.q_land.data() + (size_t)h * m * d,
+                 ws.k_land.data() + (size_t)h * m * d, ws.a.data() + (size_t)h * m * m, m, scale, seq.plan.int8, s);
+  });
+}
 
-  if (ws.plan.exact) {
-    for_each_head([&](int h, HeadScratch& s) { exact_head(view(h), s); });
-  } else {
-    // Landmarks and A = softmax(Q~ K~^T) of every head first: the pinv's
-    // scale is the largest column sum over all heads of the layer.
-    for_each_head([&](int h, HeadScratch&) {
-      float* ql = ws.q_land.data() + (size_t)h * m * d;
-      float* kl = ws.k_land.data() + (size_t)h * m * d;
-      float* a = ws.a.data() + (size_t)h * m * m;
-      ops::segment_means(ws.q.data() + h * d, n, d, D, m, ql, d);
-      ops::segment_means(ws.k.data() + h * d, n, d, D, m, kl, d);
-      ops::gemm(nullptr, m, m, d, ql, d, false, kl, d, true, a, m);
-      ops::softmax_rows(a, m, m, m);
-      ws.col_sum[h] = ops::max_column_sum(a, m);
+}  // namespace
+
+void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws) {
+  const int D = (int)c.hidden_size, H = (int)c.num_heads, d = D / H, K = (int)c.conv_kernel;
+  const std::vector<SequenceSpan>& seqs = ws.seqs;
+  // The exact heads of every sequence in one loop: a batch of short
+  // sequences waits on the threads once a layer, not once a sequence.
+  if (std::any_of(seqs.begin(), seqs.end(), [](const SequenceSpan& s) { return s.plan.exact; }))
+    pool->parallel_for(seqs.size() * H, [&](size_t t0, size_t t1, int thread) {
+      for (size_t t = t0; t < t1; ++t) {
+        const SequenceSpan& seq = seqs[t / H];
+        if (seq.plan.exact) exact_head(head_view(ws, seq, D, d, (int)(t % H)), ws.heads[thread]);
+      }
     });
-    const float scale = *std::max_element(ws.col_sum.begin(), ws.col_sum.end());
-    for_each_head([&](int h, HeadScratch& s) {
-      nystrom_head(view(h), ws.q_land.data() + (size_t)h * m * d, ws.k_land.data() + (size_t)h * m * d,
-                   ws.a.data() + (size_t)h * m * m, m, scale, ws.plan.int8, s);
-    });
-  }
+  for (const SequenceSpan& seq : seqs)
+    if (!seq.plan.exact) nystrom_attention(pool, c, ws, seq);
   if (lw.conv) {
-    // Every head at once, the threads splitting the rows: the kernel reads
-    // V along whole rows (see kernels/nystrom_rows.h).
-    const int blocks = (n + kConvRowBlock - 1) / kConvRowBlock;
-    pool->parallel_for((size_t)blocks, [&](size_t b0, size_t b1, int) {
-      const int t0 = (int)b0 * kConvRowBlock, t1 = std::min(n, (int)b1 * kConvRowBlock);
-      ops::depthwise_conv_add(ws.v.data(), n, t0, t1, H, d, D, lw.conv, K, ws.context(), D);
+    // Every head at once, the threads splitting the rows (blocks of
+    // kConvRowBlock rows of one sequence): the kernel reads V along whole
+    // rows (see kernels/nystrom_rows.h).
+    auto blocks_of = [&](size_t s) { return (size_t)(seqs[s].n + kConvRowBlock - 1) / kConvRowBlock; };
+    size_t blocks = 0;
+    for (size_t s = 0; s < seqs.size(); ++s) blocks += blocks_of(s);
+    pool->parallel_for(blocks, [&](size_t b0, size_t b1, int) {
+      size_t s = 0, first = 0;  // the sequence of block b0, and its first block
+      while (first + blocks_of(s) <= b0) first += blocks_of(s++);
+      for (size_t b = b0; b < b1; first += blocks_of(s), ++s) {
+        const SequenceSpan& seq = seqs[s];
+        const size_t end = std::min(b1, first + blocks_of(s));
+        const int t0 = (int)(b - first) * kConvRowBlock, t1 = std::min(seq.n, (int)(end - first) * kConvRowBlock);
+        const size_t at = seq.row * D;
+        ops::depthwise_conv_add(ws.v.data() + at, seq.n, t0, t1, H, d, D, lw.conv, K, ws.context() + at, D);
+        b = end;
+      }
     });
   }
 }

@@ -29,16 +29,20 @@ class Stopwatch {
 }  // namespace
 
 void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws) {
-  const int n = ws.n, D = (int)c.hidden_size, I = (int)c.intermediate_size;
+  const int n = (int)ws.rows, D = (int)c.hidden_size, I = (int)c.intermediate_size;
   const int d = D / (int)c.num_heads;
   const float eps = c.layer_norm_eps;
   float *x = ws.x.data(), *tmp = ws.tmp.data();
   Stopwatch watch(ws.profile);
 
   const float qk_scale = 1.0f / std::sqrt(std::sqrt((float)d));  // each side carries d^-1/4
-  ops::linear(pool, n, x, D, lw.wq, lw.bq, ws.q.data(), D, ops::Act::None, qk_scale);
-  ops::linear(pool, n, x, D, lw.wk, lw.bk, ws.k.data(), D, ops::Act::None, qk_scale);
-  ops::linear(pool, n, x, D, lw.wv, lw.bv, ws.v.data(), D);
+  for (int r0 = 0; r0 < n; r0 += kRowChunk) {  // chunks: see kRowChunk
+    const int rows = std::min(kRowChunk, n - r0);
+    const size_t at = (size_t)r0 * D;
+    ops::linear(pool, rows, x + at, D, lw.wq, lw.bq, ws.q.data() + at, D, ops::Act::None, qk_scale);
+    ops::linear(pool, rows, x + at, D, lw.wk, lw.bk, ws.k.data() + at, D, ops::Act::None, qk_scale);
+    ops::linear(pool, rows, x + at, D, lw.wv, lw.bv, ws.v.data() + at, D);
+  }
   watch.lap(&LayerProfile::projections);
 
   attention(pool, c, lw, ws);

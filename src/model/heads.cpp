@@ -7,11 +7,10 @@
 
 namespace nystrom {
 
-void masked_lm_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, Workspace& ws,
+void masked_lm_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, Workspace& ws, const float* x, int n,
                     const std::vector<size_t>& positions, float* logits) {
   const int D = (int)c.hidden_size, V = (int)c.vocab_size;
-  const float* x = ws.x.data();
-  int rows = ws.n;
+  int rows = n;
   std::vector<float> picked;  // the chosen rows, a few: not worth planning for
   if (!positions.empty()) {
     rows = (int)positions.size();

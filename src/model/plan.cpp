@@ -3,6 +3,7 @@
 // for it, in one place so the two cannot disagree; forward_cost reports the
 // same plan and sizes without running anything.
 #include <algorithm>
+#include <string>
 
 #include "model/forward.h"
 #include "runtime/error.h"
@@ -29,31 +30,38 @@ AttentionPlan plan_attention(const ModelConfig& c, const RunOptions& o, int n) {
 
 namespace {
 
-// Floats of each workspace buffer for one plan and length.
+// The element count of every buffer, from one place for plan_for and
+// planned_bytes.
 struct BufferSizes {
-  size_t x, qkv, tmp, ffn, head_out, land, a, col_sum;  // shared
-  size_t z, pinv_work, f, fz, b, bv, scores;            // per thread
-
-  BufferSizes(const ModelConfig& c, const AttentionPlan& p, size_t N) {
-    const size_t D = c.hidden_size, I = c.intermediate_size, H = c.num_heads, d = D / H, m = (size_t)p.landmarks;
-    const bool nys = !p.exact;
-    const size_t chunk = std::min<size_t>(N, kRowChunk);
-    x = qkv = N * D;
-    tmp = chunk * D, ffn = chunk * I;
-    head_out = c.head == HeadType::MaskedLM ? N * D : 0;
-    land = nys ? H * m * d : 0;
-    a = nys ? H * m * m : 0;
-    col_sum = H;
-    z = nys ? m * m : 0, pinv_work = nys ? 3 * m * m : 0;
-    f = fz = nys ? N * m : 0;
-    b = nys ? m * N : 0, bv = nys ? m * d : 0;
-    scores = p.exact ? std::min<size_t>(N, kExactRowBlock) * N : 0;
-  }
-  size_t total(size_t threads) const {
-    const size_t shared = x + 3 * qkv + tmp + ffn + head_out + 2 * land + a + col_sum;
-    return shared + threads * (z + pinv_work + f + fz + b + bv + scores);
-  }
+  size_t rows = 0, hidden = 0, chunk = 0, ffn = 0, head_out = 0;
+  size_t landmarks = 0, kernel = 0, col_sum = 0;  // q_land / k_land, a, col_sum
+  size_t z = 0, pinv = 0, f = 0, b = 0, bv = 0, scores = 0;  // per thread
 };
+
+BufferSizes buffer_sizes(const ModelConfig& c, const std::vector<SequenceSpan>& seqs) {
+  const size_t D = c.hidden_size, I = c.intermediate_size, H = c.num_heads, d = D / H;
+  BufferSizes z;
+  size_t longest = 0, nys_n = 0, m = 0;
+  for (const SequenceSpan& s : seqs) {
+    const size_t n = (size_t)s.n;
+    z.rows += n;
+    longest = std::max(longest, n);
+    if (s.plan.exact) {
+      z.scores = std::max(z.scores, std::min<size_t>(n, kExactRowBlock) * n);
+    } else {
+      nys_n = std::max(nys_n, n);
+      m = std::max(m, (size_t)s.plan.landmarks);
+    }
+  }
+  z.hidden = z.rows * D;
+  z.chunk = std::min<size_t>(z.rows, kRowChunk) * D;
+  z.ffn = std::min<size_t>(z.rows, kRowChunk) * I;
+  z.head_out = c.head == HeadType::MaskedLM ? longest * D : 0;
+  z.landmarks = H * m * d, z.kernel = H * m * m, z.col_sum = H;
+  z.z = m * m, z.pinv = 3 * m * m, z.f = std::min<size_t>(nys_n, kNystromRowBlock) * m, z.b = m * nys_n;
+  z.bv = m * d;
+  return z;
+}
 
 // Why plan_attention chose what it did, in one line.
 std::string attention_reason(const ModelConfig& c, const RunOptions& o, size_t n, const AttentionPlan& p) {
@@ -90,27 +98,39 @@ double attention_flops(const ModelConfig& c, const AttentionPlan& p, double n) {
 
 }  // namespace
 
-void Workspace::plan_for(const ModelConfig& c, const AttentionPlan& p, int len, int thread_count) {
-  if (len == n && p.exact == plan.exact && p.landmarks == plan.landmarks && thread_count == threads) return;
-  n = len;
-  plan = p;
-  threads = thread_count;
-  const BufferSizes s(c, p, (size_t)len);
-  auto size = [](std::vector<float>& v, size_t count) {
+size_t Workspace::planned_bytes(const ModelConfig& c, const std::vector<SequenceSpan>& seqs, int threads) {
+  const BufferSizes z = buffer_sizes(c, seqs);
+  const size_t shared = 4 * z.hidden + z.chunk + z.ffn + z.head_out + 2 * z.landmarks + z.kernel + z.col_sum;
+  const size_t per_thread = z.z + z.pinv + 2 * z.f + z.b + z.bv + z.scores;
+  return (shared + (size_t)threads * per_thread) * sizeof(float);
+}
+
+void Workspace::plan_for(const ModelConfig& c, const std::vector<SequenceSpan>& spans, int thread_count) {
+  // Only a buffer whose size changes is allocated again (and then to its
+  // exact size, so a long input's memory is returned after it): every
+  // buffer is written before it is read.
+  auto fit = [](std::vector<float>& v, size_t count) {
+    if (v.size() == count) return;
     v.assign(count, 0.0f);
     v.shrink_to_fit();
   };
-  size(x, s.x), size(q, s.qkv), size(k, s.qkv), size(v, s.qkv);
-  size(tmp, s.tmp), size(ffn, s.ffn);
-  size(head_out, s.head_out);
-  size(q_land, s.land), size(k_land, s.land);
-  size(a, s.a), size(col_sum, s.col_sum);
+  const BufferSizes z = buffer_sizes(c, spans);
+  fit(x, z.hidden);
+  if (spans == seqs && thread_count == threads) return;
+  seqs = spans;
+  rows = z.rows;
+  threads = thread_count;
+  for (AlignedBuffer* b : {&q, &k, &v})
+    if (b->size() != z.hidden) {
+      *b = AlignedBuffer();
+      b->reserve(z.hidden);
+    }
+  fit(tmp, z.chunk), fit(ffn, z.ffn), fit(head_out, z.head_out);
+  fit(q_land, z.landmarks), fit(k_land, z.landmarks), fit(a, z.kernel), fit(col_sum, z.col_sum);
   heads.resize(thread_count);
-  for (HeadScratch& h : heads) {
-    size(h.z, s.z), size(h.pinv_work, s.pinv_work);
-    size(h.f, s.f), size(h.fz, s.fz), size(h.b, s.b);
-    size(h.bv, s.bv);
-    size(h.scores, s.scores);
+  for (HeadScratch& s : heads) {
+    fit(s.z, z.z), fit(s.pinv_work, z.pinv), fit(s.f, z.f), fit(s.fz, z.f), fit(s.b, z.b), fit(s.bv, z.bv);
+    fit(s.scores, z.scores);
   }
 }
 
@@ -141,7 +161,10 @@ ForwardCost forward_cost(const ModelConfig& c, size_t n, const RunOptions& o) {
     cost.flops += 2 * D * (D + (double)c.labels.size());
     logit_floats = c.labels.size();
   }
-  cost.work_bytes = BufferSizes(c, p, n).total((size_t)threads) * sizeof(float);
+  SequenceSpan one;
+  one.n = (int)n;
+  one.plan = p;
+  cost.work_bytes = Workspace::planned_bytes(c, {one}, threads);
   cost.output_bytes = (n * c.hidden_size + logit_floats) * sizeof(float);
   return cost;
 }

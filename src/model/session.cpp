@@ -62,82 +62,192 @@ Output Session::run(const std::vector<int32_t>& ids, const OutputSelection& outp
 
 void Session::run(const int32_t* ids, size_t n, Output& out) { run(ids, n, options_.outputs, out); }
 
+namespace {
+
+// Which sequences share a pass, and where each one's error is reported.
+struct Pass {
+  std::vector<const int32_t*> ids;      // one per ws.seqs entry
+  std::vector<size_t> batch_index;      // its index in run_batch's batch; empty for run()
+  Error named(size_t seq, const Error& e) const {
+    if (batch_index.empty()) return e;
+    return Error("batch sequence " + std::to_string(batch_index[seq]) + ": " + e.what(), e.code());
+  }
+};
+
+// Throws Error (Input) for ids this model cannot run with these outputs.
+void check_input(const ModelConfig& c, const int32_t* ids, size_t n, const OutputSelection& outputs) {
+  if (n == 0) throw Error("input is empty", ErrorCode::Input);
+  if (!ids) throw Error("input ids are null", ErrorCode::InvalidArgument);
+  if (n > c.max_positions)
+    fail_as(ErrorCode::Input, "input has ", n, " tokens but the model accepts at most ", c.max_positions);
+  for (size_t t = 0; t < n; ++t)
+    if (ids[t] < 0 || (uint32_t)ids[t] >= c.vocab_size)
+      fail_as(ErrorCode::Input, "token id ", ids[t], " at position ", t, " is outside the vocabulary (0..",
+              c.vocab_size - 1, ")");
+  if (outputs.logits && c.head == HeadType::MaskedLM)
+    for (size_t p : outputs.positions)
+      if (p >= n) fail_as(ErrorCode::Input, "logits asked for position ", p, " of an input of ", n, " tokens");
+}
+
 // A non-finite value is caught where it first appears; the layers after it
 // would only spread it (LayerNorm of a row holding infinity is all NaN).
-static void check_finite(ThreadPool* pool, const float* x, size_t count, const std::string& what) {
+bool all_finite_rows(ThreadPool* pool, const float* x, size_t count) {
   std::atomic<bool> bad{false};
   pool->parallel_for(count, [&](size_t begin, size_t end, int) {
     if (!all_finite(x + begin, end - begin)) bad.store(true, std::memory_order_relaxed);
   }, size_t(1) << 16);
-  if (bad.load())
-    fail(what, " output holds NaN or infinity (weights too large for float32, or a damaged file read without "
-               "its checksum?)");
+  return !bad.load();
 }
+
+[[noreturn]] void fail_not_finite(const std::string& what) {
+  fail(what, " output holds NaN or infinity (weights too large for float32, or a damaged file read without "
+             "its checksum?)");
+}
+
+void check_finite(ThreadPool* pool, const float* x, size_t count, const std::string& what) {
+  if (!all_finite_rows(pool, x, count)) fail_not_finite(what);
+}
+
+// The hidden state of every sequence of the pass, checked as a whole and,
+// when it fails, sequence by sequence to name the first bad one.
+void check_hidden(ThreadPool* pool, const Workspace& ws, size_t D, const Pass& pass, const std::string& what) {
+  if (all_finite_rows(pool, ws.x.data(), ws.rows * D)) return;
+  for (size_t i = 0; i < ws.seqs.size(); ++i)
+    if (!all_finite(ws.x.data() + ws.seqs[i].row * D, ws.seqs[i].n * D)) {
+      try {
+        fail_not_finite(what);
+      } catch (const Error& e) {
+        throw pass.named(i, e);
+      }
+    }
+}
+
+// Embeddings and encoder layers of every sequence in ws.seqs: the hidden
+// states end in ws.x.
+void encode(ThreadPool* pool, const Model::Impl& model, const RunOptions& options, Workspace& ws, const Pass& pass) {
+  const ModelConfig& c = model.file.config();
+  const size_t D = c.hidden_size;
+  for (size_t i = 0; i < ws.seqs.size(); ++i)
+    embed(pool, c, model.weights, pass.ids[i], ws.seqs[i].n, ws.x.data() + ws.seqs[i].row * D);
+  check_hidden(pool, ws, D, pass, "the embeddings'");
+  // A long pass has read many rows of the tables: their pages go back
+  // rather than stay through the layers (the rest of the pass reads none).
+  if (ws.rows >= kReleaseTablesRows)
+    for (const TensorView& t : model.weights.tables) model.file.release(t);
+  const int layers = (int)model.weights.layers.size();
+  for (int l = 0; l < layers; ++l) {
+    encoder_layer(pool, c, model.weights.layers[l], ws);
+    check_hidden(pool, ws, D, pass, "encoder layer " + std::to_string(l));
+    if (options.progress && !options.progress(l + 1, layers))
+      fail_as(ErrorCode::Cancelled, "the run was cancelled after layer ", l + 1, " of ", layers);
+  }
+}
+
+// Everything of out but last_hidden_state, for the sequence seq.
+void run_head(ThreadPool* pool, const Model::Impl& model, Workspace& ws, const SequenceSpan& seq,
+              const OutputSelection& outputs, Output& out) {
+  const ModelConfig& c = model.file.config();
+  const size_t n = (size_t)seq.n;
+  const float* x = ws.x.data() + seq.row * c.hidden_size;
+  out.n = n;
+  out.hidden = c.hidden_size;
+  out.exact_attention = seq.plan.exact;
+  out.landmarks = seq.plan.exact ? 0 : (uint32_t)seq.plan.landmarks;
+  out.logits_shape.clear();
+  out.logits.clear();
+  out.logit_positions.clear();
+  if (!outputs.logits) return;
+  switch (c.head) {
+    case HeadType::None:
+      break;
+    case HeadType::MaskedLM:
+      if (outputs.positions.empty()) {
+        out.logit_positions.resize(n);
+        for (size_t t = 0; t < n; ++t) out.logit_positions[t] = t;
+      } else {
+        out.logit_positions = outputs.positions;
+      }
+      out.logits_shape = {out.logit_positions.size(), c.vocab_size};
+      out.logits.resize(out.logit_positions.size() * c.vocab_size);
+      masked_lm_head(pool, c, model.weights, ws, x, (int)n, outputs.positions, out.logits.data());
+      check_finite(pool, out.logits.data(), out.logits.size(), "the masked-LM head's");
+      break;
+    case HeadType::Classifier:
+      out.logits_shape = {c.labels.size()};
+      out.logits.resize(c.labels.size());
+      classifier_head(pool, c, model.weights, x, out.logits.data());
+      check_finite(pool, out.logits.data(), out.logits.size(), "the classifier head's");
+      break;
+  }
+}
+
+}  // namespace
 
 void Session::run(const int32_t* ids, size_t n, const OutputSelection& outputs, Output& out) {
   guarded("running the model", [&] {
     if (!model_ || !state_) throw Error("Session: this session was moved from", ErrorCode::InvalidArgument);
     const Model::Impl& model = *model_->impl_;
     const ModelConfig& c = model.file.config();
-    if (n == 0) throw Error("input is empty", ErrorCode::Input);
-    if (!ids) throw Error("input ids are null", ErrorCode::InvalidArgument);
-    if (n > c.max_positions)
-      fail_as(ErrorCode::Input, "input has ", n, " tokens but the model accepts at most ", c.max_positions);
-    for (size_t t = 0; t < n; ++t)
-      if (ids[t] < 0 || (uint32_t)ids[t] >= c.vocab_size)
-        fail_as(ErrorCode::Input, "token id ", ids[t], " at position ", t, " is outside the vocabulary (0..",
-                c.vocab_size - 1, ")");
-    const bool logits = outputs.logits && c.head != HeadType::None;
-    if (logits && c.head == HeadType::MaskedLM)
-      for (size_t p : outputs.positions)
-        if (p >= n) fail_as(ErrorCode::Input, "logits asked for position ", p, " of an input of ", n, " tokens");
-
+    check_input(c, ids, n, outputs);
     Workspace& ws = state_->ws;
     ThreadPool* pool = state_->pool.get();
-    ws.plan_for(c, plan_attention(c, options_, (int)n), (int)n, pool->size());
+    ws.plan_for(c, {SequenceSpan{0, (int)n, plan_attention(c, options_, (int)n)}}, pool->size());
+    encode(pool, model, options_, ws, Pass{{ids}, {}});
+    run_head(pool, model, ws, ws.seqs[0], outputs, out);
+    // The hidden state is handed over, not copied: at 64k tokens a copy is
+    // 200 MB more at the peak. The workspace sizes the output's old buffer
+    // again on the next run (Workspace::plan_for).
+    out.last_hidden_state.swap(ws.x);
+  });
+}
 
-    const size_t rows = n * c.hidden_size;
-    embed(pool, c, model.weights, ids, (int)n, ws.x.data());
-    check_finite(pool, ws.x.data(), rows, "the embeddings'");
-    const int layers = (int)model.weights.layers.size();
-    for (int l = 0; l < layers; ++l) {
-      encoder_layer(pool, c, model.weights.layers[l], ws);
-      check_finite(pool, ws.x.data(), rows, "encoder layer " + std::to_string(l));
-      if (options_.progress && !options_.progress(l + 1, layers))
-        fail_as(ErrorCode::Cancelled, "the run was cancelled after layer ", l + 1, " of ", layers);
+// Consecutive sequences share a pass while their rows fit kBatchRows; each
+// row is computed as a run of its sequence alone would compute it.
+std::vector<Output> Session::run_batch(const std::vector<std::vector<int32_t>>& batch) {
+  return guarded("running a batch", [&] {
+    if (!model_ || !state_) throw Error("Session: this session was moved from", ErrorCode::InvalidArgument);
+    if (batch.empty()) throw Error("the batch holds no sequences", ErrorCode::Input);
+    const Model::Impl& model = *model_->impl_;
+    const ModelConfig& c = model.file.config();
+    const OutputSelection& outputs = options_.outputs;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      try {
+        check_input(c, batch[i].data(), batch[i].size(), outputs);
+      } catch (const Error& e) {
+        fail_as(e.code(), "batch sequence ", i, ": ", e.what());
+      }
     }
-
-    out.n = n;
-    out.hidden = c.hidden_size;
-    out.exact_attention = ws.plan.exact;
-    out.landmarks = ws.plan.exact ? 0 : (uint32_t)ws.plan.landmarks;
-    out.last_hidden_state.assign(ws.x.begin(), ws.x.begin() + n * c.hidden_size);
-    out.logits_shape.clear();
-    out.logits.clear();
-    out.logit_positions.clear();
-    if (!logits) return;
-    switch (c.head) {
-      case HeadType::None:
-        break;
-      case HeadType::MaskedLM:
-        if (outputs.positions.empty()) {
-          out.logit_positions.resize(n);
-          for (size_t t = 0; t < n; ++t) out.logit_positions[t] = t;
-        } else {
-          out.logit_positions = outputs.positions;
+    std::vector<Output> outs(batch.size());
+    Workspace& ws = state_->ws;
+    ThreadPool* pool = state_->pool.get();
+    const size_t D = c.hidden_size;
+    for (size_t first = 0; first < batch.size();) {
+      std::vector<SequenceSpan> spans;
+      Pass pass;
+      size_t rows = 0, end = first;
+      do {
+        const int n = (int)batch[end].size();
+        spans.push_back(SequenceSpan{rows, n, plan_attention(c, options_, n)});
+        pass.ids.push_back(batch[end].data());
+        pass.batch_index.push_back(end);
+        rows += (size_t)n;
+        ++end;
+      } while (end < batch.size() && rows + batch[end].size() <= kBatchRows);
+      ws.plan_for(c, spans, pool->size());
+      encode(pool, model, options_, ws, pass);
+      for (size_t i = 0; i < spans.size(); ++i) {
+        Output& out = outs[first + i];
+        try {
+          run_head(pool, model, ws, spans[i], outputs, out);
+        } catch (const Error& e) {
+          throw pass.named(i, e);
         }
-        out.logits_shape = {out.logit_positions.size(), c.vocab_size};
-        out.logits.resize(out.logit_positions.size() * c.vocab_size);
-        masked_lm_head(pool, c, model.weights, ws, outputs.positions, out.logits.data());
-        check_finite(pool, out.logits.data(), out.logits.size(), "the masked-LM head's");
-        break;
-      case HeadType::Classifier:
-        out.logits_shape = {c.labels.size()};
-        out.logits.resize(c.labels.size());
-        classifier_head(pool, c, model.weights, ws.x.data(), out.logits.data());
-        check_finite(pool, out.logits.data(), out.logits.size(), "the classifier head's");
-        break;
+        const float* x = ws.x.data() + spans[i].row * D;
+        out.last_hidden_state.assign(x, x + spans[i].n * D);
+      }
+      first = end;
     }
+    return outs;
   });
 }
 
@@ -161,18 +271,6 @@ const LayerProfile& Session::profile() const {
 // ------------------------------------------------------ batches and pooling
 
 namespace nystrom {
-
-std::vector<Output> Session::run_batch(const std::vector<std::vector<int32_t>>& batch) {
-  std::vector<Output> outs = guarded("running a batch", [&] { return std::vector<Output>(batch.size()); });
-  for (size_t i = 0; i < batch.size(); ++i) {
-    try {
-      run(batch[i].data(), batch[i].size(), outs[i]);
-    } catch (const Error& e) {
-      fail_as(e.code(), "batch sequence ", i, ": ", e.what());
-    }
-  }
-  return outs;
-}
 
 static std::vector<float> pool_rows(const Output& out, Pooling how) {
   if (out.n == 0 || out.hidden == 0 || out.last_hidden_state.size() != out.n * out.hidden)

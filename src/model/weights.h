@@ -47,6 +47,7 @@ struct Weights {
   std::vector<std::unique_ptr<PackedGemmB>> panels;        // owns the f32 GEMM panels
   size_t packed_bytes = 0;                                 // both together
   std::vector<std::vector<float>> vectors;                 // copies of the f32 vectors
+  std::vector<TensorView> tables;  // the embedding tables, read row by row from the file
 };
 
 // Checks that the file holds exactly the tensors its configuration needs,

@@ -137,7 +137,6 @@ TEST_CASE("sessions: run_batch gives each sequence exactly what run gives it alo
         // and in a fresh session, so no state carries over between sequences
         CHECK(same_output(outs[i], nystrom::Session(model, o).run(batch[i])));
       }
-      CHECK(batch_session.run_batch({}).empty());
     }
   }
 }

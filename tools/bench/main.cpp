@@ -48,8 +48,8 @@ namespace {
 
 const char kUsage[] =
     "usage: nystrom-bench [--sections LIST] [--threads T] [--repeat R] [--json]\n"
-    "       nystrom-bench -m MODEL.nyf --n N [--sections forward,attention] [--threads T]\n"
-    "                     [--repeat R] [--json]\n"
+    "       nystrom-bench -m MODEL.nyf --n N [--batch B] [--sections forward,attention]\n"
+    "                     [--threads T] [--repeat R] [--json]\n"
     "\n"
     "options:\n"
     "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention,\n"
@@ -62,6 +62,11 @@ const char kUsage[] =
     "  --quick           smaller sizes (a smoke run, not for reporting)\n"
     "  -m, --model FILE  time this model's forward pass on random ids instead\n"
     "  --n N             input length for --model (default 512)\n"
+    "  --batch B         with --model: time Session::run_batch of B random\n"
+    "                    sequences of N tokens (min_ms and median_ms are for the\n"
+    "                    whole batch; tokens_per_s = B x N / min)\n"
+    "  (the memory section's n = 65536 row is the base q8_0 model's peak RSS\n"
+    "  at 64k tokens: its peak_rss_mb field in --json)\n"
     "  --threads T       the largest thread count (default: CPUs available)\n"
     "  --repeat R        timed runs per figure after one warm-up (default 3); the minimum is reported\n"
     "  --attention MODE  auto, nystrom or exact (for --model)\n"
@@ -547,23 +552,42 @@ int run_model(const tools::Args& args, const std::set<std::string>& sections) {
     throw Error("--n " + std::to_string(n) + " exceeds the model's " + std::to_string(model->config().max_positions) +
                 " positions");
   Session s(model, o);
+  const int batch = (int)args.get_int("--batch", 0, 1, 1 << 16);
+  if ((long long)n * batch > (1 << 26)) throw tools::UsageError{"--n x --batch must be at most 67108864 tokens"};
   auto ids = Bench::random_ids(n, model->config().vocab_size);
-  Timing tm = time_it(repeat, [&] { s.run(ids); });
+  // A batch: B different sequences, cut from one long random stream.
+  std::vector<std::vector<int32_t>> sequences;
+  if (batch > 0) {
+    const std::vector<int32_t> all = Bench::random_ids(n * batch, model->config().vocab_size);
+    for (int b = 0; b < batch; ++b) sequences.emplace_back(all.begin() + (size_t)b * n, all.begin() + (size_t)(b + 1) * n);
+  }
+  Timing tm = time_it(repeat, [&] {
+    if (batch > 0) s.run_batch(sequences);
+    else s.run(ids);
+  });
   int used_threads = s.options().threads;
   const bool json = args.has("--json");
   const char* isa = instruction_set_name(instruction_set());
   if (json)
-    std::printf("{\"n\": %d, \"threads\": %d, \"repeat\": %d, \"load_ms\": %.3f, \"isa\": \"%s\"", n, used_threads,
-                repeat, load_ms, isa);
+    std::printf("{\"n\": %d, \"batch\": %d, \"threads\": %d, \"repeat\": %d, \"load_ms\": %.3f, \"isa\": \"%s\"", n,
+                std::max(batch, 1), used_threads, repeat, load_ms, isa);
   else
-    std::printf("n %d, %d threads, %s (load %.1f ms):", n, used_threads, isa, load_ms);
+    std::printf("n %d x %d, %d threads, %s (load %.1f ms):", n, std::max(batch, 1), used_threads, isa, load_ms);
   if (sections.count("forward")) {
-    if (json) std::printf(", \"median_ms\": %.4f, \"min_ms\": %.4f", tm.median_s * 1e3, tm.min_s * 1e3);
-    else std::printf(" forward median %.2f ms, min %.2f ms over %d runs;", tm.median_s * 1e3, tm.min_s * 1e3, repeat);
+    const double tokens_per_s = (double)n * std::max(batch, 1) / tm.min_s;
+    if (json)
+      std::printf(", \"median_ms\": %.4f, \"min_ms\": %.4f, \"tokens_per_s\": %.1f", tm.median_s * 1e3,
+                  tm.min_s * 1e3, tokens_per_s);
+    else
+      std::printf(" forward median %.2f ms, min %.2f ms over %d runs, %.0f tokens/s;", tm.median_s * 1e3,
+                  tm.min_s * 1e3, repeat, tokens_per_s);
   }
   if (sections.count("attention")) {
     s.set_profiling(true);
-    for (int r = 0; r < repeat; ++r) s.run(ids);
+    for (int r = 0; r < repeat; ++r) {
+      if (batch > 0) s.run_batch(sequences);
+      else s.run(ids);
+    }
     const double attention_s = s.profile().attention;
     s.set_profiling(false);
     if (json) std::printf(", \"attention_ms\": %.4f", attention_s / repeat * 1e3);
@@ -600,7 +624,8 @@ int main(int argc, char** argv) {
     if (argc == 7 && std::strcmp(argv[1], "--internal-attention") == 0)
       return internal_attention(argv[2], std::atoi(argv[3]), argv[4], std::atoi(argv[5]), std::atoi(argv[6]));
     if (argc > 1 && std::strcmp(argv[1], benchtool::kScalingChildFlag) == 0) return benchtool::scaling_child(argc, argv);
-    std::set<std::string> value_flags = {"--sections", "--model", "--n", "--threads", "--repeat", "--attention", "--types"};
+    std::set<std::string> value_flags = {"--sections", "--model", "--n", "--threads", "--repeat", "--attention", "--types",
+                                         "--batch"};
     value_flags.insert(benchtool::scaling_value_flags().begin(), benchtool::scaling_value_flags().end());
     tools::Args args(argc, argv, 1, value_flags, {"--json", "--help", "--quick", "--version"},
                      {{"-m", "--model"}, {"-h", "--help"}});
@@ -616,6 +641,8 @@ int main(int argc, char** argv) {
     if (!args.positionals().empty()) throw tools::UsageError{"unexpected argument '" + args.positionals()[0] + "'"};
     const bool scaling = args.get("--sections").find("scaling") != std::string::npos;
     benchtool::check_scaling_flags(args, scaling);
+    if (args.has("--batch") && (!args.has("--model") || scaling))
+      throw tools::UsageError{"--batch needs --model (and no scaling section)"};
     if (args.has("--model") && !scaling)
       return run_model(args, parse_sections(args, {"forward", "attention"}, "forward"));
     const std::set<std::string> sections =

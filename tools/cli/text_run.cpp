@@ -68,14 +68,63 @@ void TextRun::each_run(bool add_special, bool truncate, const Check& check, cons
   if (verbose) explain_options(requested_threads);
   Progress progress(source_->streaming() ? 0 : whole_.size());
   Output out;
-  each_input(add_special, truncate, check, [&](size_t i, const TextInput& in, const std::vector<int32_t>& ids) {
+  auto run_one = [&](size_t i, const TextInput& in, const std::vector<int32_t>& ids) {
     const auto t0 = Clock::now();
     if (select) session.run(ids.data(), ids.size(), select(ids), out);
     else session.run(ids.data(), ids.size(), out);
     run_ms += ms_since(t0);
     use(i, in, ids, out);
     progress.update(i + 1);
+  };
+  // A group of a file's inputs ends at kGroupTokens tokens (one pass) or
+  // kGroupFloats floats of outputs held at once (a masked-LM head's logits
+  // are vocab floats a row). Streams answer each line as it comes.
+  constexpr size_t kGroupTokens = 1024, kGroupFloats = size_t(1) << 24;
+  const ModelConfig& c = model->config();
+  const size_t row_floats =
+      c.hidden_size + (c.head == HeadType::MaskedLM && options.outputs.logits ? c.vocab_size : 0);
+  const bool batched = !source_->streaming() && !select;
+  struct Pending {
+    size_t i;
+    const TextInput* in;  // in whole_, which outlives the group
+    std::vector<int32_t> ids;
+  };
+  std::vector<Pending> group;
+  size_t group_rows = 0;
+  auto run_group = [&] {
+    std::vector<Output> outs;
+    if (group.size() > 1) {
+      std::vector<std::vector<int32_t>> batch;
+      for (const Pending& p : group) batch.push_back(p.ids);
+      const auto t0 = Clock::now();
+      try {
+        outs = session.run_batch(batch);
+      } catch (const Error&) {
+        outs.clear();  // one by one: an input's error comes as a lone run reports it
+      }
+      run_ms += ms_since(t0);
+    }
+    for (size_t j = 0; j < group.size(); ++j) {
+      const Pending& p = group[j];
+      if (outs.empty()) {
+        run_one(p.i, *p.in, p.ids);
+      } else {
+        use(p.i, *p.in, p.ids, outs[j]);
+        progress.update(p.i + 1);
+      }
+      flush_output();  // a reader that went away stops the run here
+    }
+    group.clear();
+    group_rows = 0;
+  };
+  each_input(add_special, truncate, check, [&](size_t i, const TextInput& in, const std::vector<int32_t>& ids) {
+    if (!batched) return run_one(i, in, ids);
+    const size_t rows = group_rows + ids.size();
+    if (!group.empty() && (rows > kGroupTokens || rows * row_floats > kGroupFloats)) run_group();
+    group.push_back({i, &in, ids});
+    group_rows += ids.size();
   });
+  run_group();
   progress.finish();
 }
 

@@ -44,7 +44,9 @@ struct TextRun {
   void each_input(bool add_special, bool truncate, const Check& check, const Use& use, bool show_progress = false);
 
   // The same, each input then run on one session (the outputs `select`
-  // gives for its ids, or the session's) before use sees it.
+  // gives for its ids, or the session's) before use sees it. A file's
+  // consecutive short inputs run as one batch (Session::run_batch: the
+  // outputs are bit for bit those of single runs).
   void each_run(bool add_special, bool truncate, const Check& check, const Select& select, const RunUse& use);
 
   // The --verbose summary on stderr.
