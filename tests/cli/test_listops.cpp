@@ -1,11 +1,22 @@
 // The shipped ListOps model (models/, trained by tools/train/train_listops.py)
-// on 2000 held-out expressions it never saw (tests/data/listops/, made by
-// tools/train/listops.py with its own seed), through `nystrom classify -f`.
+// on held-out expressions it never saw (tests/data/listops/, made by
+// tools/train/listops.py with seeds of their own), through the tools as a
+// user runs them. The figures are the ones models/README.md reports; each
+// check sits just under its measured value, so a model, kernel or
+// tokenizer change that costs answers fails here.
 #include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
 
 #include "support.h"
 
 namespace {
+
+const char* const kFresh = "tests/data/listops/fresh.txt";  // seed 20261202: never used in training or selection
+const char* const kFreshLabels = "tests/data/listops/fresh_labels.txt";
+const char* const kOld = "tests/data/listops/heldout.txt";  // seed 20261128: the first model's test set,
+const char* const kOldLabels = "tests/data/listops/heldout_labels.txt";  // the selection set of the second
 
 // The label column (first tab-separated field) of classify's output.
 std::vector<std::string> labels_of(const std::string& classify_out) {
@@ -14,47 +25,103 @@ std::vector<std::string> labels_of(const std::string& classify_out) {
   return labels;
 }
 
-std::vector<std::string> classify(const std::string& model) {
-  test::RunResult r = test::run(test::tool("nystrom") + " classify -m '" + model + "' -f tests/data/listops/heldout.txt");
+std::vector<std::string> classify(const std::string& model, const char* inputs) {
+  test::RunResult r =
+      test::run(test::tool("nystrom") + " classify --threads 2 -m '" + model + "' -f " + inputs);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   return labels_of(r.out);
+}
+
+size_t same(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  REQUIRE(a.size() == b.size());
+  size_t n = 0;
+  for (size_t i = 0; i < a.size(); ++i) n += a[i] == b[i];
+  return n;
+}
+
+std::string converted(const test::TempDir& tmp, const char* type) {
+  const std::string out = tmp / (std::string(type) + ".nyf");
+  test::RunResult r =
+      test::run(test::tool("nystrom-convert") + " models/listops-hf -o '" + out + "' --type " + type);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return out;
+}
+
+// A number field of one compare-attention --json line.
+double number_field(const std::string& line, const std::string& key) {
+  const size_t at = line.find("\"" + key + "\": ");
+  REQUIRE(at != std::string::npos);
+  return std::strtod(line.c_str() + at + key.size() + 4, nullptr);
+}
+
+// The "prediction" of the "exact" or "nystrom" object of one --json line.
+std::string prediction_of(const std::string& line, const std::string& which) {
+  const std::string key = "\"" + which + "\": {\"prediction\": \"";
+  const size_t at = line.find(key);
+  REQUIRE(at != std::string::npos);
+  const size_t begin = at + key.size();
+  return line.substr(begin, line.find('"', begin) - begin);
 }
 
 }  // namespace
 
 TEST_CASE("listops: the converter reproduces models/listops.nyf from the exported checkpoint") {
   test::TempDir tmp;
-  test::RunResult r =
-      test::run(test::tool("nystrom-convert") + " models/listops-hf -o '" + (tmp / "q8.nyf") + "' --type q8_0");
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  CHECK(test::slurp(tmp / "q8.nyf") == test::slurp("models/listops.nyf"));
+  CHECK(test::slurp(converted(tmp, "q8_0")) == test::slurp("models/listops.nyf"));
 }
 
-TEST_CASE("listops: >= 35% held-out accuracy (q8_0), and f32 agrees with q8_0 on >= 98%") {
-  const std::vector<std::string> truth = test::lines_of(test::slurp("tests/data/listops/heldout_labels.txt"));
-  REQUIRE(truth.size() == 2000);
+TEST_CASE("listops: above the paper's 37.15% on fresh held-out expressions, and 8-bit answers are f32's") {
+  const std::vector<std::string> fresh = test::lines_of(test::slurp(kFreshLabels));
+  const std::vector<std::string> old = test::lines_of(test::slurp(kOldLabels));
+  REQUIRE(fresh.size() == 2000);
+  REQUIRE(old.size() == 2000);
 
   test::TempDir tmp;
-  test::RunResult conv =
-      test::run(test::tool("nystrom-convert") + " models/listops-hf -o '" + (tmp / "f32.nyf") + "' --type f32");
-  INFO(conv.err);
-  REQUIRE(conv.exit_code == 0);
+  const std::vector<std::string> q8 = classify("models/listops.nyf", kFresh);
+  const std::vector<std::string> f32 = classify(converted(tmp, "f32"), kFresh);
+  const std::vector<std::string> f16 = classify(converted(tmp, "f16"), kFresh);
+  const std::vector<std::string> q8_old = classify("models/listops.nyf", kOld);
 
-  const std::vector<std::string> q8 = classify("models/listops.nyf");
-  const std::vector<std::string> f32 = classify(tmp / "f32.nyf");
-  REQUIRE(q8.size() == truth.size());
-  REQUIRE(f32.size() == truth.size());
+  // Measured: 763 of 2000 (38.15%) on the fresh set, 725 (36.25%) on the
+  // old one, with q8_0 and with f32 alike.
+  MESSAGE("fresh held-out: q8_0 " << same(q8, fresh) << ", f32 " << same(f32, fresh) << " of 2000; old: q8_0 "
+                                  << same(q8_old, old));
+  CHECK(same(q8, fresh) >= 743);  // 37.15%
+  CHECK(same(f32, fresh) >= 743);
+  CHECK(same(q8_old, old) >= 715);
+  // 8-bit weights answer as f32 does (measured: q8_0 1989 of 2000, f16 2000).
+  MESSAGE("agreement with f32: q8_0 " << same(q8, f32) << ", f16 " << same(f16, f32) << " of 2000");
+  CHECK(same(q8, f32) >= 1985);
+  CHECK(same(f16, f32) >= 1995);
+}
 
-  int right = 0, agree = 0, right_f32 = 0;
-  for (size_t i = 0; i < truth.size(); ++i) {
-    right += q8[i] == truth[i];
-    right_f32 += f32[i] == truth[i];
-    agree += q8[i] == f32[i];
+TEST_CASE("listops: exact attention answers as well as Nystrom, and their last hidden states nearly agree") {
+  const std::vector<std::string> truth = test::lines_of(test::slurp(kFreshLabels));
+  test::RunResult r = test::run(test::tool("nystrom") +
+                                " compare-attention --json --threads 2 --landmarks 64 -m models/listops.nyf -f " + kFresh);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::vector<std::string> lines = test::lines_of(r.out);
+  REQUIRE(lines.size() == truth.size());
+  std::vector<std::string> exact, nystrom;
+  double cosine_sum = 0, lowest = 1;
+  for (const std::string& line : lines) {
+    exact.push_back(prediction_of(line, "exact"));
+    nystrom.push_back(prediction_of(line, "nystrom"));
+    const double c = number_field(line, "cosine");
+    cosine_sum += c;
+    lowest = std::min(lowest, c);
   }
-  const double n = (double)truth.size();
-  MESSAGE("held-out accuracy: q8_0 " << right / n << ", f32 " << right_f32 / n << "; agreement " << agree / n);
-  CHECK(right / n >= 0.35);
-  CHECK(agree / n >= 0.98);
+  const double mean = cosine_sum / (double)lines.size();
+  // Measured: exact 769 of 2000 (38.45%), Nystrom 763; the same answer on
+  // 1941 (97.0%); cosine mean 0.99964, lowest 0.99901.
+  MESSAGE("exact " << same(exact, truth) << ", nystrom " << same(nystrom, truth) << " of 2000; same answer "
+                   << same(exact, nystrom) << "; cosine mean " << mean << ", lowest " << lowest);
+  CHECK(same(nystrom, truth) >= 743);
+  CHECK(same(exact, truth) >= 743);
+  CHECK(same(exact, nystrom) >= 1920);
+  CHECK(mean >= 0.9995);
+  CHECK(lowest >= 0.998);
 }
