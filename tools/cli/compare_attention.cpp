@@ -123,12 +123,12 @@ int cmd_compare_attention(int argc, char** argv) {
       "include the sessions' setup), and what the Nystrom run computed: 'nystrom',\n"
       "or 'exact(n<=m)' for an input of at most M tokens, which always runs exact\n"
       "attention (difference 0, cosine 1). Example (ListOps, M = 64):\n"
-      "  1318\t0.003623\t0.999993\t7\t7\t216.8\t92.6\tnystrom\n"
-      "  10\t0\t1.000000\t9\t9\t0.1\t0.4\texact(n<=m)\n"
+      "  1318\t0.02933\t0.999570\t9\t9\t31.5\t12.9\tnystrom\n"
+      "  10\t0\t1.000000\t9\t9\t0.1\t0.1\texact(n<=m)\n"
       "With --json, one JSON object per input line instead:\n"
       "  {\"tokens\": 1318, \"landmarks\": 64, \"nystrom_ran_exact\": false,\n"
-      "  \"relative_l2\": 0.00362, \"cosine\": 0.999993, \"same_prediction\": true,\n"
-      "  \"exact\": {\"prediction\": \"7\", \"ms\": 216.8}, \"nystrom\": {...}}\n"
+      "  \"relative_l2\": 0.0293, \"cosine\": 0.99957, \"same_prediction\": true,\n"
+      "  \"exact\": {\"prediction\": \"9\", \"ms\": 31.5}, \"nystrom\": {...}}\n"
       "where prediction is the label (classifier), the list of tokens at the masks\n"
       "(masked LM) or null (no head). --attention does not apply.\n",
       "      --json              JSON output, one object per input line\n",
