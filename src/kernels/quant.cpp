@@ -46,20 +46,12 @@ float block_absmax(const float* x, bool* finite) {
 // they come out the same with or without fused multiply-add: the choice of
 // d does not depend on the compiler or the CPU.
 
-// Weights (x / v)^2 of a block, v its value of largest magnitude.
-void q4_error_weights(const float* x, float v, float* w) {
-  for (int i = 0; i < kQuantBlock; ++i) {
-    const float r = x[i] / v;
-    w[i] = r * r;
-  }
-}
-
-// sum w (x - d q)^2, from r = x / v: w (x - d q)^2 = (r (x - d q))^2.
-double q4_block_error(const float* x, float v, float d, const int8_t* q) {
+// sum w (x - d q)^2 with w = r^2, r = x / v: w (x - d q)^2 = (r (x - d q))^2.
+double q4_block_error(const float* x, const float* r, float d, const int8_t* q) {
   double sum = 0.0;
   for (int i = 0; i < kQuantBlock; ++i) {
     const float e = (float)((double)x[i] - (double)d * q[i]);  // d q is exact
-    const float u = (float)((double)(x[i] / v) * e);
+    const float u = (float)((double)r[i] * e);
     sum += (double)u * u;
   }
   return sum;
@@ -70,32 +62,42 @@ double q4_block_error(const float* x, float v, float d, const int8_t* q) {
 constexpr int kQ4Candidates = 27;
 float q4_divisor(int step) { return step < 16 ? -8.0f + 0.1f * (float)step : 6.5f + 0.1f * (float)(step - 16); }
 
-// For each candidate: codes round(x / d) clamped to -8..7, then the
+// For each candidate: codes round-half-up(x / d) clamped to -8..7, then the
 // weighted least-squares d for those codes, rounded to f16. A candidate
 // replaces *h and q only when its error (with the f16 d) is strictly
 // smaller, so the result is never worse than what came in. v is nonzero
 // and the block finite.
 void search_q4_scale(const float* x, float v, uint16_t* h, int8_t* q) {
-  float w[kQuantBlock];
-  q4_error_weights(x, v, w);
-  double best = q4_block_error(x, v, f16_to_float(*h), q);
+  float r[kQuantBlock], w[kQuantBlock];
+  for (int i = 0; i < kQuantBlock; ++i) {
+    r[i] = x[i] / v;
+    w[i] = r[i] * r[i];
+  }
+  double best = q4_block_error(x, r, f16_to_float(*h), q);
+  int8_t last[kQuantBlock] = {};  // the previous candidate's codes
+  bool have_last = false;
   for (int step = 0; step < kQ4Candidates; ++step) {
-    const float d = v / q4_divisor(step);
-    if (d == 0.0f) continue;  // v subnormal
-    const float inv = 1.0f / d;
+    const float inv = q4_divisor(step) / v;  // 1 / d
+    if (!(std::fabs(inv) <= 3.402823466e38f)) continue;  // v subnormal
     int8_t c[kQuantBlock];
-    double wxc = 0.0, wcc = 0.0;  // sum w x c and sum w c^2, exact products
     for (int i = 0; i < kQuantBlock; ++i) {
       float t = x[i] * inv;  // |t| <= 8 and a little rounding
       t = t > 7.0f ? 7.0f : t < -8.0f ? -8.0f : t;
-      c[i] = (int8_t)((int)(t + 8.5f) - 8);  // half up; t + 8.5 >= 0.5, so the cast floors
-      if (c[i] > 7) c[i] = 7;
+      c[i] = (int8_t)((int)(t + 8.5f) - 8);  // half up: t + 8.5 >= 0.5, so the cast floors
+    }
+    // Neighbouring candidates often round to the same codes, hence the
+    // same fitted d: each set of codes is measured once.
+    if (have_last && std::memcmp(c, last, sizeof c) == 0) continue;
+    std::memcpy(last, c, sizeof c);
+    have_last = true;
+    double wxc = 0.0, wcc = 0.0;  // sum w x c and sum w c^2, of exact products
+    for (int i = 0; i < kQuantBlock; ++i) {
       wxc += (double)w[i] * x[i] * c[i];
       wcc += (double)w[i] * (c[i] * c[i]);
     }
     if (!(wcc > 0.0)) continue;
     const uint16_t hc = float_to_f16((float)(wxc / wcc));
-    const double err = q4_block_error(x, v, f16_to_float(hc), c);
+    const double err = q4_block_error(x, r, f16_to_float(hc), c);
     if (err < best) {
       best = err;
       *h = hc;
