@@ -308,7 +308,7 @@ double weighted_error(const float* x, const BlockQ4_0& b) {
 TEST_CASE("q4_0 quantization picks each block's d and codes for the least (x/v)^2-weighted squared error") {
   SUBCASE("a hand-worked block: d = -1 codes it exactly, where the classic d = 7 / -8 cannot reach -7") {
     // Classic: d = -0.875 and -7 clamps to code 7 (-6.125). The search tries
-    // d = v / t for t = -8 .. -6.5 first; at t = -7, d = -1 codes every x
+    // d = v / t for t = -8, -7.75 .. -6.5 first; at t = -7, d = -1 codes every x
     // exactly (error 0), and a later exact candidate (t = 7, d = 1) is not
     // strictly better, so d = -1 stays.
     const std::vector<float> x = zeros_with({{0, 7.0f}, {1, -7.0f}, {2, 3.0f}, {3, -2.0f}, {16, 1.0f}, {31, -5.0f}});
@@ -327,7 +327,7 @@ TEST_CASE("q4_0 quantization picks each block's d and codes for the least (x/v)^
   }
   SUBCASE("blocks the classic rule codes exactly keep its d and codes") {
     // v = -8 first: d = 1, every x an integer in -8..7.
-    const std::vector<float> x = zeros_with({{4, -8.0f}, {5, 8.0f / 8.0f}, {6, 7.0f}, {20, -3.0f}});
+    const std::vector<float> x = zeros_with({{4, -8.0f}, {5, 1.0f}, {6, 7.0f}, {20, -3.0f}});
     BlockQ4_0 b;
     nystrom::quantize_row_q4_0(x.data(), &b, 32);
     const BlockQ4_0 c = classic_q4_0(x.data());
