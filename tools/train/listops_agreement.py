@@ -22,7 +22,13 @@ import tempfile
 def classify(build, model, inputs):
     out = subprocess.run([os.path.join(build, "nystrom"), "classify", "--json", "-m", model, "-f", inputs],
                          check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
+    rows = []
+    for line in out.splitlines():
+        o = json.loads(line)
+        # {"scores": {label: p}} (newer) or {"probabilities": [p]} in id order.
+        probs = list(o["scores"].values()) if "scores" in o else o["probabilities"]
+        rows.append({"label": o["label"], "probabilities": probs})
+    return rows
 
 
 def main():
