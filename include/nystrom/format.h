@@ -109,9 +109,16 @@ constexpr const char* kTokenizerFileNames[] = {"tokenizer.json", "spiece.model",
 //   Q4_0 block, 18 bytes: f16 d, then 16 bytes; byte j holds element j in
 //     its low nibble and element j + 16 in its high nibble, as q in 0..15,
 //     x ~ d * (q - 8).
-//     Rule: v = the x[i] of largest magnitude (the first on ties), d = v / -8,
-//     q[i] = min(15, trunc(x[i] / d + 8.5)) (8 when d == 0), computed with
-//     d in float; d is stored rounded to f16.
+//     Readers need only the layout; the converter chooses d and q per block:
+//     v = the x[i] of largest magnitude (the first on ties). The classic
+//     rule d = v / -8, q[i] = min(15, trunc(x[i] / d + 8.5)) (8 when d == 0,
+//     d in float, stored rounded to f16) is kept for zero and non-finite
+//     blocks; for others, each d = v / t, t in -8, -7.75, .. -6.5 and 6.5,
+//     6.75, .. 7.5, gives codes q - 8 = clamp(round-half-up(x / d), -8, 7)
+//     and then the least-squares d for them with weights (x / v)^2, rounded
+//     to f16; the first candidate whose error sum (x / v)^2 (x - d (q - 8))^2,
+//     with the f16 d, is below the classic rule's and every earlier one's
+//     replaces it (src/kernels/quant.cpp).
 enum class DType : uint32_t {
   F32 = 0,
   F16 = 1,   // IEEE binary16 (version 2)

@@ -15,6 +15,7 @@
 #include "format/tensor_names.h"
 #include "kernels/quant.h"
 #include "runtime/error.h"
+#include "runtime/thread_pool.h"
 
 namespace nystrom {
 namespace {
@@ -267,6 +268,7 @@ void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>*
   if (to != format::DType::F32 && to != format::DType::F16 && to != format::DType::Q8_0 && to != format::DType::Q4_0)
     fail("unknown weight type code ", static_cast<uint32_t>(to));
   const size_t total = ck.tensors.size();
+  std::shared_ptr<ThreadPool> pool;  // made at the first quantized matrix
   for (size_t i = 0; i < total; ++i) {
     if (progress) progress(i, total);
     TensorData& t = ck.tensors[i];
@@ -291,13 +293,21 @@ void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>*
       const uint64_t blocks = cols / kQuantBlock;
       const size_t block_bytes = type == format::DType::Q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
       out.resize(rows * blocks * block_bytes);
-      for (uint64_t r = 0; r < rows; ++r) {
-        uint8_t* dst = out.data() + r * blocks * block_bytes;
-        if (type == format::DType::Q8_0)
-          quantize_row_q8_0(src + r * cols, reinterpret_cast<BlockQ8_0*>(dst), (int)cols);
-        else
-          quantize_row_q4_0(src + r * cols, reinterpret_cast<BlockQ4_0*>(dst), (int)cols);
-      }
+      // Rows are independent, so the bytes do not depend on the thread
+      // count; q4_0's scale search makes the threads worth having.
+      if (!pool) pool = shared_thread_pool(resolve_thread_count(0, "set_weight_type"));
+      pool->parallel_for(
+          rows,
+          [&](size_t begin, size_t end, int) {
+            for (size_t r = begin; r < end; ++r) {
+              uint8_t* dst = out.data() + r * blocks * block_bytes;
+              if (type == format::DType::Q8_0)
+                quantize_row_q8_0(src + r * cols, reinterpret_cast<BlockQ8_0*>(dst), (int)cols);
+              else
+                quantize_row_q4_0(src + r * cols, reinterpret_cast<BlockQ4_0*>(dst), (int)cols);
+            }
+          },
+          16);
     }
     t.bytes = std::move(out);
     t.dtype = type;

@@ -28,7 +28,8 @@ struct BlockQ4_0 {
 static_assert(sizeof(BlockQ8_0) == 34, "q8_0 block is 34 bytes");
 static_assert(sizeof(BlockQ4_0) == 18, "q4_0 block is 18 bytes");
 
-// Reference quantizers (exactly the rounding rule of format.h); k % 32 == 0.
+// Reference quantizers (the rules of format.h; q4_0 searches each block's
+// scale, a cost paid at conversion only); k % 32 == 0.
 void quantize_row_q8_0(const float* x, BlockQ8_0* y, int k);
 void quantize_row_q4_0(const float* x, BlockQ4_0* y, int k);
 void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int k);
