@@ -166,9 +166,11 @@ check-layers:
 AARCH64_CXX   := aarch64-linux-gnu-g++
 AARCH64_QEMU  := qemu-aarch64
 AARCH64_SUITES := *tests/kernels/*,*tests/runtime/*,*tests/model/*,*tests/text/*,*tests/cli/*
-# Classifying the 2000 held-out ListOps expressions twice takes minutes under
-# emulation and adds nothing the reference cases do not already run on NEON.
-AARCH64_EXCLUDE := *tests/cli/test_listops.cpp
+# Classifying the 2000 held-out ListOps expressions takes minutes under
+# emulation and adds nothing the reference cases do not already run on NEON;
+# nor does timing base-size forwards for the scaling chart, whose drawing
+# does not depend on the instruction set.
+AARCH64_EXCLUDE := *tests/cli/test_listops.cpp,*tests/cli/test_bench_scaling.cpp
 AARCH64_NODOT_SUITES := *tests/kernels/*
 ifneq (,$(findstring aarch64,$(ARCH)))
 test-aarch64:
