@@ -52,7 +52,9 @@ TEST_CASE("cli info: every config field, the head and labels, tensors by type, t
       {"type_vocab_size", c.type_vocab_size}, {"num_landmarks", c.num_landmarks},
       {"segment_means_len", c.segment_means_len}, {"conv_kernel", c.conv_kernel},
       {"position_offset", c.position_offset}};
-  for (const auto& [name, value] : fields) {
+  for (const auto& field : fields) {
+    const std::string& name = field.first;  // plain names: clang 14 cannot capture bindings in CAPTURE
+    const auto value = field.second;
     CAPTURE(name);
     bool found = false;
     for (const std::string& line : test::lines_of(r.out))

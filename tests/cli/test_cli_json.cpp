@@ -232,7 +232,9 @@ TEST_CASE("cli json: bad ids are one-line errors naming the line") {
       {"2 99999999999999999999999 3", "ids.txt line 2: token id 99999999999999999999... is outside the vocabulary"},
       {long_line, "ids.txt line 2: more ids than the model's 256 positions"},
       {" ", "ids.txt line 2: blank line"}};
-  for (const auto& [bad, message] : cases) {
+  for (const auto& c : cases) {
+    const std::string& bad = c.first;  // plain names: clang 14 cannot capture bindings in CAPTURE
+    const std::string& message = c.second;
     CAPTURE(bad);
     const std::string file = write_lines(dir, {"2 5 3", bad, "2 6 3"}, "ids.txt");
     const test::RunResult r = nystrom_cli("run -m " + quote(path) + " --ids " + quote(file) + " --json");

@@ -76,7 +76,9 @@ TEST_CASE("tokenizer early stop: a limited encoding is the start of the whole on
       {"bert_vocab_txt", {"vocab.txt"}},
       {"roberta_files", {"vocab.json", "merges.txt"}},
   };
-  for (const auto& [kind, files] : kinds) {
+  for (const auto& entry : kinds) {
+    const std::string& kind = entry.first;  // plain names: clang 14 cannot capture bindings in CAPTURE
+    const std::vector<std::string>& files = entry.second;
     CAPTURE(kind);
     CAPTURE(files.front());
     auto tok = load(kind, files);
