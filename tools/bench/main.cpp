@@ -4,11 +4,13 @@
 // Sections (all by default, or pick with --sections):
 //   peak       measured FMA peak per instruction set, 1 thread and all threads
 //   gemm       GEMM GFLOP/s and % of peak for the base model's layer shapes
-//   layer      time split of one base-size layer
+//   layer      time split of one base-size layer per GEMM weight type
 //   forward    end-to-end forward of a base-size model, 1 and 2 threads
+//   batch      64 x 32 tokens through Session::run_batch vs one 512-token input
 //   attention  Nystrom vs exact attention: time and peak memory, one layer
 //   memory     peak resident memory and time of a base-size q8_0 model up to 65536 tokens
 //   quant_accuracy  cosine of f16, q8_0 and q4_0 vs f32 on the reference checkpoints
+// then "targets": issue #14's goals in engine terms, from those figures.
 // Or time a given model file: nystrom-bench -m MODEL.nyf --n N [--threads T] [--repeat R] --json
 #include <sys/resource.h>
 #include <unistd.h>
@@ -52,13 +54,16 @@ const char kUsage[] =
     "                     [--threads T] [--repeat R] [--json]\n"
     "\n"
     "options:\n"
-    "  --sections LIST   comma-separated: peak,gemm,layer,forward,attention,\n"
+    "  --sections LIST   comma-separated: peak,gemm,layer,forward,batch,attention,\n"
     "                    attention_precision,memory,quant_accuracy (default:\n"
     "                    all; quant_accuracy reads tests/data/hf), or scaling\n"
-    "                    alone (below); with\n"
+    "                    alone (below); a last table, targets, compares what\n"
+    "                    ran with the goals of issue #14; with\n"
     "                    --model: forward (default), attention (its time per\n"
     "                    forward, from the layers' profile)\n"
-    "  --types LIST      weight types of the forward section (default f32,q8_0,q4_0)\n"
+    "  --types LIST      weight types of the forward and batch sections (default:\n"
+    "                    every type the library has; the gemm and layer sections\n"
+    "                    take every type the GEMM workload takes)\n"
     "  --quick           smaller sizes (a smoke run, not for reporting)\n"
     "  -m, --model FILE  time this model's forward pass on random ids instead\n"
     "  --n N             input length for --model (default 512)\n"
@@ -74,9 +79,9 @@ const char kUsage[] =
     "  -h, --help        show this help\n"
     "  --version         print the version\n"
     "\n"
-    "With no arguments it runs every section at full size, which takes roughly\n"
-    "10 minutes on an idle 2-core machine (much longer on a busy one; --quick\n"
-    "for a smoke run), and says so on stderr before it starts.\n"
+    "With no arguments (or --json alone) it runs every section at full size,\n"
+    "which takes roughly 10 minutes on an idle 2-core machine (much longer on a\n"
+    "busy one; --quick for a smoke run), and says so on stderr before it starts.\n"
     "\n";
 
 // The two numbers a child run of this binary prints (child_process.h);
@@ -91,6 +96,33 @@ Figures child_figures(const std::string& self, const std::vector<std::string>& a
 }
 
 using benchtool::random_ids_for;
+
+// Every weight type the library names (dtype_name and parse_dtype agree on
+// it), in code order: a type added to the format joins the bench without an
+// edit here.
+std::vector<DType> known_types() {
+  std::vector<DType> types;
+  for (uint32_t code = 0; code < 256; ++code) {
+    DType back;
+    if (parse_dtype(dtype_name(DType(code)), &back) && back == DType(code)) types.push_back(back);
+  }
+  return types;
+}
+
+// The quantized types the GEMM workload (and so the int8 path) takes.
+std::vector<DType> quantized_gemm_types() {
+  std::vector<DType> types;
+  for (DType t : known_types()) {
+    if (t == DType::F32) continue;
+    try {
+      bench::GemmWorkload probe(Isa::Scalar, t, 1, 1, 32, 1);
+      types.push_back(t);
+    } catch (const Error&) {
+      // not a type the GEMM workload takes (f16)
+    }
+  }
+  return types;
+}
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -152,7 +184,9 @@ struct Report {
 };
 
 std::string q(const std::string& s) { return "\"" + s + "\""; }
+// A JSON number; null for a figure that could not be computed (inf, nan).
 std::string num(double v, int digits = 4) {
+  if (!std::isfinite(v)) return "null";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
@@ -230,6 +264,18 @@ struct Bench {
   }
   bool all_lengths_for_quant = false;
 
+  // Figures the targets section reads back (issue #14's engine-terms goals).
+  struct LayerFigures {
+    double gemm_pct_peak, outside_gemm_share;
+  };
+  std::map<std::pair<std::string, int>, LayerFigures> layer_figures;  // by weights, n
+  std::map<int, double> f32_time_vs_peak;                            // by n, at max_threads
+  std::map<std::string, double> batch_ratio;                         // by weights
+  struct MemoryFigures {
+    int n = 0;
+    double peak_rss_mb = 0, per_token_vs_first = 0;
+  } memory_last;
+
   std::vector<int> thread_counts() const {
     std::vector<int> t = {1};
     if (max_threads > 1) t.push_back(max_threads);
@@ -266,6 +312,7 @@ struct Bench {
                 "isa      weights threads   n      K      N  GFLOP/s  %peak");
     std::vector<int> ns = quick ? std::vector<int>{128} : std::vector<int>{512, 4096};
     const int shapes[3][2] = {{768, 768}, {768, 3072}, {3072, 768}};
+    const std::vector<DType> quantized = quantized_gemm_types();
     for (Isa isa : bench::available_instruction_sets()) {
       for (int th : thread_counts()) {
         for (int n : ns) {
@@ -277,7 +324,7 @@ struct Bench {
                     {{"isa", q(instruction_set_name(isa))}, {"weights", q("f32")}, {"threads", num(th)}, {"n", num(n)},
                      {"K", num(s[0])}, {"N", num(s[1])}, {"gflops", num(g)}, {"pct_peak", num(pct)}});
             if (isa == Isa::Scalar) continue;
-            for (DType type : {DType::Q8_0, DType::Q4_0}) {
+            for (DType type : quantized) {
               double gq = gemm_gflops(isa, type, th, n, s[0], s[1], repeat);
               double pq = int8_peak_per_core > 0 ? 100.0 * gq / (int8_peak_per_core * th) : 0;
               rep.row(fmt("%-8s %-5s %7d %6d %6d %6d %8.1f %5.1f%%  (%% of int8 peak; %.2fx f32)", instruction_set_name(isa),
@@ -296,34 +343,66 @@ struct Bench {
     return benchtool::base_model_file(tmpdir, positions, layers, type);
   }
 
+  // One base-size layer per GEMM weight type: where its time goes. The
+  // linear layers (projections, ffn) are GEMM calls with their activation
+  // quantization and bias/GELU epilogues fused in, so "outside the GEMMs" is
+  // attention, norms and the rest (embeddings, the residual copies).
   void layer() {
-    const int n = quick ? 512 : 4096;
+    const std::vector<int> ns = quick ? std::vector<int>{512} : std::vector<int>{512, 4096};
     const int th = max_threads;
-    rep.section("layer", fmt("Time split of one base-size layer (n = %d, %d threads, Nystrom m = 64)", n, th),
-                "part          ms     share");
-    auto model = Model::open(model_path(n, 1));
-    RunOptions o;
-    o.threads = th;
-    Session s(model, o);
-    std::vector<int32_t> ids = random_ids(n, model->config().vocab_size);
-    s.run(ids);  // warm-up and planning
-    s.set_profiling(true);
-    auto t0 = Clock::now();
-    for (int r = 0; r < repeat; ++r) s.run(ids);
-    double total = seconds_since(t0) / repeat;
-    const LayerProfile prof = s.profile();
-    s.set_profiling(false);
-    const std::pair<const char*, double> parts[] = {{"projections", prof.projections / repeat},
-                                                    {"attention", prof.attention / repeat},
-                                                    {"ffn", prof.ffn / repeat},
-                                                    {"norms", prof.norms / repeat}};
-    double sum = 0;
-    for (auto& p : parts) sum += p.second;
-    for (auto& p : parts)
-      rep.row(fmt("%-11s %8.2f %8.1f%%", p.first, p.second * 1e3, 100 * p.second / total),
-              {{"part", q(p.first)}, {"ms", num(p.second * 1e3)}, {"share", num(p.second / total)}});
-    rep.row(fmt("%-11s %8.2f %8.1f%%", "other", (total - sum) * 1e3, 100 * (total - sum) / total),
-            {{"part", q("other")}, {"ms", num((total - sum) * 1e3)}, {"share", num((total - sum) / total)}});
+    rep.section("layer",
+                fmt("Time split of a one-layer base-size model (Nystrom m = 64, %d threads); 'GEMMs' = projections "
+                    "+ ffn (their activation quantization and epilogues included), at %% of the f32 FMA or int8 peak",
+                    th),
+                "weights      n  part             ms    share");
+    std::vector<DType> layer_types = {DType::F32};
+    for (DType t : quantized_gemm_types()) layer_types.push_back(t);
+    for (DType type : layer_types) {
+      for (int n : ns) {
+        auto model = Model::open(model_path(ns.back(), 1, type));
+        RunOptions o;
+        o.threads = th;
+        Session s(model, o);
+        std::vector<int32_t> ids = random_ids(n, model->config().vocab_size);
+        s.run(ids);  // warm-up and planning
+        s.set_profiling(true);
+        auto t0 = Clock::now();
+        for (int r = 0; r < repeat; ++r) s.run(ids);
+        const double total = seconds_since(t0) / repeat;
+        const LayerProfile prof = s.profile();
+        s.set_profiling(false);
+        const std::pair<const char*, double> parts[] = {{"projections", prof.projections / repeat},
+                                                        {"attention", prof.attention / repeat},
+                                                        {"ffn", prof.ffn / repeat},
+                                                        {"norms", prof.norms / repeat}};
+        double sum = 0;
+        for (auto& p : parts) sum += p.second;
+        const char* name = dtype_name(type);
+        auto part_row = [&](const char* part, double sec) {
+          rep.row(fmt("%-7s %6d  %-11s %9.2f %7.1f%%", name, n, part, sec * 1e3, 100 * sec / total),
+                  {{"weights", q(name)}, {"n", num(n)}, {"threads", num(th)}, {"part", q(part)}, {"ms", num(sec * 1e3)},
+                   {"share", num(sec / total)}});
+        };
+        for (auto& p : parts) part_row(p.first, p.second);
+        part_row("other", total - sum);
+        const ModelConfig& c = model->config();
+        const double gemm_s = (prof.projections + prof.ffn) / repeat;
+        const double gemm_ops = 2.0 * n * (4.0 * c.hidden_size * c.hidden_size + 2.0 * c.hidden_size * c.intermediate_size);
+        const bool int8 = type != DType::F32;
+        const double peak = (int8 ? int8_peak_per_core : peak_per_core) * th;
+        const double gops = gemm_ops / gemm_s / 1e9, pct = peak > 0 ? 100 * gops / peak : 0;
+        const double outside = (total - gemm_s) / total;
+        rep.row(fmt("%-7s %6d  %-11s %9.2f %7.1f%%   GEMMs %.1f%% of the layer at %.1f G op/s = %.1f%% of the %s "
+                    "peak; outside the GEMMs %.1f%%",
+                    name, n, "total", total * 1e3, 100.0, 100 * (1 - outside), gops, pct, int8 ? "int8" : "f32 FMA",
+                    100 * outside),
+                {{"weights", q(name)}, {"n", num(n)}, {"threads", num(th)}, {"part", q("total")}, {"ms", num(total * 1e3)},
+                 {"share", num(1)}, {"gemm_share", num(1 - outside)}, {"outside_gemm_share", num(outside)},
+                 {"gemm_gops", num(gops)}, {"gemm_pct_peak", num(pct)},
+                 {"peak_kind", q(int8 ? "int8_vnni" : "f32_fma")}});
+        layer_figures[{name, n}] = {pct, outside};
+      }
+    }
   }
 
   static std::vector<int32_t> random_ids(int n, uint32_t vocab) { return random_ids_for(n, vocab); }
@@ -425,6 +504,7 @@ struct Bench {
       const double ms = f.first, mb = f.second;
       if (n == ns.front()) base_per_token = ms / n;
       const double ratio = base_per_token > 0 ? (ms / n) / base_per_token : 0;
+      memory_last = {n, mb, ratio};
       rep.row(fmt("%6d %12.1f %13.0f %19.2f", n, ms, mb, ratio),
               {{"n", num(n)}, {"forward_ms", num(ms)}, {"peak_rss_mb", num(mb)}, {"per_token_vs_4096", num(ratio)}});
     }
@@ -469,6 +549,7 @@ struct Bench {
           const double vs_f32 = f32_ms.count({n, th}) ? f32_ms[{n, th}] / tm.min_s : 0;
           double flops = forward_flops(model->config(), n, false);
           double ideal = peak_per_core > 0 ? flops / (peak_per_core * 1e9 * th) : 0;
+          if (type == DType::F32 && th == max_threads && ideal > 0) f32_time_vs_peak[n] = tm.min_s / ideal;
           rep.row(fmt("%-7s %6d %8d %9.1f %9.0f %9.1f %7.0f%% %9.2f %8.2f %8.1f %8.1f", dtype_name(type), n, th,
                       tm.min_s * 1e3, n / tm.min_s, flops / tm.min_s / 1e9, ideal > 0 ? 100 * tm.min_s / ideal : 0,
                       t1 / tm.min_s, vs_f32, load_ms, file_mb),
@@ -478,6 +559,91 @@ struct Bench {
                    {"speedup_vs_f32", num(vs_f32)}, {"load_ms", num(load_ms)}, {"file_mb", num(file_mb)}});
         }
       }
+    }
+  }
+
+  // Short inputs: 64 sequences of 32 tokens through Session::run_batch
+  // against one 512-token input, same session, in interleaved rounds (the
+  // minimum of each); tokens/s of each and their ratio.
+  void batch() {
+    const int single_n = 512, batch_size = 64, batch_n = 32;
+    const int layers = quick ? 1 : 12;
+    rep.section("batch",
+                fmt("Short inputs: %d x %d tokens with Session::run_batch vs one %d-token input, base-size model "
+                    "(%d layer%s), %d threads, minimum of %d interleaved rounds; ratio = batch tokens/s / single",
+                    batch_size, batch_n, single_n, layers, layers == 1 ? "" : "s", max_threads, repeat),
+                "weights   single ms  single tok/s   batch ms  batch tok/s   ratio");
+    for (DType type : types) {
+      auto model = Model::open(model_path(single_n, layers, type));
+      RunOptions o;
+      o.threads = max_threads;
+      Session s(model, o);
+      const uint32_t vocab = model->config().vocab_size;
+      const std::vector<int32_t> single = random_ids(single_n, vocab);
+      const std::vector<int32_t> stream = random_ids(batch_size * batch_n, vocab);
+      std::vector<std::vector<int32_t>> sequences;
+      for (int b = 0; b < batch_size; ++b)
+        sequences.emplace_back(stream.begin() + (size_t)b * batch_n, stream.begin() + (size_t)(b + 1) * batch_n);
+      s.run(single);  // warm-up of both
+      s.run_batch(sequences);
+      std::vector<double> t_single, t_batch;
+      for (int r = 0; r < repeat; ++r) {
+        auto t0 = Clock::now();
+        s.run(single);
+        t_single.push_back(seconds_since(t0));
+        t0 = Clock::now();
+        s.run_batch(sequences);
+        t_batch.push_back(seconds_since(t0));
+      }
+      const double single_s = *std::min_element(t_single.begin(), t_single.end());
+      const double batch_s = *std::min_element(t_batch.begin(), t_batch.end());
+      const double single_tps = single_n / single_s, batch_tps = (double)batch_size * batch_n / batch_s;
+      const double ratio = batch_tps / single_tps;
+      batch_ratio[dtype_name(type)] = ratio;
+      rep.row(fmt("%-7s %11.1f %13.0f %10.1f %12.0f %7.3f", dtype_name(type), single_s * 1e3, single_tps, batch_s * 1e3,
+                  batch_tps, ratio),
+              {{"weights", q(dtype_name(type))}, {"layers", num(layers)}, {"threads", num(max_threads)},
+               {"single_n", num(single_n)}, {"batch_size", num(batch_size)}, {"batch_n", num(batch_n)},
+               {"single_ms", num(single_s * 1e3)}, {"batch_ms", num(batch_s * 1e3)},
+               {"single_tokens_per_s", num(single_tps)}, {"batch_tokens_per_s", num(batch_tps)},
+               {"batch_vs_single", num(ratio)}});
+    }
+  }
+
+  // Issue #14's goals in the engine's own terms, from the figures the
+  // sections above measured (a goal whose section did not run is left out).
+  void targets() {
+    struct Target {
+      std::string figure, weights;
+      int n;
+      double value;
+      bool at_most;  // the goal is value <= goal, else value >= goal
+      double goal;
+    };
+    std::vector<Target> all;
+    for (const auto& [key, f] : layer_figures) {
+      if (key.first == "f32") continue;
+      all.push_back({"gemm_pct_int8_peak_in_model", key.first, key.second, f.gemm_pct_peak, false, 85});
+      if (key.second == 512)
+        all.push_back({"outside_gemm_share_of_int8_pass", key.first, key.second, f.outside_gemm_share, true, 0.15});
+    }
+    for (const auto& [n, v] : f32_time_vs_peak)
+      if (n <= 4096) all.push_back({"f32_pass_vs_flop_time_at_fma_peak", "f32", n, v, true, 1.20});
+    for (const auto& [w, v] : batch_ratio) all.push_back({"batch_vs_single_tokens_per_s", w, 32, v, false, 0.90});
+    if (memory_last.n >= 65536) {
+      all.push_back({"peak_rss_mb", "q8_0", memory_last.n, memory_last.peak_rss_mb, true, 1000});
+      all.push_back({"time_per_token_vs_4096", "q8_0", memory_last.n, memory_last.per_token_vs_first, true, 1.15});
+    }
+    if (all.empty()) return;
+    rep.section("targets", "Issue #14's goals in the engine's terms, from this run's figures",
+                "figure                               weights      n      value   goal      met");
+    for (const Target& t : all) {
+      const bool met = t.at_most ? t.value <= t.goal : t.value >= t.goal;
+      rep.row(fmt("%-36s %-7s %6d %10.3f   %s %-6g %s", t.figure.c_str(), t.weights.c_str(), t.n, t.value,
+                  t.at_most ? "<=" : ">=", t.goal, met ? "yes" : "no"),
+              {{"figure", q(t.figure)}, {"weights", q(t.weights)}, {"n", num(t.n)}, {"value", num(t.value)},
+               {"goal", num(t.goal)}, {"goal_is", q(t.at_most ? "at_most" : "at_least")},
+               {"met", met ? "true" : "false"}});
     }
   }
 
@@ -646,16 +812,16 @@ int main(int argc, char** argv) {
     if (args.has("--model") && !scaling)
       return run_model(args, parse_sections(args, {"forward", "attention"}, "forward"));
     const std::set<std::string> sections =
-        parse_sections(args, {"peak", "gemm", "layer", "forward", "attention", "attention_precision", "memory",
-                               "quant_accuracy", "scaling"},
-                       "peak,gemm,layer,forward,attention,attention_precision,memory,quant_accuracy");
+        parse_sections(args, {"peak", "gemm", "layer", "forward", "batch", "attention", "attention_precision",
+                              "memory", "quant_accuracy", "scaling"},
+                       "peak,gemm,layer,forward,batch,attention,attention_precision,memory,quant_accuracy");
 
     // A run of many minutes must not start without a word.
-    if (argc == 1)
+    if (argc == 1 || (argc == 2 && args.has("--json")))
       std::fprintf(stderr, "nystrom-bench: running every section (%s) at full size: roughly 10 minutes on an idle "
                    "2-core machine, much longer on a busy one (--quick: a smoke run; --sections: some; "
                    "--help: all options)\n",
-                   "peak, gemm, layer, forward, attention, attention_precision, memory, quant_accuracy");
+                   "peak, gemm, layer, forward, batch, attention, attention_precision, memory, quant_accuracy");
 
     Report rep;
     rep.json = args.has("--json");
@@ -667,11 +833,15 @@ int main(int argc, char** argv) {
     const char* tmp = std::getenv("TMPDIR");
     b.tmpdir = std::string(tmp ? tmp : "/tmp") + "/nystrom-bench";
     b.types.clear();
-    std::stringstream types(args.get("--types", "f32,q8_0,q4_0"));
-    for (std::string t; std::getline(types, t, ',');) {
-      DType d;
-      if (!parse_dtype(t, &d)) throw tools::UsageError{"--types: unknown weight type '" + t + "'"};
-      b.types.push_back(d);
+    if (args.has("--types")) {
+      std::stringstream types(args.get("--types"));
+      for (std::string t; std::getline(types, t, ',');) {
+        DType d;
+        if (!parse_dtype(t, &d)) throw tools::UsageError{"--types: unknown weight type '" + t + "'"};
+        b.types.push_back(d);
+      }
+    } else {
+      b.types = known_types();
     }
     if (b.types.empty() || b.types[0] != DType::F32) b.types.insert(b.types.begin(), DType::F32);
     mkdir(b.tmpdir.c_str(), 0777);
@@ -680,10 +850,11 @@ int main(int argc, char** argv) {
     if (!rep.json)
       std::printf("nystrom-bench: %d threads available, best level %s, CPU features: %s\n", b.max_threads,
                   instruction_set_name(instruction_set()), bench::cpu_description().c_str());
-    if (want("peak") || want("gemm") || want("forward")) b.peak();
+    if (want("peak") || want("gemm") || want("layer") || want("forward")) b.peak();
     if (want("gemm")) b.gemm();
     if (want("layer")) b.layer();
     if (want("forward")) b.forward(), b.loads();
+    if (want("batch")) b.batch();
     // Children run this binary by its real path.
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -692,6 +863,7 @@ int main(int argc, char** argv) {
     if (want("attention_precision")) b.attention_precision();
     if (want("quant_accuracy")) b.quant_accuracy();
     if (want("memory")) b.memory(self);
+    b.targets();
     rep.finish();
     return 0;
   } catch (const tools::UsageError& e) {
