@@ -168,9 +168,9 @@ AARCH64_QEMU  := qemu-aarch64
 AARCH64_SUITES := *tests/kernels/*,*tests/runtime/*,*tests/model/*,*tests/text/*,*tests/cli/*
 # Classifying the 2000 held-out ListOps expressions takes minutes under
 # emulation and adds nothing the reference cases do not already run on NEON;
-# nor does timing base-size forwards for the scaling chart, whose drawing
-# does not depend on the instruction set.
-AARCH64_EXCLUDE := *tests/cli/test_listops.cpp,*tests/cli/test_bench_scaling.cpp
+# nor does timing base-size forwards for the scaling chart or the bench's
+# --json report, whose fields do not depend on the instruction set.
+AARCH64_EXCLUDE := *tests/cli/test_listops.cpp,*tests/cli/test_bench_scaling.cpp,*tests/cli/test_bench_json.cpp
 AARCH64_NODOT_SUITES := *tests/kernels/*
 ifneq (,$(findstring aarch64,$(ARCH)))
 test-aarch64:
@@ -218,13 +218,13 @@ TSAN_RUN_OPTIONS := halt_on_error=1:abort_on_error=1:second_deadlock_stack=1
 # What the sanitized suites run. The sanitizers look for memory and thread
 # errors along code paths, which the suite's small cases already walk; the
 # ListOps figures (4000 classifications of up to 2000 tokens through the
-# tools, minutes natively and tens of minutes sanitized) and the scaling
-# chart's timed base-size forwards add accuracy and timing checks only, so
-# those run natively alone. TSan runs the suites whose code runs threads
+# tools, minutes natively and tens of minutes sanitized) and the bench's
+# timed base-size forwards (scaling chart, --json report) add accuracy and
+# timing checks only, so those run natively alone. TSan runs the suites whose code runs threads
 # (the pool, kernels, model, sessions, C API, converter and the tools); the
 # tokenizers, the file-format readers and the fuzz regressions run on one
 # thread and are covered by ASan and the fuzzers.
-SAN_EXCLUDE := *tests/cli/test_listops.cpp,*tests/cli/test_bench_scaling.cpp
+SAN_EXCLUDE := *tests/cli/test_listops.cpp,*tests/cli/test_bench_scaling.cpp,*tests/cli/test_bench_json.cpp
 TSAN_SUITES := *tests/kernels/*,*tests/runtime/*,*tests/model/*,*tests/api/*,*tests/convert/*,*tests/cli/*
 
 # Runs a test binary ($1) in build dir $2, then fails on any sanitizer report.
