@@ -8,6 +8,9 @@ ifeq (,$(filter -j%,$(MAKEFLAGS))$(findstring jobserver,$(MAKEFLAGS)))
   MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 
+# `make` alone builds `all`, whatever rule comes first below.
+.DEFAULT_GOAL := all
+
 CXX      ?= g++
 BUILD    ?= build
 # The one place the version is set: the library (nystrom::version(),
