@@ -34,11 +34,14 @@ struct ConvertProgress {
 
 struct ConvertOptions {
   // How weight matrices (linear layers, decoder, word and position
-  // embeddings) are stored: F32, F16, Q8_0 or Q4_0 (a q4_0 model keeps its
-  // embedding tables at q8_0). A matrix whose column count is not a multiple
-  // of 32 cannot be block-quantized and stays f32. LayerNorm, biases, conv
-  // and token-type embeddings are always f32.
+  // embeddings) are stored: F32, F16, Q8_0 or Q4_0. A matrix whose column
+  // count is not a multiple of 32 cannot be block-quantized and stays f32.
+  // LayerNorm, biases, conv and token-type embeddings are always f32.
   format::DType weight_type = format::DType::F32;
+  // Q4_0 only: false keeps the embedding tables and the head's matrices
+  // (classifier or masked-LM head) at q8_0, where 4-bit noise costs the most
+  // answers for the least space; true stores every matrix as q4_0.
+  bool pure = false;
   // Embed the folder's tokenizer files (format::kTokenizerFileNames), after
   // building the tokenizer from them once so that a broken or unsupported
   // file fails the conversion rather than the first text command.

@@ -263,8 +263,23 @@ std::vector<TokenizerFileView> CheckpointTokenizer::views() const {
   return out;
 }
 
+namespace {
+
+// Embedding rows feed every layer unprojected: 4-bit noise there costs more
+// accuracy than it saves space. The head's matrices turn the last hidden
+// state into the answer, where 4-bit noise tips near ties (llama.cpp's q4_0
+// files keep their output matrix at higher precision too); they are a small
+// part of any model. models/README.md measures both.
+bool keeps_q8(Q4Keep keep, const std::string& name) {
+  if (keep == Q4Keep::Nothing) return false;
+  if (name.rfind("embeddings.", 0) == 0) return true;
+  return keep == Q4Keep::EmbeddingsAndHead && (name.rfind("classifier.", 0) == 0 || name.rfind("cls.", 0) == 0);
+}
+
+}  // namespace
+
 void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>* kept_f32,
-                     const std::function<void(size_t done, size_t total)>& progress) {
+                     const std::function<void(size_t done, size_t total)>& progress, Q4Keep keep) {
   if (to != format::DType::F32 && to != format::DType::F16 && to != format::DType::Q8_0 && to != format::DType::Q4_0)
     fail("unknown weight type code ", static_cast<uint32_t>(to));
   const size_t total = ck.tensors.size();
@@ -274,11 +289,8 @@ void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>*
     TensorData& t = ck.tensors[i];
     if (to == format::DType::F32) continue;
     if (!is_weight_matrix(t.name) || t.dtype != format::DType::F32 || t.shape.size() != 2) continue;
-    // Embedding rows feed every layer unprojected: 4-bit noise there costs
-    // more accuracy than it saves space, so q4_0 models keep them at 8 bits.
-    const bool embedding = t.name.rfind("embeddings.", 0) == 0;
-    const format::DType type = embedding && to == format::DType::Q4_0 ? format::DType::Q8_0 : to;
     const uint64_t rows = t.shape[0], cols = t.shape[1];
+    const format::DType type = to == format::DType::Q4_0 && keeps_q8(keep, t.name) ? format::DType::Q8_0 : to;
     const float* src = reinterpret_cast<const float*>(t.bytes.data());
     std::vector<uint8_t> out;
     if (type == format::DType::F16) {
