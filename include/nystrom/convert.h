@@ -38,9 +38,10 @@ struct ConvertOptions {
   // count is not a multiple of 32 cannot be block-quantized and stays f32.
   // LayerNorm, biases, conv and token-type embeddings are always f32.
   format::DType weight_type = format::DType::F32;
-  // Q4_0 only: false keeps the embedding tables and the head's matrices
-  // (classifier or masked-LM head) at q8_0, where 4-bit noise costs the most
-  // answers for the least space; true stores every matrix as q4_0.
+  // Q8_0 and Q4_0: false keeps the head's matrices (classifier or
+  // masked-LM head) one step up, f16 in q8_0 and q8_0 in q4_0, and q4_0's
+  // embedding tables at q8_0: there rounding noise costs the most answers
+  // for the least space. true stores every matrix as weight_type.
   bool pure = false;
   // Embed the folder's tokenizer files (format::kTokenizerFileNames), after
   // building the tokenizer from them once so that a broken or unsupported
@@ -83,9 +84,9 @@ NYSTROM_API ConvertResult convert_checkpoint(const std::string& folder, const st
 
 // Writes a model file of this configuration whose weights are drawn from
 // N(0, 0.02) by a generator seeded with `seed` (LayerNorm weights 1, biases
-// 0; no tokenizer), its weight matrices stored as weight_type: a model of a
-// given size without a checkpoint, for timing. Throws Error for an invalid
-// configuration.
+// 0; no tokenizer), its weight matrices stored as weight_type (q4_0 by the
+// converter's default rule): a model of a given size without a checkpoint,
+// for timing. Throws Error for an invalid configuration.
 NYSTROM_API void write_random_model(const std::string& path, const ModelConfig& config, uint32_t seed = 1,
                                     format::DType weight_type = format::DType::F32);
 

@@ -43,7 +43,7 @@ ConvertResult convert_checkpoint(const std::string& folder, const std::string& o
   if (options.tokenizer) report.step(Step::ReadTokenizer, [&] { tok = read_hf_tokenizer(folder, ck.config); });
   set_weight_type(ck, options.weight_type, &result.kept_f32,
                   [&](size_t done, size_t total) { report(Step::StoreWeights, done, total); },
-                  options.pure ? Q4Keep::Nothing : Q4Keep::EmbeddingsAndHead);
+                  options.pure ? TypeRule::Pure : TypeRule::EmbeddingsAndHead);
   report.step(Step::WriteFile,
               [&] { result.file_bytes = write_model_file(out_path, ck.config, ck.tensors, tok.views()); });
 

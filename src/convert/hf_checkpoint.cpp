@@ -265,21 +265,29 @@ std::vector<TokenizerFileView> CheckpointTokenizer::views() const {
 
 namespace {
 
-// Embedding rows feed every layer unprojected: 4-bit noise there costs more
-// accuracy than it saves space. The head's matrices turn the last hidden
-// state into the answer, where 4-bit noise tips near ties (llama.cpp's q4_0
-// files keep their output matrix at higher precision too); they are a small
-// part of any model. models/README.md measures both.
-bool keeps_q8(Q4Keep keep, const std::string& name) {
-  if (keep == Q4Keep::Nothing) return false;
-  if (name.rfind("embeddings.", 0) == 0) return true;
-  return keep == Q4Keep::EmbeddingsAndHead && (name.rfind("classifier.", 0) == 0 || name.rfind("cls.", 0) == 0);
+bool is_head(const std::string& name) { return name.rfind("classifier.", 0) == 0 || name.rfind("cls.", 0) == 0; }
+
+// The type of one matrix of a conversion to `to`. Embedding rows feed every
+// layer unprojected: 4-bit noise there costs more accuracy than it saves
+// space. The head's matrices turn the last hidden state into the answer,
+// where rounding noise tips near ties, and are a small part of any model:
+// they are kept one step up (llama.cpp's q4_0 files keep their output matrix
+// at higher precision too). models/README.md measures both.
+format::DType type_of(const std::string& name, format::DType to, TypeRule rule) {
+  using format::DType;
+  if (rule == TypeRule::Pure) return to;
+  if (to == DType::Q4_0 && name.rfind("embeddings.", 0) == 0) return DType::Q8_0;
+  if (rule == TypeRule::EmbeddingsAndHead && is_head(name)) {
+    if (to == DType::Q4_0) return DType::Q8_0;
+    if (to == DType::Q8_0) return DType::F16;
+  }
+  return to;
 }
 
 }  // namespace
 
 void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>* kept_f32,
-                     const std::function<void(size_t done, size_t total)>& progress, Q4Keep keep) {
+                     const std::function<void(size_t done, size_t total)>& progress, TypeRule rule) {
   if (to != format::DType::F32 && to != format::DType::F16 && to != format::DType::Q8_0 && to != format::DType::Q4_0)
     fail("unknown weight type code ", static_cast<uint32_t>(to));
   const size_t total = ck.tensors.size();
@@ -290,7 +298,7 @@ void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>*
     if (to == format::DType::F32) continue;
     if (!is_weight_matrix(t.name) || t.dtype != format::DType::F32 || t.shape.size() != 2) continue;
     const uint64_t rows = t.shape[0], cols = t.shape[1];
-    const format::DType type = to == format::DType::Q4_0 && keeps_q8(keep, t.name) ? format::DType::Q8_0 : to;
+    const format::DType type = type_of(t.name, to, rule);
     const float* src = reinterpret_cast<const float*>(t.bytes.data());
     std::vector<uint8_t> out;
     if (type == format::DType::F16) {

@@ -27,7 +27,7 @@ void write_random_model(const std::string& path, const ModelConfig& c, uint32_t 
     tensors.push_back(std::move(t));
   }
   Checkpoint ck{c, std::move(tensors)};
-  set_weight_type(ck, type, nullptr);
+  set_weight_type(ck, type, nullptr, {}, TypeRule::EmbeddingsAndHead);  // the converter's rule
   write_model_file(path, c, ck.tensors);
 }
 

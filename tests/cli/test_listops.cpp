@@ -84,17 +84,29 @@ TEST_CASE("listops: above the paper's 37.15% on fresh held-out expressions, and 
   const std::vector<std::string> f16 = classify(converted(tmp, "f16"), kFresh);
   const std::vector<std::string> q8_old = classify("models/listops.nyf", kOld);
 
-  // Measured: 763 of 2000 (38.15%) on the fresh set, 725 (36.25%) on the
-  // old one, with q8_0 and with f32 alike.
+  // Measured: q8_0 764 of 2000 (38.20%) on the fresh set and 725 (36.25%)
+  // on the old one, f32 763 and 724.
   MESSAGE("fresh held-out: q8_0 " << same(q8, fresh) << ", f32 " << same(f32, fresh) << " of 2000; old: q8_0 "
                                   << same(q8_old, old));
   CHECK(same(q8, fresh) >= 743);  // 37.15%
   CHECK(same(f32, fresh) >= 743);
   CHECK(same(q8_old, old) >= 715);
-  // 8-bit weights answer as f32 does (measured: q8_0 1989 of 2000, f16 2000).
-  MESSAGE("agreement with f32: q8_0 " << same(q8, f32) << ", f16 " << same(f16, f32) << " of 2000");
-  CHECK(same(q8, f32) >= 1985);
-  CHECK(same(f16, f32) >= 1995);
+  // 8-bit weights answer as f32 does on >= 99.5% (measured: q8_0, whose
+  // classifier head is f16, 1996 of 2000 on both sets; f16 2000 and 1999),
+  // and as accurately, within half a point (10 answers).
+  const std::vector<std::string> f32_old = classify(converted(tmp, "f32"), kOld);
+  const std::vector<std::string> f16_old = classify(converted(tmp, "f16"), kOld);
+  MESSAGE("agreement with f32: q8_0 " << same(q8, f32) << " fresh, " << same(q8_old, f32_old) << " old; f16 "
+                                      << same(f16, f32) << " fresh, " << same(f16_old, f32_old) << " old, of 2000");
+  CHECK(same(q8, f32) >= 1990);
+  CHECK(same(q8_old, f32_old) >= 1990);
+  CHECK(same(f16, f32) >= 1990);
+  CHECK(same(f16_old, f32_old) >= 1990);
+  const long right_f32 = (long)same(f32, fresh), right_f32_old = (long)same(f32_old, old);
+  CHECK(std::labs((long)same(q8, fresh) - right_f32) <= 10);
+  CHECK(std::labs((long)same(f16, fresh) - right_f32) <= 10);
+  CHECK(std::labs((long)same(q8_old, old) - right_f32_old) <= 10);
+  CHECK(std::labs((long)same(f16_old, old) - right_f32_old) <= 10);
 }
 
 TEST_CASE("listops: exact attention answers as well as Nystrom, and their last hidden states nearly agree") {
@@ -126,6 +138,9 @@ TEST_CASE("listops: exact attention answers as well as Nystrom, and their last h
   CHECK(lowest >= 0.998);
 }
 
+// q4_0 keeps the embedding tables and the classifier head at q8_0: with the
+// head 4-bit too, 1921 fresh and 1923 old answers were f32's; each other
+// group of matrices kept at 8 bits alone left 1919-1927 (models/README.md).
 TEST_CASE("listops: q4_0 with its head at 8 bits answers as f32 does on both held-out sets; pure q4_0 does not") {
   const std::vector<std::string> fresh = test::lines_of(test::slurp(kFreshLabels));
   const std::vector<std::string> old = test::lines_of(test::slurp(kOldLabels));
@@ -136,10 +151,10 @@ TEST_CASE("listops: q4_0 with its head at 8 bits answers as f32 does on both hel
   const std::vector<std::string> pure_fresh = classify(pure, kFresh);
 
   // The encoder's matrices are 4-bit in both (198 KB and 129 KB against
-  // q8_0's 231 KB); the default keeps the embedding tables and the
+  // q8_0's 235 KB); the default keeps the embedding tables and the
   // classifier head at q8_0. Measured: 1984 of 2000 fresh and 1987 old
-  // answers as f32's; --pure 1947 fresh; embeddings alone at q8_0 (the
-  // rule before) 1921 fresh, 1923 old.
+  // answers as f32's (765 and 724 right against f32's 763 and 724);
+  // --pure 1947 fresh.
   CHECK(test::slurp(q4).size() < test::slurp(converted(tmp, "q8_0")).size() * 7 / 8);
   CHECK(test::slurp(pure).size() < test::slurp(q4).size() * 3 / 4);
   MESSAGE("agreement with f32: q4_0 " << same(q4_fresh, f32_fresh) << " fresh, " << same(q4_old, f32_old)

@@ -34,7 +34,7 @@ TEST_CASE("convert api: the file is byte for byte what the converter's steps wri
 
   // The same steps by hand (the internal converter nystrom-convert used to call).
   nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(hf("small-cls"));
-  nystrom::set_weight_type(ck, DType::Q8_0, nullptr);
+  nystrom::set_weight_type(ck, DType::Q8_0, nullptr, {}, nystrom::TypeRule::EmbeddingsAndHead);
   nystrom::write_model_file(dir / "steps.nyf", ck.config, ck.tensors);
   CHECK(test::slurp(dir / "api.nyf") == test::slurp(dir / "steps.nyf"));
 
@@ -53,11 +53,50 @@ TEST_CASE("convert api: the file is byte for byte what the converter's steps wri
   uint64_t expected_bytes = 0;
   for (const nystrom::TensorData& t : ck.tensors) expected_bytes += t.bytes.size();
   CHECK(bytes == expected_bytes);
-  REQUIRE(r.by_type.size() == 2);
-  CHECK(r.by_type[0].type == "f32");
-  CHECK(r.by_type[1].type == "q8_0");
+  REQUIRE(r.by_type.size() == 3);
+  CHECK(r.by_type[0].type == "f16");  // the classifier head
+  CHECK(r.by_type[1].type == "f32");
+  CHECK(r.by_type[2].type == "q8_0");
   CHECK(r.tokenizer_kind.empty());  // the test checkpoints hold no tokenizer files
   CHECK(r.tokenizer_files.empty());
+}
+
+TEST_CASE("convert api: the head is kept one step up (q8_0: f16, q4_0: q8_0), and q4_0's embeddings at q8_0, unless pure") {
+  test::TempDir dir;
+  ConvertOptions opt;
+  opt.weight_type = DType::Q8_0;
+  nystrom::convert_checkpoint(hf("small-cls"), dir / "q8.nyf", opt);
+  opt.pure = true;
+  nystrom::convert_checkpoint(hf("small-cls"), dir / "q8-pure.nyf", opt);
+  const nystrom::ModelFile q8(dir / "q8.nyf"), q8_pure(dir / "q8-pure.nyf");
+  for (const char* name : {"classifier.dense.weight", "classifier.out_proj.weight"}) {
+    CAPTURE(name);
+    CHECK(q8.find(name)->dtype == DType::F16);
+    CHECK(q8_pure.find(name)->dtype == DType::Q8_0);
+  }
+  for (const char* name : {"embeddings.word_embeddings.weight", "encoder.layer.0.attention.self.query.weight"}) {
+    CAPTURE(name);
+    CHECK(q8.find(name)->dtype == DType::Q8_0);
+    CHECK(q8_pure.find(name)->dtype == DType::Q8_0);
+  }
+
+  opt.pure = false;
+  opt.weight_type = DType::Q4_0;
+  nystrom::convert_checkpoint(hf("small-cls"), dir / "mixed.nyf", opt);
+  opt.pure = true;
+  nystrom::convert_checkpoint(hf("small-cls"), dir / "pure.nyf", opt);
+  const nystrom::ModelFile mixed(dir / "mixed.nyf"), pure(dir / "pure.nyf");
+  for (const char* name : {"embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+                           "classifier.dense.weight", "classifier.out_proj.weight"}) {
+    CAPTURE(name);
+    CHECK(mixed.find(name)->dtype == DType::Q8_0);
+    CHECK(pure.find(name)->dtype == DType::Q4_0);
+  }
+  for (const char* name : {"encoder.layer.0.attention.self.query.weight", "encoder.layer.1.output.dense.weight"}) {
+    CAPTURE(name);
+    CHECK(mixed.find(name)->dtype == DType::Q4_0);
+    CHECK(pure.find(name)->dtype == DType::Q4_0);
+  }
 }
 
 TEST_CASE("convert api: the tokenizer is embedded and described, or left out when the options say so") {
@@ -170,7 +209,8 @@ TEST_CASE("convert api: write_random_model writes a loadable model of the config
   nystrom::write_random_model(dir / "q.nyf", c, 5, DType::Q4_0);
   const nystrom::ModelFile q(dir / "q.nyf");
   CHECK(q.find("encoder.layer.0.attention.self.query.weight")->dtype == DType::Q4_0);
-  CHECK(q.find("embeddings.word_embeddings.weight")->dtype == DType::Q8_0);  // q4_0 keeps embeddings at 8 bits
+  CHECK(q.find("embeddings.word_embeddings.weight")->dtype == DType::Q8_0);  // the converter's q4_0 rule
+  CHECK(q.find("classifier.out_proj.weight")->dtype == DType::Q8_0);
   CHECK(q.find("encoder.layer.0.attention.output.LayerNorm.weight")->dtype == DType::F32);
 
   c.num_heads = 3;  // does not divide hidden_size

@@ -9,7 +9,7 @@
 using namespace nystrom;
 
 static const char kUsage[] =
-    "usage: nystrom-convert HF_DIR -o OUT.nyf [--type f32|f16|q8_0|q4_0 [--pure]]\n"
+    "usage: nystrom-convert HF_DIR -o OUT.nyf [--type f32|f16|q8_0|q4_0] [--pure]\n"
     "                       [--no-tokenizer]\n"
     "\n"
     "Converts a Hugging Face Nystromformer checkpoint (config.json and\n"
@@ -31,9 +31,10 @@ static const char kUsage[] =
     "                      (8-bit blocks of 32 with an f16 scale, ~8.5 bits per\n"
     "                      weight) or q4_0 (4-bit, ~4.5 bits per weight);\n"
     "                      LayerNorm, biases, conv and token-type tables stay\n"
-    "                      f32; q4_0 keeps the embedding tables and the head's\n"
-    "                      matrices (classifier, masked-LM head) at q8_0\n"
-    "      --pure          with q4_0: store every weight matrix as q4_0\n"
+    "                      f32; the head's matrices (classifier, masked-LM\n"
+    "                      head) are kept one step up (q8_0: f16, q4_0: q8_0),\n"
+    "                      and q4_0 keeps the embedding tables at q8_0\n"
+    "      --pure          with q8_0 or q4_0: every weight matrix in that type\n"
     "      --no-tokenizer  leave the tokenizer files out (and unchecked)\n"
     "  -q, --quiet         print nothing on success\n"
     "  -h, --help          show this help\n"
@@ -59,8 +60,9 @@ int main(int argc, char** argv) {
     ConvertOptions options;
     if (!format::parse_dtype(args.get("--type", "f32"), &options.weight_type))
       throw tools::UsageError{"--type must be f32, f16, q8_0 or q4_0, got '" + args.get("--type") + "'"};
-    if (args.has("--pure") && options.weight_type != format::DType::Q4_0)
-      throw tools::UsageError{"--pure goes with --type q4_0"};
+    if (args.has("--pure") && options.weight_type != format::DType::Q8_0 &&
+        options.weight_type != format::DType::Q4_0)
+      throw tools::UsageError{"--pure goes with --type q8_0 or q4_0"};
     options.pure = args.has("--pure");
     options.tokenizer = !args.has("--no-tokenizer");
     const ConvertResult r = convert_checkpoint(args.positionals()[0], out, options);
