@@ -244,6 +244,18 @@ TEST_CASE("cli: running out of memory is one line and exit status 1 (ulimit -v)"
   CHECK_FALSE(test::exists(dir / "out"));
 }
 
+TEST_CASE("nystrom-convert: --pure without a quantized type is a usage error, and writes nothing") {
+  test::TempDir dir;
+  const std::string folder = test::testdata_dir() + "/small-cls";
+  for (const char* type : {"f32", "f16"}) {
+    CAPTURE(type);
+    check_usage_error(test::run(test::tool("nystrom-convert") + " " + quote(folder) + " -o " + quote(dir / "m.nyf") +
+                                " --pure --type " + type),
+                      "--pure goes with --type q8_0 or q4_0");
+    CHECK_FALSE(test::exists(dir / "m.nyf"));
+  }
+}
+
 TEST_CASE("nystrom-bench: an unknown section is a usage error, also with --model") {
   const std::string bench = test::tool("nystrom-bench");
   check_usage_error(test::run(bench + " --sections bogus"), "unknown section 'bogus'");
