@@ -43,9 +43,9 @@ struct CheckpointTokenizer {
 CheckpointTokenizer read_hf_tokenizer(const std::string& dir, const ModelConfig& config);
 
 // Stores every weight matrix (is_weight_matrix) as `type`: f16, or q8_0 /
-// q4_0 with the rounding rules of format.h, except that a q4_0 model keeps
-// its embedding tables at q8_0. A matrix whose column count is not a
-// multiple of 32 cannot be block-quantized and stays f32; its name is added
+// q4_0 / q8_c with the rounding rules of format.h, except that a q4_0 model
+// keeps its embedding tables at q8_0. A matrix whose column count is not a
+// multiple of 32 (or, for q8_c, above 65536) cannot be quantized and stays f32; its name is added
 // to `kept_f32`. Everything else stays f32. progress (if set) is called
 // with (i, tensor count) before tensor i and once more at the end.
 void set_weight_type(Checkpoint& ck, format::DType type, std::vector<std::string>* kept_f32,

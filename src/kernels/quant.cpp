@@ -161,6 +161,28 @@ void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int k) {
   }
 }
 
+int32_t quantize_row_q8_c(const float* x, int k, int8_t* q, float* s) {
+  float a = 0.0f;
+  bool finite = true;
+  for (int i = 0; i < k; ++i) {
+    const float v = std::fabs(x[i]);
+    finite = finite && v <= 3.402823466e38f;  // false for inf and NaN
+    if (v > a) a = v;
+  }
+  const float d = finite ? a / 127.0f : NAN;
+  int32_t sum = 0;
+  for (int i = 0; i < k; ++i) {
+    q[i] = finite && d != 0.0f ? round_q8(x[i] / d) : 0;
+    sum += q[i];
+  }
+  *s = d;
+  return sum;
+}
+
+void dequantize_row_q8_c(const int8_t* q, float s, float* y, int k) {
+  for (int i = 0; i < k; ++i) y[i] = s * (float)q[i];
+}
+
 void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int k) {
   for (int b = 0; b < k / kQuantBlock; ++b, y += kQuantBlock) {
     const float d = f16_to_float(x[b].d);
@@ -189,14 +211,38 @@ void quantize_row_q8_act(const float* x, int k, int8_t* q, float* d, int32_t* co
   }
 }
 
+void quantize_row_q8c_act(const float* x, int k, int8_t* q, float* d, int32_t* corr) {
+  *corr = -128 * quantize_row_q8_c(x, k, q, d);
+}
+
 // ---------------------------------------------------------------------------
 // The reference integer GEMM
 
 void qgemm_reference(int M, const float* x, int ldx, const QuantMatrixView& w, float* y, int ldy,
                      const ops::Epilogue& ep) {
-  if (w.dtype != format::DType::Q8_0 && w.dtype != format::DType::Q4_0)
-    throw std::invalid_argument("qgemm_reference: weights must be q8_0 or q4_0");
+  if (w.dtype != format::DType::Q8_0 && w.dtype != format::DType::Q4_0 && w.dtype != format::DType::Q8_C)
+    throw std::invalid_argument("qgemm_reference: weights must be q8_0, q4_0 or q8_c");
   const int N = w.rows, K = w.cols, nb = K / kQuantBlock;
+  if (w.dtype == format::DType::Q8_C) {
+    const int8_t* wq = static_cast<const int8_t*>(w.blocks);
+    const float* ws = reinterpret_cast<const float*>(wq + (size_t)N * K);
+    std::vector<int8_t> qa(K);
+    for (int i = 0; i < M; ++i) {
+      float da;
+      int32_t corr;
+      quantize_row_q8c_act(x + (size_t)i * ldx, K, qa.data(), &da, &corr);
+      for (int j = 0; j < N; ++j) {
+        int64_t isum = 0;
+        for (int t = 0; t < K; ++t) isum += (int32_t)wq[(size_t)j * K + t] * qa[t];
+        double sum = (double)da * (double)ws[j] * (double)isum;
+        float* out = y + (size_t)i * ldy + j;
+        if (ep.accumulate) sum += *out;
+        if (ep.bias) sum += ep.bias[j];
+        *out = ref::activation((float)sum, ep.act) * ep.scale;
+      }
+    }
+    return;
+  }
 
   // The weights as plain integers and float scales, decoded once.
   std::vector<int8_t> wq((size_t)N * K);

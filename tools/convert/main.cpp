@@ -9,7 +9,7 @@
 using namespace nystrom;
 
 static const char kUsage[] =
-    "usage: nystrom-convert HF_DIR -o OUT.nyf [--type f32|f16|q8_0|q4_0] [--no-tokenizer]\n"
+    "usage: nystrom-convert HF_DIR -o OUT.nyf [--type f32|f16|q8_0|q4_0|q8_c] [--no-tokenizer]\n"
     "\n"
     "Converts a Hugging Face Nystromformer checkpoint (config.json and\n"
     "model.safetensors, or pytorch_model.bin when there is no safetensors file;\n"
@@ -28,7 +28,9 @@ static const char kUsage[] =
     "  -t, --type TYPE     how weight matrices (linear layers, decoder, word\n"
     "                      embeddings) are stored: f32 (default), f16, q8_0\n"
     "                      (8-bit blocks of 32 with an f16 scale, ~8.5 bits per\n"
-    "                      weight) or q4_0 (4-bit, ~4.5 bits per weight);\n"
+    "                      weight), q4_0 (4-bit, ~4.5 bits per weight) or\n"
+    "                      q8_c (8-bit, one f32 scale per output row; needs a\n"
+    "                      format version 4 reader);\n"
     "                      LayerNorm, biases, conv and position tables stay f32\n"
     "      --no-tokenizer  leave the tokenizer files out (and unchecked)\n"
     "  -q, --quiet         print nothing on success\n"
@@ -54,7 +56,7 @@ int main(int argc, char** argv) {
     tools::check_output_file(out);  // before any work
     ConvertOptions options;
     if (!format::parse_dtype(args.get("--type", "f32"), &options.weight_type))
-      throw tools::UsageError{"--type must be f32, f16, q8_0 or q4_0, got '" + args.get("--type") + "'"};
+      throw tools::UsageError{"--type must be f32, f16, q8_0, q4_0 or q8_c, got '" + args.get("--type") + "'"};
     options.tokenizer = !args.has("--no-tokenizer");
     const ConvertResult r = convert_checkpoint(args.positionals()[0], out, options);
     if (!args.has("--quiet") && out != "-") {  // '-': stdout holds the file
