@@ -78,7 +78,9 @@ TEST_CASE("a quantized model file is written as format version 2 (4 with q8_c) a
   using nystrom::format::DType;
   const std::string dir = test::testdata_dir() + "/tiny-mlm";
   test::TempDir tmp;
-  for (auto [type, version] : {std::pair{DType::F32, 1u}, std::pair{DType::Q8_0, 2u}, std::pair{DType::Q8_C, 4u}}) {
+  for (const auto& type_version : {std::pair{DType::F32, 1u}, std::pair{DType::Q8_0, 2u}, std::pair{DType::Q8_C, 4u}}) {
+    const DType type = type_version.first;
+    const uint32_t version = type_version.second;
     nystrom::Checkpoint ck = nystrom::read_hf_checkpoint(dir);
     nystrom::set_weight_type(ck, type, nullptr);
     nystrom::write_model_file(tmp / "m.nyf", ck.config, ck.tensors);
