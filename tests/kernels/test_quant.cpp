@@ -177,8 +177,8 @@ Expected expected(const Problem& p, const QuantWeights& w) {
   const double slope = gelu ? 1.13 : 1.0;
   e.tol.assign(e.y.size(), 0.0);
   std::vector<int8_t> qa(p.K);
-  std::vector<float> da(nb);
-  std::vector<int32_t> corr(nb);
+  std::vector<float> da(nb + 1);  // q8_c: one, even for K = 0
+  std::vector<int32_t> corr(nb + 1);
   // q8_c: one term per output, whose int32 sum is rounded once more when
   // converted to float (it may pass 2^24).
   const bool per_channel = w.dtype == DType::Q8_C;
