@@ -109,14 +109,17 @@ TEST_CASE("quantized models meet the cosine targets on the trained ListOps check
   };
   const auto tokenizer_model = nystrom::Model::open("models/listops.nyf");
   nystrom::Session f32(open_as(DType::F32)), q8(open_as(DType::Q8_0)), q4(open_as(DType::Q4_0));
-  double worst8 = 1.0, worst4 = 1.0;
+  nystrom::Session q8c(open_as(DType::Q8_C));
+  double worst8 = 1.0, worst4 = 1.0, worst8c = 1.0;
   for (size_t i = 0; i < 50; ++i) {
     const std::vector<int32_t> ids = tokenizer_model->tokenizer()->encode(lines[i]);
     const std::vector<float> want = f32.run(ids).last_hidden_state;
     worst8 = std::min(worst8, cosine(q8.run(ids).last_hidden_state, want));
     worst4 = std::min(worst4, cosine(q4.run(ids).last_hidden_state, want));
+    worst8c = std::min(worst8c, cosine(q8c.run(ids).last_hidden_state, want));
   }
-  INFO("lowest cosine over 50 expressions: q8_0 " << worst8 << ", q4_0 " << worst4);
+  INFO("lowest cosine over 50 expressions: q8_0 " << worst8 << ", q4_0 " << worst4 << ", q8_c " << worst8c);
   CHECK(worst8 >= 0.999);
+  CHECK(worst8c >= 0.999);
   CHECK(worst4 >= 0.99);
 }
