@@ -161,21 +161,40 @@ void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int k) {
   }
 }
 
+// Also qgemm's per-call activation quantizer, so no libm call per value:
+// max |x| as the largest of the bit patterns with the sign cleared (their
+// order is the values' order, and inf/NaN patterns sort above every finite
+// one), and round-half-away from a truncation (t - trunc(t) is exact for
+// |t| <= 127.5), in fixed runs of 32 the compiler can vectorize.
 int32_t quantize_row_q8_c(const float* x, int k, int8_t* q, float* s) {
-  float a = 0.0f;
-  bool finite = true;
-  for (int i = 0; i < k; ++i) {
-    const float v = std::fabs(x[i]);
-    finite = finite && v <= 3.402823466e38f;  // false for inf and NaN
-    if (v > a) a = v;
-  }
+  uint32_t top = 0;
+  for (int b = 0; b + kQuantBlock <= k; b += kQuantBlock)
+    for (int i = b; i < b + kQuantBlock; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, &x[i], 4);
+      bits &= 0x7FFFFFFFu;
+      top = bits > top ? bits : top;
+    }
+  const bool finite = top < 0x7F800000u;
+  float a;
+  std::memcpy(&a, &top, 4);
   const float d = finite ? a / 127.0f : NAN;
-  int32_t sum = 0;
-  for (int i = 0; i < k; ++i) {
-    q[i] = finite && d != 0.0f ? round_q8(x[i] / d) : 0;
-    sum += q[i];
-  }
   *s = d;
+  if (!finite || d == 0.0f) {
+    std::memset(q, 0, (size_t)k);
+    return 0;
+  }
+  int32_t sum = 0;
+  for (int b = 0; b + kQuantBlock <= k; b += kQuantBlock)
+    for (int i = b; i < b + kQuantBlock; ++i) {
+      const float t = x[i] / d;  // |t| <= 127 (+ rounding)
+      int r = (int)t;
+      const float frac = t - (float)r;
+      r += (frac >= 0.5f) - (frac <= -0.5f);
+      r = r > 127 ? 127 : r < -127 ? -127 : r;
+      q[i] = (int8_t)r;
+      sum += r;
+    }
   return sum;
 }
 

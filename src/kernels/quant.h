@@ -35,8 +35,9 @@ void quantize_row_q4_0(const float* x, BlockQ4_0* y, int k);
 void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int k);
 void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int k);
 
-// q8_c, one row of k values (format.h): q[i] and the row's scale *s; a row
-// with an infinity or NaN gets *s = NaN and q = 0. Returns sum of q.
+// q8_c, one row of k values (format.h), k % 32 == 0: q[i] and the row's
+// scale *s; a row with an infinity or NaN gets *s = NaN and q = 0. Returns
+// sum of q.
 int32_t quantize_row_q8_c(const float* x, int k, int8_t* q, float* s);
 void dequantize_row_q8_c(const int8_t* q, float s, float* y, int k);
 
