@@ -116,7 +116,9 @@ struct KernelTable {
   // above) and the quantizer of activation rows (exactly quantize_row_q8_act
   // of kernels/quant.h).
   QGemmMicroKernel qgemm_q8_ukernel, qgemm_q4_ukernel, qgemm_q8c_ukernel;
-  QuantizeActRow quantize_act_row;
+  // quantize_act_row_c: the q8_c activation quantizer, one scale per row
+  // (exactly quantize_row_q8c_act; levels without their own use it).
+  QuantizeActRow quantize_act_row, quantize_act_row_c;
   // IEEE binary16 to float, n values (exact; NaNs stay NaNs).
   void (*f16_to_f32_row)(const uint16_t* src, float* dst, int n);
   // Independent chains of the level's widest FMAs, no memory traffic, for

@@ -162,7 +162,7 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
       float* d = ad + r * nd;
       int32_t* corr = acorr + r * nd;
       if ((int)r < M) {
-        if (per_channel) quantize_row_q8c_act(x + r * ldx, K, q, d, corr);
+        if (per_channel) t.quantize_act_row_c(x + r * ldx, K, q, d, corr);
         else t.quantize_act_row(x + r * ldx, K, q, d, corr);
       } else {
         std::memset(q, 0, (size_t)K);

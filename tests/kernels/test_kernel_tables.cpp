@@ -307,6 +307,33 @@ void check_quantize_act_row(const KernelTable& t) {
   }
 }
 
+void check_quantize_act_row_c(const KernelTable& t) {
+  // Exactly the bytes, scale and correction of quantize_row_q8c_act: random
+  // rows, ties at half a step (scale 1), a zero row, an infinity, a NaN.
+  std::mt19937 rng(23);
+  for (int nblocks : {1, 2, 3, 9, 96}) {
+    const int K = 32 * nblocks;
+    for (int kind = 0; kind < 4; ++kind) {
+      std::vector<float> x = uniform(rng, K, -3, 3);
+      if (kind == 1) {
+        for (int i = 0; i < K; ++i) x[i] = (float)(i % 200 - 100) + 0.5f;
+        x[K - 1] = 127.0f;
+      }
+      if (kind == 2) std::fill(x.begin(), x.end(), 0.0f);
+      if (kind == 3) x[K / 2] = nblocks % 2 ? INFINITY : NAN;
+      std::vector<int8_t> q(K), q_ref(K);
+      float d, d_ref;
+      int32_t c, c_ref;
+      t.quantize_act_row_c(x.data(), K, q.data(), &d, &c);
+      nystrom::quantize_row_q8c_act(x.data(), K, q_ref.data(), &d_ref, &c_ref);
+      INFO(what(t, "quantize_act_row_c K=" + std::to_string(K) + " kind=" + std::to_string(kind)));
+      CHECK(q == q_ref);
+      CHECK(c == c_ref);
+      CHECK((std::isnan(d_ref) ? std::isnan(d) : same_bits(d, d_ref)));
+    }
+  }
+}
+
 void check_f16_to_f32_row(const KernelTable& t) {
   // Every pattern, in runs of awkward lengths (so that each run ends in a
   // vector tail), and nothing written past a run.
@@ -360,7 +387,7 @@ const Entry kEntries[] = {
     NYSTROM_ENTRY(layer_norm_row),   NYSTROM_ENTRY(bias_act_row),     NYSTROM_ENTRY(segment_means),
     NYSTROM_ENTRY(depthwise_conv_add), NYSTROM_ENTRY(qgemm_q8_ukernel), NYSTROM_ENTRY(qgemm_q4_ukernel),
     NYSTROM_ENTRY(qgemm_q8c_ukernel),
-    NYSTROM_ENTRY(quantize_act_row), NYSTROM_ENTRY(f16_to_f32_row),   NYSTROM_ENTRY(fma_peak_loop),
+    NYSTROM_ENTRY(quantize_act_row), NYSTROM_ENTRY(quantize_act_row_c), NYSTROM_ENTRY(f16_to_f32_row),   NYSTROM_ENTRY(fma_peak_loop),
     NYSTROM_ENTRY(int8_peak_loop),
 };
 #undef NYSTROM_ENTRY
