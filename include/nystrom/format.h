@@ -6,7 +6,7 @@
 //   0       8     magic "NYFMODEL"
 //   8       8     checksum: NYH64 (below) of bytes [16, file_size)
 //   16      4     version (1: f32 tensors only; 2: adds f16, q8_0, q4_0;
-//                 3: adds the tokenizer section)
+//                 3: adds the tokenizer section; 4: adds q8_c)
 //   20      4     header_size = 256
 //   24      8     file_size, in bytes
 //   32      8     tensor_table_offset (multiple of 64)
@@ -56,16 +56,17 @@
 // refuses newer ones with a message naming both. Reserved fields and padding
 // are zero and covered by the checksum, so later versions can give them a
 // meaning without changing how older files read. A writer writes the lowest
-// version that can express the file's contents: 3 when it has a tokenizer,
-// else 1 when every tensor is f32, else 2 (so a file without a tokenizer is
-// byte for byte what a version 2 writer wrote). A version 1 file holding a
-// dtype other than f32, and a version 1 or 2 file whose tokenizer fields are
-// not zero, are malformed.
+// version that can express the file's contents: 4 when a tensor is q8_c,
+// else 3 when it has a tokenizer, else 1 when every tensor is f32, else 2 (so
+// a file without a tokenizer is byte for byte what a version 2 writer wrote).
+// A version 1 file holding a dtype other than f32, a version 1 or 2 file
+// whose tokenizer fields are not zero, and a file below version 4 holding a
+// q8_c tensor are malformed.
 //
 // Which tensors may be stored in which dtype: the 2-D weight matrices of
 // linear layers, the masked-LM decoder and the word and position embedding
 // tables may use any dtype (quantized only when their column count is a
-// multiple of 32); every other tensor (LayerNorm, biases, conv, token-type
+// multiple of 32, and q8_c only up to 65536 columns); every other tensor (LayerNorm, biases, conv, token-type
 // embeddings) is f32.
 //
 // NYH64, the checksum: four 64-bit lanes, initialised to
@@ -85,7 +86,9 @@
 namespace nystrom::format {
 
 constexpr char kMagic[8] = {'N', 'Y', 'F', 'M', 'O', 'D', 'E', 'L'};
-constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kFormatVersion = 4;
+constexpr uint32_t kQ8cVersion = 4;            // first version with q8_c
+constexpr uint64_t kQ8cMaxCols = 65536;
 constexpr uint32_t kTokenizerVersion = 3;       // first version with a tokenizer section
 constexpr uint32_t kMaxTokenizerFiles = 16;
 constexpr uint32_t kMaxTokenizerNameLength = 64;
@@ -119,14 +122,25 @@ constexpr const char* kTokenizerFileNames[] = {"tokenizer.json", "spiece.model",
 //     to f16; the first candidate whose error sum (x / v)^2 (x - d (q - 8))^2,
 //     with the f16 d, is below the classic rule's and every earlier one's
 //     replaces it (src/kernels/quant.cpp).
+//   Q8_C (version 4), per output channel: a 2-D tensor [rows x cols], cols
+//     a multiple of 32 and at most 65536 (so integer dot products over a
+//     whole row fit in int32), is rows * cols int8 q, row-major, then rows
+//     f32 scales s (so data size = rows * (cols + 4), and the scales start
+//     32-byte aligned); x[r][i] ~ s[r] * q[r][i].
+//     Rule, per row: a = max |x[i]| over the row, s = a / 127 in float,
+//     q[i] = round-half-away(x[i] / s) (0 when s == 0). The scale stays f32:
+//     it costs 4 bytes a row, and a row's absmax can lie outside f16's range.
+//     A row holding an infinity or NaN gets s = NaN and q = 0 (its outputs
+//     are NaN, as q8_0's would be).
 enum class DType : uint32_t {
   F32 = 0,
   F16 = 1,   // IEEE binary16 (version 2)
   Q8_0 = 2,  // version 2
   Q4_0 = 3,  // version 2
+  Q8_C = 4,  // version 4
 };
 
-// "f32", "f16", "q8_0", "q4_0"; parse_dtype gives false for other names.
+// "f32", "f16", "q8_0", "q4_0", "q8_c"; parse_dtype gives false for other names.
 NYSTROM_API const char* dtype_name(DType t);
 NYSTROM_API bool parse_dtype(const std::string& name, DType* out);
 

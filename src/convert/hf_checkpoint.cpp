@@ -279,7 +279,7 @@ format::DType type_of(const std::string& name, format::DType to, TypeRule rule) 
   if (to == DType::Q4_0 && name.rfind("embeddings.", 0) == 0) return DType::Q8_0;
   if (rule == TypeRule::EmbeddingsAndHead && is_head(name)) {
     if (to == DType::Q4_0) return DType::Q8_0;
-    if (to == DType::Q8_0) return DType::F16;
+    if (to == DType::Q8_0 || to == DType::Q8_C) return DType::F16;
   }
   return to;
 }
@@ -288,7 +288,8 @@ format::DType type_of(const std::string& name, format::DType to, TypeRule rule) 
 
 void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>* kept_f32,
                      const std::function<void(size_t done, size_t total)>& progress, TypeRule rule) {
-  if (to != format::DType::F32 && to != format::DType::F16 && to != format::DType::Q8_0 && to != format::DType::Q4_0)
+  if (to != format::DType::F32 && to != format::DType::F16 && to != format::DType::Q8_0 && to != format::DType::Q4_0 &&
+      to != format::DType::Q8_C)
     fail("unknown weight type code ", static_cast<uint32_t>(to));
   const size_t total = ck.tensors.size();
   std::shared_ptr<ThreadPool> pool;  // made at the first quantized matrix
@@ -306,13 +307,14 @@ void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>*
       uint16_t* dst = reinterpret_cast<uint16_t*>(out.data());
       for (uint64_t i = 0; i < rows * cols; ++i) dst[i] = float_to_f16(src[i]);
     } else {
-      if (cols % kQuantBlock != 0) {
+      if (cols % kQuantBlock != 0 || (type == format::DType::Q8_C && cols > format::kQ8cMaxCols)) {
         if (kept_f32) kept_f32->push_back(t.name);
         continue;
       }
       const uint64_t blocks = cols / kQuantBlock;
       const size_t block_bytes = type == format::DType::Q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
-      out.resize(rows * blocks * block_bytes);
+      // q8_c: rows * cols codes, then one f32 scale per row (format.h).
+      out.resize(type == format::DType::Q8_C ? rows * (cols + sizeof(float)) : rows * blocks * block_bytes);
       // Rows are independent, so the bytes do not depend on the thread
       // count; q4_0's scale search makes the threads worth having.
       if (!pool) pool = shared_thread_pool(resolve_thread_count(0, "set_weight_type"));
@@ -320,6 +322,12 @@ void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>*
           rows,
           [&](size_t begin, size_t end, int) {
             for (size_t r = begin; r < end; ++r) {
+              if (type == format::DType::Q8_C) {
+                float scale;
+                quantize_row_q8_c(src + r * cols, (int)cols, reinterpret_cast<int8_t*>(out.data()) + r * cols, &scale);
+                std::memcpy(out.data() + rows * cols + r * sizeof(float), &scale, sizeof scale);
+                continue;
+              }
               uint8_t* dst = out.data() + r * blocks * block_bytes;
               if (type == format::DType::Q8_0)
                 quantize_row_q8_0(src + r * cols, reinterpret_cast<BlockQ8_0*>(dst), (int)cols);

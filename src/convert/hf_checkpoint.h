@@ -45,16 +45,16 @@ CheckpointTokenizer read_hf_tokenizer(const std::string& dir, const ModelConfig&
 // Which matrices a quantized conversion stores at a higher precision than
 // asked: none (Pure); q4_0's embedding tables at q8_0 (EmbeddingsAt8Bits);
 // those, and the head's matrices (classifier.*, cls.*) at q8_0 in q4_0 and
-// at f16 in q8_0 (EmbeddingsAndHead: what nystrom-convert does unless
+// at f16 in q8_0 and q8_c (EmbeddingsAndHead: what nystrom-convert does unless
 // --pure).
 enum class TypeRule { Pure, EmbeddingsAt8Bits, EmbeddingsAndHead };
 
 // Stores every weight matrix (is_weight_matrix) as `type`: f16, or q8_0 /
-// q4_0 with the rounding rules of format.h, except those `rule` keeps
-// higher. A matrix whose column count is not a multiple of 32 cannot be
-// block-quantized and stays f32; its name is added to `kept_f32`.
-// Everything else stays f32. progress (if set) is called with (i, tensor
-// count) before tensor i and once more at the end.
+// q4_0 / q8_c with the rounding rules of format.h, except those `rule` keeps
+// higher. A matrix whose column count is not a multiple of 32 (or, for q8_c,
+// above 65536) cannot be quantized and stays f32; its name is added to
+// `kept_f32`. Everything else stays f32. progress (if set) is called with
+// (i, tensor count) before tensor i and once more at the end.
 void set_weight_type(Checkpoint& ck, format::DType type, std::vector<std::string>* kept_f32,
                      const std::function<void(size_t done, size_t total)>& progress = {},
                      TypeRule rule = TypeRule::EmbeddingsAt8Bits);

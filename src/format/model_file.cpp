@@ -27,6 +27,10 @@ bool tensor_bytes(DType t, const std::vector<uint64_t>& shape, uint64_t* bytes) 
       if (shape.size() != 2 || shape[1] % 32 != 0) return false;
       *bytes = count / 32 * (t == DType::Q8_0 ? 34 : 18);
       return true;
+    case DType::Q8_C:  // q then one f32 scale per row
+      if (shape.size() != 2 || shape[1] % 32 != 0 || shape[1] > format::kQ8cMaxCols) return false;
+      *bytes = count + 4 * shape[0];
+      return true;
   }
   return false;
 }
@@ -39,12 +43,13 @@ const char* dtype_name(DType t) {
     case DType::F16: return "f16";
     case DType::Q8_0: return "q8_0";
     case DType::Q4_0: return "q4_0";
+    case DType::Q8_C: return "q8_c";
   }
   return "unknown";
 }
 
 bool parse_dtype(const std::string& name, DType* out) {
-  for (DType t : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0})
+  for (DType t : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q8_C})
     if (name == dtype_name(t)) return *out = t, true;
   return false;
 }
@@ -133,6 +138,8 @@ uint64_t write_model_file(const std::string& path, const ModelConfig& config,
   h.version = 1;
   for (const TensorData& t : tensors)
     if (t.dtype != DType::F32) h.version = 2;
+  bool q8c = false;
+  for (const TensorData& t : tensors) q8c = q8c || t.dtype == DType::Q8_C;
   h.header_size = format::kHeaderSize;
   h.tensor_table_offset = format::kHeaderSize;
   h.tensor_count = static_cast<uint32_t>(tensors.size());
@@ -179,6 +186,7 @@ uint64_t write_model_file(const std::string& path, const ModelConfig& config,
     h.tokenizer_size = tok.size();
     pos += tok.size();
   }
+  if (q8c) h.version = format::kQ8cVersion;
   h.file_size = pos;
 
   // The file is produced twice by the same routine: once into the checksum,
@@ -286,9 +294,11 @@ ModelFile::ModelFile(const std::string& path, bool verify_checksum) : path_(path
     std::string name(e.name);
     if (!all_zero(e.name + name.size(), sizeof e.name - name.size()) || e.reserved != 0)
       bad("tensor ", name, ": reserved bytes are not zero");
-    if (e.dtype > uint32_t(DType::Q4_0)) bad("tensor ", name, ": unknown dtype code ", e.dtype);
+    if (e.dtype > uint32_t(DType::Q8_C)) bad("tensor ", name, ": unknown dtype code ", e.dtype);
     if (e.dtype != uint32_t(DType::F32) && h.version < 2)
       bad("tensor ", name, ": dtype ", dtype_name(DType(e.dtype)), " needs format version 2, the file says ", h.version);
+    if (e.dtype == uint32_t(DType::Q8_C) && h.version < format::kQ8cVersion)
+      bad("tensor ", name, ": dtype q8_c needs format version ", format::kQ8cVersion, ", the file says ", h.version);
     if (e.ndim < 1 || e.ndim > 4) bad("tensor ", name, ": ndim ", e.ndim, " is not 1..4");
     TensorView v{name, static_cast<DType>(e.dtype), {}, nullptr, e.size};
     for (uint32_t d = 0; d < 4; ++d) {

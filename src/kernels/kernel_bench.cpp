@@ -3,6 +3,7 @@
 // headers.
 #include "nystrom/kernel_bench.h"
 
+#include <cstring>
 #include <random>
 
 #include "kernels/dispatch.h"
@@ -92,10 +93,13 @@ GemmWorkload::GemmWorkload(InstructionSet isa, format::DType type, int threads, 
   check_threads(threads);
   const KernelTable& t = table_of(isa);
   if (n < 1 || K < 1 || N < 1) fail("kernel workload: GEMM sizes must be positive, got ", n, " x ", K, " x ", N);
-  if (type != format::DType::F32 && type != format::DType::Q8_0 && type != format::DType::Q4_0)
-    fail("kernel workload: GEMM weights must be f32, q8_0 or q4_0, got ", format::dtype_name(type));
+  if (type != format::DType::F32 && type != format::DType::Q8_0 && type != format::DType::Q4_0 &&
+      type != format::DType::Q8_C)
+    fail("kernel workload: GEMM weights must be f32, q8_0, q4_0 or q8_c, got ", format::dtype_name(type));
   if (type != format::DType::F32 && K % kQuantBlock != 0)
     fail("kernel workload: ", format::dtype_name(type), " weights need K a multiple of ", kQuantBlock, ", got ", K);
+  if (type == format::DType::Q8_C && (uint64_t)K > format::kQ8cMaxCols)
+    fail("kernel workload: q8_c weights need K at most ", format::kQ8cMaxCols, ", got ", K);
   impl_ = std::make_unique<Impl>(t, type, threads, n, K, N);
   Impl& g = *impl_;
   std::vector<float> w((size_t)N * K);
@@ -105,6 +109,16 @@ GemmWorkload::GemmWorkload(InstructionSet isa, format::DType type, int threads, 
   for (float& x : w) x = u(rng);
   if (type == format::DType::F32) {
     g.packed_f32.pack(t, N, K, w.data(), K);
+    return;
+  }
+  if (type == format::DType::Q8_C) {
+    std::vector<uint8_t> q((size_t)N * (K + sizeof(float)));
+    for (int r = 0; r < N; ++r) {
+      float s;
+      quantize_row_q8_c(&w[(size_t)r * K], K, reinterpret_cast<int8_t*>(q.data()) + (size_t)r * K, &s);
+      std::memcpy(q.data() + (size_t)N * K + sizeof(float) * r, &s, sizeof s);
+    }
+    g.packed_quant = PackedQuantMatrix(t, QuantMatrixView{type, N, K, q.data()});
     return;
   }
   const size_t blocks = (size_t)N * K / kQuantBlock;

@@ -59,6 +59,9 @@ using QuantizeActRow = void (*)(const float* x, int k, int8_t* q, float* d, int3
 //         d_w[j] * q4_scale (1/16 for kernels that read nibbles as 16 q).
 // A panel block is 32nr (Q8_0) or 16nr (Q4_0) bytes plus 4nr; nr % 16 == 0
 // keeps every block 64-byte aligned.
+//   Q8_C (per-channel scales): the K/32 blocks hold only the Q8_0 bytes
+//         (32nr each, q8_xor applied), and the panel ends with nr float
+//         scales s_w[j], once for the whole depth.
 struct QGemmLayout {
   int mr, nr;  // register tile of the micro-kernels
   uint8_t q8_xor, q4_xor;
@@ -76,6 +79,12 @@ struct QGemmBlocks {
 // for rows i of `a` and a packed panel `w` (pointing at its first block).
 // Rows mr..MR-1 of `a` must be readable (qgemm pads them with zeros); only
 // the top-left mr x nr corner is stored.
+//
+// The q8_c micro-kernel has the same signature and runs over a whole panel:
+// `nblocks` is K/32, a.d[i*ldd] and a.corr[i*ldd] are row i's one scale and
+// -128 * (sum of its q) (quantize_row_q8c_act), and
+//   C[i][j] = (accumulate ? C : 0) + d_a[i] * s_w[j] * (int32 dot product over K)
+// with the scales s_w after the panel's last block.
 using QGemmMicroKernel = void (*)(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr,
                                   int nr, bool accumulate);
 
@@ -106,8 +115,10 @@ struct KernelTable {
   // Block-quantized GEMM: one micro-kernel per weight type (for the layout
   // above) and the quantizer of activation rows (exactly quantize_row_q8_act
   // of kernels/quant.h).
-  QGemmMicroKernel qgemm_q8_ukernel, qgemm_q4_ukernel;
-  QuantizeActRow quantize_act_row;
+  QGemmMicroKernel qgemm_q8_ukernel, qgemm_q4_ukernel, qgemm_q8c_ukernel;
+  // quantize_act_row_c: the q8_c activation quantizer, one scale per row
+  // (exactly quantize_row_q8c_act; levels without their own use it).
+  QuantizeActRow quantize_act_row, quantize_act_row_c;
   // IEEE binary16 to float, n values (exact; NaNs stay NaNs).
   void (*f16_to_f32_row)(const uint16_t* src, float* dst, int n);
   // Independent chains of the level's widest FMAs, no memory traffic, for

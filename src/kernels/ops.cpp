@@ -3,6 +3,7 @@
 #include "kernels/ops.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "kernels/dispatch.h"
 #include "format/half.h"
@@ -57,6 +58,7 @@ void linear(ThreadPool* pool, int n, const float* x, int ldx, const WeightMatrix
       break;
     case format::DType::Q8_0:
     case format::DType::Q4_0:
+    case format::DType::Q8_C:
       qgemm(*w.table, pool, n, x, ldx, *w.packed, y, ldy, ep);
       break;
   }
@@ -86,6 +88,13 @@ void weight_row(const WeightMatrix& w, int row, float* out) {
     case format::DType::Q4_0:
       dequantize_row_q4_0(static_cast<const BlockQ4_0*>(w.data) + row * (cols / kQuantBlock), out, (int)cols);
       break;
+    case format::DType::Q8_C: {
+      const int8_t* q = static_cast<const int8_t*>(w.data);
+      float s;
+      std::memcpy(&s, q + (size_t)w.rows * cols + sizeof(float) * row, sizeof s);
+      dequantize_row_q8_c(q + row * cols, s, out, (int)cols);
+      break;
+    }
   }
 }
 

@@ -19,7 +19,9 @@ namespace {
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
+// Bytes from one block of a panel to the next (q8_c: no per-block scales).
 size_t block_bytes(format::DType dtype, int nr) {
+  if (dtype == format::DType::Q8_C) return (size_t)32 * nr;
   return (size_t)(dtype == format::DType::Q8_0 ? 32 : 16) * nr + sizeof(float) * nr;
 }
 
@@ -54,22 +56,39 @@ PackedQuantMatrix::PackedQuantMatrix(const KernelTable& table, const QuantMatrix
 void PackedQuantMatrix::repack(const KernelTable& table, const QuantMatrixView& w) {
   Impl& p = *impl_;
   {
-    if (w.dtype != format::DType::Q8_0 && w.dtype != format::DType::Q4_0)
-      throw std::invalid_argument("PackedQuantMatrix: weights must be q8_0 or q4_0");
+    const bool per_channel = w.dtype == format::DType::Q8_C;
+    if (w.dtype != format::DType::Q8_0 && w.dtype != format::DType::Q4_0 && !per_channel)
+      throw std::invalid_argument("PackedQuantMatrix: weights must be q8_0, q4_0 or q8_c");
     if (w.rows < 0 || w.cols < 0 || w.cols % kQuantBlock != 0)
       throw std::invalid_argument("PackedQuantMatrix: cols must be a multiple of 32");
+    if (per_channel && (uint64_t)w.cols > format::kQ8cMaxCols)
+      throw std::invalid_argument("PackedQuantMatrix: q8_c cols must be at most 65536");
     p.dtype = w.dtype;
     p.rows = w.rows;
     p.cols = w.cols;
     p.layout = table.qgemm;
     const int NR = p.layout.nr, nb = w.cols / kQuantBlock, npanels = ceil_div(w.rows, NR);
     const size_t bb = block_bytes(w.dtype, NR);
-    p.panel_bytes = bb * nb;
+    p.panel_bytes = bb * nb + (per_channel ? sizeof(float) * NR : 0);
     const size_t total = p.panel_bytes * npanels;
     uint8_t* base = reinterpret_cast<uint8_t*>(p.data.reserve((total + 3) / 4));
     if (total) std::memset(base, 0, total);  // padding columns: zero weights and scales
 
     const uint8_t q8x = p.layout.q8_xor, q4x = p.layout.q4_xor;
+    if (per_channel) {
+      const int8_t* wq = static_cast<const int8_t*>(w.blocks);
+      const uint8_t* ws = reinterpret_cast<const uint8_t*>(wq + (size_t)w.rows * w.cols);
+      for (int j = 0; j < w.rows; ++j) {
+        const int panel = j / NR, jj = j % NR;
+        uint8_t* pb = base + panel * p.panel_bytes;
+        const int8_t* src = wq + (size_t)j * w.cols;
+        for (int b = 0; b < nb; ++b)
+          for (int k = 0; k < kQuantBlock; ++k)
+            pb[b * bb + (k / 4) * 4 * NR + 4 * jj + k % 4] = (uint8_t)src[b * kQuantBlock + k] ^ q8x;
+        std::memcpy(pb + bb * nb + sizeof(float) * jj, ws + sizeof(float) * j, sizeof(float));
+      }
+      return;
+    }
     for (int j = 0; j < w.rows; ++j) {
       const int panel = j / NR, jj = j % NR;
       for (int b = 0; b < nb; ++b) {
@@ -126,9 +145,12 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
   }
 
   // Quantize x once: rows padded with zeros to a multiple of MR, so the
-  // micro-kernel may read a whole MR-row tile.
+  // micro-kernel may read a whole MR-row tile. q8_c rows have one scale
+  // (and corr) each, and the micro-kernel runs over all of K at once.
+  const bool per_channel = p.dtype == format::DType::Q8_C;
+  const int nd = per_channel ? 1 : nb;
   const int Mp = ceil_div(M, MR) * MR;
-  const size_t q_bytes = ((size_t)Mp * K + 63) / 64 * 64, s_bytes = ((size_t)Mp * nb * 4 + 63) / 64 * 64;
+  const size_t q_bytes = ((size_t)Mp * K + 63) / 64 * 64, s_bytes = ((size_t)Mp * nd * 4 + 63) / 64 * 64;
   static thread_local AlignedBuffer a_buf;  // grows once to the largest call
   uint8_t* abase = reinterpret_cast<uint8_t*>(a_buf.reserve((q_bytes + 2 * s_bytes) / 4));
   int8_t* aq = reinterpret_cast<int8_t*>(abase);
@@ -137,28 +159,31 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
   auto quantize = [&](size_t r0, size_t r1, int) {
     for (size_t r = r0; r < r1; ++r) {
       int8_t* q = aq + r * K;
-      float* d = ad + r * nb;
-      int32_t* corr = acorr + r * nb;
+      float* d = ad + r * nd;
+      int32_t* corr = acorr + r * nd;
       if ((int)r < M) {
-        t.quantize_act_row(x + r * ldx, K, q, d, corr);
+        if (per_channel) t.quantize_act_row_c(x + r * ldx, K, q, d, corr);
+        else t.quantize_act_row(x + r * ldx, K, q, d, corr);
       } else {
         std::memset(q, 0, (size_t)K);
-        std::fill(d, d + nb, 0.0f);
-        std::fill(corr, corr + nb, 0);
+        std::fill(d, d + nd, 0.0f);
+        std::fill(corr, corr + nd, 0);
       }
     }
   };
   if (pool && Mp > 16) pool->parallel_for((size_t)Mp, quantize, 16);
   else quantize(0, Mp, 0);
-  const QuantRows a = {aq, ad, acorr, (size_t)K, nb};
+  const QuantRows a = {aq, ad, acorr, (size_t)K, nd};
 
   // Tasks: blocks of MC rows, times chunks of panels when there are too few
   // row blocks to keep every thread busy (as in gemm_blocked).
   const uint8_t* wbase = reinterpret_cast<const uint8_t*>(p.data.data());
   const size_t bb = block_bytes(p.dtype, NR);
-  const QGemmMicroKernel ukernel = p.dtype == format::DType::Q8_0 ? t.qgemm_q8_ukernel : t.qgemm_q4_ukernel;
+  const QGemmMicroKernel ukernel = per_channel                       ? t.qgemm_q8c_ukernel
+                                   : p.dtype == format::DType::Q8_0 ? t.qgemm_q8_ukernel
+                                                                    : t.qgemm_q4_ukernel;
   const int npanels = ceil_div(N, NR);
-  const int KB = t.qgemm_blocks.kb;
+  const int KB = per_channel ? nb : t.qgemm_blocks.kb;
   const RowBlocks rows(M, MR, t.qgemm_blocks.mc, threads);
   const int mblocks = rows.count;
   const int nchunks = mblocks >= 2 * threads ? 1 : std::min(npanels, ceil_div(2 * threads, mblocks));
@@ -178,8 +203,8 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
             const int mr = std::min(MR, mc - ir), i = ic + ir;
             QuantRows at = a;
             at.q += (size_t)i * a.ldq + (size_t)b0 * kQuantBlock;
-            at.d += (size_t)i * nb + b0;
-            at.corr += (size_t)i * nb + b0;
+            at.d += (size_t)i * nd + (per_channel ? 0 : b0);
+            at.corr += (size_t)i * nd + (per_channel ? 0 : b0);
             float* ct = y + (size_t)i * ldy + j;
             ukernel(kb, at, wp, ct, ldy, mr, nr, accumulate);
             if (last && epilogue) apply_epilogue(t, ct, ldy, mr, nr, j, ep);

@@ -161,6 +161,47 @@ void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int k) {
   }
 }
 
+// Also qgemm's per-call activation quantizer, so no libm call per value:
+// max |x| as the largest of the bit patterns with the sign cleared (their
+// order is the values' order, and inf/NaN patterns sort above every finite
+// one), and round-half-away from a truncation (t - trunc(t) is exact for
+// |t| <= 127.5), in fixed runs of 32 the compiler can vectorize.
+int32_t quantize_row_q8_c(const float* x, int k, int8_t* q, float* s) {
+  uint32_t top = 0;
+  for (int b = 0; b + kQuantBlock <= k; b += kQuantBlock)
+    for (int i = b; i < b + kQuantBlock; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, &x[i], 4);
+      bits &= 0x7FFFFFFFu;
+      top = bits > top ? bits : top;
+    }
+  const bool finite = top < 0x7F800000u;
+  float a;
+  std::memcpy(&a, &top, 4);
+  const float d = finite ? a / 127.0f : NAN;
+  *s = d;
+  if (!finite || d == 0.0f) {
+    std::memset(q, 0, (size_t)k);
+    return 0;
+  }
+  int32_t sum = 0;
+  for (int b = 0; b + kQuantBlock <= k; b += kQuantBlock)
+    for (int i = b; i < b + kQuantBlock; ++i) {
+      const float t = x[i] / d;  // |t| <= 127 (+ rounding)
+      int r = (int)t;
+      const float frac = t - (float)r;
+      r += (frac >= 0.5f) - (frac <= -0.5f);
+      r = r > 127 ? 127 : r < -127 ? -127 : r;
+      q[i] = (int8_t)r;
+      sum += r;
+    }
+  return sum;
+}
+
+void dequantize_row_q8_c(const int8_t* q, float s, float* y, int k) {
+  for (int i = 0; i < k; ++i) y[i] = s * (float)q[i];
+}
+
 void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int k) {
   for (int b = 0; b < k / kQuantBlock; ++b, y += kQuantBlock) {
     const float d = f16_to_float(x[b].d);
@@ -189,14 +230,38 @@ void quantize_row_q8_act(const float* x, int k, int8_t* q, float* d, int32_t* co
   }
 }
 
+void quantize_row_q8c_act(const float* x, int k, int8_t* q, float* d, int32_t* corr) {
+  *corr = -128 * quantize_row_q8_c(x, k, q, d);
+}
+
 // ---------------------------------------------------------------------------
 // The reference integer GEMM
 
 void qgemm_reference(int M, const float* x, int ldx, const QuantMatrixView& w, float* y, int ldy,
                      const ops::Epilogue& ep) {
-  if (w.dtype != format::DType::Q8_0 && w.dtype != format::DType::Q4_0)
-    throw std::invalid_argument("qgemm_reference: weights must be q8_0 or q4_0");
+  if (w.dtype != format::DType::Q8_0 && w.dtype != format::DType::Q4_0 && w.dtype != format::DType::Q8_C)
+    throw std::invalid_argument("qgemm_reference: weights must be q8_0, q4_0 or q8_c");
   const int N = w.rows, K = w.cols, nb = K / kQuantBlock;
+  if (w.dtype == format::DType::Q8_C) {
+    const int8_t* wq = static_cast<const int8_t*>(w.blocks);
+    const float* ws = reinterpret_cast<const float*>(wq + (size_t)N * K);
+    std::vector<int8_t> qa(K);
+    for (int i = 0; i < M; ++i) {
+      float da;
+      int32_t corr;
+      quantize_row_q8c_act(x + (size_t)i * ldx, K, qa.data(), &da, &corr);
+      for (int j = 0; j < N; ++j) {
+        int64_t isum = 0;
+        for (int t = 0; t < K; ++t) isum += (int32_t)wq[(size_t)j * K + t] * qa[t];
+        double sum = (double)da * (double)ws[j] * (double)isum;
+        float* out = y + (size_t)i * ldy + j;
+        if (ep.accumulate) sum += *out;
+        if (ep.bias) sum += ep.bias[j];
+        *out = ref::activation((float)sum, ep.act) * ep.scale;
+      }
+    }
+    return;
+  }
 
   // The weights as plain integers and float scales, decoded once.
   std::vector<int8_t> wq((size_t)N * K);

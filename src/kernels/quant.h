@@ -35,6 +35,12 @@ void quantize_row_q4_0(const float* x, BlockQ4_0* y, int k);
 void dequantize_row_q8_0(const BlockQ8_0* x, float* y, int k);
 void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int k);
 
+// q8_c, one row of k values (format.h), k % 32 == 0: q[i] and the row's
+// scale *s; a row with an infinity or NaN gets *s = NaN and q = 0. Returns
+// sum of q.
+int32_t quantize_row_q8_c(const float* x, int k, int8_t* q, float* s);
+void dequantize_row_q8_c(const int8_t* q, float s, float* y, int k);
+
 // Activation rows, quantized once per qgemm call: the q8_0 rule (a = max |x|,
 // d = a / 127, q = round-half-away(x / d), 0 when d == 0) with d kept in
 // float, not rounded to f16 (activations may be far below f16's normal
@@ -42,18 +48,21 @@ void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int k);
 // an infinity or NaN gets d = NaN and q = 0, so its row's outputs are NaN.
 // Every table's quantize_act_row gives exactly these bytes and scales.
 void quantize_row_q8_act(const float* x, int k, int8_t* q, float* d, int32_t* corr);
+// The same per whole row, for q8_c weights: one scale *d (the rule of
+// quantize_row_q8_c) and *corr = -128 * (sum of the row's q).
+void quantize_row_q8c_act(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 
 // A weight matrix [rows x cols] as the file stores it (row-major blocks).
 struct QuantMatrixView {
-  format::DType dtype;  // Q8_0 or Q4_0
-  int rows, cols;       // cols % 32 == 0
-  const void* blocks;
+  format::DType dtype;  // Q8_0, Q4_0 or Q8_C
+  int rows, cols;       // cols % 32 == 0 (and <= 65536 for Q8_C)
+  const void* blocks;   // Q8_C: rows * cols int8, then rows f32 scales
 };
 
 // The same matrix repacked once at load into the layout the kernel table's
 // integer micro-kernels want (QGemmLayout in kernels/kernel_table.h; opaque
-// outside kernels/). Throws std::invalid_argument for another dtype or
-// cols % 32 != 0.
+// outside kernels/). Throws std::invalid_argument for another dtype,
+// cols % 32 != 0, or a q8_c matrix wider than 65536.
 class PackedQuantMatrix {
  public:
   PackedQuantMatrix(const KernelTable& table, const QuantMatrixView& w);
@@ -81,7 +90,8 @@ class PackedQuantMatrix {
 // y[M x N] = act(x[M x K] W^T + bias) * scale (ops::Epilogue: with
 // accumulate the old y joins the sum before bias and act), N = w.rows(),
 // K = w.cols(), with x quantized once per call by quantize_row_q8_act and
-// integer dot products per block. W was packed for a table with the same
+// integer dot products per block; for q8_c weights by quantize_row_q8c_act,
+// one int32 dot product over all of K, scaled once: acc * d_x[i] * s_w[j]. W was packed for a table with the same
 // layout (else std::invalid_argument). pool may be null. Bit-identical for
 // every thread count: work is split over rows and column panels, never K.
 void qgemm(const KernelTable& table, ThreadPool* pool, int M, const float* x, int ldx, const PackedQuantMatrix& w,
@@ -103,6 +113,8 @@ void gemm_int8(const KernelTable& table, int M, int N, int K, const float* a, in
 
 // The reference: quantizes x with quantize_row_q8_act and sums, per block,
 // d_x * d_w * (exact integer dot product), in double; then the epilogue.
+// For q8_c: quantize_row_q8c_act, and d_x * s_w * (the exact integer dot
+// product of the whole row).
 void qgemm_reference(int M, const float* x, int ldx, const QuantMatrixView& w, float* y, int ldy,
                      const ops::Epilogue& ep);
 

@@ -60,7 +60,7 @@ Weights bind_weights(const ModelFile& file, int threads) {
     if (!gemm) return m;
     // Only the repacked copy is read once it is made (m.data stays valid: a
     // released page is read back from the file if a later cap needs it).
-    if (m.dtype == format::DType::Q8_0 || m.dtype == format::DType::Q4_0) {
+    if (m.dtype == format::DType::Q8_0 || m.dtype == format::DType::Q4_0 || m.dtype == format::DType::Q8_C) {
       w.packed.push_back(std::make_unique<PackedQuantMatrix>());
       PackedQuantMatrix* p = w.packed.back().get();
       m.packed = p;

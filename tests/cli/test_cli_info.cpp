@@ -183,3 +183,23 @@ TEST_CASE("cli info: a usage error points to info's help; a missing file is a on
   CHECK(has(u.err, "(see nystrom info --help)"));
   clitest::check_error(nystrom_cli("info /nonexistent/m.nyf"), "/nonexistent/m.nyf");
 }
+
+TEST_CASE("cli: nystrom-convert --type q8_c writes per-channel weights, and info names the type") {
+  test::TempDir dir;
+  const std::string out = dir / "m.nyf";
+  const test::RunResult conv = test::run(test::tool("nystrom-convert") + " " +
+                                         quote(test::testdata_dir() + "/small-cls") + " -o " + quote(out) +
+                                         " --type q8_c --quiet");
+  REQUIRE_MESSAGE(conv.exit_code == 0, conv.err);
+  const test::RunResult r = nystrom_cli("info " + quote(out) + " --tensors");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  bool listed = false;
+  for (const std::string& line : test::lines_of(r.out))
+    listed = listed || (has(line, "encoder.layer.0.attention.self.query.weight") && has(line, "q8_c"));
+  CHECK_MESSAGE(listed, r.out);
+  const test::RunResult bad = test::run(test::tool("nystrom-convert") + " " +
+                                        quote(test::testdata_dir() + "/small-cls") + " -o " + quote(out + "2") +
+                                        " --type q8c");
+  CHECK(bad.exit_code == 2);
+  CHECK(has(bad.err, "q8_c"));
+}

@@ -109,8 +109,8 @@ struct Sample {
   std::string bytes;
   format::FileHeader header{};
 
-  Sample() {
-    nystrom::write_model_file(path, sample_config(), sample_tensors());
+  explicit Sample(const std::vector<TensorData>& tensors = sample_tensors()) {
+    nystrom::write_model_file(path, sample_config(), tensors);
     bytes = test::slurp(path);
     REQUIRE(bytes.size() >= sizeof header);
     std::memcpy(&header, bytes.data(), sizeof header);
@@ -497,6 +497,77 @@ TEST_CASE("nyf: inconsistent tensor entries are refused even with a valid checks
   s.reseal();
   const std::string msg = s.error();
   CHECK_ONE_LINE_CONTAINS(msg, phrase);
+}
+
+// q8_c [rows x cols]: rows * cols codes, then rows f32 scales.
+std::vector<uint8_t> q8c_bytes(size_t rows, size_t cols) {
+  std::vector<uint8_t> b(rows * cols + 4 * rows);
+  for (size_t i = 0; i < rows * cols; ++i) b[i] = (uint8_t)(i * 37);
+  for (size_t r = 0; r < rows; ++r) {
+    const float s = 0.25f * (float)(r + 1);
+    std::memcpy(&b[rows * cols + 4 * r], &s, 4);
+  }
+  return b;
+}
+
+TEST_CASE("nyf: a q8_c tensor is written as version 4 and reads back byte for byte") {
+  std::vector<TensorData> t = sample_tensors();
+  t.push_back({"pc.weight", format::DType::Q8_C, {3, 64}, q8c_bytes(3, 64)});
+  Sample s(t);
+  CHECK(s.header.version == 4u);
+  ModelFile f(s.path);
+  CHECK(f.version() == 4u);
+  const nystrom::TensorView* v = f.find("pc.weight");
+  REQUIRE(v != nullptr);
+  CHECK(v->dtype == format::DType::Q8_C);
+  CHECK(v->size == 3u * 64 + 12);
+  CHECK(std::memcmp(v->data, t.back().bytes.data(), v->size) == 0);
+  CHECK(std::string(format::dtype_name(format::DType::Q8_C)) == "q8_c");
+  format::DType parsed = format::DType::F32;
+  CHECK(format::parse_dtype("q8_c", &parsed));
+  CHECK(parsed == format::DType::Q8_C);
+}
+
+TEST_CASE("nyf: write_model_file refuses a q8_c tensor its shape cannot hold") {
+  test::TempDir dir;
+  auto write_error = [&](const TensorData& bad) {
+    std::vector<TensorData> t = sample_tensors();
+    t.push_back(bad);
+    return error_of([&] { nystrom::write_model_file(dir / "m.nyf", sample_config(), t); });
+  };
+  CHECK_ONE_LINE_CONTAINS(write_error({"a.weight", format::DType::Q8_C, {2, 48}, q8c_bytes(2, 48)}), "cannot be stored as q8_c");
+  CHECK_ONE_LINE_CONTAINS(write_error({"a.weight", format::DType::Q8_C, {64}, q8c_bytes(1, 64)}), "cannot be stored as q8_c");
+  CHECK_ONE_LINE_CONTAINS(write_error({"a.weight", format::DType::Q8_C, {1, 65536 + 32}, q8c_bytes(1, 65536 + 32)}),
+                          "cannot be stored as q8_c");
+  std::vector<uint8_t> short_by_a_scale = q8c_bytes(2, 32);
+  short_by_a_scale.resize(short_by_a_scale.size() - 4);
+  CHECK_ONE_LINE_CONTAINS(write_error({"a.weight", format::DType::Q8_C, {2, 32}, short_by_a_scale}), "bytes");
+  CHECK_FALSE(test::exists(dir / "m.nyf"));
+}
+
+TEST_CASE("nyf: a malformed q8_c tensor is refused even with a valid checksum") {
+  std::vector<TensorData> t = sample_tensors();
+  t.push_back({"pc.weight", format::DType::Q8_C, {4, 32}, q8c_bytes(4, 32)});
+  Sample s(t);
+  format::TensorEntry e = s.entry(t.size() - 1);
+  format::FileHeader h = s.header;
+  std::string phrase = "does not match its shape and dtype";
+  SUBCASE("the size leaves out the row scales") { e.size = 4 * 32; }
+  SUBCASE("a row count its size does not hold") { e.shape[0] = 5; }
+  SUBCASE("a column count that is not a multiple of 32") {
+    e.shape[0] = 3, e.shape[1] = 48;  // 3 * 48 + 12 = 156 would be the size, were 48 allowed
+  }
+  SUBCASE("one dimension") {
+    e.ndim = 1, e.shape[0] = 4 * 32, e.shape[1] = 0;
+  }
+  SUBCASE("in a file of version 3") {
+    h.version = 3;
+    phrase = "q8_c needs format version 4";
+  }
+  s.set_entry(t.size() - 1, e);
+  s.set_header(h);
+  s.reseal();
+  CHECK_ONE_LINE_CONTAINS(s.error(), phrase);
 }
 
 TEST_CASE("nyf: a tensor table that runs past the end of the file is refused") {

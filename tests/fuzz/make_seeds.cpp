@@ -342,6 +342,8 @@ int main(int argc, char** argv) {
     ModelConfig q4 = small_config(32, HeadType::None);
     q4.conv_kernel = 0;
     write_model(out + "/model_file/none-q4_0.nyf", q4, DType::Q4_0);
+    // Version 4: q8_c, one scale per row.
+    write_model(out + "/model_file/cls-q8_c.nyf", small_config(32, HeadType::Classifier), DType::Q8_C);
     // Version 3: a tokenizer section holding a WordLevel tokenizer.json.
     write_model(out + "/model_file/cls-f32-tokenizer.nyf", small_config(4, HeadType::Classifier), DType::F32,
                 {{"tokenizer.json", fuzz::kTinyTokenizerJson}});

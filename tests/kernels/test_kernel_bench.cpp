@@ -72,7 +72,7 @@ TEST_CASE("kernel bench: workloads refuse what they cannot run, with a one-line 
   CHECK(test::error_of([] { bench::GemmWorkload(InstructionSet::Scalar, DType::Q8_0, 1, 4, 48, 4); })
             .find("multiple of 32") != std::string::npos);
   CHECK(test::error_of([] { bench::GemmWorkload(InstructionSet::Scalar, DType::F16, 1, 4, 32, 4); })
-            .find("f32, q8_0 or q4_0") != std::string::npos);
+            .find("f32, q8_0, q4_0 or q8_c") != std::string::npos);
   CHECK(test::error_of([] { bench::GemmWorkload(InstructionSet::Scalar, DType::F32, 0, 4, 32, 4); })
             .find("threads") != std::string::npos);
   CHECK(test::error_of([] { bench::GemmWorkload(InstructionSet::Scalar, DType::F32, 1, 0, 32, 4); })

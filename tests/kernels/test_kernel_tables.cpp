@@ -240,6 +240,45 @@ void check_qgemm_ukernel(const KernelTable& t, nystrom::format::DType dtype) {
       }
 }
 void check_qgemm_q8_ukernel(const KernelTable& t) { check_qgemm_ukernel(t, nystrom::format::DType::Q8_0); }
+
+// The q8_c micro-kernel the same way: each activation row has a 127 in it
+// (scale 1, q = x), row scales 1 or 1/2, weights at most 32 in size, so the
+// one int32 sum over K (at most 127 * 32 * 4064 < 2^24) and its scaling are
+// exact, also over a depth far past the q8_0 kernel's kb blocks.
+void check_qgemm_q8c_ukernel(const KernelTable& t) {
+  using nystrom::format::DType;
+  KernelTable probe = *nystrom::kernels_for(Isa::Scalar);
+  probe.qgemm = t.qgemm;
+  probe.qgemm_blocks = t.qgemm_blocks;
+  probe.qgemm_q8c_ukernel = t.qgemm_q8c_ukernel;
+  std::mt19937 rng(21);
+  std::uniform_int_distribution<int> act(-127, 127), w8(-32, 32);
+  const int MR = t.qgemm.mr, NR = t.qgemm.nr;
+  for (int M : {1, MR - 1, MR + 1, 13})
+    for (int N : {1, NR - 1, NR + 3, 37})
+      for (int K : {32, 96, 32 * (t.qgemm_blocks.kb + 1), 4064}) {
+        if (M < 1 || N < 1) continue;
+        const int ldx = K + 5, ldy = N + 2;
+        std::vector<float> x((size_t)M * ldx);
+        for (int i = 0; i < M; ++i)
+          for (int k = 0; k < K; ++k) x[(size_t)i * ldx + k] = k == (i * 37) % K ? 127.0f : (float)act(rng);
+        std::vector<uint8_t> w((size_t)N * (K + 4));
+        for (size_t i = 0; i < (size_t)N * K; ++i) w[i] = (uint8_t)(int8_t)w8(rng);
+        for (int j = 0; j < N; ++j) {
+          const float s = j % 3 == 1 ? 0.5f : 1.0f;
+          std::memcpy(&w[(size_t)N * K + 4 * j], &s, 4);
+        }
+        const nystrom::QuantMatrixView view = {DType::Q8_C, N, K, w.data()};
+        std::vector<float> got((size_t)M * ldy, test::sentinel()), want = got;
+        nystrom::qgemm(probe, nullptr, M, x.data(), ldx, nystrom::PackedQuantMatrix(probe, view), got.data(), ldy, {});
+        nystrom::qgemm_reference(M, x.data(), ldx, view, want.data(), ldy, {});
+        size_t differ = 0;
+        for (size_t i = 0; i < got.size(); ++i) differ += !same_bits(got[i], want[i]);
+        INFO(what(t, "qgemm_q8c_ukernel M=" + std::to_string(M) + " N=" + std::to_string(N) +
+                         " K=" + std::to_string(K)));
+        CHECK(differ == 0);
+      }
+}
 void check_qgemm_q4_ukernel(const KernelTable& t) { check_qgemm_ukernel(t, nystrom::format::DType::Q4_0); }
 
 void check_quantize_act_row(const KernelTable& t) {
@@ -265,6 +304,33 @@ void check_quantize_act_row(const KernelTable& t) {
     CHECK(q == q_ref);
     CHECK(c == c_ref);
     for (int b = 0; b < nblocks; ++b) CHECK((std::isnan(d_ref[b]) ? std::isnan(d[b]) : same_bits(d[b], d_ref[b])));
+  }
+}
+
+void check_quantize_act_row_c(const KernelTable& t) {
+  // Exactly the bytes, scale and correction of quantize_row_q8c_act: random
+  // rows, ties at half a step (scale 1), a zero row, an infinity, a NaN.
+  std::mt19937 rng(23);
+  for (int nblocks : {1, 2, 3, 9, 96}) {
+    const int K = 32 * nblocks;
+    for (int kind = 0; kind < 4; ++kind) {
+      std::vector<float> x = uniform(rng, K, -3, 3);
+      if (kind == 1) {
+        for (int i = 0; i < K; ++i) x[i] = (float)(i % 200 - 100) + 0.5f;
+        x[K - 1] = 127.0f;
+      }
+      if (kind == 2) std::fill(x.begin(), x.end(), 0.0f);
+      if (kind == 3) x[K / 2] = nblocks % 2 ? INFINITY : NAN;
+      std::vector<int8_t> q(K), q_ref(K);
+      float d, d_ref;
+      int32_t c, c_ref;
+      t.quantize_act_row_c(x.data(), K, q.data(), &d, &c);
+      nystrom::quantize_row_q8c_act(x.data(), K, q_ref.data(), &d_ref, &c_ref);
+      INFO(what(t, "quantize_act_row_c K=" + std::to_string(K) + " kind=" + std::to_string(kind)));
+      CHECK(q == q_ref);
+      CHECK(c == c_ref);
+      CHECK((std::isnan(d_ref) ? std::isnan(d) : same_bits(d, d_ref)));
+    }
   }
 }
 
@@ -320,7 +386,8 @@ const Entry kEntries[] = {
     NYSTROM_ENTRY(gemm_ukernel),     NYSTROM_ENTRY(pack_panel),       NYSTROM_ENTRY(softmax_row),
     NYSTROM_ENTRY(layer_norm_row),   NYSTROM_ENTRY(bias_act_row),     NYSTROM_ENTRY(segment_means),
     NYSTROM_ENTRY(depthwise_conv_add), NYSTROM_ENTRY(qgemm_q8_ukernel), NYSTROM_ENTRY(qgemm_q4_ukernel),
-    NYSTROM_ENTRY(quantize_act_row), NYSTROM_ENTRY(f16_to_f32_row),   NYSTROM_ENTRY(fma_peak_loop),
+    NYSTROM_ENTRY(qgemm_q8c_ukernel),
+    NYSTROM_ENTRY(quantize_act_row), NYSTROM_ENTRY(quantize_act_row_c), NYSTROM_ENTRY(f16_to_f32_row),   NYSTROM_ENTRY(fma_peak_loop),
     NYSTROM_ENTRY(int8_peak_loop),
 };
 #undef NYSTROM_ENTRY

@@ -70,10 +70,18 @@ struct QuantWeights {
   int rows, cols;
   std::vector<BlockQ8_0> q8;
   std::vector<BlockQ4_0> q4;
+  std::vector<uint8_t> q8c;  // q8_c: n * k codes, then n f32 scales
   QuantWeights(DType type, int n, int k, uint32_t seed) : dtype(type), rows(n), cols(k) {
     const std::vector<float> w = test::random_vector((size_t)n * k, seed);
     const size_t blocks = (size_t)n * k / 32;
-    if (type == DType::Q8_0) {
+    if (type == DType::Q8_C) {
+      q8c.resize((size_t)n * (k + 4));
+      for (int j = 0; j < n; ++j) {
+        float s;
+        nystrom::quantize_row_q8_c(w.data() + (size_t)j * k, k, reinterpret_cast<int8_t*>(&q8c[(size_t)j * k]), &s);
+        std::memcpy(&q8c[(size_t)n * k + 4 * j], &s, 4);
+      }
+    } else if (type == DType::Q8_0) {
       q8.resize(blocks);
       for (int j = 0; j < n; ++j) nystrom::quantize_row_q8_0(w.data() + (size_t)j * k, q8.data() + (size_t)j * k / 32, k);
     } else {
@@ -81,17 +89,33 @@ struct QuantWeights {
       for (int j = 0; j < n; ++j) nystrom::quantize_row_q4_0(w.data() + (size_t)j * k, q4.data() + (size_t)j * k / 32, k);
     }
   }
+  // q8_c weights quantized from the given rows (for hand-made extremes).
+  QuantWeights(int n, int k, const std::vector<float>& w) : dtype(DType::Q8_C), rows(n), cols(k) {
+    q8c.resize((size_t)n * (k + 4));
+    for (int j = 0; j < n; ++j) {
+      float s;
+      nystrom::quantize_row_q8_c(w.data() + (size_t)j * k, k, reinterpret_cast<int8_t*>(&q8c[(size_t)j * k]), &s);
+      std::memcpy(&q8c[(size_t)n * k + 4 * j], &s, 4);
+    }
+  }
   nystrom::QuantMatrixView view() const {
+    if (dtype == DType::Q8_C) return {dtype, rows, cols, q8c.data()};
     return {dtype, rows, cols, dtype == DType::Q8_0 ? (const void*)q8.data() : (const void*)q4.data()};
   }
-  // Weight k of row j as an integer, and the scale of its block.
+  // Weight k of row j as an integer, and the scale of its block (q8_c: of its row).
   int value(int j, int k) const {
+    if (dtype == DType::Q8_C) return (int8_t)q8c[(size_t)j * cols + k];
     const size_t blk = ((size_t)j * cols + k) / 32;
     if (dtype == DType::Q8_0) return q8[blk].qs[k % 32];
     const uint8_t byte = q4[blk].qs[k % 16];
     return (k % 32 < 16 ? byte & 15 : byte >> 4) - 8;
   }
   float scale(int j, int b) const {
+    if (dtype == DType::Q8_C) {
+      float s;
+      std::memcpy(&s, &q8c[(size_t)rows * cols + 4 * j], 4);
+      return s;
+    }
     const size_t blk = (size_t)j * cols / 32 + b;
     return nystrom::f16_to_float(dtype == DType::Q8_0 ? q8[blk].d : q4[blk].d);
   }
@@ -153,21 +177,29 @@ Expected expected(const Problem& p, const QuantWeights& w) {
   const double slope = gelu ? 1.13 : 1.0;
   e.tol.assign(e.y.size(), 0.0);
   std::vector<int8_t> qa(p.K);
-  std::vector<float> da(nb);
-  std::vector<int32_t> corr(nb);
+  std::vector<float> da(nb + 1);  // q8_c: one, even for K = 0
+  std::vector<int32_t> corr(nb + 1);
+  // q8_c: one term per output, whose int32 sum is rounded once more when
+  // converted to float (it may pass 2^24).
+  const bool per_channel = w.dtype == DType::Q8_C;
+  const int nterms = per_channel ? 1 : nb, nscales = per_channel ? 1 : nb;
   for (int i = 0; i < p.M; ++i) {
-    nystrom::quantize_row_q8_act(&p.x[(size_t)i * p.ldx()], p.K, qa.data(), da.data(), corr.data());
+    if (per_channel)
+      nystrom::quantize_row_q8c_act(&p.x[(size_t)i * p.ldx()], p.K, qa.data(), da.data(), corr.data());
+    else
+      nystrom::quantize_row_q8_act(&p.x[(size_t)i * p.ldx()], p.K, qa.data(), da.data(), corr.data());
     for (int j = 0; j < p.N; ++j) {
       double terms = 0.0;  // S
-      for (int b = 0; b < nb; ++b) {
+      for (int b = 0; b < nscales; ++b) {
         long isum = 0;
-        for (int k = 32 * b; k < 32 * b + 32; ++k) isum += (long)qa[k] * w.value(j, k);
+        const int k0 = per_channel ? 0 : 32 * b, k1 = per_channel ? p.K : 32 * b + 32;
+        for (int k = k0; k < k1; ++k) isum += (long)qa[k] * w.value(j, k);
         terms += std::fabs((double)da[b] * w.scale(j, b) * (double)isum);
       }
       if (p.ep.accumulate) terms += std::fabs(p.y0[(size_t)i * p.N + j]);
       if (p.ep.bias) terms += std::fabs(p.bias[j]);
       const size_t idx = (size_t)(i + 1) * ldy + j;
-      double tol = slope * two_gamma(nb + 4) * terms;
+      double tol = slope * two_gamma(nterms + 4 + (per_channel ? 1 : 0)) * terms;
       if (gelu) tol += 1e-6 + 2.5e-7 * std::fabs(e.y[idx] / p.ep.scale);
       e.tol[idx] = std::fabs(p.ep.scale) * tol + 2.0 * kUnit * std::fabs(e.y[idx]);
     }
@@ -195,7 +227,7 @@ void check_problem(const Problem& p, DType dtype, const std::vector<nystrom::Thr
   for (const KernelTable* t : test::levels()) {
     const nystrom::PackedQuantMatrix packed(*t, w.view());
     const std::vector<float> alone = run_qgemm(*t, nullptr, p, packed);
-    const std::string what = std::string(nystrom::isa_name(t->isa)) + (dtype == DType::Q8_0 ? " q8_0" : " q4_0");
+    const std::string what = std::string(nystrom::isa_name(t->isa)) + " " + nystrom::format::dtype_name(dtype);
     check_against(e, alone, p, what + " threads=none");
     for (nystrom::ThreadPool* pool : pools) {
       const std::vector<float> got = run_qgemm(*t, pool, p, packed);
@@ -396,6 +428,89 @@ TEST_CASE("q4_0 quantization picks each block's d and codes for the least (x/v)^
   }
 }
 
+TEST_CASE("q8_c quantization takes one scale per row, s = max|x| / 127 in f32, rounds x / s half away from zero") {
+  SUBCASE("a row whose largest magnitude is 127 (in its second block) has s = 1, and halves round away from zero") {
+    std::vector<float> x(64, 0.0f);
+    const std::pair<int, float> values[] = {{40, 127.0f}, {1, 2.5f},  {2, -2.5f},     {3, 0.5f},
+                                            {4, -0.5f},   {5, 63.5f}, {6, -126.5f}, {63, -0.49f}};
+    for (auto [i, v] : values) x[i] = v;
+    int8_t q[64];
+    float s = -1.0f;
+    const int32_t sum = nystrom::quantize_row_q8_c(x.data(), 64, q, &s);
+    CHECK(s == 1.0f);
+    std::vector<int> want(64, 0);
+    const std::pair<int, int> codes[] = {{40, 127}, {1, 3}, {2, -3}, {3, 1}, {4, -1}, {5, 64}, {6, -127}};
+    for (auto [i, c] : codes) want[i] = c;
+    int32_t want_sum = 0;
+    for (int i = 0; i < 64; ++i) {
+      CAPTURE(i);
+      CHECK(q[i] == want[i]);
+      want_sum += want[i];
+    }
+    CHECK(sum == want_sum);
+  }
+  SUBCASE("the scale is kept in f32, below f16's range too, and is the row's, not a block's") {
+    std::vector<float> x(96, 0.0f);
+    x[0] = 1e-7f;     // a block of its own: q8_0 would give it its own d
+    x[70] = 254e-6f;  // s = 2e-6
+    int8_t q[96];
+    float s;
+    nystrom::quantize_row_q8_c(x.data(), 96, q, &s);
+    CHECK(s == 254e-6f / 127.0f);
+    CHECK(q[70] == 127);
+    CHECK(q[0] == 0);  // 1e-7 / 2e-6 = 0.05 rounds to 0
+  }
+  SUBCASE("a zero row has s = 0 and q = 0") {
+    std::vector<float> x(32, 0.0f);
+    int8_t q[32];
+    float s = -1.0f;
+    CHECK(nystrom::quantize_row_q8_c(x.data(), 32, q, &s) == 0);
+    CHECK(s == 0.0f);
+    for (int8_t v : q) CHECK(v == 0);
+  }
+  SUBCASE("a row with an infinity or NaN has s = NaN and q = 0") {
+    for (float bad : {INFINITY, -INFINITY, NAN}) {
+      std::vector<float> x = test::random_vector(64, 3);
+      x[50] = bad;
+      int8_t q[64];
+      float s = 0.0f;
+      CHECK(nystrom::quantize_row_q8_c(x.data(), 64, q, &s) == 0);
+      CHECK(std::isnan(s));
+      for (int8_t v : q) CHECK(v == 0);
+    }
+  }
+  SUBCASE("the activation quantizer gives the same codes and scale, and corr = -128 * sum q") {
+    const std::vector<float> x = test::random_vector(96, 11, -3.0f, 5.0f);
+    int8_t q[96], qa[96];
+    float s, d;
+    int32_t corr;
+    const int32_t sum = nystrom::quantize_row_q8_c(x.data(), 96, q, &s);
+    nystrom::quantize_row_q8c_act(x.data(), 96, qa, &d, &corr);
+    CHECK(std::memcmp(q, qa, 96) == 0);
+    CHECK(d == s);
+    CHECK(corr == -128 * sum);
+  }
+}
+
+TEST_CASE("q8_c quantize then dequantize stays within half a step of the row's scale") {
+  for (float range : {1e-3f, 1.0f, 300.0f}) {
+    const int K = 32 * 24;
+    const std::vector<float> x = test::random_vector(K, 17, -range, range);
+    std::vector<int8_t> q(K);
+    std::vector<float> y(K);
+    float s;
+    nystrom::quantize_row_q8_c(x.data(), K, q.data(), &s);
+    nystrom::dequantize_row_q8_c(q.data(), s, y.data(), K);
+    float amax = 0.0f;
+    for (float v : x) amax = std::max(amax, std::fabs(v));
+    CHECK(s == amax / 127.0f);
+    int bad = 0;
+    for (int i = 0; i < K; ++i) bad += std::fabs(x[i] - y[i]) > 0.5 * s * (1 + 1e-6);
+    CAPTURE(range);
+    CHECK(bad == 0);
+  }
+}
+
 TEST_CASE("dequantization reads d * q (q8_0) and d * (nibble - 8) (q4_0), element j + 16 in the high nibble") {
   BlockQ8_0 b8;
   b8.d = 0x3C00;  // 1
@@ -556,6 +671,21 @@ TEST_CASE("a quantized matrix packed for a table keeps its shape and type and re
     std::vector<float> x(96, 1.0f), y(40);
     CHECK_THROWS_AS(nystrom::qgemm(other, nullptr, 1, x.data(), 96, p8, y.data(), 40, {}), std::invalid_argument);
 
+    const QuantWeights wc(DType::Q8_C, 40, 96, 5);
+    const nystrom::PackedQuantMatrix pc(*t, wc.view());
+    CHECK(pc.dtype() == DType::Q8_C);
+    CHECK(pc.rows() == 40);
+    CHECK(pc.cols() == 96);
+    CHECK(pc.bytes() >= (size_t)40 * 96);
+    CHECK(pc.bytes() < p8.bytes());  // no per-block scales
+    bad = wc.view();
+    bad.cols = 100;
+    CHECK_THROWS_AS(nystrom::PackedQuantMatrix(*t, bad), std::invalid_argument);
+    bad = wc.view();
+    bad.rows = 1;
+    bad.cols = 65536 + 32;  // past what one int32 sum over K holds in the worst case
+    CHECK_THROWS_AS(nystrom::PackedQuantMatrix(*t, bad), std::invalid_argument);
+
     const nystrom::PackedQuantMatrix moved = std::move(p8);
     CHECK(moved.rows() == 40);
     CHECK(moved.dtype() == DType::Q8_0);
@@ -579,11 +709,43 @@ TEST_CASE("quantized GEMM (qgemm) matches qgemm_reference on awkward shapes, the
   shapes.push_back({64, 100, 3072});
   shapes.push_back({17, 768, 3072});
   uint32_t seed = 100;
-  for (DType dtype : {DType::Q8_0, DType::Q4_0}) {
+  for (DType dtype : {DType::Q8_0, DType::Q4_0, DType::Q8_C}) {
     for (const Shape& s : shapes) {
       const Problem p(s.M, s.N, s.K, false, Act::None, false, 1.0f, seed);
       check_problem(p, dtype, raw(pools), seed + 7);
       seed += 13;
+    }
+  }
+  // q8_c runs one integer sum over all of K: up to its largest depth.
+  for (const Shape& s : {Shape{1, 17, 65536}, Shape{7, 33, 16384}}) {
+    const Problem p(s.M, s.N, s.K, false, Act::None, false, 1.0f, seed);
+    check_problem(p, DType::Q8_C, raw(pools), seed + 7);
+    seed += 13;
+  }
+}
+
+TEST_CASE("q8_c GEMM at K = 65536 with every product at +-127 * 127 keeps its int32 sums exact") {
+  // Rows of equal values quantize to all 127 (or all -127): |sum| = 127^2 *
+  // 65536 = 1057030144, near 2^31, on every level (and AVX-512's offset
+  // correction of -128 * sum a passes through larger partial sums still).
+  const int K = 65536, N = 3;
+  std::vector<float> wv((size_t)N * K);
+  for (int j = 0; j < N; ++j)
+    for (int k = 0; k < K; ++k) wv[(size_t)j * K + k] = j == 1 ? -0.5f : 2.0f;
+  const QuantWeights w(N, K, wv);
+  for (float a : {1.0f, -3.0f}) {
+    Problem p(2, N, K, false, Act::None, false, 1.0f, 31);
+    for (int i = 0; i < 2; ++i)
+      for (int k = 0; k < K; ++k) p.x[(size_t)i * p.ldx() + k] = i == 0 ? a : -a;
+    const Expected e = expected(p, w);
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < N; ++j) {
+        const double want = (i == 0 ? a : -a) * (j == 1 ? -0.5 : 2.0) * K;
+        CHECK(e.y[(size_t)(i + 1) * p.ldy() + j] == doctest::Approx(want).epsilon(1e-6));
+      }
+    for (const KernelTable* t : test::levels()) {
+      const nystrom::PackedQuantMatrix packed(*t, w.view());
+      check_against(e, run_qgemm(*t, nullptr, p, packed), p, std::string(nystrom::isa_name(t->isa)) + " q8_c");
     }
   }
 }
@@ -602,7 +764,7 @@ TEST_CASE("quantized GEMM applies the epilogue: bias, each activation, accumulat
       {false, Act::None, false, -0.125f},  {true, Act::Relu, true, 2.5f},
   };
   uint32_t seed = 500;
-  for (DType dtype : {DType::Q8_0, DType::Q4_0}) {
+  for (DType dtype : {DType::Q8_0, DType::Q4_0, DType::Q8_C}) {
     for (const Case& c : cases) {
       for (auto [M, N, K] : {std::tuple{17, 33, 96}, std::tuple{7, 100, 768}}) {
         const Problem p(M, N, K, c.bias, c.act, c.accumulate, c.scale, seed);
@@ -614,8 +776,9 @@ TEST_CASE("quantized GEMM applies the epilogue: bias, each activation, accumulat
 }
 
 TEST_CASE("quantized GEMM with K = 0 leaves act((accumulate ? y : 0) + bias) * scale") {
-  const QuantWeights w(DType::Q8_0, 9, 0, 1);
+  for (DType dtype : {DType::Q8_0, DType::Q8_C})
   for (const KernelTable* t : test::levels()) {
+    const QuantWeights w(dtype, 9, 0, 1);
     CAPTURE(nystrom::isa_name(t->isa));
     const nystrom::PackedQuantMatrix packed(*t, w.view());
     for (bool accumulate : {false, true}) {
@@ -627,11 +790,15 @@ TEST_CASE("quantized GEMM with K = 0 leaves act((accumulate ? y : 0) + bias) * s
 }
 
 TEST_CASE("quantized GEMM: a row of x with an infinity or NaN gives NaN outputs in that row only") {
-  const QuantWeights w(DType::Q8_0, 20, 64, 5);
-  Problem p(4, 20, 64, false, Act::None, false, 1.0f, 9);
-  p.x[(size_t)2 * p.ldx() + 40] = INFINITY;
+  for (DType dtype : {DType::Q8_0, DType::Q8_C})
+  for (float bad : {INFINITY, -INFINITY, NAN})
   for (const KernelTable* t : test::levels()) {
+    const QuantWeights w(dtype, 20, 64, 5);
+    Problem p(4, 20, 64, false, Act::None, false, 1.0f, 9);
+    p.x[(size_t)2 * p.ldx() + 40] = bad;
     CAPTURE(nystrom::isa_name(t->isa));
+    CAPTURE(nystrom::format::dtype_name(dtype));
+    CAPTURE(bad);
     const nystrom::PackedQuantMatrix packed(*t, w.view());
     const std::vector<float> y = run_qgemm(*t, nullptr, p, packed);
     for (int i = 0; i < 4; ++i)

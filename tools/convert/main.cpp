@@ -9,7 +9,7 @@
 using namespace nystrom;
 
 static const char kUsage[] =
-    "usage: nystrom-convert HF_DIR -o OUT.nyf [--type f32|f16|q8_0|q4_0] [--pure]\n"
+    "usage: nystrom-convert HF_DIR -o OUT.nyf [--type f32|f16|q8_0|q4_0|q8_c] [--pure]\n"
     "                       [--no-tokenizer]\n"
     "\n"
     "Converts a Hugging Face Nystromformer checkpoint (config.json and\n"
@@ -29,12 +29,15 @@ static const char kUsage[] =
     "  -t, --type TYPE     how weight matrices (linear layers, decoder, word\n"
     "                      embeddings) are stored: f32 (default), f16, q8_0\n"
     "                      (8-bit blocks of 32 with an f16 scale, ~8.5 bits per\n"
-    "                      weight) or q4_0 (4-bit, ~4.5 bits per weight);\n"
+    "                      weight), q4_0 (4-bit, ~4.5 bits per weight) or\n"
+    "                      q8_c (8-bit, one f32 scale per output row; needs a\n"
+    "                      format version 4 reader);\n"
     "                      LayerNorm, biases, conv and token-type tables stay\n"
     "                      f32; the head's matrices (classifier, masked-LM\n"
-    "                      head) are kept one step up (q8_0: f16, q4_0: q8_0),\n"
-    "                      and q4_0 keeps the embedding tables at q8_0\n"
-    "      --pure          with q8_0 or q4_0: every weight matrix in that type\n"
+    "                      head) are kept one step up (q8_0 and q8_c: f16,\n"
+    "                      q4_0: q8_0), and q4_0 keeps the embedding tables at\n"
+    "                      q8_0\n"
+    "      --pure          with q8_0, q4_0 or q8_c: every weight matrix in that type\n"
     "      --no-tokenizer  leave the tokenizer files out (and unchecked)\n"
     "  -q, --quiet         print nothing on success\n"
     "  -h, --help          show this help\n"
@@ -59,10 +62,10 @@ int main(int argc, char** argv) {
     tools::check_output_file(out);  // before any work
     ConvertOptions options;
     if (!format::parse_dtype(args.get("--type", "f32"), &options.weight_type))
-      throw tools::UsageError{"--type must be f32, f16, q8_0 or q4_0, got '" + args.get("--type") + "'"};
+      throw tools::UsageError{"--type must be f32, f16, q8_0, q4_0 or q8_c, got '" + args.get("--type") + "'"};
     if (args.has("--pure") && options.weight_type != format::DType::Q8_0 &&
-        options.weight_type != format::DType::Q4_0)
-      throw tools::UsageError{"--pure goes with --type q8_0 or q4_0"};
+        options.weight_type != format::DType::Q4_0 && options.weight_type != format::DType::Q8_C)
+      throw tools::UsageError{"--pure goes with --type q8_0, q4_0 or q8_c"};
     options.pure = args.has("--pure");
     options.tokenizer = !args.has("--no-tokenizer");
     const ConvertResult r = convert_checkpoint(args.positionals()[0], out, options);

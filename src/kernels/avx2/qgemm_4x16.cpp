@@ -37,10 +37,33 @@ inline __m256i broadcast4(const int8_t* p) {
   return _mm256_set1_epi32(v);
 }
 
-template <bool Q4>
+// facc[r] += i_r * (s * d[r * ld]), with the 16 weight scales s at `scales`.
+inline void scale_into(float (*facc)[16], const uint8_t* scales, const float* d, size_t ld, __m256i i00, __m256i i01,
+                       __m256i i10, __m256i i11, __m256i i20, __m256i i21, __m256i i30, __m256i i31) {
+  const __m256 s0 = _mm256_load_ps(reinterpret_cast<const float*>(scales));
+  const __m256 s1 = _mm256_load_ps(reinterpret_cast<const float*>(scales) + 8);
+  __m256 dr;
+#define NYSTROM_SCALE(r)                                                                             \
+  dr = _mm256_set1_ps(d[r * ld]);                                                                    \
+  _mm256_store_ps(facc[r], _mm256_fmadd_ps(_mm256_cvtepi32_ps(i##r##0), _mm256_mul_ps(s0, dr),       \
+                                           _mm256_load_ps(facc[r])));                               \
+  _mm256_store_ps(facc[r] + 8, _mm256_fmadd_ps(_mm256_cvtepi32_ps(i##r##1), _mm256_mul_ps(s1, dr), \
+                                               _mm256_load_ps(facc[r] + 8)));
+  NYSTROM_SCALE(0) NYSTROM_SCALE(1) NYSTROM_SCALE(2) NYSTROM_SCALE(3)
+#undef NYSTROM_SCALE
+}
+
+enum Kind { kQ8, kQ4, kQ8c };
+
+// q8_c (kQ8c): q8_0's steps, with the int32 accumulators running over every
+// block (|sum| <= 65536 * 128 * 127 < 2^31, K <= 65536) and the scales
+// applied once after the panel.
+template <Kind kKind>
 inline void qgemm_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                        bool accumulate) {
-  constexpr size_t kWeightBytes = (Q4 ? 16 : 32) * 16, kBlockBytes = kWeightBytes + 16 * sizeof(float);
+  constexpr bool Q4 = kKind == kQ4, PerBlock = kKind != kQ8c;
+  constexpr size_t kWeightBytes = (Q4 ? 16 : 32) * 16,
+                   kBlockBytes = kWeightBytes + (PerBlock ? 16 * sizeof(float) : 0);
   const int8_t* q = a.q;
   const float* d = a.d;
   const int32_t* z = a.corr;
@@ -49,9 +72,13 @@ inline void qgemm_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float*
   const __m256i lo_mask = _mm256_set1_epi8(0x0F);
 
   alignas(32) float facc[4][16] = {};
-  for (int b = 0; b < nblocks; ++b, w += kBlockBytes, q += 32, ++d, ++z) {
-    __m256i i00 = _mm256_setzero_si256(), i01 = i00, i10 = i00, i11 = i00;
-    __m256i i20 = i00, i21 = i00, i30 = i00, i31 = i00;
+  __m256i i00 = _mm256_setzero_si256(), i01 = i00, i10 = i00, i11 = i00;
+  __m256i i20 = i00, i21 = i00, i30 = i00, i31 = i00;
+  for (int b = 0; b < nblocks; ++b, w += kBlockBytes, q += 32, d += PerBlock, z += PerBlock) {
+    if constexpr (PerBlock) {
+      i00 = _mm256_setzero_si256(), i01 = i00, i10 = i00, i11 = i00;
+      i20 = i00, i21 = i00, i30 = i00, i31 = i00;
+    }
     if constexpr (Q4) {
       // i: int16 sums of the 8 steps; the low nibbles of vector t are the k
       // of step t, the high nibbles those of step t + 4.
@@ -102,18 +129,9 @@ inline void qgemm_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float*
       }
 #undef NYSTROM_ROW
     }
-    const __m256 s0 = _mm256_load_ps(reinterpret_cast<const float*>(w + kWeightBytes));
-    const __m256 s1 = _mm256_load_ps(reinterpret_cast<const float*>(w + kWeightBytes) + 8);
-    __m256 dr;
-#define NYSTROM_SCALE(r)                                                                             \
-  dr = _mm256_set1_ps(d[r * ld]);                                                                    \
-  _mm256_store_ps(facc[r], _mm256_fmadd_ps(_mm256_cvtepi32_ps(i##r##0), _mm256_mul_ps(s0, dr),       \
-                                           _mm256_load_ps(facc[r])));                               \
-  _mm256_store_ps(facc[r] + 8, _mm256_fmadd_ps(_mm256_cvtepi32_ps(i##r##1), _mm256_mul_ps(s1, dr), \
-                                               _mm256_load_ps(facc[r] + 8)));
-    NYSTROM_SCALE(0) NYSTROM_SCALE(1) NYSTROM_SCALE(2) NYSTROM_SCALE(3)
-#undef NYSTROM_SCALE
+    if constexpr (PerBlock) scale_into(facc, w + kWeightBytes, d, ld, i00, i01, i10, i11, i20, i21, i30, i31);
   }
+  if constexpr (!PerBlock) scale_into(facc, w, d, ld, i00, i01, i10, i11, i20, i21, i30, i31);
 
   for (int i = 0; i < mr; ++i) {
     float* row = c + (size_t)i * ldc;
@@ -135,12 +153,17 @@ inline void qgemm_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float*
 
 void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate) {
-  qgemm_4x16<false>(nblocks, a, w, c, ldc, mr, nr, accumulate);
+  qgemm_4x16<kQ8>(nblocks, a, w, c, ldc, mr, nr, accumulate);
 }
 
 void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate) {
-  qgemm_4x16<true>(nblocks, a, w, c, ldc, mr, nr, accumulate);
+  qgemm_4x16<kQ4>(nblocks, a, w, c, ldc, mr, nr, accumulate);
+}
+
+void qgemm_q8c_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
+                            bool accumulate) {
+  qgemm_4x16<kQ8c>(nblocks, a, w, c, ldc, mr, nr, accumulate);
 }
 
 }  // namespace nystrom::avx2

@@ -31,10 +31,17 @@ inline __m512i broadcast4(const int8_t* p) {
   return _mm512_set1_epi32(v);
 }
 
-template <bool Q4>
+enum Kind { kQ8, kQ4, kQ8c };
+
+// q8_c (kQ8c): the int32 accumulators start at the row's corr once and run
+// over every block (|partial sums| < 65536 * 255 * 128 < 2^31, K <= 65536),
+// and the scales are applied once at the end.
+template <Kind kKind>
 inline void qgemm_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                        bool accumulate) {
-  constexpr size_t kWeightBytes = (Q4 ? 16 : 32) * 32, kBlockBytes = kWeightBytes + 32 * sizeof(float);
+  constexpr bool Q4 = kKind == kQ4, PerBlock = kKind != kQ8c;
+  constexpr size_t kWeightBytes = (Q4 ? 16 : 32) * 32,
+                   kBlockBytes = kWeightBytes + (PerBlock ? 32 * sizeof(float) : 0);
   const int8_t* q = a.q;
   const float* d = a.d;
   const int32_t* z = a.corr;
@@ -43,13 +50,17 @@ inline void qgemm_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float*
 
   __m512 f00 = _mm512_setzero_ps(), f01 = f00, f10 = f00, f11 = f00, f20 = f00, f21 = f00;
   __m512 f30 = f00, f31 = f00, f40 = f00, f41 = f00, f50 = f00, f51 = f00;
-  for (int b = 0; b < nblocks; ++b, w += kBlockBytes, q += 32, ++d, ++z) {
-    __m512i i00 = _mm512_set1_epi32(z[0]), i01 = i00;
-    __m512i i10 = _mm512_set1_epi32(z[ld]), i11 = i10;
-    __m512i i20 = _mm512_set1_epi32(z[2 * ld]), i21 = i20;
-    __m512i i30 = _mm512_set1_epi32(z[3 * ld]), i31 = i30;
-    __m512i i40 = _mm512_set1_epi32(z[4 * ld]), i41 = i40;
-    __m512i i50 = _mm512_set1_epi32(z[5 * ld]), i51 = i50;
+  __m512i i00, i01, i10, i11, i20, i21, i30, i31, i40, i41, i50, i51;
+#define NYSTROM_INIT                                              \
+  i00 = _mm512_set1_epi32(z[0]), i01 = i00;                       \
+  i10 = _mm512_set1_epi32(z[ld]), i11 = i10;                      \
+  i20 = _mm512_set1_epi32(z[2 * ld]), i21 = i20;                  \
+  i30 = _mm512_set1_epi32(z[3 * ld]), i31 = i30;                  \
+  i40 = _mm512_set1_epi32(z[4 * ld]), i41 = i40;                  \
+  i50 = _mm512_set1_epi32(z[5 * ld]), i51 = i50;
+  if (!PerBlock) { NYSTROM_INIT }
+  for (int b = 0; b < nblocks; ++b, w += kBlockBytes, q += 32, d += PerBlock, z += PerBlock) {
+    if (PerBlock) { NYSTROM_INIT }
     // One step: weight vectors w0 (columns 0-15) and w1 (16-31) times the 4
     // activation bytes at offset `off` of each row's block.
 #define NYSTROM_STEP(w0expr, w1expr, off)                          \
@@ -89,17 +100,25 @@ inline void qgemm_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float*
         NYSTROM_STEP(_mm512_load_si512(w + 128 * s), _mm512_load_si512(w + 128 * s + 64), 4 * s)
     }
 #undef NYSTROM_STEP
-    const __m512 s0 = _mm512_load_ps(reinterpret_cast<const float*>(w + kWeightBytes));
-    const __m512 s1 = _mm512_load_ps(reinterpret_cast<const float*>(w + kWeightBytes) + 16);
-    __m512 dr;
+    // s: the weight scales after this block (per block), or after the panel.
 #define NYSTROM_SCALE(r, dexpr)                                                     \
   dr = _mm512_set1_ps(dexpr);                                                       \
   f##r##0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i##r##0), _mm512_mul_ps(s0, dr), f##r##0); \
   f##r##1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i##r##1), _mm512_mul_ps(s1, dr), f##r##1);
-    NYSTROM_SCALE(0, d[0]) NYSTROM_SCALE(1, d[ld]) NYSTROM_SCALE(2, d[2 * ld])
-    NYSTROM_SCALE(3, d[3 * ld]) NYSTROM_SCALE(4, d[4 * ld]) NYSTROM_SCALE(5, d[5 * ld])
-#undef NYSTROM_SCALE
+#define NYSTROM_SCALE_ALL(s)                                                        \
+  {                                                                                 \
+    const __m512 s0 = _mm512_load_ps(reinterpret_cast<const float*>(s));            \
+    const __m512 s1 = _mm512_load_ps(reinterpret_cast<const float*>(s) + 16);       \
+    __m512 dr;                                                                      \
+    NYSTROM_SCALE(0, d[0]) NYSTROM_SCALE(1, d[ld]) NYSTROM_SCALE(2, d[2 * ld])      \
+    NYSTROM_SCALE(3, d[3 * ld]) NYSTROM_SCALE(4, d[4 * ld]) NYSTROM_SCALE(5, d[5 * ld]) \
   }
+    if (PerBlock) NYSTROM_SCALE_ALL(w + kWeightBytes)
+  }
+  if (!PerBlock) NYSTROM_SCALE_ALL(w)
+#undef NYSTROM_SCALE_ALL
+#undef NYSTROM_SCALE
+#undef NYSTROM_INIT
 
   const __m512 acc[6][2] = {{f00, f01}, {f10, f11}, {f20, f21}, {f30, f31}, {f40, f41}, {f50, f51}};
   store_tile_x32(acc, mr, nr, c, ldc, accumulate);
@@ -109,12 +128,17 @@ inline void qgemm_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float*
 
 void qgemm_q8_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate) {
-  qgemm_6x32<false>(nblocks, a, w, c, ldc, mr, nr, accumulate);
+  qgemm_6x32<kQ8>(nblocks, a, w, c, ldc, mr, nr, accumulate);
 }
 
 void qgemm_q4_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate) {
-  qgemm_6x32<true>(nblocks, a, w, c, ldc, mr, nr, accumulate);
+  qgemm_6x32<kQ4>(nblocks, a, w, c, ldc, mr, nr, accumulate);
+}
+
+void qgemm_q8c_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
+                            bool accumulate) {
+  qgemm_6x32<kQ8c>(nblocks, a, w, c, ldc, mr, nr, accumulate);
 }
 
 }  // namespace nystrom::avx512

@@ -41,6 +41,34 @@ void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr)
   }
 }
 
+// q8_c: one scale for the whole row (exactly quantize_row_q8c_act).
+void quantize_act_row_c(const float* x, int k, int8_t* q, float* d, int32_t* corr) {
+  __m512 amax = _mm512_setzero_ps();
+  __mmask16 bad = 0;
+  const __m512 inf = _mm512_set1_ps(INFINITY);
+  for (int i = 0; i < k; i += 16) {
+    const __m512 a = _mm512_abs_ps(_mm512_loadu_ps(x + i));
+    bad |= _mm512_cmp_ps_mask(a, inf, _CMP_NLT_UQ);
+    amax = _mm512_max_ps(amax, a);
+  }
+  const bool finite = bad == 0;
+  const float db = finite ? _mm512_reduce_max_ps(amax) / 127.0f : NAN;
+  *d = db;
+  if (!finite || db == 0.0f) {
+    for (int i = 0; i < k; ++i) q[i] = 0;
+    *corr = 0;
+    return;
+  }
+  const __m512 dv = _mm512_set1_ps(db);
+  __m512i sum = _mm512_setzero_si512();
+  for (int i = 0; i < k; i += 16) {
+    const __m512i qi = _mm512_cvttps_epi32(round_half_away(_mm512_div_ps(_mm512_loadu_ps(x + i), dv)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtepi32_epi8(qi));
+    sum = _mm512_add_epi32(sum, qi);
+  }
+  *corr = -128 * _mm512_reduce_add_epi32(sum);
+}
+
 void f16_to_f32_row(const uint16_t* src, float* dst, int n) {
   int i = 0;
   for (; i + 16 <= n; i += 16)

@@ -27,21 +27,42 @@ inline int8x16_t repeat4(const int8_t* p) {
 
 // Rows r0, r0 + 1 of the tile (rows past mr are computed from the zero
 // padding and not stored).
-template <bool Q4>
+enum Kind { kQ8, kQ4, kQ8c };
+
+// q8_c (kQ8c): q8_0's steps, with the int32 pair sums running over every
+// block (a lane adds K/2 products of at most 128 * 128: below 2^31 for
+// K <= 65536) and folded and scaled once after the panel.
+template <Kind kKind>
 inline void qgemm_2x16_widen(int nblocks, const QuantRows& a, int r0, const uint8_t* w, float* c, int ldc, int mr,
                              int nr, bool accumulate) {
-  constexpr size_t kWeightBytes = (Q4 ? 16 : 32) * 16, kBlockBytes = kWeightBytes + 16 * sizeof(float);
+  constexpr bool Q4 = kKind == kQ4, PerBlock = kKind != kQ8c;
+  constexpr size_t kWeightBytes = (Q4 ? 16 : 32) * 16,
+                   kBlockBytes = kWeightBytes + (PerBlock ? 16 * sizeof(float) : 0);
   const size_t lq = a.ldq, ld = (size_t)a.ldd;
   const int8_t* q = a.q + (size_t)r0 * lq;
   const float* d = a.d + (size_t)r0 * ld;
   const uint8x16_t hi_mask = vdupq_n_u8(0xF0);
 
   float facc[2][16] = {};
-  for (int b = 0; b < nblocks; ++b, w += kBlockBytes, q += 32, ++d) {
-    // p<row><vector><l: columns 0-1, h: columns 2-3>
-    int32x4_t p00l = vdupq_n_s32(0), p00h = p00l, p01l = p00l, p01h = p00l, p02l = p00l, p02h = p00l;
-    int32x4_t p03l = p00l, p03h = p00l, p10l = p00l, p10h = p00l, p11l = p00l, p11h = p00l;
-    int32x4_t p12l = p00l, p12h = p00l, p13l = p00l, p13h = p00l;
+  // p<row><vector><l: columns 0-1, h: columns 2-3>
+  int32x4_t p00l = vdupq_n_s32(0), p00h = p00l, p01l = p00l, p01h = p00l, p02l = p00l, p02h = p00l;
+  int32x4_t p03l = p00l, p03h = p00l, p10l = p00l, p10h = p00l, p11l = p00l, p11h = p00l;
+  int32x4_t p12l = p00l, p12h = p00l, p13l = p00l, p13h = p00l;
+  float dr;
+#define NYSTROM_SCALE(r, g, scale)                                                                              \
+  vst1q_f32(facc[r] + 4 * g, vfmaq_f32(vld1q_f32(facc[r] + 4 * g), vcvtq_f32_s32(vpaddq_s32(p##r##g##l, p##r##g##h)), \
+                                       vmulq_n_f32(vld1q_f32((scale) + 4 * g), dr)));
+#define NYSTROM_SCALE_ALL(scale)                                                 \
+  dr = d[0];                                                                     \
+  NYSTROM_SCALE(0, 0, scale) NYSTROM_SCALE(0, 1, scale) NYSTROM_SCALE(0, 2, scale) NYSTROM_SCALE(0, 3, scale) \
+  dr = d[ld];                                                                    \
+  NYSTROM_SCALE(1, 0, scale) NYSTROM_SCALE(1, 1, scale) NYSTROM_SCALE(1, 2, scale) NYSTROM_SCALE(1, 3, scale)
+  for (int b = 0; b < nblocks; ++b, w += kBlockBytes, q += 32, d += PerBlock) {
+    if constexpr (PerBlock) {
+      p00l = vdupq_n_s32(0), p00h = p00l, p01l = p00l, p01h = p00l, p02l = p00l, p02h = p00l;
+      p03l = p00l, p03h = p00l, p10l = p00l, p10h = p00l, p11l = p00l, p11h = p00l;
+      p12l = p00l, p12h = p00l, p13l = p00l, p13h = p00l;
+    }
     for (int s = 0; s < 8; ++s) {
       int8x16_t w0, w1, w2, w3;
       if constexpr (Q4) {
@@ -69,17 +90,11 @@ inline void qgemm_2x16_widen(int nblocks, const QuantRows& a, int r0, const uint
       NYSTROM_MAC(1, 0) NYSTROM_MAC(1, 1) NYSTROM_MAC(1, 2) NYSTROM_MAC(1, 3)
 #undef NYSTROM_MAC
     }
-    const float* scale = reinterpret_cast<const float*>(w + kWeightBytes);
-    float dr;
-#define NYSTROM_SCALE(r, g)                                                                              \
-  vst1q_f32(facc[r] + 4 * g, vfmaq_f32(vld1q_f32(facc[r] + 4 * g), vcvtq_f32_s32(vpaddq_s32(p##r##g##l, p##r##g##h)), \
-                                       vmulq_n_f32(vld1q_f32(scale + 4 * g), dr)));
-    dr = d[0];
-    NYSTROM_SCALE(0, 0) NYSTROM_SCALE(0, 1) NYSTROM_SCALE(0, 2) NYSTROM_SCALE(0, 3)
-    dr = d[ld];
-    NYSTROM_SCALE(1, 0) NYSTROM_SCALE(1, 1) NYSTROM_SCALE(1, 2) NYSTROM_SCALE(1, 3)
-#undef NYSTROM_SCALE
+    if constexpr (PerBlock) { NYSTROM_SCALE_ALL(reinterpret_cast<const float*>(w + kWeightBytes)) }
   }
+  if constexpr (!PerBlock) { NYSTROM_SCALE_ALL(reinterpret_cast<const float*>(w)) }
+#undef NYSTROM_SCALE_ALL
+#undef NYSTROM_SCALE
 
   for (int i = 0; i < 2 && r0 + i < mr; ++i) {
     float* row = c + (size_t)(r0 + i) * ldc;
@@ -91,14 +106,20 @@ inline void qgemm_2x16_widen(int nblocks, const QuantRows& a, int r0, const uint
 
 void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate) {
-  qgemm_2x16_widen<false>(nblocks, a, 0, w, c, ldc, mr, nr, accumulate);
-  if (mr > 2) qgemm_2x16_widen<false>(nblocks, a, 2, w, c, ldc, mr, nr, accumulate);
+  qgemm_2x16_widen<kQ8>(nblocks, a, 0, w, c, ldc, mr, nr, accumulate);
+  if (mr > 2) qgemm_2x16_widen<kQ8>(nblocks, a, 2, w, c, ldc, mr, nr, accumulate);
 }
 
 void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate) {
-  qgemm_2x16_widen<true>(nblocks, a, 0, w, c, ldc, mr, nr, accumulate);
-  if (mr > 2) qgemm_2x16_widen<true>(nblocks, a, 2, w, c, ldc, mr, nr, accumulate);
+  qgemm_2x16_widen<kQ4>(nblocks, a, 0, w, c, ldc, mr, nr, accumulate);
+  if (mr > 2) qgemm_2x16_widen<kQ4>(nblocks, a, 2, w, c, ldc, mr, nr, accumulate);
+}
+
+void qgemm_q8c_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
+                            bool accumulate) {
+  qgemm_2x16_widen<kQ8c>(nblocks, a, 0, w, c, ldc, mr, nr, accumulate);
+  if (mr > 2) qgemm_2x16_widen<kQ8c>(nblocks, a, 2, w, c, ldc, mr, nr, accumulate);
 }
 
 }  // namespace nystrom::neon

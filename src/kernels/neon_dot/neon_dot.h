@@ -17,5 +17,7 @@ void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, fl
                            bool accumulate);
 void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate);
+void qgemm_q8c_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
+                            bool accumulate);
 
 }  // namespace nystrom::neon_dot

@@ -33,19 +33,42 @@ namespace nystrom::neon_dot {
 
 namespace {
 
-template <bool Q4>
+enum Kind { kQ8, kQ4, kQ8c };
+
+// q8_c (kQ8c): q8_0's steps, with the int32 sums running over every block
+// (K <= 65536 keeps them below 2^31) and scaled once after the panel.
+template <Kind kKind>
 NYSTROM_DOTPROD inline void qgemm_4x16_dot(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc,
                                            int mr, int nr, bool accumulate) {
-  constexpr size_t kWeightBytes = (Q4 ? 16 : 32) * 16, kBlockBytes = kWeightBytes + 16 * sizeof(float);
+  constexpr bool Q4 = kKind == kQ4, PerBlock = kKind != kQ8c;
+  constexpr size_t kWeightBytes = (Q4 ? 16 : 32) * 16,
+                   kBlockBytes = kWeightBytes + (PerBlock ? 16 * sizeof(float) : 0);
   const int8_t* q = a.q;
   const float* d = a.d;
   const size_t lq = a.ldq, ld = (size_t)a.ldd;
   const uint8x16_t hi_mask = vdupq_n_u8(0xF0);
 
   float facc[4][16] = {};
-  for (int b = 0; b < nblocks; ++b, w += kBlockBytes, q += 32, ++d) {
-    int32x4_t i00 = vdupq_n_s32(0), i01 = i00, i02 = i00, i03 = i00, i10 = i00, i11 = i00, i12 = i00, i13 = i00;
-    int32x4_t i20 = i00, i21 = i00, i22 = i00, i23 = i00, i30 = i00, i31 = i00, i32 = i00, i33 = i00;
+  int32x4_t i00 = vdupq_n_s32(0), i01 = i00, i02 = i00, i03 = i00, i10 = i00, i11 = i00, i12 = i00, i13 = i00;
+  int32x4_t i20 = i00, i21 = i00, i22 = i00, i23 = i00, i30 = i00, i31 = i00, i32 = i00, i33 = i00;
+  float dr;
+#define NYSTROM_SCALE(r)                                                                               \
+  dr = d[r * ld];                                                                                      \
+  vst1q_f32(facc[r], vfmaq_f32(vld1q_f32(facc[r]), vcvtq_f32_s32(i##r##0), vmulq_n_f32(s0, dr)));      \
+  vst1q_f32(facc[r] + 4, vfmaq_f32(vld1q_f32(facc[r] + 4), vcvtq_f32_s32(i##r##1), vmulq_n_f32(s1, dr))); \
+  vst1q_f32(facc[r] + 8, vfmaq_f32(vld1q_f32(facc[r] + 8), vcvtq_f32_s32(i##r##2), vmulq_n_f32(s2, dr))); \
+  vst1q_f32(facc[r] + 12, vfmaq_f32(vld1q_f32(facc[r] + 12), vcvtq_f32_s32(i##r##3), vmulq_n_f32(s3, dr)));
+#define NYSTROM_SCALE_ALL(scale)                                                                        \
+  {                                                                                                    \
+    const float32x4_t s0 = vld1q_f32(scale), s1 = vld1q_f32((scale) + 4), s2 = vld1q_f32((scale) + 8), \
+                      s3 = vld1q_f32((scale) + 12);                                                    \
+    NYSTROM_SCALE(0) NYSTROM_SCALE(1) NYSTROM_SCALE(2) NYSTROM_SCALE(3)                                \
+  }
+  for (int b = 0; b < nblocks; ++b, w += kBlockBytes, q += 32, d += PerBlock) {
+    if constexpr (PerBlock) {
+      i00 = vdupq_n_s32(0), i01 = i00, i02 = i00, i03 = i00, i10 = i00, i11 = i00, i12 = i00, i13 = i00;
+      i20 = i00, i21 = i00, i22 = i00, i23 = i00, i30 = i00, i31 = i00, i32 = i00, i33 = i00;
+    }
     int8x16_t a0, a1, a2, a3;
     // Step with weight vectors w0..w3 (columns 0-3, ..., 12-15) and the k
     // in `lane` of the activation vectors a0..a3.
@@ -88,19 +111,11 @@ NYSTROM_DOTPROD inline void qgemm_4x16_dot(int nblocks, const QuantRows& a, cons
 #undef NYSTROM_ACTS
 #undef NYSTROM_STEP
 #undef NYSTROM_ROW
-    const float* scale = reinterpret_cast<const float*>(w + kWeightBytes);
-    const float32x4_t s0 = vld1q_f32(scale), s1 = vld1q_f32(scale + 4), s2 = vld1q_f32(scale + 8),
-                      s3 = vld1q_f32(scale + 12);
-    float dr;
-#define NYSTROM_SCALE(r)                                                                               \
-  dr = d[r * ld];                                                                                      \
-  vst1q_f32(facc[r], vfmaq_f32(vld1q_f32(facc[r]), vcvtq_f32_s32(i##r##0), vmulq_n_f32(s0, dr)));      \
-  vst1q_f32(facc[r] + 4, vfmaq_f32(vld1q_f32(facc[r] + 4), vcvtq_f32_s32(i##r##1), vmulq_n_f32(s1, dr))); \
-  vst1q_f32(facc[r] + 8, vfmaq_f32(vld1q_f32(facc[r] + 8), vcvtq_f32_s32(i##r##2), vmulq_n_f32(s2, dr))); \
-  vst1q_f32(facc[r] + 12, vfmaq_f32(vld1q_f32(facc[r] + 12), vcvtq_f32_s32(i##r##3), vmulq_n_f32(s3, dr)));
-    NYSTROM_SCALE(0) NYSTROM_SCALE(1) NYSTROM_SCALE(2) NYSTROM_SCALE(3)
-#undef NYSTROM_SCALE
+    if constexpr (PerBlock) NYSTROM_SCALE_ALL(reinterpret_cast<const float*>(w + kWeightBytes))
   }
+  if constexpr (!PerBlock) NYSTROM_SCALE_ALL(reinterpret_cast<const float*>(w))
+#undef NYSTROM_SCALE_ALL
+#undef NYSTROM_SCALE
 
   for (int i = 0; i < mr; ++i) {
     float* row = c + (size_t)i * ldc;
@@ -112,12 +127,17 @@ NYSTROM_DOTPROD inline void qgemm_4x16_dot(int nblocks, const QuantRows& a, cons
 
 NYSTROM_DOTPROD void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc,
                                            int mr, int nr, bool accumulate) {
-  qgemm_4x16_dot<false>(nblocks, a, w, c, ldc, mr, nr, accumulate);
+  qgemm_4x16_dot<kQ8>(nblocks, a, w, c, ldc, mr, nr, accumulate);
 }
 
 NYSTROM_DOTPROD void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc,
                                            int mr, int nr, bool accumulate) {
-  qgemm_4x16_dot<true>(nblocks, a, w, c, ldc, mr, nr, accumulate);
+  qgemm_4x16_dot<kQ4>(nblocks, a, w, c, ldc, mr, nr, accumulate);
+}
+
+NYSTROM_DOTPROD void qgemm_q8c_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc,
+                                            int mr, int nr, bool accumulate) {
+  qgemm_4x16_dot<kQ8c>(nblocks, a, w, c, ldc, mr, nr, accumulate);
 }
 
 }  // namespace nystrom::neon_dot

@@ -10,6 +10,7 @@ const KernelTable& neon_dot_kernels() {
     t.isa = Isa::NeonDot;
     t.qgemm_q8_ukernel = qgemm_q8_ukernel_4x16;
     t.qgemm_q4_ukernel = qgemm_q4_ukernel_4x16;
+    t.qgemm_q8c_ukernel = qgemm_q8c_ukernel_4x16;
     return t;
   }();
   return table;

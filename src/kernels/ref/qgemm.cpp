@@ -44,6 +44,31 @@ void qgemm_ukernel(int nblocks, const QuantRows& a, const uint8_t* w, float* c, 
   }
 }
 
+// q8_c: one int32 sum per output over the whole depth, scaled once.
+void qgemm_q8c_ukernel(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
+                       bool accumulate) {
+  int32_t isum[kMR][kNR] = {};
+  for (int b = 0; b < nblocks; ++b, w += 32 * kNR) {
+    for (int k = 0; k < 32; ++k) {
+      int wk[kNR];
+      for (int j = 0; j < kNR; ++j) wk[j] = weight<false>(w, j, k);
+      for (int r = 0; r < kMR; ++r) {
+        const int ak = a.q[(size_t)r * a.ldq + (size_t)b * 32 + k];
+        for (int j = 0; j < kNR; ++j) isum[r][j] += wk[j] * ak;
+      }
+    }
+  }
+  const float* scale = reinterpret_cast<const float*>(w);
+  for (int r = 0; r < mr; ++r) {
+    const float dr = a.d[(size_t)r * a.ldd];
+    float* row = c + (size_t)r * ldc;
+    for (int j = 0; j < nr; ++j) {
+      const float v = (float)isum[r][j] * (scale[j] * dr);
+      row[j] = accumulate ? row[j] + v : v;
+    }
+  }
+}
+
 }  // namespace
 
 void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
@@ -54,6 +79,11 @@ void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, fl
 void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate) {
   qgemm_ukernel<true>(nblocks, a, w, c, ldc, mr, nr, accumulate);
+}
+
+void qgemm_q8c_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
+                            bool accumulate) {
+  qgemm_q8c_ukernel(nblocks, a, w, c, ldc, mr, nr, accumulate);
 }
 
 }  // namespace nystrom::ref

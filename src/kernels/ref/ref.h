@@ -55,6 +55,8 @@ void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, fl
                            bool accumulate);
 void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate);
+void qgemm_q8c_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
+                            bool accumulate);
 
 // fma_peak.cpp: scalar FMA chains (what the scalar level can reach).
 double fma_peak_loop(long iters, float* sink);
