@@ -251,7 +251,7 @@ TEST_CASE("nystrom-convert: --pure without a quantized type is a usage error, an
     CAPTURE(type);
     check_usage_error(test::run(test::tool("nystrom-convert") + " " + quote(folder) + " -o " + quote(dir / "m.nyf") +
                                 " --pure --type " + type),
-                      "--pure goes with --type q8_0 or q4_0");
+                      "--pure goes with --type q8_0, q4_0 or q8_c");
     CHECK_FALSE(test::exists(dir / "m.nyf"));
   }
 }
