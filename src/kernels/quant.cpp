@@ -181,7 +181,7 @@ int32_t quantize_row_q8_c(const float* x, int k, int8_t* q, float* s) {
   const float d = finite ? a / 127.0f : NAN;
   *s = d;
   if (!finite || d == 0.0f) {
-    std::memset(q, 0, (size_t)k);
+    if (k > 0) std::memset(q, 0, (size_t)k);  // q may be null when k == 0
     return 0;
   }
   int32_t sum = 0;
