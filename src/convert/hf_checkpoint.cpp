@@ -323,9 +323,7 @@ void set_weight_type(Checkpoint& ck, format::DType to, std::vector<std::string>*
           [&](size_t begin, size_t end, int) {
             for (size_t r = begin; r < end; ++r) {
               if (type == format::DType::Q8_C) {
-                float scale;
-                quantize_row_q8_c(src + r * cols, (int)cols, reinterpret_cast<int8_t*>(out.data()) + r * cols, &scale);
-                std::memcpy(out.data() + rows * cols + r * sizeof(float), &scale, sizeof scale);
+                quantize_matrix_row_q8_c(src + r * cols, rows, cols, r, out.data());
                 continue;
               }
               uint8_t* dst = out.data() + r * blocks * block_bytes;

@@ -113,11 +113,7 @@ GemmWorkload::GemmWorkload(InstructionSet isa, format::DType type, int threads, 
   }
   if (type == format::DType::Q8_C) {
     std::vector<uint8_t> q((size_t)N * (K + sizeof(float)));
-    for (int r = 0; r < N; ++r) {
-      float s;
-      quantize_row_q8_c(&w[(size_t)r * K], K, reinterpret_cast<int8_t*>(q.data()) + (size_t)r * K, &s);
-      std::memcpy(q.data() + (size_t)N * K + sizeof(float) * r, &s, sizeof s);
-    }
+    for (int r = 0; r < N; ++r) quantize_matrix_row_q8_c(&w[(size_t)r * K], N, K, r, q.data());
     g.packed_quant = PackedQuantMatrix(t, QuantMatrixView{type, N, K, q.data()});
     return;
   }

@@ -3,7 +3,6 @@
 #include "kernels/ops.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "kernels/dispatch.h"
 #include "format/half.h"
@@ -88,13 +87,10 @@ void weight_row(const WeightMatrix& w, int row, float* out) {
     case format::DType::Q4_0:
       dequantize_row_q4_0(static_cast<const BlockQ4_0*>(w.data) + row * (cols / kQuantBlock), out, (int)cols);
       break;
-    case format::DType::Q8_C: {
-      const int8_t* q = static_cast<const int8_t*>(w.data);
-      float s;
-      std::memcpy(&s, q + (size_t)w.rows * cols + sizeof(float) * row, sizeof s);
-      dequantize_row_q8_c(q + row * cols, s, out, (int)cols);
+    case format::DType::Q8_C:
+      dequantize_row_q8_c(static_cast<const int8_t*>(w.data) + row * cols, q8_c_row_scale(w.data, w.rows, cols, row),
+                          out, (int)cols);
       break;
-    }
   }
 }
 

@@ -77,7 +77,6 @@ void PackedQuantMatrix::repack(const KernelTable& table, const QuantMatrixView& 
     const uint8_t q8x = p.layout.q8_xor, q4x = p.layout.q4_xor;
     if (per_channel) {
       const int8_t* wq = static_cast<const int8_t*>(w.blocks);
-      const uint8_t* ws = reinterpret_cast<const uint8_t*>(wq + (size_t)w.rows * w.cols);
       for (int j = 0; j < w.rows; ++j) {
         const int panel = j / NR, jj = j % NR;
         uint8_t* pb = base + panel * p.panel_bytes;
@@ -85,7 +84,8 @@ void PackedQuantMatrix::repack(const KernelTable& table, const QuantMatrixView& 
         for (int b = 0; b < nb; ++b)
           for (int k = 0; k < kQuantBlock; ++k)
             pb[b * bb + (k / 4) * 4 * NR + 4 * jj + k % 4] = (uint8_t)src[b * kQuantBlock + k] ^ q8x;
-        std::memcpy(pb + bb * nb + sizeof(float) * jj, ws + sizeof(float) * j, sizeof(float));
+        const float s = q8_c_row_scale(w.blocks, w.rows, w.cols, j);
+        std::memcpy(pb + bb * nb + sizeof(float) * jj, &s, sizeof s);
       }
       return;
     }

@@ -202,6 +202,18 @@ void dequantize_row_q8_c(const int8_t* q, float s, float* y, int k) {
   for (int i = 0; i < k; ++i) y[i] = s * (float)q[i];
 }
 
+void quantize_matrix_row_q8_c(const float* x, size_t rows, size_t cols, size_t row, uint8_t* matrix) {
+  float s;
+  quantize_row_q8_c(x, (int)cols, reinterpret_cast<int8_t*>(matrix) + row * cols, &s);
+  std::memcpy(matrix + rows * cols + sizeof(float) * row, &s, sizeof s);
+}
+
+float q8_c_row_scale(const void* matrix, size_t rows, size_t cols, size_t row) {
+  float s;
+  std::memcpy(&s, static_cast<const uint8_t*>(matrix) + rows * cols + sizeof(float) * row, sizeof s);
+  return s;
+}
+
 void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int k) {
   for (int b = 0; b < k / kQuantBlock; ++b, y += kQuantBlock) {
     const float d = f16_to_float(x[b].d);
@@ -244,7 +256,6 @@ void qgemm_reference(int M, const float* x, int ldx, const QuantMatrixView& w, f
   const int N = w.rows, K = w.cols, nb = K / kQuantBlock;
   if (w.dtype == format::DType::Q8_C) {
     const int8_t* wq = static_cast<const int8_t*>(w.blocks);
-    const float* ws = reinterpret_cast<const float*>(wq + (size_t)N * K);
     std::vector<int8_t> qa(K);
     for (int i = 0; i < M; ++i) {
       float da;
@@ -253,7 +264,7 @@ void qgemm_reference(int M, const float* x, int ldx, const QuantMatrixView& w, f
       for (int j = 0; j < N; ++j) {
         int64_t isum = 0;
         for (int t = 0; t < K; ++t) isum += (int32_t)wq[(size_t)j * K + t] * qa[t];
-        double sum = (double)da * (double)ws[j] * (double)isum;
+        double sum = (double)da * (double)q8_c_row_scale(w.blocks, N, K, j) * (double)isum;
         float* out = y + (size_t)i * ldy + j;
         if (ep.accumulate) sum += *out;
         if (ep.bias) sum += ep.bias[j];

@@ -40,6 +40,11 @@ void dequantize_row_q4_0(const BlockQ4_0* x, float* y, int k);
 // sum of q.
 int32_t quantize_row_q8_c(const float* x, int k, int8_t* q, float* s);
 void dequantize_row_q8_c(const int8_t* q, float s, float* y, int k);
+// A whole q8_c matrix [rows x cols] as the file stores it: rows * cols codes,
+// then one f32 scale per row. The first quantizes row `row` (x, cols values)
+// into its codes and scale; the second reads row `row`'s scale.
+void quantize_matrix_row_q8_c(const float* x, size_t rows, size_t cols, size_t row, uint8_t* matrix);
+float q8_c_row_scale(const void* matrix, size_t rows, size_t cols, size_t row);
 
 // Activation rows, quantized once per qgemm call: the q8_0 rule (a = max |x|,
 // d = a / 127, q = round-half-away(x / d), 0 when d == 0) with d kept in

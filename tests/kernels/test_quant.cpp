@@ -76,11 +76,8 @@ struct QuantWeights {
     const size_t blocks = (size_t)n * k / 32;
     if (type == DType::Q8_C) {
       q8c.resize((size_t)n * (k + 4));
-      for (int j = 0; j < n; ++j) {
-        float s;
-        nystrom::quantize_row_q8_c(w.data() + (size_t)j * k, k, reinterpret_cast<int8_t*>(&q8c[(size_t)j * k]), &s);
-        std::memcpy(&q8c[(size_t)n * k + 4 * j], &s, 4);
-      }
+      for (int j = 0; j < n; ++j)
+        nystrom::quantize_matrix_row_q8_c(w.data() + (size_t)j * k, n, k, j, q8c.data());
     } else if (type == DType::Q8_0) {
       q8.resize(blocks);
       for (int j = 0; j < n; ++j) nystrom::quantize_row_q8_0(w.data() + (size_t)j * k, q8.data() + (size_t)j * k / 32, k);
@@ -92,11 +89,8 @@ struct QuantWeights {
   // q8_c weights quantized from the given rows (for hand-made extremes).
   QuantWeights(int n, int k, const std::vector<float>& w) : dtype(DType::Q8_C), rows(n), cols(k) {
     q8c.resize((size_t)n * (k + 4));
-    for (int j = 0; j < n; ++j) {
-      float s;
-      nystrom::quantize_row_q8_c(w.data() + (size_t)j * k, k, reinterpret_cast<int8_t*>(&q8c[(size_t)j * k]), &s);
-      std::memcpy(&q8c[(size_t)n * k + 4 * j], &s, 4);
-    }
+    for (int j = 0; j < n; ++j)
+      nystrom::quantize_matrix_row_q8_c(w.data() + (size_t)j * k, n, k, j, q8c.data());
   }
   nystrom::QuantMatrixView view() const {
     if (dtype == DType::Q8_C) return {dtype, rows, cols, q8c.data()};
