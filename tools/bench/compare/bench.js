@@ -6,7 +6,7 @@
 //     their largest differences to PyTorch and to the engine; exits 1 when
 //     fp32 ONNX Runtime strays from PyTorch by more than 1e-3 * max|PyTorch|.
 //   node bench.js time --dir DIR --build BUILD [--n 512,4096] [--rounds 3] [--repeat 5] [--threads 2]
-//     times ONNX Runtime fp32 and int8 and the engine's f32 and q8_0 models
+//     times ONNX Runtime fp32 and int8 and the engine's f32, q8_0 and q8_c models
 //     interleaved, round by round, and prints the table.
 'use strict';
 
@@ -164,6 +164,7 @@ async function time(a) {
     { name: 'engine f32', run: (n) => timeEngine(a, path.join(a.dir, 'base-f32.nyf'), n), vs: 'ONNX Runtime fp32' },
     { name: 'ONNX Runtime int8', run: (n, ids) => timeOrt(ort, sessions.int8, ids, a.repeat) },
     { name: 'engine q8_0', run: (n) => timeEngine(a, path.join(a.dir, 'base-q8_0.nyf'), n), vs: 'ONNX Runtime int8' },
+    { name: 'engine q8_c', run: (n) => timeEngine(a, path.join(a.dir, 'base-q8_c.nyf'), n), vs: 'ONNX Runtime int8' },
   ];
   const started = new Date();
   const load0 = os.loadavg()[0];

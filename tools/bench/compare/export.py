@@ -4,13 +4,14 @@ PyTorch model (tools/train/nystromformer.py) and writes, into OUT:
     hf/                  a Hugging Face checkpoint folder (config.json, model.safetensors)
     base-f32.nyf         nystrom-convert of that folder, and
     base-q8_0.nyf        the same weights as q8_0
+    base-q8_c.nyf        and as q8_c (int8, one scale per output row)
     base-fp32.onnx       an ONNX export of the same encoder (dynamic sequence length)
     base-int8.onnx       its dynamic int8 variant: every MatMul with a constant weight becomes
                          DynamicQuantizeLinear -> MatMulInteger (uint8 activations, int8
                          per-tensor symmetric weights) -> Cast -> Mul by the product of the
                          scales, as onnxruntime's quantize_dynamic does by default
     check/               one input per --check-n length (ids_N.i64, raw int64) with the
-                         last hidden states of PyTorch and of the engine (f32 and q8_0)
+                         last hidden states of PyTorch and of the engine (f32, q8_0, q8_c)
 
     /usr/bin/python3 tools/bench/compare/export.py [--out build/compare] [--build build]
 
@@ -25,6 +26,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 
 try:
     import numpy as np
@@ -199,11 +201,17 @@ def quantize_matmuls(model):
     return count
 
 
-def engine_hidden(build, nyf, ids, tmp):
-    np.save(os.path.join(tmp, "ids.npy"), ids)
-    subprocess.run([os.path.join(build, "nystrom"), "run", "-m", nyf, "--threads", "2",
-                    "--ids-npy", os.path.join(tmp, "ids.npy"), "--out-dir", tmp], check=True, capture_output=True)
-    return np.load(os.path.join(tmp, "last_hidden_state.npy"))
+def engine_hidden(build, nyf, ids):
+    # `nystrom run --out-dir` writes only into a new or empty folder.
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(os.path.join(tmp, "ids.npy"), ids)
+        out = os.path.join(tmp, "out")
+        r = subprocess.run([os.path.join(build, "nystrom"), "run", "-m", nyf, "--threads", "2",
+                            "--ids-npy", os.path.join(tmp, "ids.npy"), "--out-dir", out],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit("export.py: nystrom run failed: " + r.stderr.strip())
+        return np.load(os.path.join(out, "last_hidden_state.npy"))
 
 
 def main():
@@ -223,10 +231,10 @@ def main():
 
     hf = os.path.join(out, "hf")
     write_checkpoint(model, cfg, hf)
-    for t in ("f32", "q8_0"):
+    for t in ("f32", "q8_0", "q8_c"):
         subprocess.run([os.path.join(args.build, "nystrom-convert"), hf, "-o",
                         os.path.join(out, "base-%s.nyf" % t), "--type", t], check=True, capture_output=True)
-    print("wrote %s and base-f32.nyf, base-q8_0.nyf (nystrom-convert)" % hf, flush=True)
+    print("wrote %s and base-f32.nyf, base-q8_0.nyf, base-q8_c.nyf (nystrom-convert)" % hf, flush=True)
 
     wrapper = OnnxEncoder(model).eval()
     fp32 = os.path.join(out, "base-fp32.onnx")
@@ -254,16 +262,14 @@ def main():
         d = float(np.abs(traced - want).max())
         worst = max(worst, d / limit)
         line = "n=%d  max|export formulation - torch| = %.3g" % (n, d)
-        for t in ("f32", "q8_0"):
-            got = engine_hidden(args.build, os.path.join(out, "base-%s.nyf" % t), ids, os.path.join(out, "check"))
+        for t in ("f32", "q8_0", "q8_c"):
+            got = engine_hidden(args.build, os.path.join(out, "base-%s.nyf" % t), ids)
             got.astype(np.float32).tofile(os.path.join(out, "check", "engine_%s_%d.f32" % (t, n)))
             d = float(np.abs(got - want).max())
             if t == "f32":
                 worst = max(worst, d / limit)
             line += "  max|engine %s - torch| = %.3g" % (t, d)
         print(line + "  (f32 limit %.3g)" % limit, flush=True)
-    os.remove(os.path.join(out, "check", "ids.npy"))
-    os.remove(os.path.join(out, "check", "last_hidden_state.npy"))
     return 0 if worst <= 1 else 1
 
 
