@@ -528,13 +528,17 @@ struct Bench {
 
   void forward() {
     std::vector<int> ns = quick ? std::vector<int>{512} : std::vector<int>{512, 4096, 16384};
+    // --quick: one layer (the layer section's files), a smoke run of the same code.
+    const int layers = quick ? 1 : 12;
     rep.section("forward",
-                "Base-size forward (12 layers, D 768, H 12, I 3072, m 64, conv 33), Nystrom; 'vs peak' = time / "
-                "(f32 FLOPs at the measured f32 FMA peak x threads); 'vs f32' = f32 time / this time, same n and threads",
+                fmt("Base-size forward (%d layer%s, D 768, H 12, I 3072, m 64, conv 33), Nystrom; 'vs peak' = time / "
+                    "(f32 FLOPs at the measured f32 FMA peak x threads); 'vs f32' = f32 time / this time, same n and "
+                    "threads",
+                    layers, layers == 1 ? "" : "s"),
                 "weights      n  threads        ms  tokens/s   GFLOP/s  vs peak  vs 1 thr   vs f32  load ms  file MB");
     std::map<std::pair<int, int>, double> f32_ms;
     for (DType type : types) {
-      const std::string path = model_path(ns.back(), 12, type);
+      const std::string path = model_path(quick ? 512 : ns.back(), layers, type);
       {  // warm the page cache so both load figures time the same thing
         auto warm = Model::open(path);
       }
