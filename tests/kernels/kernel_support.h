@@ -33,6 +33,26 @@ inline std::vector<const nystrom::KernelTable*> simd_levels() {
   return out;
 }
 
+// The levels whose f32 GEMM (kernels/gemm.cpp: the blocking, the
+// micro-kernel, the packing and the epilogue's row kernel) is not an
+// earlier level's: neon_dot is neon's table with SDOT integer micro-kernels
+// (kernels/neon_dot/table.cpp), so under qemu its f32 GEMM, minutes of
+// emulated time, would run the same instructions twice.
+inline std::vector<const nystrom::KernelTable*> f32_gemm_levels() {
+  std::vector<const nystrom::KernelTable*> out;
+  for (const nystrom::KernelTable* t : levels()) {
+    bool seen = false;
+    for (const nystrom::KernelTable* u : out) {
+      const nystrom::GemmBlocks &a = t->gemm, &b = u->gemm;
+      seen = seen || (a.mr == b.mr && a.nr == b.nr && a.kc == b.kc && a.mc == b.mc && a.nc == b.nc &&
+                      t->gemm_ukernel == u->gemm_ukernel && t->pack_panel == u->pack_panel &&
+                      t->bias_act_row == u->bias_act_row && t->f16_to_f32_row == u->f16_to_f32_row);
+    }
+    if (!seen) out.push_back(t);
+  }
+  return out;
+}
+
 // A quiet NaN with a payload no arithmetic produces: cells that must be
 // neither read nor written hold it, and are compared bit for bit afterwards.
 inline float sentinel() {
