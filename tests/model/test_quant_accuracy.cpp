@@ -94,7 +94,9 @@ TEST_CASE("a quantized model file is written as format version 2 (4 with q8_c) a
 // The issue's cosine targets on trained weights: the shipped ListOps
 // checkpoint (models/listops-hf) on 50 held-out expressions of 500 to 2000
 // tokens. Measured: q8_0 >= 0.99999, q4_0 >= 0.9998. The reference
-// checkpoints above are random and far more sensitive (see issue 4).
+// checkpoints above are random and far more sensitive (see issue 4). Under
+// an emulator (the aarch64 run) the first 8 expressions: there the case is
+// for the NEON kernels' arithmetic, and 50 took six emulated minutes.
 TEST_CASE("quantized models meet the cosine targets on the trained ListOps checkpoint") {
   using nystrom::format::DType;
   const std::vector<std::string> lines = test::lines_of(test::slurp("tests/data/listops/heldout.txt"));
@@ -111,14 +113,15 @@ TEST_CASE("quantized models meet the cosine targets on the trained ListOps check
   nystrom::Session f32(open_as(DType::F32)), q8(open_as(DType::Q8_0)), q4(open_as(DType::Q4_0));
   nystrom::Session q8c(open_as(DType::Q8_C));
   double worst8 = 1.0, worst4 = 1.0, worst8c = 1.0;
-  for (size_t i = 0; i < 50; ++i) {
+  const size_t count = test::tool_prefix().empty() ? 50 : 8;
+  for (size_t i = 0; i < count; ++i) {
     const std::vector<int32_t> ids = tokenizer_model->tokenizer()->encode(lines[i]);
     const std::vector<float> want = f32.run(ids).last_hidden_state;
     worst8 = std::min(worst8, cosine(q8.run(ids).last_hidden_state, want));
     worst4 = std::min(worst4, cosine(q4.run(ids).last_hidden_state, want));
     worst8c = std::min(worst8c, cosine(q8c.run(ids).last_hidden_state, want));
   }
-  INFO("lowest cosine over 50 expressions: q8_0 " << worst8 << ", q4_0 " << worst4 << ", q8_c " << worst8c);
+  INFO("lowest cosine over " << count << " expressions: q8_0 " << worst8 << ", q4_0 " << worst4 << ", q8_c " << worst8c);
   CHECK(worst8 >= 0.999);
   CHECK(worst8c >= 0.999);
   CHECK(worst4 >= 0.99);
