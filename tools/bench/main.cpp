@@ -538,7 +538,7 @@ struct Bench {
                 "weights      n  threads        ms  tokens/s   GFLOP/s  vs peak  vs 1 thr   vs f32  load ms  file MB");
     std::map<std::pair<int, int>, double> f32_ms;
     for (DType type : types) {
-      const std::string path = model_path(quick ? 512 : ns.back(), layers, type);
+      const std::string path = model_path(ns.back(), layers, type);
       {  // warm the page cache so both load figures time the same thing
         auto warm = Model::open(path);
       }
