@@ -612,6 +612,63 @@ TEST_CASE("each table's activation quantizer gives exactly the bytes and scales 
   }
 }
 
+TEST_CASE("each table's activation quantizers round x / d as the division does, at near-ties and tiny scales") {
+  // Quotients within a few ulps of k + 1/2 at scales that are not powers of
+  // two: a quantizer that divides through a reciprocal without correcting
+  // it lands on the other side of some of these ties. The scales run from
+  // 1e-30 (below the SIMD levels' reciprocal path, 2^-64) to 1e30.
+  std::mt19937 rng(23);
+  std::uniform_int_distribution<int> k(-127, 126), nudge(-3, 3);
+  std::uniform_real_distribution<float> mant(1.0f, 2.0f);
+  const float scales[] = {1e-30f, 3e-20f, 7.1e-12f, 0.0123f, 0.77f, 1.3f, 91.0f, 5e9f, 1e30f};
+  std::vector<float> x;
+  for (float base : scales)
+    for (int b = 0; b < 8; ++b) {  // blocks of 32 with one |x| = 127 d each, so d is what we chose
+      const float d = base * mant(rng);
+      const float top = 127.0f * d;
+      for (int i = 0; i < 32; ++i) {
+        float v = i == 0 ? top : ((float)k(rng) + 0.5f) * d;
+        uint32_t bits;
+        std::memcpy(&bits, &v, 4);
+        bits += (uint32_t)nudge(rng);
+        std::memcpy(&v, &bits, 4);
+        x.push_back(std::fabs(v) > top ? top : v);
+      }
+    }
+  const int K = (int)x.size(), nb = K / 32;
+  std::vector<int8_t> q_ref(K), qc_ref(K);
+  std::vector<float> d_ref(nb);
+  std::vector<int32_t> c_ref(nb);
+  nystrom::quantize_row_q8_act(x.data(), K, q_ref.data(), d_ref.data(), c_ref.data());
+  // q8_c: one row per block, so that each block keeps its own scale.
+  std::vector<float> dc_ref(nb);
+  std::vector<int32_t> cc_ref(nb);
+  for (int b = 0; b < nb; ++b)
+    nystrom::quantize_row_q8c_act(&x[32 * b], 32, &qc_ref[32 * b], &dc_ref[b], &cc_ref[b]);
+  int ties = 0;  // how many quotients sit within 1e-5 of a tie: the case must have many
+  for (int b = 0; b < nb; ++b)
+    for (int i = 0; i < 32; ++i) {
+      const float t = x[32 * b + i] / d_ref[b];
+      ties += std::fabs(std::fabs(t - std::trunc(t)) - 0.5f) < 1e-5f;
+    }
+  CHECK(ties > K / 2);
+
+  for (const KernelTable* t : test::levels()) {
+    CAPTURE(nystrom::isa_name(t->isa));
+    std::vector<int8_t> q(K, 99), qc(K, 99);
+    std::vector<float> d(nb), dc(nb);
+    std::vector<int32_t> c(nb), cc(nb);
+    t->quantize_act_row(x.data(), K, q.data(), d.data(), c.data());
+    for (int b = 0; b < nb; ++b) t->quantize_act_row_c(&x[32 * b], 32, &qc[32 * b], &dc[b], &cc[b]);
+    CHECK(q == q_ref);
+    CHECK(c == c_ref);
+    CHECK(d == d_ref);
+    CHECK(qc == qc_ref);
+    CHECK(cc == cc_ref);
+    CHECK(dc == dc_ref);
+  }
+}
+
 TEST_CASE("each table's f16 row conversion (unquantized half-precision weights) matches format/half.h on all 65536 patterns") {
   std::vector<uint16_t> h(65536 + 64);
   for (size_t i = 0; i < h.size(); ++i) h[i] = (uint16_t)i;

@@ -11,7 +11,7 @@ double int8_peak_loop(long iters, int* sink) {
   const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
   _mm512_storeu_si512(sink, run_peak_chains<12, __m512i>(
                                 iters, [](int i) { return _mm512_set1_epi32(i); },
-                                [&](__m512i acc) { return _mm512_dpbusd_epi32(acc, a, b); },
+                                [&](__m512i acc) { return dpbusd(acc, a, b); },
                                 [](__m512i s, __m512i t) { return _mm512_add_epi32(s, t); }));
   return (double)iters * 12 * 64 * 2;  // ops: a multiply and an add per byte pair
 }

@@ -67,23 +67,23 @@ inline void qgemm_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float*
   {                                                                \
     const __m512i w0 = (w0expr), w1 = (w1expr);                    \
     __m512i av = broadcast4(q + (off));                            \
-    i00 = _mm512_dpbusd_epi32(i00, w0, av);                        \
-    i01 = _mm512_dpbusd_epi32(i01, w1, av);                        \
+    i00 = dpbusd(i00, w0, av);                        \
+    i01 = dpbusd(i01, w1, av);                        \
     av = broadcast4(q + lq + (off));                               \
-    i10 = _mm512_dpbusd_epi32(i10, w0, av);                        \
-    i11 = _mm512_dpbusd_epi32(i11, w1, av);                        \
+    i10 = dpbusd(i10, w0, av);                        \
+    i11 = dpbusd(i11, w1, av);                        \
     av = broadcast4(q + 2 * lq + (off));                           \
-    i20 = _mm512_dpbusd_epi32(i20, w0, av);                        \
-    i21 = _mm512_dpbusd_epi32(i21, w1, av);                        \
+    i20 = dpbusd(i20, w0, av);                        \
+    i21 = dpbusd(i21, w1, av);                        \
     av = broadcast4(q + 3 * lq + (off));                           \
-    i30 = _mm512_dpbusd_epi32(i30, w0, av);                        \
-    i31 = _mm512_dpbusd_epi32(i31, w1, av);                        \
+    i30 = dpbusd(i30, w0, av);                        \
+    i31 = dpbusd(i31, w1, av);                        \
     av = broadcast4(q + 4 * lq + (off));                           \
-    i40 = _mm512_dpbusd_epi32(i40, w0, av);                        \
-    i41 = _mm512_dpbusd_epi32(i41, w1, av);                        \
+    i40 = dpbusd(i40, w0, av);                        \
+    i41 = dpbusd(i41, w1, av);                        \
     av = broadcast4(q + 5 * lq + (off));                           \
-    i50 = _mm512_dpbusd_epi32(i50, w0, av);                        \
-    i51 = _mm512_dpbusd_epi32(i51, w1, av);                        \
+    i50 = dpbusd(i50, w0, av);                        \
+    i51 = dpbusd(i51, w1, av);                        \
   }
     if (Q4) {
       // Vector t: low nibbles are k = 4t.., high nibbles k = 16 + 4t..
