@@ -152,29 +152,45 @@ float max_column_sum(const float* a, int m) {
 }
 
 void nystrom_pinv(ThreadPool* pool, const float* a, int m, float c, int iters, float* z, float* work) {
-  float* az = work;              // A Z
-  float* t = work + m * m;       // the bracketed polynomial in A Z
-  float* u = work + 2 * m * m;   // scratch product
+  // Z <- 0.25 Z (13I - AZ (15I - AZ (7I - AZ))), with P = AZ:
+  //   T1 = 7I - P,  T2 = 15I - P T1,  T3 = 13I - P T2,  Z <- 0.25 (Z T3).
+  // The subtractions from dI ride in the products' epilogue: the output
+  // starts as -dI, accumulates the product and is negated, which rounds as
+  // d - (P T) does. Z's 0.25 is applied to the product (the same bits: a
+  // power of two). The element loops these replace were a quarter of the
+  // function's time (scalar: the compiler could not rule out aliasing).
   const size_t mm = (size_t)m * m;
+  float* p = work;           // A Z
+  float* t = work + mm;      // T1, then T3
+  float* t2 = work + 2 * mm;
+  float* zc = z;             // where Z is now: z, or the buffer p when swapped
   const float inv_c = 1.0f / c;  // the reference scales by 1/c, not divides
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < m; ++j) z[(size_t)i * m + j] = a[(size_t)j * m + i] * inv_c;
-  auto minus_from_diag = [&](float* dst, const float* src, float d) {  // dst = d*I - src
-    for (size_t e = 0; e < mm; ++e) dst[e] = -src[e];
-    for (int i = 0; i < m; ++i) dst[(size_t)i * m + i] += d;
+  auto negate = [](const float* __restrict src, float* __restrict dst, size_t count) {
+    for (size_t e = 0; e < count; ++e) dst[e] = -src[e];
   };
+  auto minus_identity = [&](float* dst, float d) {  // dst = -dI
+    std::fill(dst, dst + mm, 0.0f);
+    for (int i = 0; i < m; ++i) dst[(size_t)i * m + i] = -d;
+  };
+  Epilogue from_diag;  // dst = d I - product, dst holding -dI
+  from_diag.accumulate = true;
+  from_diag.scale = -1.0f;
+  Epilogue quarter;
+  quarter.scale = 0.25f;
   for (int it = 0; it < iters; ++it) {
-    // Z <- 0.25 Z (13I - AZ (15I - AZ (7I - AZ)))
-    gemm(pool, m, m, m, a, m, false, z, m, false, az, m);
-    minus_from_diag(t, az, 7.0f);
-    gemm(pool, m, m, m, az, m, false, t, m, false, u, m);
-    minus_from_diag(t, u, 15.0f);
-    gemm(pool, m, m, m, az, m, false, t, m, false, u, m);
-    minus_from_diag(t, u, 13.0f);
-    for (size_t e = 0; e < mm; ++e) z[e] *= 0.25f;
-    gemm(pool, m, m, m, z, m, false, t, m, false, u, m);
-    for (size_t e = 0; e < mm; ++e) z[e] = u[e];
+    gemm(pool, m, m, m, a, m, false, zc, m, false, p, m);  // P
+    negate(p, t, mm);                                        // T1
+    for (int i = 0; i < m; ++i) t[(size_t)i * m + i] += 7.0f;
+    minus_identity(t2, 15.0f);
+    gemm(pool, m, m, m, p, m, false, t, m, false, t2, m, from_diag);   // T2
+    minus_identity(t, 13.0f);
+    gemm(pool, m, m, m, p, m, false, t2, m, false, t, m, from_diag);   // T3
+    gemm(pool, m, m, m, zc, m, false, t, m, false, p, m, quarter);     // the new Z, over P
+    std::swap(zc, p);
   }
+  if (zc != z) std::copy(zc, zc + mm, z);
 }
 
 }  // namespace nystrom::ops

@@ -624,3 +624,40 @@ TEST_CASE("kernels: nystrom_pinv runs exactly the requested number of iterations
   ops::nystrom_pinv(nullptr, a.data(), m, 2.0f, 1, z.data(), work.data());
   for (int e = 0; e < m * m; ++e) CHECK(z[e] == doctest::Approx(one[e]).epsilon(1e-4).scale(1.0));
 }
+
+TEST_CASE("kernels: nystrom_pinv gives the bits of the formula written out, T = dI - P T by loops and Z scaled first") {
+  // The function folds the subtractions from dI into its products'
+  // epilogues and applies Z's 0.25 after the product; both must round as
+  // the plain steps do, for any size (tiles and tails of every level).
+  std::mt19937 rng(116);
+  for (int m : {1, 5, 13, 32, 64, 77}) {
+    CAPTURE(m);
+    const std::vector<float> a = softmax_matrix(m, rng, 2.0f, 1.0f);
+    const float c = ops::max_column_sum(a.data(), m);
+    const size_t mm = (size_t)m * m;
+    std::vector<float> z(mm), p(mm), t(mm), u(mm);
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < m; ++j) z[i * m + j] = a[j * m + i] * (1.0f / c);
+    auto d_minus = [&](const std::vector<float>& src, float d) {
+      for (size_t e = 0; e < mm; ++e) t[e] = -src[e];
+      for (int i = 0; i < m; ++i) t[i * m + i] += d;
+    };
+    for (int it = 0; it < 6; ++it) {
+      ops::gemm(nullptr, m, m, m, a.data(), m, false, z.data(), m, false, p.data(), m);
+      d_minus(p, 7.0f);
+      ops::gemm(nullptr, m, m, m, p.data(), m, false, t.data(), m, false, u.data(), m);
+      d_minus(u, 15.0f);
+      ops::gemm(nullptr, m, m, m, p.data(), m, false, t.data(), m, false, u.data(), m);
+      d_minus(u, 13.0f);
+      for (float& v : z) v *= 0.25f;
+      ops::gemm(nullptr, m, m, m, z.data(), m, false, t.data(), m, false, u.data(), m);
+      z = u;
+    }
+    std::vector<float> got(mm, kNaN), work(3 * mm, kNaN);
+    ops::nystrom_pinv(nullptr, a.data(), m, c, 6, got.data(), work.data());
+    for (size_t e = 0; e < mm; ++e) {
+      CAPTURE(e);
+      CHECK(got[e] == z[e]);
+    }
+  }
+}
