@@ -106,8 +106,9 @@ struct KernelTable {
   void (*softmax_row)(float* x, int n);
   void (*layer_norm_row)(const float* x, const float* residual, float* out, int n, const float* gamma,
                          const float* beta, float eps);
-  // y[i] = act(y[i] + bias[i]) for i < n (bias may be null): the GEMM epilogue.
-  void (*bias_act_row)(float* y, const float* bias, int n, ops::Act act);
+  // y[i] = act(y[i] + bias[i]) * scale for i < n (bias may be null): the
+  // GEMM epilogue.
+  void (*bias_act_row)(float* y, const float* bias, int n, ops::Act act, float scale);
   // Nystrom landmarks and the conv skip (contracts: kernels/ops.h).
   void (*segment_means)(const float* x, int n, int cols, int ld, int m, float* out, int ldo);
   void (*depthwise_conv_add)(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w,

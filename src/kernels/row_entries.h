@@ -4,9 +4,9 @@
 //  - layer_norm_row: the level's LayerNorm body, chosen once per row for
 //    a residual or none: body(std::true_type / std::false_type, x,
 //    residual, out, n, gamma, beta, eps);
-//  - bias_act_row: y = act(y + bias) by the level's map(f) over the row,
-//    f the level's vector function of the activation (Act::None without a
-//    bias leaves y as it is).
+//  - bias_act_row: y = act(y + bias) * scale by the level's map(f) over
+//    the row, f the level's vector function of the activation (map applies
+//    the scale; Act::None without a bias or a scale leaves y as it is).
 #pragma once
 #include <type_traits>
 
@@ -25,10 +25,11 @@ inline void layer_norm_row_by(Body body, const float* x, const float* residual, 
 }
 
 template <typename Map, typename Relu, typename GeluTanh, typename GeluErf>
-inline void bias_act_row_by(Map map, bool has_bias, ops::Act act, Relu relu, GeluTanh gelu_tanh, GeluErf gelu_erf) {
+inline void bias_act_row_by(Map map, bool has_bias, bool scaled, ops::Act act, Relu relu, GeluTanh gelu_tanh,
+                            GeluErf gelu_erf) {
   switch (act) {
     case ops::Act::None:
-      if (has_bias) map([](auto v) { return v; });
+      if (has_bias || scaled) map([](auto v) { return v; });
       return;
     case ops::Act::Relu: map(relu); return;
     case ops::Act::GeluTanh: map(gelu_tanh); return;

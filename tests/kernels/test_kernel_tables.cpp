@@ -141,17 +141,18 @@ void check_bias_act_row(const KernelTable& t) {
   std::mt19937 rng(15);
   for (Act act : {Act::None, Act::Relu, Act::GeluTanh, Act::GeluErf})
     for (int n : kRowSizes)
-      for (bool with_bias : {false, true}) {
-        const std::vector<float> y = uniform(rng, n, -6.0f, 6.0f), bias = uniform(rng, n, -1.0f, 1.0f);
-        const float* bp = with_bias ? bias.data() : nullptr;
-        std::vector<float> got = y, want = y;
-        t.bias_act_row(got.data(), bp, n, act);
-        nystrom::ref::bias_act_row(want.data(), bp, n, act);
-        const bool exact = act == Act::None || act == Act::Relu;
-        test::check_close(got, want, exact ? 0.0 : 1e-6, exact ? 0.0 : 2.5e-7,
-                          what(t, std::string("bias_act_row ") + test::act_name(act) + " n=" + std::to_string(n) +
-                                      (with_bias ? " +bias" : "")));
-      }
+      for (bool with_bias : {false, true})
+        for (float mul : {1.0f, -0.5f}) {
+          const std::vector<float> y = uniform(rng, n, -6.0f, 6.0f), bias = uniform(rng, n, -1.0f, 1.0f);
+          const float* bp = with_bias ? bias.data() : nullptr;
+          std::vector<float> got = y, want = y;
+          t.bias_act_row(got.data(), bp, n, act, mul);
+          nystrom::ref::bias_act_row(want.data(), bp, n, act, mul);
+          const bool exact = act == Act::None || act == Act::Relu;
+          test::check_close(got, want, exact ? 0.0 : 1e-6, exact ? 0.0 : 2.5e-7,
+                            what(t, std::string("bias_act_row ") + test::act_name(act) + " n=" + std::to_string(n) +
+                                        (with_bias ? " +bias" : "") + (mul != 1.0f ? " x-0.5" : "")));
+        }
 }
 
 void check_segment_means(const KernelTable& t) {

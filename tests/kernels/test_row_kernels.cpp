@@ -241,13 +241,17 @@ TEST_CASE("bias_act_row matches the reference for every activation") {
               for (int i = 0; i < n; ++i) y[i] = specials[i % (sizeof specials / sizeof specials[0])];
             const std::vector<float> bias = uniform(rng, n, -1.0f, 1.0f);
             const float* bp = with_bias ? bias.data() : nullptr;
-            std::vector<float> got = y, want = y;
-            t->bias_act_row(got.data(), bp, n, acts[a]);
-            nystrom::ref::bias_act_row(want.data(), bp, n, acts[a]);
-            char detail[64];
-            std::snprintf(detail, sizeof detail, "%s scale=%g%s", act_names[a], scale,
-                          with_bias ? " +bias" : "");
-            check_close(got, want, abs_tol, rel, label(t, "bias_act_row", n, detail));
+            // The epilogue's factor after the activation: none, Z's 0.25, the
+            // negation of nystrom_pinv, Q and K's 64^-1/4.
+            for (float mul : {1.0f, 0.25f, -1.0f, 0.35355339f}) {
+              std::vector<float> got = y, want = y;
+              t->bias_act_row(got.data(), bp, n, acts[a], mul);
+              nystrom::ref::bias_act_row(want.data(), bp, n, acts[a], mul);
+              char detail[80];
+              std::snprintf(detail, sizeof detail, "%s scale=%g%s x%g", act_names[a], scale,
+                            with_bias ? " +bias" : "", mul);
+              check_close(got, want, abs_tol, rel, label(t, "bias_act_row", n, detail));
+            }
           }
         }
       }

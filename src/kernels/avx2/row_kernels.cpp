@@ -233,8 +233,14 @@ void layer_norm_row(const float* x, const float* residual, float* out, int n, co
                     x, residual, out, n, gamma, beta, eps);
 }
 
-void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
-  bias_act_row_by([=](auto f) { map_row(y, bias, n, f); }, bias != nullptr, act, relu, gelu_tanh, gelu_erf);
+void bias_act_row(float* y, const float* bias, int n, ops::Act act, float scale) {
+  const __m256 s = _mm256_set1_ps(scale);
+  bias_act_row_by(
+      [=](auto f) {
+        if (scale == 1.0f) map_row(y, bias, n, f);
+        else map_row(y, bias, n, [=](__m256 v) { return _mm256_mul_ps(f(v), s); });
+      },
+      bias != nullptr, scale != 1.0f, act, relu, gelu_tanh, gelu_erf);
 }
 
 }  // namespace nystrom::avx2

@@ -212,8 +212,14 @@ void layer_norm_row(const float* x, const float* residual, float* out, int n, co
                     x, residual, out, n, gamma, beta, eps);
 }
 
-void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
-  bias_act_row_by([=](auto f) { map_row(y, bias, n, f); }, bias != nullptr, act, relu, gelu_tanh, gelu_erf);
+void bias_act_row(float* y, const float* bias, int n, ops::Act act, float scale) {
+  const float32x4_t s = vdupq_n_f32(scale);
+  bias_act_row_by(
+      [=](auto f) {
+        if (scale == 1.0f) map_row(y, bias, n, f);
+        else map_row(y, bias, n, [=](float32x4_t v) { return vmulq_f32(f(v), s); });
+      },
+      bias != nullptr, scale != 1.0f, act, relu, gelu_tanh, gelu_erf);
 }
 
 }  // namespace nystrom::neon

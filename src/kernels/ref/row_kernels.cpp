@@ -51,8 +51,8 @@ float activation(float x, ops::Act act) {
   return x;
 }
 
-void bias_act_row(float* y, const float* bias, int n, ops::Act act) {
-  for (int i = 0; i < n; ++i) y[i] = activation(y[i] + (bias ? bias[i] : 0.0f), act);
+void bias_act_row(float* y, const float* bias, int n, ops::Act act, float scale) {
+  for (int i = 0; i < n; ++i) y[i] = activation(y[i] + (bias ? bias[i] : 0.0f), act) * scale;
 }
 
 }  // namespace nystrom::ref
