@@ -3,6 +3,7 @@
 #include "kernels/ops.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "kernels/dispatch.h"
 #include "format/half.h"
@@ -61,6 +62,27 @@ void linear(ThreadPool* pool, int n, const float* x, int ldx, const WeightMatrix
       qgemm(*w.table, pool, n, x, ldx, *w.packed, y, ldy, ep);
       break;
   }
+}
+
+void linear_shared_input(ThreadPool* pool, int n, const float* x, int ldx, const LinearOutput* outs, int count) {
+  std::vector<QGemmOutput> q;
+  for (int o = 0; o < count; ++o) {
+    const WeightMatrix& w = *outs[o].w;
+    const bool quantized = w.dtype == format::DType::Q8_0 || w.dtype == format::DType::Q4_0 ||
+                           w.dtype == format::DType::Q8_C;
+    if (!quantized || w.table != outs[0].w->table) break;
+    Epilogue ep;
+    ep.bias = outs[o].bias;
+    ep.act = outs[o].act;
+    ep.scale = outs[o].scale;
+    q.push_back(QGemmOutput{w.packed, outs[o].y, outs[o].ldy, ep});
+  }
+  if ((int)q.size() == count && can_share_input(q.data(), count)) {
+    qgemm_shared_input(*outs[0].w->table, pool, n, x, ldx, q.data(), count);
+    return;
+  }
+  for (int o = 0; o < count; ++o)
+    linear(pool, n, x, ldx, *outs[o].w, outs[o].bias, outs[o].y, outs[o].ldy, outs[o].act, outs[o].scale);
 }
 
 void gemm_int8(int M, int N, int K, const float* a, int lda, const float* b, int ldb, bool trans_b, float* c,

@@ -58,6 +58,19 @@ struct WeightMatrix {
 void linear(ThreadPool* pool, int n, const float* x, int ldx, const WeightMatrix& w, const float* bias, float* y,
             int ldy, Act act = Act::None, float scale = 1.0f);
 
+// Several linear layers of one input (a layer's Q, K and V): each output as
+// linear() gives it, bit for bit. Integer weights that can share it
+// quantize x once and run in one parallel loop; others run one by one.
+struct LinearOutput {
+  const WeightMatrix* w;
+  const float* bias;
+  float* y;
+  int ldy;
+  Act act = Act::None;
+  float scale = 1.0f;
+};
+void linear_shared_input(ThreadPool* pool, int n, const float* x, int ldx, const LinearOutput* outs, int count);
+
 // C = A op(B) with both operands quantized to 8 bits (kernels/quant.h,
 // gemm_int8), on the kernel table in use; one thread.
 void gemm_int8(int M, int N, int K, const float* a, int lda, const float* b, int ldb, bool trans_b, float* c,

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "format/half.h"
 #include "kernels/gemm.h"
@@ -128,26 +129,46 @@ size_t PackedQuantMatrix::bytes() const { return impl_->data.size() * sizeof(flo
 
 void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ldx, const PackedQuantMatrix& w,
            float* y, int ldy, const ops::Epilogue& ep) {
-  const PackedQuantMatrix::Impl& p = w.impl();
-  if (!same_layout(p.layout, t.qgemm))
-    throw std::invalid_argument("qgemm: weights were packed for another kernel table");
-  const int N = p.rows, K = p.cols, nb = K / kQuantBlock;
-  if (M <= 0 || N <= 0) return;
+  const QGemmOutput out = {&w, y, ldy, ep};
+  qgemm_shared_input(t, pool, M, x, ldx, &out, 1);
+}
+
+bool can_share_input(const QGemmOutput* outs, int count) {
+  for (int o = 1; o < count; ++o) {
+    const PackedQuantMatrix::Impl &p = outs[o].w->impl(), &p0 = outs[0].w->impl();
+    if (p.cols != p0.cols || (p.dtype == format::DType::Q8_C) != (p0.dtype == format::DType::Q8_C)) return false;
+  }
+  return count > 0;
+}
+
+void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ldx,
+                        const QGemmOutput* outs, int count) {
+  if (!can_share_input(outs, count))
+    throw std::invalid_argument("qgemm_shared_input: the matrices differ in depth or in activation quantization");
+  for (int o = 0; o < count; ++o)
+    if (!same_layout(outs[o].w->impl().layout, t.qgemm))
+      throw std::invalid_argument("qgemm: weights were packed for another kernel table");
+  const PackedQuantMatrix::Impl& p0 = outs[0].w->impl();
+  const int K = p0.cols, nb = K / kQuantBlock;
+  if (M <= 0) return;
   const int MR = t.qgemm.mr, NR = t.qgemm.nr;
-  const bool epilogue = has_epilogue(ep);
   const int threads = pool ? pool->size() : 1;
 
   if (nb == 0) {  // y = (accumulate ? y : 0), then the epilogue
-    if (!ep.accumulate)
-      for (int i = 0; i < M; ++i) std::fill(y + (size_t)i * ldy, y + (size_t)i * ldy + N, 0.0f);
-    apply_epilogue(t, y, ldy, M, N, 0, ep);
+    for (int o = 0; o < count; ++o) {
+      const QGemmOutput& out = outs[o];
+      const int N = out.w->rows();
+      if (!out.ep.accumulate)
+        for (int i = 0; i < M; ++i) std::fill(out.y + (size_t)i * out.ldy, out.y + (size_t)i * out.ldy + N, 0.0f);
+      apply_epilogue(t, out.y, out.ldy, M, N, 0, out.ep);
+    }
     return;
   }
 
-  // Quantize x once: rows padded with zeros to a multiple of MR, so the
-  // micro-kernel may read a whole MR-row tile. q8_c rows have one scale
-  // (and corr) each, and the micro-kernel runs over all of K at once.
-  const bool per_channel = p.dtype == format::DType::Q8_C;
+  // Quantize x once for every output: rows padded with zeros to a multiple
+  // of MR, so the micro-kernel may read a whole MR-row tile. q8_c rows have
+  // one scale (and corr) each, and the micro-kernel runs over all of K.
+  const bool per_channel = p0.dtype == format::DType::Q8_C;
   const int nd = per_channel ? 1 : nb;
   const int Mp = ceil_div(M, MR) * MR;
   const size_t q_bytes = ((size_t)Mp * K + 63) / 64 * 64, s_bytes = ((size_t)Mp * nd * 4 + 63) / 64 * 64;
@@ -175,29 +196,41 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
   else quantize(0, Mp, 0);
   const QuantRows a = {aq, ad, acorr, (size_t)K, nd};
 
-  // Tasks: blocks of MC rows, times chunks of panels when there are too few
-  // row blocks to keep every thread busy (as in gemm_blocked).
-  const uint8_t* wbase = reinterpret_cast<const uint8_t*>(p.data.data());
-  const size_t bb = block_bytes(p.dtype, NR);
-  const QGemmMicroKernel ukernel = per_channel                       ? t.qgemm_q8c_ukernel
-                                   : p.dtype == format::DType::Q8_0 ? t.qgemm_q8_ukernel
-                                                                    : t.qgemm_q4_ukernel;
-  const int npanels = ceil_div(N, NR);
-  const int KB = per_channel ? nb : t.qgemm_blocks.kb;
+  // Tasks of every output in one parallel loop (one wait on the threads,
+  // not one per output): blocks of MC rows, times chunks of panels when
+  // there are too few row blocks to keep every thread busy (as in
+  // gemm_blocked).
   const RowBlocks rows(M, MR, t.qgemm_blocks.mc, threads);
   const int mblocks = rows.count;
-  const int nchunks = mblocks >= 2 * threads ? 1 : std::min(npanels, ceil_div(2 * threads, mblocks));
-  const int panels_per_chunk = ceil_div(npanels, nchunks);
+  const int nchunks_max = mblocks >= 2 * threads ? 1 : ceil_div(2 * threads, mblocks);
+  auto chunks_of = [&](const QGemmOutput& out) { return std::min(ceil_div(out.w->rows(), NR), nchunks_max); };
+  std::vector<size_t> first_task(count + 1, 0);  // output o's tasks: [first_task[o], first_task[o + 1])
+  for (int o = 0; o < count; ++o)
+    first_task[o + 1] = first_task[o] + (outs[o].w->rows() > 0 ? (size_t)mblocks * chunks_of(outs[o]) : 0);
   auto task = [&](size_t begin, size_t end, int) {
+    int o = 0;
     for (size_t task_id = begin; task_id < end; ++task_id) {
-      const int ib = (int)task_id / nchunks, jb = (int)task_id % nchunks;
+      while (task_id >= first_task[o + 1]) ++o;
+      const QGemmOutput& out = outs[o];
+      const PackedQuantMatrix::Impl& p = out.w->impl();
+      const int N = p.rows, npanels = ceil_div(N, NR), nchunks = chunks_of(out);
+      const int panels_per_chunk = ceil_div(npanels, nchunks);
+      const uint8_t* wbase = reinterpret_cast<const uint8_t*>(p.data.data());
+      const size_t bb = block_bytes(p.dtype, NR);
+      const QGemmMicroKernel ukernel = per_channel                       ? t.qgemm_q8c_ukernel
+                                       : p.dtype == format::DType::Q8_0 ? t.qgemm_q8_ukernel
+                                                                        : t.qgemm_q4_ukernel;
+      const int KB = per_channel ? nb : t.qgemm_blocks.kb;
+      const bool epilogue = has_epilogue(out.ep);
+      const int local = (int)(task_id - first_task[o]);
+      const int ib = local / nchunks, jb = local % nchunks;
       const int ic = rows.begin(ib), mc = rows.begin(ib + 1) - ic;
       const int p_begin = jb * panels_per_chunk, p_end = std::min(npanels, p_begin + panels_per_chunk);
       for (int pn = p_begin; pn < p_end; ++pn) {  // the panel's C tile stays in cache
         const int j = pn * NR, nr = std::min(NR, N - j);
         for (int b0 = 0; b0 < nb; b0 += KB) {
           const int kb = std::min(KB, nb - b0);
-          const bool accumulate = b0 > 0 || ep.accumulate, last = b0 + kb == nb;
+          const bool accumulate = b0 > 0 || out.ep.accumulate, last = b0 + kb == nb;
           const uint8_t* wp = wbase + pn * p.panel_bytes + b0 * bb;
           for (int ir = 0; ir < mc; ir += MR) {
             const int mr = std::min(MR, mc - ir), i = ic + ir;
@@ -205,15 +238,15 @@ void qgemm(const KernelTable& t, ThreadPool* pool, int M, const float* x, int ld
             at.q += (size_t)i * a.ldq + (size_t)b0 * kQuantBlock;
             at.d += (size_t)i * nd + (per_channel ? 0 : b0);
             at.corr += (size_t)i * nd + (per_channel ? 0 : b0);
-            float* ct = y + (size_t)i * ldy + j;
-            ukernel(kb, at, wp, ct, ldy, mr, nr, accumulate);
-            if (last && epilogue) apply_epilogue(t, ct, ldy, mr, nr, j, ep);
+            float* ct = out.y + (size_t)i * out.ldy + j;
+            ukernel(kb, at, wp, ct, out.ldy, mr, nr, accumulate);
+            if (last && epilogue) apply_epilogue(t, ct, out.ldy, mr, nr, j, out.ep);
           }
         }
       }
     }
   };
-  const size_t tasks = (size_t)mblocks * nchunks;
+  const size_t tasks = first_task[count];
   if (pool && tasks > 1) pool->parallel_for(tasks, task, 1);
   else task(0, tasks, 0);
 }

@@ -102,6 +102,21 @@ class PackedQuantMatrix {
 void qgemm(const KernelTable& table, ThreadPool* pool, int M, const float* x, int ldx, const PackedQuantMatrix& w,
            float* y, int ldy, const ops::Epilogue& ep);
 
+// Several products of one x: y_o = act_o(x W_o^T + bias_o) * scale_o, with
+// x quantized once and every output's tiles in one parallel loop (Q, K and
+// V of a layer). Each y_o has the bits qgemm gives it alone. The matrices
+// must share K and the activation rule (all q8_c, or all q8_0 / q4_0:
+// can_share_input), else std::invalid_argument.
+struct QGemmOutput {
+  const PackedQuantMatrix* w;
+  float* y;
+  int ldy;
+  ops::Epilogue ep;
+};
+bool can_share_input(const QGemmOutput* outs, int count);
+void qgemm_shared_input(const KernelTable& table, ThreadPool* pool, int M, const float* x, int ldx,
+                        const QGemmOutput* outs, int count);
+
 // Per-thread scratch of gemm_int8: everything grows once, then is reused.
 struct Int8GemmScratch {
   std::vector<float> a_pad, row;

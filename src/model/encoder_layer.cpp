@@ -39,9 +39,10 @@ void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& l
   for (int r0 = 0; r0 < n; r0 += kRowChunk) {  // chunks: see kRowChunk
     const int rows = std::min(kRowChunk, n - r0);
     const size_t at = (size_t)r0 * D;
-    ops::linear(pool, rows, x + at, D, lw.wq, lw.bq, ws.q.data() + at, D, ops::Act::None, qk_scale);
-    ops::linear(pool, rows, x + at, D, lw.wk, lw.bk, ws.k.data() + at, D, ops::Act::None, qk_scale);
-    ops::linear(pool, rows, x + at, D, lw.wv, lw.bv, ws.v.data() + at, D);
+    const ops::LinearOutput qkv[3] = {{&lw.wq, lw.bq, ws.q.data() + at, D, ops::Act::None, qk_scale},
+                                      {&lw.wk, lw.bk, ws.k.data() + at, D, ops::Act::None, qk_scale},
+                                      {&lw.wv, lw.bv, ws.v.data() + at, D}};
+    ops::linear_shared_input(pool, rows, x + at, D, qkv, 3);
   }
   watch.lap(&LayerProfile::projections);
 

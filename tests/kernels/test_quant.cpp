@@ -775,6 +775,55 @@ TEST_CASE("quantized GEMM (qgemm) matches qgemm_reference on awkward shapes, the
   }
 }
 
+TEST_CASE("qgemm_shared_input gives each output the bits qgemm gives it alone, and refuses matrices it cannot share") {
+  // Q, K and V of a layer: one x, three matrices (different N, epilogues),
+  // on every table and thread count; odd M so that tiles are partial.
+  const auto pools = make_pools();
+  uint32_t seed = 900;
+  for (DType dtype : {DType::Q8_0, DType::Q4_0, DType::Q8_C}) {
+    for (int M : {1, 7, 50}) {
+      const int K = 96;
+      const Problem p(M, 33, K, true, Act::None, false, 0.5f, seed);
+      Problem p2(M, 70, K, false, Act::GeluTanh, false, 1.0f, seed + 1);
+      Problem p3(M, 1, K, true, Act::Relu, true, -2.0f, seed + 2);
+      p2.x = p3.x = p.x;  // one input
+      // q8_0 and q4_0 share one activation rule: mix them.
+      const DType second = dtype == DType::Q8_0 ? DType::Q4_0 : dtype;
+      const QuantWeights w1(dtype, p.N, K, seed + 3), w2(second, p2.N, K, seed + 4), w3(dtype, p3.N, K, seed + 5);
+      for (const KernelTable* t : test::levels()) {
+        const nystrom::PackedQuantMatrix k1(*t, w1.view()), k2(*t, w2.view()), k3(*t, w3.view());
+        const std::vector<float> a1 = run_qgemm(*t, nullptr, p, k1), a2 = run_qgemm(*t, nullptr, p2, k2),
+                                 a3 = run_qgemm(*t, nullptr, p3, k3);
+        for (nystrom::ThreadPool* pool : std::vector<nystrom::ThreadPool*>{nullptr, pools[0].get(), pools[1].get(),
+                                                                          pools[2].get()}) {
+          std::vector<float> y1 = p.initial_y(), y2 = p2.initial_y(), y3 = p3.initial_y();
+          const nystrom::QGemmOutput outs[3] = {{&k1, y1.data() + p.ldy(), p.ldy(), p.ep},
+                                                {&k2, y2.data() + p2.ldy(), p2.ldy(), p2.ep},
+                                                {&k3, y3.data() + p3.ldy(), p3.ldy(), p3.ep}};
+          nystrom::qgemm_shared_input(*t, pool, M, p.x.data(), p.ldx(), outs, 3);
+          INFO(std::string(nystrom::isa_name(t->isa)) << " " << std::string(nystrom::format::dtype_name(dtype))
+                                                      << " M=" << M << " threads=" << (pool ? pool->size() : 0));
+          CHECK(same_bits(y1.data(), a1.data(), y1.size() * sizeof(float)));
+          CHECK(same_bits(y2.data(), a2.data(), y2.size() * sizeof(float)));
+          CHECK(same_bits(y3.data(), a3.data(), y3.size() * sizeof(float)));
+        }
+      }
+      seed += 17;
+    }
+  }
+  // q8_c quantizes x per row, q8_0 per block: no shared copy; nor across depths.
+  const KernelTable& t = *test::levels().front();
+  const QuantWeights wc(DType::Q8_C, 4, 64, 1), w0(DType::Q8_0, 4, 64, 2), wk(DType::Q8_0, 4, 96, 3);
+  const nystrom::PackedQuantMatrix pc(t, wc.view()), p0(t, w0.view()), pk(t, wk.view());
+  std::vector<float> x(96, 1.0f), y(16);
+  const nystrom::QGemmOutput mixed[2] = {{&pc, y.data(), 4, {}}, {&p0, y.data(), 4, {}}};
+  const nystrom::QGemmOutput depths[2] = {{&p0, y.data(), 4, {}}, {&pk, y.data(), 4, {}}};
+  CHECK_FALSE(nystrom::can_share_input(mixed, 2));
+  CHECK_FALSE(nystrom::can_share_input(depths, 2));
+  CHECK_THROWS_AS(nystrom::qgemm_shared_input(t, nullptr, 1, x.data(), 96, mixed, 2), std::invalid_argument);
+  CHECK_THROWS_AS(nystrom::qgemm_shared_input(t, nullptr, 1, x.data(), 96, depths, 2), std::invalid_argument);
+}
+
 TEST_CASE("q8_c GEMM at K = 65536 with every product at +-127 * 127 keeps its int32 sums exact") {
   // Rows of equal values quantize to all 127 (or all -127): |sum| = 127^2 *
   // 65536 = 1057030144, near 2^31, on every level (and AVX-512's offset
