@@ -43,8 +43,7 @@ inline bool has_epilogue(const ops::Epilogue& ep) {
 // j0); ep.accumulate is the products' business. Shared with qgemm.cpp.
 inline void apply_epilogue(const KernelTable& t, float* c, int ldc, int rows, int cols, int j0,
                            const ops::Epilogue& ep) {
-  for (int r = 0; r < rows; ++r)
-    t.bias_act_row(c + (size_t)r * ldc, ep.bias ? ep.bias + j0 : nullptr, cols, ep.act, ep.scale);
+  t.bias_act_rows(c, (size_t)ldc, rows, ep.bias ? ep.bias + j0 : nullptr, cols, ep.act, ep.scale);
 }
 
 // C = op(A) op(B) with the epilogue, as ops::gemm documents, using the

@@ -141,7 +141,7 @@ void layer_norm_rows(ThreadPool* pool, const float* x, const float* residual, fl
 
 void activate(float* x, size_t n, Act act) {
   const KernelTable& t = kernels();
-  for (size_t i = 0; i < n; i += 1 << 20) t.bias_act_row(x + i, nullptr, (int)std::min<size_t>(n - i, 1 << 20), act, 1.0f);
+  for (size_t i = 0; i < n; i += 1 << 20) t.bias_act_rows(x + i, 0, 1, nullptr, (int)std::min<size_t>(n - i, 1 << 20), act, 1.0f);
 }
 
 void scale(float* x, int rows, int cols, int ld, float s) {

@@ -4,8 +4,8 @@
 //  - layer_norm_row: the level's LayerNorm body, chosen once per row for
 //    a residual or none: body(std::true_type / std::false_type, x,
 //    residual, out, n, gamma, beta, eps);
-//  - bias_act_row: y = act(y + bias) * scale by the level's map(f) over
-//    the row, f the level's vector function of the activation (map applies
+//  - bias_act_rows: y = act(y + bias) * scale by the level's map(f) over
+//    each row, f the level's vector function of the activation (map applies
 //    the scale; Act::None without a bias or a scale leaves y as it is).
 #pragma once
 #include <type_traits>

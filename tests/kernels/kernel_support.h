@@ -46,7 +46,7 @@ inline std::vector<const nystrom::KernelTable*> f32_gemm_levels() {
       const nystrom::GemmBlocks &a = t->gemm, &b = u->gemm;
       seen = seen || (a.mr == b.mr && a.nr == b.nr && a.kc == b.kc && a.mc == b.mc && a.nc == b.nc &&
                       t->gemm_ukernel == u->gemm_ukernel && t->pack_panel == u->pack_panel &&
-                      t->bias_act_row == u->bias_act_row && t->f16_to_f32_row == u->f16_to_f32_row);
+                      t->bias_act_rows == u->bias_act_rows && t->f16_to_f32_row == u->f16_to_f32_row);
     }
     if (!seen) out.push_back(t);
   }

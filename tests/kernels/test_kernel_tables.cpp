@@ -135,7 +135,7 @@ void check_layer_norm_row(const KernelTable& t) {
     }
 }
 
-void check_bias_act_row(const KernelTable& t) {
+void check_bias_act_rows(const KernelTable& t) {
   // None and ReLU are the same float operations as the reference; the GELUs
   // use the engine's exp and erfc, within 1e-6 + 2 ulp (test_row_kernels).
   std::mt19937 rng(15);
@@ -145,12 +145,16 @@ void check_bias_act_row(const KernelTable& t) {
         for (float mul : {1.0f, -0.5f}) {
           const std::vector<float> y = uniform(rng, n, -6.0f, 6.0f), bias = uniform(rng, n, -1.0f, 1.0f);
           const float* bp = with_bias ? bias.data() : nullptr;
-          std::vector<float> got = y, want = y;
-          t.bias_act_row(got.data(), bp, n, act, mul);
-          nystrom::ref::bias_act_row(want.data(), bp, n, act, mul);
+          // Two rows, one float apart.
+          std::vector<float> block(2 * (size_t)n + 1, 5.0f);
+          std::copy(y.begin(), y.end(), block.begin());
+          std::copy(y.rbegin(), y.rend(), block.begin() + n + 1);
+          std::vector<float> got = block, want = block;
+          t.bias_act_rows(got.data(), (size_t)n + 1, 2, bp, n, act, mul);
+          nystrom::ref::bias_act_rows(want.data(), (size_t)n + 1, 2, bp, n, act, mul);
           const bool exact = act == Act::None || act == Act::Relu;
           test::check_close(got, want, exact ? 0.0 : 1e-6, exact ? 0.0 : 2.5e-7,
-                            what(t, std::string("bias_act_row ") + test::act_name(act) + " n=" + std::to_string(n) +
+                            what(t, std::string("bias_act_rows ") + test::act_name(act) + " n=" + std::to_string(n) +
                                         (with_bias ? " +bias" : "") + (mul != 1.0f ? " x-0.5" : "")));
         }
 }
@@ -385,7 +389,7 @@ struct Entry {
 #define NYSTROM_ENTRY(field) {#field, offsetof(KernelTable, field), check_##field}
 const Entry kEntries[] = {
     NYSTROM_ENTRY(gemm_ukernel),     NYSTROM_ENTRY(pack_panel),       NYSTROM_ENTRY(softmax_row),
-    NYSTROM_ENTRY(layer_norm_row),   NYSTROM_ENTRY(bias_act_row),     NYSTROM_ENTRY(segment_means),
+    NYSTROM_ENTRY(layer_norm_row),   NYSTROM_ENTRY(bias_act_rows),     NYSTROM_ENTRY(segment_means),
     NYSTROM_ENTRY(depthwise_conv_add), NYSTROM_ENTRY(qgemm_q8_ukernel), NYSTROM_ENTRY(qgemm_q4_ukernel),
     NYSTROM_ENTRY(qgemm_q8c_ukernel),
     NYSTROM_ENTRY(quantize_act_row), NYSTROM_ENTRY(quantize_act_row_c), NYSTROM_ENTRY(f16_to_f32_row),   NYSTROM_ENTRY(fma_peak_loop),

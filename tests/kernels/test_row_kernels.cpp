@@ -215,7 +215,7 @@ TEST_CASE("layer_norm_row matches the reference, with and without aliasing") {
   }
 }
 
-TEST_CASE("bias_act_row matches the reference for every activation") {
+TEST_CASE("bias_act_rows matches the reference for every activation, and leaves the gaps between rows alone") {
   // Tolerance for the GELUs: the kernels compute them as x / (1 + e^(-2u))
   // and x * Phi(x) with their own exp and erfc (erfc within 1e-8), the
   // reference with std::tanh / std::erf; measured differences are at most
@@ -243,14 +243,19 @@ TEST_CASE("bias_act_row matches the reference for every activation") {
             const float* bp = with_bias ? bias.data() : nullptr;
             // The epilogue's factor after the activation: none, Z's 0.25, the
             // negation of nystrom_pinv, Q and K's 64^-1/4.
+            // Three rows (y, y reversed, -y) two floats apart, like a tile of C.
+            const size_t ld = (size_t)n + 2;
+            std::vector<float> block(3 * ld, 777.0f);
+            for (int i = 0; i < n; ++i) block[i] = y[i], block[ld + i] = y[n - 1 - i], block[2 * ld + i] = -y[i];
             for (float mul : {1.0f, 0.25f, -1.0f, 0.35355339f}) {
-              std::vector<float> got = y, want = y;
-              t->bias_act_row(got.data(), bp, n, acts[a], mul);
-              nystrom::ref::bias_act_row(want.data(), bp, n, acts[a], mul);
+              std::vector<float> got = block, want = block;
+              t->bias_act_rows(got.data(), ld, 3, bp, n, acts[a], mul);
+              nystrom::ref::bias_act_rows(want.data(), ld, 3, bp, n, acts[a], mul);
               char detail[80];
               std::snprintf(detail, sizeof detail, "%s scale=%g%s x%g", act_names[a], scale,
                             with_bias ? " +bias" : "", mul);
-              check_close(got, want, abs_tol, rel, label(t, "bias_act_row", n, detail));
+              check_close(got, want, abs_tol, rel, label(t, "bias_act_rows", n, detail));
+              for (int r = 0; r < 3; ++r) CHECK((got[r * ld + n] == 777.0f && got[r * ld + n + 1] == 777.0f));
             }
           }
         }

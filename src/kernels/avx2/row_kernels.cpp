@@ -233,12 +233,15 @@ void layer_norm_row(const float* x, const float* residual, float* out, int n, co
                     x, residual, out, n, gamma, beta, eps);
 }
 
-void bias_act_row(float* y, const float* bias, int n, ops::Act act, float scale) {
+void bias_act_rows(float* y, size_t ldy, int rows, const float* bias, int n, ops::Act act, float scale) {
   const __m256 s = _mm256_set1_ps(scale);
   bias_act_row_by(
       [=](auto f) {
-        if (scale == 1.0f) map_row(y, bias, n, f);
-        else map_row(y, bias, n, [=](__m256 v) { return _mm256_mul_ps(f(v), s); });
+        for (int r = 0; r < rows; ++r) {
+          float* row = y + r * ldy;
+          if (scale == 1.0f) map_row(row, bias, n, f);
+          else map_row(row, bias, n, [=](__m256 v) { return _mm256_mul_ps(f(v), s); });
+        }
       },
       bias != nullptr, scale != 1.0f, act, relu, gelu_tanh, gelu_erf);
 }

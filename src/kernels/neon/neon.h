@@ -28,7 +28,7 @@ void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst
 void softmax_row(float* x, int n);
 void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
                     const float* beta, float eps);
-void bias_act_row(float* y, const float* bias, int n, ops::Act act, float scale);
+void bias_act_rows(float* y, size_t ldy, int rows, const float* bias, int n, ops::Act act, float scale);
 void segment_means(const float* x, int n, int cols, int ld, int m, float* out, int ldo);
 void depthwise_conv_add(const float* v, int n, int t0, int t1, int heads, int cols, int ldv, const float* w, int K,
                         float* out, int ldo);

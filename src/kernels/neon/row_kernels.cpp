@@ -212,12 +212,15 @@ void layer_norm_row(const float* x, const float* residual, float* out, int n, co
                     x, residual, out, n, gamma, beta, eps);
 }
 
-void bias_act_row(float* y, const float* bias, int n, ops::Act act, float scale) {
+void bias_act_rows(float* y, size_t ldy, int rows, const float* bias, int n, ops::Act act, float scale) {
   const float32x4_t s = vdupq_n_f32(scale);
   bias_act_row_by(
       [=](auto f) {
-        if (scale == 1.0f) map_row(y, bias, n, f);
-        else map_row(y, bias, n, [=](float32x4_t v) { return vmulq_f32(f(v), s); });
+        for (int r = 0; r < rows; ++r) {
+          float* row = y + r * ldy;
+          if (scale == 1.0f) map_row(row, bias, n, f);
+          else map_row(row, bias, n, [=](float32x4_t v) { return vmulq_f32(f(v), s); });
+        }
       },
       bias != nullptr, scale != 1.0f, act, relu, gelu_tanh, gelu_erf);
 }

@@ -35,7 +35,7 @@ void softmax_row(float* x, int n);
 void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,
                     const float* beta, float eps);
 float activation(float x, ops::Act act);
-void bias_act_row(float* y, const float* bias, int n, ops::Act act, float scale);
+void bias_act_rows(float* y, size_t ldy, int rows, const float* bias, int n, ops::Act act, float scale);
 
 // attention_kernels.cpp
 void segment_means(const float* x, int n, int cols, int ld, int m, float* out, int ldo);

@@ -51,8 +51,9 @@ float activation(float x, ops::Act act) {
   return x;
 }
 
-void bias_act_row(float* y, const float* bias, int n, ops::Act act, float scale) {
-  for (int i = 0; i < n; ++i) y[i] = activation(y[i] + (bias ? bias[i] : 0.0f), act) * scale;
+void bias_act_rows(float* y, size_t ldy, int rows, const float* bias, int n, ops::Act act, float scale) {
+  for (int r = 0; r < rows; ++r)
+    for (int i = 0; i < n; ++i) y[r * ldy + i] = activation(y[r * ldy + i] + (bias ? bias[i] : 0.0f), act) * scale;
 }
 
 }  // namespace nystrom::ref
