@@ -74,9 +74,25 @@ $(BUILD)/flags: FORCE
 $(LIB_OBJ): $(BUILD)/flags
 
 # tests/<layer>/test_*.cpp, one folder per layer of src/ (and tools/cli).
-TEST_SRC := tests/test_main.cpp $(sort $(wildcard tests/*/test_*.cpp))
+# A build whose runs choose suites by source file (the aarch64 and sanitized
+# ones) compiles only those files: TEST_ONLY and TEST_OMIT take doctest's
+# file filters (-sf, -sfe) as they are; empty TEST_ONLY keeps every file.
+TEST_ONLY ?=
+TEST_OMIT ?=
+comma := ,
+# doctest's file filters ("*tests/kernels/*,*tests/cli/x.cpp") as make
+# patterns ("tests/kernels/% tests/cli/x.cpp").
+sf_patterns = $(patsubst %*,%%,$(patsubst *%,%,$(subst $(comma), ,$(1))))
+TEST_ALL := $(sort $(wildcard tests/*/test_*.cpp))
+TEST_SRC := tests/test_main.cpp $(filter-out $(call sf_patterns,$(TEST_OMIT)),\
+              $(if $(TEST_ONLY),$(filter $(call sf_patterns,$(TEST_ONLY)),$(TEST_ALL)),$(TEST_ALL)))
 TEST_OBJ := $(TEST_SRC:%.cpp=$(BUILD)/obj/%.o)
 TEST_BIN := $(BUILD)/nystrom-tests
+# The binary is relinked when the choice of files changes.
+$(BUILD)/test-files: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(TEST_SRC)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 
 # The bench is built with the others: tests/cli checks its command line.
 TOOLS := $(BUILD)/nystrom-convert $(BUILD)/nystrom $(BUILD)/nystrom-bench
@@ -137,8 +153,8 @@ bench: $(BUILD)/nystrom-bench
 $(BUILD)/nystrom-bench: $(call tool_obj,bench) $(LIB)
 	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
 
-$(TEST_BIN): $(TEST_OBJ) $(LIB)
-	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
+$(TEST_BIN): $(TEST_OBJ) $(LIB) $(BUILD)/test-files
+	$(CXX) $(COMMON) $(TEST_OBJ) $(LIB) -o $@ $(LDFLAGS)
 
 # Every package the tests need, installed in one step before anything builds
 # (each test target's only prerequisite, so nothing runs beside it; the
@@ -197,7 +213,8 @@ test-aarch64:
 	@echo "test-aarch64: $(CXX) targets aarch64 already, so make test ran the NEON kernels natively"
 else
 test-aarch64: deps
-	$(MAKE) CXX=$(AARCH64_CXX) BUILD=$(BUILD)/aarch64 LDFLAGS=-static SHARED=0 DEBUG=-g0 all $(BUILD)/aarch64/nystrom-tests
+	$(MAKE) CXX=$(AARCH64_CXX) BUILD=$(BUILD)/aarch64 LDFLAGS=-static SHARED=0 DEBUG=-g0 \
+	  TEST_ONLY='$(AARCH64_SUITES)' TEST_OMIT='$(AARCH64_EXCLUDE)' all $(BUILD)/aarch64/nystrom-tests
 	$(MAKE) --output-sync=target aarch64-run-default aarch64-run-a53
 endif
 
@@ -276,12 +293,12 @@ clang-deps:
 
 test-asan: deps
 	$(MAKE) CXX=$(ASAN_CXX) BUILD=$(BUILD)/asan OPT=$(SAN_OPT) DEBUG=-g1 CXXFLAGS='$(CXXFLAGS) $(ASAN_FLAGS)' SHARED=0 \
-	  all $(BUILD)/asan/nystrom-tests
+	  TEST_OMIT='$(SAN_EXCLUDE)' all $(BUILD)/asan/nystrom-tests
 	$(call run_sanitized,$(BUILD)/asan/nystrom-tests -sfe='$(SAN_EXCLUDE)',$(BUILD)/asan)
 
 test-tsan: clang-deps
 	$(MAKE) CXX=$(TSAN_CXX) BUILD=$(BUILD)/tsan OPT=$(SAN_OPT) DEBUG=-g1 CXXFLAGS='$(CXXFLAGS) $(TSAN_FLAGS)' SHARED=0 \
-	  all $(BUILD)/tsan/nystrom-tests
+	  TEST_ONLY='$(TSAN_SUITES)' TEST_OMIT='$(SAN_EXCLUDE)' all $(BUILD)/tsan/nystrom-tests
 	$(call run_sanitized,$(BUILD)/tsan/nystrom-tests -sf='$(TSAN_SUITES)' -sfe='$(SAN_EXCLUDE)',$(BUILD)/tsan)
 
 fuzz: clang-deps
