@@ -74,16 +74,32 @@ $(BUILD)/flags: FORCE
 $(LIB_OBJ): $(BUILD)/flags
 
 # tests/<layer>/test_*.cpp, one folder per layer of src/ (and tools/cli).
-TEST_SRC := tests/test_main.cpp $(sort $(wildcard tests/*/test_*.cpp))
+# A build whose runs choose suites by source file (the aarch64 and sanitized
+# ones) compiles only those files: TEST_ONLY and TEST_OMIT take doctest's
+# file filters (-sf, -sfe) as they are; empty TEST_ONLY keeps every file.
+TEST_ONLY ?=
+TEST_OMIT ?=
+comma := ,
+# doctest's file filters ("*tests/kernels/*,*tests/cli/x.cpp") as make
+# patterns ("tests/kernels/% tests/cli/x.cpp").
+sf_patterns = $(patsubst %*,%%,$(patsubst *%,%,$(subst $(comma), ,$(1))))
+TEST_ALL := $(sort $(wildcard tests/*/test_*.cpp))
+TEST_SRC := tests/test_main.cpp $(filter-out $(call sf_patterns,$(TEST_OMIT)),\
+              $(if $(TEST_ONLY),$(filter $(call sf_patterns,$(TEST_ONLY)),$(TEST_ALL)),$(TEST_ALL)))
 TEST_OBJ := $(TEST_SRC:%.cpp=$(BUILD)/obj/%.o)
 TEST_BIN := $(BUILD)/nystrom-tests
+# The binary is relinked when the choice of files changes.
+$(BUILD)/test-files: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(TEST_SRC)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 
 # The bench is built with the others: tests/cli checks its command line.
 TOOLS := $(BUILD)/nystrom-convert $(BUILD)/nystrom $(BUILD)/nystrom-bench
 
 # SHARED=0 leaves the shared library out (the static aarch64 test build).
 SHARED ?= 1
-.PHONY: all bench deps test test-native test-aarch64 demo clean check-layers FORCE
+.PHONY: all bench deps test test-native test-aarch64 build-aarch64 demo clean check-layers FORCE
 all: $(LIB) $(if $(filter 1,$(SHARED)),$(SHLIB)) $(TOOLS)
 
 # version.o gets the version as a define; the stamp file, rewritten only
@@ -137,8 +153,13 @@ bench: $(BUILD)/nystrom-bench
 $(BUILD)/nystrom-bench: $(call tool_obj,bench) $(LIB)
 	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
 
-$(TEST_BIN): $(TEST_OBJ) $(LIB)
-	$(CXX) $(COMMON) $^ -o $@ $(LDFLAGS)
+$(TEST_BIN): $(TEST_OBJ) $(LIB) $(BUILD)/test-files
+	$(CXX) $(COMMON) $(TEST_OBJ) $(LIB) -o $@ $(LDFLAGS)
+
+# A build of another folder under $(BUILD) (aarch64, asan, tsan, fuzz) holds
+# a lock for its time: .ci/run starts those builds early, in the background,
+# and a make that reaches one still running waits for it, then finds it done.
+locked = mkdir -p $(BUILD) && flock $(BUILD)/.$(1).lock
 
 # Every package the tests need, installed in one step before anything builds
 # (each test target's only prerequisite, so nothing runs beside it; the
@@ -193,11 +214,15 @@ AARCH64_EXCLUDE_CASES := compare-attention: a long ListOps expression*
 AARCH64_NODOT_SUITES := *tests/kernels/*
 AARCH64_NODOT_EXCLUDE_CASES := gemm kernels: gemm_blocked matches ref::gemm across*,gemm kernels: gemm_blocked gives bit-identical*
 ifneq (,$(findstring aarch64,$(ARCH)))
+build-aarch64:
 test-aarch64:
 	@echo "test-aarch64: $(CXX) targets aarch64 already, so make test ran the NEON kernels natively"
 else
-test-aarch64: deps
-	$(MAKE) CXX=$(AARCH64_CXX) BUILD=$(BUILD)/aarch64 LDFLAGS=-static SHARED=0 DEBUG=-g0 all $(BUILD)/aarch64/nystrom-tests
+# The build alone is a target too: .ci/run starts it early.
+build-aarch64: deps
+	$(call locked,aarch64) $(MAKE) CXX=$(AARCH64_CXX) BUILD=$(BUILD)/aarch64 LDFLAGS=-static SHARED=0 DEBUG=-g0 \
+	  TEST_ONLY='$(AARCH64_SUITES)' TEST_OMIT='$(AARCH64_EXCLUDE)' all $(BUILD)/aarch64/nystrom-tests
+test-aarch64: build-aarch64
 	$(MAKE) --output-sync=target aarch64-run-default aarch64-run-a53
 endif
 
@@ -270,23 +295,28 @@ define run_sanitized
 	exit $$rc
 endef
 
-.PHONY: test-asan test-tsan fuzz fuzz-targets clang-deps
+# Each build alone is a target too (build-asan, build-tsan, build-fuzz): .ci/run
+# starts them early, beside the test runs.
+.PHONY: test-asan test-tsan fuzz fuzz-targets clang-deps build-asan build-tsan build-fuzz
 clang-deps:
 	@bash tests/ensure_deps.sh native clang
 
-test-asan: deps
-	$(MAKE) CXX=$(ASAN_CXX) BUILD=$(BUILD)/asan OPT=$(SAN_OPT) DEBUG=-g1 CXXFLAGS='$(CXXFLAGS) $(ASAN_FLAGS)' SHARED=0 \
-	  all $(BUILD)/asan/nystrom-tests
+build-asan: deps
+	$(call locked,asan) $(MAKE) CXX=$(ASAN_CXX) BUILD=$(BUILD)/asan OPT=$(SAN_OPT) DEBUG=-g1 CXXFLAGS='$(CXXFLAGS) $(ASAN_FLAGS)' SHARED=0 \
+	  TEST_OMIT='$(SAN_EXCLUDE)' all $(BUILD)/asan/nystrom-tests
+test-asan: build-asan
 	$(call run_sanitized,$(BUILD)/asan/nystrom-tests -sfe='$(SAN_EXCLUDE)',$(BUILD)/asan)
 
-test-tsan: clang-deps
-	$(MAKE) CXX=$(TSAN_CXX) BUILD=$(BUILD)/tsan OPT=$(SAN_OPT) DEBUG=-g1 CXXFLAGS='$(CXXFLAGS) $(TSAN_FLAGS)' SHARED=0 \
-	  all $(BUILD)/tsan/nystrom-tests
+build-tsan: clang-deps
+	$(call locked,tsan) $(MAKE) CXX=$(TSAN_CXX) BUILD=$(BUILD)/tsan OPT=$(SAN_OPT) DEBUG=-g1 CXXFLAGS='$(CXXFLAGS) $(TSAN_FLAGS)' SHARED=0 \
+	  TEST_ONLY='$(TSAN_SUITES)' TEST_OMIT='$(SAN_EXCLUDE)' all $(BUILD)/tsan/nystrom-tests
+test-tsan: build-tsan
 	$(call run_sanitized,$(BUILD)/tsan/nystrom-tests -sf='$(TSAN_SUITES)' -sfe='$(SAN_EXCLUDE)',$(BUILD)/tsan)
 
-fuzz: clang-deps
-	$(MAKE) CXX=$(FUZZ_CXX) BUILD=$(BUILD)/fuzz OPT=$(SAN_OPT) DEBUG=-g1 \
+build-fuzz: clang-deps
+	$(call locked,fuzz) $(MAKE) CXX=$(FUZZ_CXX) BUILD=$(BUILD)/fuzz OPT=$(SAN_OPT) DEBUG=-g1 \
 	  CXXFLAGS='$(CXXFLAGS) $(ASAN_FLAGS) -fsanitize=fuzzer-no-link' fuzz-targets
+fuzz: build-fuzz
 	bash tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Run inside the sub-make above, where $(BUILD) is the fuzz build dir.
