@@ -22,6 +22,16 @@ inline __m256 round_half_away(__m256 t) {
   return _mm256_add_ps(r, _mm256_and_ps(up, one));
 }
 
+// x / d with the division's bits, from r = 1/d and one exact FMA correction
+// (as avx512/quant_rows.cpp explains; checked there against vdivps), for
+// d >= kFastDivMin; smaller d divides.
+constexpr float kFastDivMin = 0x1p-64f;
+inline __m256 quotient(__m256 x, __m256 d, __m256 r, bool fast) {
+  if (!fast) return _mm256_div_ps(x, d);
+  const __m256 q = _mm256_mul_ps(x, r);
+  return _mm256_fmadd_ps(_mm256_fnmadd_ps(q, d, x), r, q);
+}
+
 }  // namespace
 
 void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr) {
@@ -41,11 +51,12 @@ void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr)
     const float db = finite ? _mm_cvtss_f32(m4) / 127.0f : NAN;
     __m256i q0 = _mm256_setzero_si256(), q1 = q0, q2 = q0, q3 = q0;
     if (finite && db != 0.0f) {
-      const __m256 dv = _mm256_set1_ps(db);
-      q0 = _mm256_cvttps_epi32(round_half_away(_mm256_div_ps(x0, dv)));
-      q1 = _mm256_cvttps_epi32(round_half_away(_mm256_div_ps(x1, dv)));
-      q2 = _mm256_cvttps_epi32(round_half_away(_mm256_div_ps(x2, dv)));
-      q3 = _mm256_cvttps_epi32(round_half_away(_mm256_div_ps(x3, dv)));
+      const bool fast = db >= kFastDivMin;
+      const __m256 dv = _mm256_set1_ps(db), rv = _mm256_set1_ps(fast ? 1.0f / db : 0.0f);
+      q0 = _mm256_cvttps_epi32(round_half_away(quotient(x0, dv, rv, fast)));
+      q1 = _mm256_cvttps_epi32(round_half_away(quotient(x1, dv, rv, fast)));
+      q2 = _mm256_cvttps_epi32(round_half_away(quotient(x2, dv, rv, fast)));
+      q3 = _mm256_cvttps_epi32(round_half_away(quotient(x3, dv, rv, fast)));
     }
     // Packing works within 128-bit lanes; the permute restores the order.
     const __m256i q01 = _mm256_packs_epi32(q0, q1), q23 = _mm256_packs_epi32(q2, q3);
