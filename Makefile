@@ -168,10 +168,18 @@ DEPS_GROUPS := native install $(if $(findstring aarch64,$(ARCH)),,aarch64)
 deps:
 	@bash tests/ensure_deps.sh $(DEPS_GROUPS)
 
+# Under .ci/run (CI_T0 set: its start, in seconds since the epoch), each
+# step prints an elapsed-time marker as .ci/run's own stages do.
+ci_stage = @if [ -n "$${CI_T0:-}" ]; then echo "== ci: $(1) at $$(($$(date +%s) - CI_T0)) s"; fi
+
 test: deps
+	$(call ci_stage,test-native)
 	$(MAKE) test-native
+	$(call ci_stage,test-install)
 	$(MAKE) test-install
+	$(call ci_stage,test-aarch64)
 	$(MAKE) test-aarch64
+	$(call ci_stage,test-aarch64 done)
 
 # The Python module's test (tests/python/) runs with Debian's python3 over
 # this build's shared library and tools.
@@ -235,10 +243,12 @@ aarch64-run-default:
 	NYSTROM_BUILD=$(BUILD)/aarch64 NYSTROM_TOOL_PREFIX=$(AARCH64_QEMU) \
 	  $(AARCH64_QEMU) $(BUILD)/aarch64/nystrom-tests -sf='$(AARCH64_SUITES)' -sfe='$(AARCH64_EXCLUDE)' \
 	  -tce='$(AARCH64_EXCLUDE_CASES)'
+	$(call ci_stage,aarch64-run-default done)
 aarch64-run-a53:
 	QEMU_CPU=cortex-a53 NYSTROM_BUILD=$(BUILD)/aarch64 NYSTROM_TOOL_PREFIX=$(AARCH64_QEMU) \
 	  $(AARCH64_QEMU) $(BUILD)/aarch64/nystrom-tests -sf='$(AARCH64_NODOT_SUITES)' \
 	  -tce='$(AARCH64_NODOT_EXCLUDE_CASES)'
+	$(call ci_stage,aarch64-run-a53 done)
 
 demo: all
 	bash tools/demo.sh
