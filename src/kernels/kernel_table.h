@@ -63,15 +63,19 @@ using QuantizeActRow = void (*)(const float* x, int k, int8_t* q, float* d, int3
 //         (32nr each, q8_xor applied), and the panel ends with nr float
 //         scales s_w[j], once for the whole depth.
 struct QGemmLayout {
-  int mr, nr;  // register tile of the micro-kernels
+  int mr, nr;  // register tile of the q8_0 and q4_0 micro-kernels
   uint8_t q8_xor, q4_xor;
   float q4_scale;
+  // Rows of the q8_c micro-kernel's tile (same nr): with no per-block float
+  // sums to keep, its tile can be taller, and each weight vector loaded
+  // serves more rows.
+  int mr_c;
 };
 
 // The integer GEMM's cache blocks (kernels/qgemm.cpp).
 struct QGemmBlocks {
   int kb;  // blocks of 32 k per micro-kernel call; partial sums go back to C between calls
-  int mc;  // about this many rows per task; a multiple of the layout's mr
+  int mc;  // about this many rows per task; a multiple of the layout's mr and mr_c
 };
 
 // C[mr x nr] (ldc) = (accumulate ? C : 0) + sum over `nblocks` blocks b of

@@ -151,7 +151,8 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
   const PackedQuantMatrix::Impl& p0 = outs[0].w->impl();
   const int K = p0.cols, nb = K / kQuantBlock;
   if (M <= 0) return;
-  const int MR = t.qgemm.mr, NR = t.qgemm.nr;
+  const bool per_channel = p0.dtype == format::DType::Q8_C;
+  const int MR = per_channel ? t.qgemm.mr_c : t.qgemm.mr, NR = t.qgemm.nr;
   const int threads = pool ? pool->size() : 1;
 
   if (nb == 0) {  // y = (accumulate ? y : 0), then the epilogue
@@ -168,7 +169,6 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
   // Quantize x once for every output: rows padded with zeros to a multiple
   // of MR, so the micro-kernel may read a whole MR-row tile. q8_c rows have
   // one scale (and corr) each, and the micro-kernel runs over all of K.
-  const bool per_channel = p0.dtype == format::DType::Q8_C;
   const int nd = per_channel ? 1 : nb;
   const int Mp = ceil_div(M, MR) * MR;
   const size_t q_bytes = ((size_t)Mp * K + 63) / 64 * 64, s_bytes = ((size_t)Mp * nd * 4 + 63) / 64 * 64;

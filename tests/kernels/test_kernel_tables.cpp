@@ -258,8 +258,8 @@ void check_qgemm_q8c_ukernel(const KernelTable& t) {
   probe.qgemm_q8c_ukernel = t.qgemm_q8c_ukernel;
   std::mt19937 rng(21);
   std::uniform_int_distribution<int> act(-127, 127), w8(-32, 32);
-  const int MR = t.qgemm.mr, NR = t.qgemm.nr;
-  for (int M : {1, MR - 1, MR + 1, 13})
+  const int MR = t.qgemm.mr_c, NR = t.qgemm.nr;
+  for (int M : {1, MR - 1, MR + 1, 2 * MR + 5})
     for (int N : {1, NR - 1, NR + 3, 37})
       for (int K : {32, 96, 32 * (t.qgemm_blocks.kb + 1), 4064}) {
         if (M < 1 || N < 1) continue;

@@ -18,7 +18,7 @@ constexpr GemmBlocks kGemmBlocks = {6, 16, 768, 144, 4096};
 // The integer GEMM's blocks, measured with AVX-512 VNNI (docs/TUNING.md).
 constexpr QGemmBlocks kQGemmBlocks = {32, 96};
 // q8_0 and q4_0 as the file stores them: vpmaddubsw takes |w| and q unsigned.
-constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x00, 1.0f};
+constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x00, 1.0f, 4};
 
 void gemm_ukernel_6x16(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                        bool accumulate);

@@ -20,7 +20,8 @@ constexpr GemmBlocks kGemmBlocks = {12, 32, 768, 144, 4096};
 constexpr QGemmBlocks kQGemmBlocks = {32, 96};
 // vpdpbusd multiplies unsigned weights by signed activations: q8_0 stored as
 // w + 128, q4_0 as 16 q, corrected by corr and the 1/16 in the scale.
-constexpr QGemmLayout kQGemmLayout = {6, 32, 0x80, 0x00, 1.0f / 16};
+// q8_c: 12 x 32, 24 int32 accumulators (docs/TUNING.md).
+constexpr QGemmLayout kQGemmLayout = {6, 32, 0x80, 0x00, 1.0f / 16, 12};
 
 void gemm_ukernel_12x32(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                         bool accumulate);
@@ -37,8 +38,8 @@ void qgemm_q8_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, fl
                            bool accumulate);
 void qgemm_q4_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate);
-void qgemm_q8c_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
-                            bool accumulate);
+void qgemm_q8c_ukernel_12x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
+                             bool accumulate);
 void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 void quantize_act_row_c(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 void f16_to_f32_row(const uint16_t* src, float* dst, int n);

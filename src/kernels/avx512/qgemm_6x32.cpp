@@ -15,9 +15,8 @@
 //
 // Registers: 12 int32 + 12 float accumulators (6 rows x 2 vectors), 2 weight
 // vectors and a broadcast: 27 of 32. Named variables, not arrays (see
-// gemm_12x32.cpp).
-#include <cstring>
-
+// gemm_12x32.cpp). q8_c, with no float sums per block, has a taller tile of
+// its own (qgemm_q8c_12x32.cpp).
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/simd.h"
 
@@ -25,23 +24,13 @@ namespace nystrom::avx512 {
 
 namespace {
 
-inline __m512i broadcast4(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
+enum Kind { kQ8, kQ4 };
 
-enum Kind { kQ8, kQ4, kQ8c };
-
-// q8_c (kQ8c): the int32 accumulators start at the row's corr once and run
-// over every block (|partial sums| < 65536 * 255 * 128 < 2^31, K <= 65536),
-// and the scales are applied once at the end.
 template <Kind kKind>
 inline void qgemm_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                        bool accumulate) {
-  constexpr bool Q4 = kKind == kQ4, PerBlock = kKind != kQ8c;
-  constexpr size_t kWeightBytes = (Q4 ? 16 : 32) * 32,
-                   kBlockBytes = kWeightBytes + (PerBlock ? 32 * sizeof(float) : 0);
+  constexpr bool Q4 = kKind == kQ4;
+  constexpr size_t kWeightBytes = (Q4 ? 16 : 32) * 32, kBlockBytes = kWeightBytes + 32 * sizeof(float);
   const int8_t* q = a.q;
   const float* d = a.d;
   const int32_t* z = a.corr;
@@ -58,9 +47,8 @@ inline void qgemm_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float*
   i30 = _mm512_set1_epi32(z[3 * ld]), i31 = i30;                  \
   i40 = _mm512_set1_epi32(z[4 * ld]), i41 = i40;                  \
   i50 = _mm512_set1_epi32(z[5 * ld]), i51 = i50;
-  if (!PerBlock) { NYSTROM_INIT }
-  for (int b = 0; b < nblocks; ++b, w += kBlockBytes, q += 32, d += PerBlock, z += PerBlock) {
-    if (PerBlock) { NYSTROM_INIT }
+  for (int b = 0; b < nblocks; ++b, w += kBlockBytes, q += 32, ++d, ++z) {
+    NYSTROM_INIT
     // One step: weight vectors w0 (columns 0-15) and w1 (16-31) times the 4
     // activation bytes at offset `off` of each row's block.
 #define NYSTROM_STEP(w0expr, w1expr, off)                          \
@@ -100,7 +88,7 @@ inline void qgemm_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float*
         NYSTROM_STEP(_mm512_load_si512(w + 128 * s), _mm512_load_si512(w + 128 * s + 64), 4 * s)
     }
 #undef NYSTROM_STEP
-    // s: the weight scales after this block (per block), or after the panel.
+    // s: the weight scales after this block.
 #define NYSTROM_SCALE(r, dexpr)                                                     \
   dr = _mm512_set1_ps(dexpr);                                                       \
   f##r##0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i##r##0), _mm512_mul_ps(s0, dr), f##r##0); \
@@ -113,9 +101,8 @@ inline void qgemm_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float*
     NYSTROM_SCALE(0, d[0]) NYSTROM_SCALE(1, d[ld]) NYSTROM_SCALE(2, d[2 * ld])      \
     NYSTROM_SCALE(3, d[3 * ld]) NYSTROM_SCALE(4, d[4 * ld]) NYSTROM_SCALE(5, d[5 * ld]) \
   }
-    if (PerBlock) NYSTROM_SCALE_ALL(w + kWeightBytes)
+    NYSTROM_SCALE_ALL(w + kWeightBytes)
   }
-  if (!PerBlock) NYSTROM_SCALE_ALL(w)
 #undef NYSTROM_SCALE_ALL
 #undef NYSTROM_SCALE
 #undef NYSTROM_INIT
@@ -134,11 +121,6 @@ void qgemm_q8_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, fl
 void qgemm_q4_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate) {
   qgemm_6x32<kQ4>(nblocks, a, w, c, ldc, mr, nr, accumulate);
-}
-
-void qgemm_q8c_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
-                            bool accumulate) {
-  qgemm_6x32<kQ8c>(nblocks, a, w, c, ldc, mr, nr, accumulate);
 }
 
 }  // namespace nystrom::avx512

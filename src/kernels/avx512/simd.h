@@ -17,6 +17,8 @@
 #endif
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 namespace nystrom::avx512 {
 
@@ -27,6 +29,13 @@ namespace nystrom::avx512 {
 inline __m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) {
   __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
   return acc;
+}
+
+// The 4 bytes at p (4 activations of one row) in every 32-bit lane.
+inline __m512i broadcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
 }
 
 // Lanes 0 .. count-1 of 16: none for count <= 0, all for count >= 16.

@@ -19,7 +19,7 @@ constexpr GemmBlocks kGemmBlocks = {8, 12, 768, 144, 4096};
 constexpr QGemmBlocks kQGemmBlocks = {32, 96};
 // Signed bytes on both sides (vmull_s8, and SDOT at neon_dot): q8_0 as it is,
 // q4_0 nibbles as 4-bit two's complement (q ^ 8) read as 16 w.
-constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x08, 1.0f / 16};
+constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x08, 1.0f / 16, 4};
 
 void gemm_ukernel_8x12(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                        bool accumulate);

@@ -6,7 +6,7 @@ namespace nystrom::ref {
 
 namespace {
 
-constexpr int kMR = kQGemmLayout.mr, kNR = kQGemmLayout.nr;
+constexpr int kMR = kQGemmLayout.mr, kNR = kQGemmLayout.nr, kMRc = kQGemmLayout.mr_c;
 
 // Weight k (0..31) of column j in a packed block, as an integer: w itself
 // (q8_0) or 16 w (q4_0, a signed nibble moved to the top of a byte).
@@ -47,12 +47,12 @@ void qgemm_ukernel(int nblocks, const QuantRows& a, const uint8_t* w, float* c, 
 // q8_c: one int32 sum per output over the whole depth, scaled once.
 void qgemm_q8c_ukernel(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                        bool accumulate) {
-  int32_t isum[kMR][kNR] = {};
+  int32_t isum[kMRc][kNR] = {};
   for (int b = 0; b < nblocks; ++b, w += 32 * kNR) {
     for (int k = 0; k < 32; ++k) {
       int wk[kNR];
       for (int j = 0; j < kNR; ++j) wk[j] = weight<false>(w, j, k);
-      for (int r = 0; r < kMR; ++r) {
+      for (int r = 0; r < kMRc; ++r) {
         const int ak = a.q[(size_t)r * a.ldq + (size_t)b * 32 + k];
         for (int j = 0; j < kNR; ++j) isum[r][j] += wk[j] * ak;
       }

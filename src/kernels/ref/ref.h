@@ -50,7 +50,7 @@ void f16_to_f32_row(const uint16_t* src, float* dst, int n);
 // qgemm.cpp: integer GEMM micro-kernels for the layout below: q8_0 as
 // signed bytes; q4_0 nibbles as 4-bit two's complement (q ^ 8), read as
 // 16 w, hence the scale factor 1/16.
-constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x08, 1.0f / 16};
+constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x08, 1.0f / 16, 4};
 void qgemm_q8_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                            bool accumulate);
 void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
