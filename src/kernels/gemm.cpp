@@ -76,6 +76,12 @@ void pack_b_panel_f16(const KernelTable& t, const uint16_t* w, int ldw, int N, i
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
+// A task that runs its tiles over at most this many B panels reads A's
+// tiles in place (gemm_ukernel_rows) instead of packing them: with that
+// little reuse, packing cost about as much as the products (a quarter of
+// the attention's 64 x 64 x 64 pseudo-inverse products went to packing A).
+constexpr int kInPlacePanels = 4;
+
 // The B blocks of one call, packed into a per-thread buffer as they are
 // needed (the panels of a block split over the pool). pack_panel(j0, p0, kc,
 // dst, j_end) packs one panel whose columns end at j_end.
@@ -211,8 +217,13 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
       const int p_begin = jb * panels_per_chunk, p_end = std::min(npanels, p_begin + panels_per_chunk);
       if (p_begin >= p_end) return;
       const bool accumulate = pc > 0 || ep.accumulate, last = pc + kc == K;
-      float* apack = a_buf.reserve((size_t)ceil_div(mc, MR) * MR * kc);
-      pack_a(t, a, lda, trans_a, ic, mc, pc, kc, MR, apack);
+      // In place, only a last partial tile is packed (the kernel reads
+      // whole tiles), into the buffer's first panel.
+      const bool in_place = !trans_a && p_end - p_begin <= kInPlacePanels;
+      const int whole = mc / MR * MR;
+      float* apack = a_buf.reserve((size_t)(in_place ? 1 : ceil_div(mc, MR)) * MR * kc);
+      if (!in_place) pack_a(t, a, lda, trans_a, ic, mc, pc, kc, MR, apack);
+      else if (whole < mc) pack_a(t, a, lda, false, ic + whole, mc - whole, pc, kc, MR, apack);
       for (int p = p_begin; p < p_end; ++p) {
         // Bounded by this column block, not by N: NC need not be a
         // multiple of NR (NEON's 12), and the next block owns the rest.
@@ -221,7 +232,10 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
         for (int ir = 0; ir < mc; ir += MR) {
           const int mr = std::min(MR, mc - ir);
           float* ct = c + (size_t)(ic + ir) * ldc + j;
-          t.gemm_ukernel(kc, apack + (size_t)(ir / MR) * kc * MR, bp, ct, ldc, mr, nr, accumulate);
+          if (in_place && mr == MR)
+            t.gemm_ukernel_rows(kc, a + (size_t)(ic + ir) * lda + pc, (size_t)lda, bp, ct, ldc, nr, accumulate);
+          else
+            t.gemm_ukernel(kc, apack + (in_place ? 0 : (size_t)(ir / MR) * kc * MR), bp, ct, ldc, mr, nr, accumulate);
           if (last && epilogue) apply_epilogue(t, ct, ldc, mr, nr, j, ep);
         }
       }

@@ -22,6 +22,12 @@ enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Neon = 3, NeonDot = 4 };
 // only the top-left mr x nr (mr <= MR, nr <= NR) of the tile is stored.
 using GemmMicroKernel = void (*)(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                                  bool accumulate);
+// The same for a whole MR-row tile of A read in place, row i at a + i*lda
+// (sum_k a[i*lda + k] * b[k*NR + j]), with the same FMAs in the same order
+// as GemmMicroKernel on that tile packed: the same bits. For products too
+// small for packing A to pay (kernels/gemm.cpp).
+using GemmRowsMicroKernel = void (*)(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
+                                     bool accumulate);
 
 // The float GEMM's register tile and cache blocks (kernels/gemm.cpp); each
 // level sets its own, docs/TUNING.md records how they were measured.
@@ -102,6 +108,7 @@ struct KernelTable {
   QGemmBlocks qgemm_blocks;
 
   GemmMicroKernel gemm_ukernel;
+  GemmRowsMicroKernel gemm_ukernel_rows;
   // GEMM packing: `rows` <= R rows of src (leading dimension ld) interleaved
   // into one R-row panel, dst[k * R + r] = src[r * ld + k] for k < kc, and
   // zero for rows <= r < R. A's MR-row panels and a transposed B's NR-column

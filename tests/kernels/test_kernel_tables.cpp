@@ -86,6 +86,31 @@ void check_gemm_ukernel(const KernelTable& t) {
         }
 }
 
+void check_gemm_ukernel_rows(const KernelTable& t) {
+  // A whole tile read in place (row i at a + i * lda) gives the bits of the
+  // packed micro-kernel on the same tile, and writes only its mr x nr.
+  const int MR = t.gemm.mr, NR = t.gemm.nr, ldc = NR + 3;
+  std::mt19937 rng(22);
+  for (int k : {0, 1, 2, 5, 17, 300})
+    for (int nr : {1, NR / 2 + 1, NR - 1, NR})
+      for (bool accumulate : {false, true}) {
+        const size_t lda = (size_t)k + 7;
+        const std::vector<float> a = uniform(rng, MR * lda, -1, 1), b = uniform(rng, (size_t)k * NR, -1, 1);
+        std::vector<float> packed((size_t)k * MR);
+        for (int p = 0; p < k; ++p)
+          for (int i = 0; i < MR; ++i) packed[(size_t)p * MR + i] = a[i * lda + p];
+        const std::vector<float> c_old = uniform(rng, (size_t)(MR + 1) * ldc, -1, 1);
+        std::vector<float> got = c_old, want = c_old;
+        t.gemm_ukernel_rows(k, a.data(), lda, b.data(), got.data(), ldc, nr, accumulate);
+        t.gemm_ukernel(k, packed.data(), b.data(), want.data(), ldc, MR, nr, accumulate);
+        size_t differ = 0;
+        for (size_t i = 0; i < got.size(); ++i) differ += !same_bits(got[i], want[i]);
+        INFO(what(t, "gemm_ukernel_rows k=" + std::to_string(k) + " nr=" + std::to_string(nr) +
+                         (accumulate ? " accumulate" : "")));
+        CHECK(differ == 0);
+      }
+}
+
 void check_pack_panel(const KernelTable& t) {
   // Data movement only: bit for bit, and nothing written past the panel.
   std::mt19937 rng(12);
@@ -388,7 +413,7 @@ struct Entry {
 
 #define NYSTROM_ENTRY(field) {#field, offsetof(KernelTable, field), check_##field}
 const Entry kEntries[] = {
-    NYSTROM_ENTRY(gemm_ukernel),     NYSTROM_ENTRY(pack_panel),       NYSTROM_ENTRY(softmax_row),
+    NYSTROM_ENTRY(gemm_ukernel),     NYSTROM_ENTRY(gemm_ukernel_rows), NYSTROM_ENTRY(pack_panel),       NYSTROM_ENTRY(softmax_row),
     NYSTROM_ENTRY(layer_norm_row),   NYSTROM_ENTRY(bias_act_rows),     NYSTROM_ENTRY(segment_means),
     NYSTROM_ENTRY(depthwise_conv_add), NYSTROM_ENTRY(qgemm_q8_ukernel), NYSTROM_ENTRY(qgemm_q4_ukernel),
     NYSTROM_ENTRY(qgemm_q8c_ukernel),

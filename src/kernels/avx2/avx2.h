@@ -22,6 +22,8 @@ constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x00, 1.0f, 4};
 
 void gemm_ukernel_6x16(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                        bool accumulate);
+void gemm_ukernel_rows_6x16(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
+                            bool accumulate);
 // SSE transposes; the avx512 level uses it too.
 void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst);
 

@@ -25,6 +25,8 @@ constexpr QGemmLayout kQGemmLayout = {6, 32, 0x80, 0x00, 1.0f / 16, 12};
 
 void gemm_ukernel_12x32(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                         bool accumulate);
+void gemm_ukernel_rows_12x32(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
+                             bool accumulate);
 
 void softmax_row(float* x, int n);
 void layer_norm_row(const float* x, const float* residual, float* out, int n, const float* gamma,

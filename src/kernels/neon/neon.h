@@ -23,6 +23,8 @@ constexpr QGemmLayout kQGemmLayout = {4, 16, 0x00, 0x08, 1.0f / 16, 4};
 
 void gemm_ukernel_8x12(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                        bool accumulate);
+void gemm_ukernel_rows_8x12(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
+                            bool accumulate);
 void pack_panel(const float* src, size_t ld, int rows, int R, int kc, float* dst);
 
 void softmax_row(float* x, int n);

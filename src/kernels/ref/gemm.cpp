@@ -41,19 +41,24 @@ void gemm_ukernel(int k, const float* a, const float* b, float* c, int ldc, int 
   }
 }
 
-void gemm_ukernel_4x8(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
-                      bool accumulate) {
+namespace {
+
+// A packed (a[p * 4 + i]) or read in place (row i at a + i * lda): element
+// (i, p) at a + i * row_step + p * k_step.
+template <size_t kRowStep, size_t kKStep>
+inline void gemm_4x8(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int mr, int nr,
+                     bool accumulate) {
+  const size_t row_step = kRowStep ? kRowStep : lda, k_step = kKStep;
   // The whole tile is computed with constant bounds, unrolled so that the
   // compiler keeps the 4x8 accumulators in vector registers; only the mr x nr
   // corner that exists is stored.
   float acc[kGemmMR][kGemmNR] = {};
   for (int p = 0; p < k; ++p) {
-    const float* ap = a + (size_t)p * kGemmMR;
     float bp[kGemmNR];
     for (int j = 0; j < kGemmNR; ++j) bp[j] = b[(size_t)p * kGemmNR + j];
 #pragma GCC unroll 4
     for (int i = 0; i < kGemmMR; ++i) {
-      const float ai = ap[i];
+      const float ai = a[i * row_step + p * k_step];
 #pragma GCC unroll 8
       for (int j = 0; j < kGemmNR; ++j) acc[i][j] += ai * bp[j];
     }
@@ -66,6 +71,18 @@ void gemm_ukernel_4x8(int k, const float* a, const float* b, float* c, int ldc, 
       for (int j = 0; j < nr; ++j) row[j] = acc[i][j];
     }
   }
+}
+
+}  // namespace
+
+void gemm_ukernel_4x8(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
+                      bool accumulate) {
+  gemm_4x8<1, kGemmMR>(k, a, 0, b, c, ldc, mr, nr, accumulate);
+}
+
+void gemm_ukernel_rows_4x8(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
+                           bool accumulate) {
+  gemm_4x8<0, 1>(k, a, lda, b, c, ldc, kGemmMR, nr, accumulate);
 }
 
 }  // namespace nystrom::ref

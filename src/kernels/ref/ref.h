@@ -24,6 +24,8 @@ void gemm(int M, int N, int K, const float* a, int lda, bool trans_a, const floa
 void gemm_ukernel(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr, bool accumulate,
                   int MR, int NR);
 constexpr int kGemmMR = 4, kGemmNR = 8;
+void gemm_ukernel_rows_4x8(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
+                           bool accumulate);
 void gemm_ukernel_4x8(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                       bool accumulate);
 
