@@ -759,6 +759,7 @@ TEST_CASE("quantized GEMM (qgemm) matches qgemm_reference on awkward shapes, the
   shapes.push_back({130, 768, 768});
   shapes.push_back({64, 100, 3072});
   shapes.push_back({17, 768, 3072});
+  shapes.push_back({601, 40, 96});  // whole-row tasks on every pool
   uint32_t seed = 100;
   for (DType dtype : {DType::Q8_0, DType::Q4_0, DType::Q8_C}) {
     for (const Shape& s : shapes) {
@@ -777,11 +778,13 @@ TEST_CASE("quantized GEMM (qgemm) matches qgemm_reference on awkward shapes, the
 
 TEST_CASE("qgemm_shared_input gives each output the bits qgemm gives it alone, and refuses matrices it cannot share") {
   // Q, K and V of a layer: one x, three matrices (different N, epilogues),
-  // on every table and thread count; odd M so that tiles are partial.
+  // on every table and thread count; odd M so that tiles are partial. 601
+  // rows are enough row blocks for every pool to give each task whole rows
+  // (quantized by the task itself); the others split panels.
   const auto pools = make_pools();
   uint32_t seed = 900;
   for (DType dtype : {DType::Q8_0, DType::Q4_0, DType::Q8_C}) {
-    for (int M : {1, 7, 50}) {
+    for (int M : {1, 7, 50, 601}) {
       const int K = 96;
       const Problem p(M, 33, K, true, Act::None, false, 0.5f, seed);
       Problem p2(M, 70, K, false, Act::GeluTanh, false, 1.0f, seed + 1);
