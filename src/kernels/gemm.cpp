@@ -232,6 +232,10 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
         for (int ir = 0; ir < mc; ir += MR) {
           const int mr = std::min(MR, mc - ir);
           float* ct = c + (size_t)(ic + ir) * ldc + j;
+          // Short rows far apart (a head's slice of Q): the next tile's,
+          // on the first pass over them (see prefetch_rows).
+          if (in_place && p == p_begin && kc <= 128 && lda > kc && ir + MR < mc)
+            prefetch_rows(a + (size_t)(ic + ir + MR) * lda + pc, (size_t)lda, std::min(MR, mc - ir - MR), kc);
           if (in_place && mr == MR)
             t.gemm_ukernel_rows(kc, a + (size_t)(ic + ir) * lda + pc, (size_t)lda, bp, ct, ldc, nr, accumulate);
           else
