@@ -192,67 +192,17 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
       }
     }
   };
+  if (pool && Mp > 16) pool->parallel_for((size_t)Mp, quantize, 16);
+  else quantize(0, Mp, 0);
   const QuantRows a = {aq, ad, acorr, (size_t)K, nd};
 
-  // Rows [ic, ic+mc) of output o times its panels [p_begin, p_end): each
-  // panel's C tile stays in cache across the depth.
-  auto run_tiles = [&](const QGemmOutput& out, int ic, int mc, int p_begin, int p_end) {
-    const PackedQuantMatrix::Impl& p = out.w->impl();
-    const int N = p.rows;
-    const uint8_t* wbase = reinterpret_cast<const uint8_t*>(p.data.data());
-    const size_t bb = block_bytes(p.dtype, NR);
-    const QGemmMicroKernel ukernel = per_channel                       ? t.qgemm_q8c_ukernel
-                                     : p.dtype == format::DType::Q8_0 ? t.qgemm_q8_ukernel
-                                                                      : t.qgemm_q4_ukernel;
-    const int KB = per_channel ? nb : t.qgemm_blocks.kb;
-    const bool epilogue = has_epilogue(out.ep);
-    for (int pn = p_begin; pn < p_end; ++pn) {
-      const int j = pn * NR, nr = std::min(NR, N - j);
-      for (int b0 = 0; b0 < nb; b0 += KB) {
-        const int kb = std::min(KB, nb - b0);
-        const bool accumulate = b0 > 0 || out.ep.accumulate, last = b0 + kb == nb;
-        const uint8_t* wp = wbase + pn * p.panel_bytes + b0 * bb;
-        for (int ir = 0; ir < mc; ir += MR) {
-          const int mr = std::min(MR, mc - ir), i = ic + ir;
-          QuantRows at = a;
-          at.q += (size_t)i * a.ldq + (size_t)b0 * kQuantBlock;
-          at.d += (size_t)i * nd + (per_channel ? 0 : b0);
-          at.corr += (size_t)i * nd + (per_channel ? 0 : b0);
-          float* ct = out.y + (size_t)i * out.ldy + j;
-          ukernel(kb, at, wp, ct, out.ldy, mr, nr, accumulate);
-          if (last && epilogue) apply_epilogue(t, ct, out.ldy, mr, nr, j, out.ep);
-        }
-      }
-    }
-  };
-
+  // Tasks of every output in one parallel loop (one wait on the threads,
+  // not one per output): blocks of MC rows, times chunks of panels when
+  // there are too few row blocks to keep every thread busy (as in
+  // gemm_blocked).
   const RowBlocks rows(M, MR, t.qgemm_blocks.mc, threads);
   const int mblocks = rows.count;
-  if (mblocks >= 2 * threads || !pool) {
-    // Enough row blocks for every thread: a task owns whole rows, so it
-    // quantizes them itself (the last block also zeroes the padding rows)
-    // and runs every output over them while they are in its own cache:
-    // no pass over x on other threads first, no wait between the two.
-    auto task = [&](size_t begin, size_t end, int) {
-      for (size_t ib = begin; ib < end; ++ib) {
-        const int ic = rows.begin((int)ib), mc = rows.begin((int)ib + 1) - ic;
-        quantize(ic, (int)ib + 1 == mblocks ? Mp : ic + mc, 0);
-        for (int o = 0; o < count; ++o)
-          if (outs[o].w->rows() > 0) run_tiles(outs[o], ic, mc, 0, ceil_div(outs[o].w->rows(), NR));
-      }
-    };
-    if (pool && mblocks > 1) pool->parallel_for((size_t)mblocks, task, 1);
-    else task(0, mblocks, 0);
-    return;
-  }
-
-  // Few rows: x quantized up front, then the tasks of every output in one
-  // parallel loop (one wait on the threads, not one per output): row
-  // blocks times chunks of panels, enough to keep every thread busy (as in
-  // gemm_blocked).
-  if (Mp > 16) pool->parallel_for((size_t)Mp, quantize, 16);
-  else quantize(0, Mp, 0);
-  const int nchunks_max = ceil_div(2 * threads, mblocks);
+  const int nchunks_max = mblocks >= 2 * threads ? 1 : ceil_div(2 * threads, mblocks);
   auto chunks_of = [&](const QGemmOutput& out) { return std::min(ceil_div(out.w->rows(), NR), nchunks_max); };
   std::vector<size_t> first_task(count + 1, 0);  // output o's tasks: [first_task[o], first_task[o + 1])
   for (int o = 0; o < count; ++o)
@@ -262,17 +212,42 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
     for (size_t task_id = begin; task_id < end; ++task_id) {
       while (task_id >= first_task[o + 1]) ++o;
       const QGemmOutput& out = outs[o];
-      const int npanels = ceil_div(out.w->rows(), NR), nchunks = chunks_of(out);
+      const PackedQuantMatrix::Impl& p = out.w->impl();
+      const int N = p.rows, npanels = ceil_div(N, NR), nchunks = chunks_of(out);
       const int panels_per_chunk = ceil_div(npanels, nchunks);
+      const uint8_t* wbase = reinterpret_cast<const uint8_t*>(p.data.data());
+      const size_t bb = block_bytes(p.dtype, NR);
+      const QGemmMicroKernel ukernel = per_channel                       ? t.qgemm_q8c_ukernel
+                                       : p.dtype == format::DType::Q8_0 ? t.qgemm_q8_ukernel
+                                                                        : t.qgemm_q4_ukernel;
+      const int KB = per_channel ? nb : t.qgemm_blocks.kb;
+      const bool epilogue = has_epilogue(out.ep);
       const int local = (int)(task_id - first_task[o]);
       const int ib = local / nchunks, jb = local % nchunks;
       const int ic = rows.begin(ib), mc = rows.begin(ib + 1) - ic;
       const int p_begin = jb * panels_per_chunk, p_end = std::min(npanels, p_begin + panels_per_chunk);
-      run_tiles(out, ic, mc, p_begin, p_end);
+      for (int pn = p_begin; pn < p_end; ++pn) {  // the panel's C tile stays in cache
+        const int j = pn * NR, nr = std::min(NR, N - j);
+        for (int b0 = 0; b0 < nb; b0 += KB) {
+          const int kb = std::min(KB, nb - b0);
+          const bool accumulate = b0 > 0 || out.ep.accumulate, last = b0 + kb == nb;
+          const uint8_t* wp = wbase + pn * p.panel_bytes + b0 * bb;
+          for (int ir = 0; ir < mc; ir += MR) {
+            const int mr = std::min(MR, mc - ir), i = ic + ir;
+            QuantRows at = a;
+            at.q += (size_t)i * a.ldq + (size_t)b0 * kQuantBlock;
+            at.d += (size_t)i * nd + (per_channel ? 0 : b0);
+            at.corr += (size_t)i * nd + (per_channel ? 0 : b0);
+            float* ct = out.y + (size_t)i * out.ldy + j;
+            ukernel(kb, at, wp, ct, out.ldy, mr, nr, accumulate);
+            if (last && epilogue) apply_epilogue(t, ct, out.ldy, mr, nr, j, out.ep);
+          }
+        }
+      }
     }
   };
   const size_t tasks = first_task[count];
-  if (tasks > 1) pool->parallel_for(tasks, task, 1);
+  if (pool && tasks > 1) pool->parallel_for(tasks, task, 1);
   else task(0, tasks, 0);
 }
 

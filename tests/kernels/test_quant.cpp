@@ -759,7 +759,7 @@ TEST_CASE("quantized GEMM (qgemm) matches qgemm_reference on awkward shapes, the
   shapes.push_back({130, 768, 768});
   shapes.push_back({64, 100, 3072});
   shapes.push_back({17, 768, 3072});
-  shapes.push_back({601, 40, 96});  // whole-row tasks on every pool
+  shapes.push_back({601, 40, 96});  // many row blocks on every pool
   uint32_t seed = 100;
   for (DType dtype : {DType::Q8_0, DType::Q4_0, DType::Q8_C}) {
     for (const Shape& s : shapes) {
@@ -779,8 +779,8 @@ TEST_CASE("quantized GEMM (qgemm) matches qgemm_reference on awkward shapes, the
 TEST_CASE("qgemm_shared_input gives each output the bits qgemm gives it alone, and refuses matrices it cannot share") {
   // Q, K and V of a layer: one x, three matrices (different N, epilogues),
   // on every table and thread count; odd M so that tiles are partial. 601
-  // rows are enough row blocks for every pool to give each task whole rows
-  // (quantized by the task itself); the others split panels.
+  // rows give every pool two row blocks a thread or more (no panel
+  // chunks); the others split panels.
   const auto pools = make_pools();
   uint32_t seed = 900;
   for (DType dtype : {DType::Q8_0, DType::Q4_0, DType::Q8_C}) {
