@@ -3,7 +3,6 @@
 #include "kernels/ops.h"
 
 #include <algorithm>
-#include <atomic>
 #include <vector>
 
 #include "kernels/dispatch.h"
@@ -11,7 +10,6 @@
 #include "kernels/gemm.h"
 #include "kernels/quant.h"
 #include "kernels/ref/ref.h"
-#include "runtime/finite.h"
 #include "runtime/thread_pool.h"
 
 namespace nystrom::ops {
@@ -123,27 +121,22 @@ void softmax_rows(float* x, int rows, int cols, int ld) {
   for (int i = 0; i < rows; ++i) t.softmax_row(x + (size_t)i * ld, cols);
 }
 
-bool layer_norm_rows(const float* x, const float* residual, float* out, int rows, int cols, int ld,
+void layer_norm_rows(const float* x, const float* residual, float* out, int rows, int cols, int ld,
                      const float* gamma, const float* beta, float eps) {
-  return layer_norm_rows(nullptr, x, residual, out, rows, cols, ld, gamma, beta, eps);
+  layer_norm_rows(nullptr, x, residual, out, rows, cols, ld, gamma, beta, eps);
 }
 
-bool layer_norm_rows(ThreadPool* pool, const float* x, const float* residual, float* out, int rows, int cols,
+void layer_norm_rows(ThreadPool* pool, const float* x, const float* residual, float* out, int rows, int cols,
                      int ld, const float* gamma, const float* beta, float eps) {
   const KernelTable& t = kernels();
-  std::atomic<bool> finite{true};
   auto run = [&](size_t r0, size_t r1, int) {
-    bool ok = true;
     for (size_t i = r0; i < r1; ++i) {
       size_t o = i * ld;
       t.layer_norm_row(x + o, residual ? residual + o : nullptr, out + o, cols, gamma, beta, eps);
-      ok = all_finite(out + o, (size_t)cols) && ok;
     }
-    if (!ok) finite.store(false, std::memory_order_relaxed);
   };
   if (pool && rows > 1) pool->parallel_for(rows, run, 16);
   else run(0, rows, 0);
-  return finite.load(std::memory_order_relaxed);
 }
 
 void activate(float* x, size_t n, Act act) {

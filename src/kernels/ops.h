@@ -83,13 +83,10 @@ void weight_row(const WeightMatrix& w, int row, float* out);
 void softmax_rows(float* x, int rows, int cols, int ld);
 
 // out_row = LayerNorm(x_row + residual_row) * gamma + beta; residual may be
-// null; out may alias x or residual. Returns whether every value written is
-// finite (each row is checked while it is still in cache: the forward pass
-// checks each layer's output, which ends in a LayerNorm, without reading it
-// again).
-bool layer_norm_rows(const float* x, const float* residual, float* out, int rows, int cols, int ld,
+// null; out may alias x or residual.
+void layer_norm_rows(const float* x, const float* residual, float* out, int rows, int cols, int ld,
                      const float* gamma, const float* beta, float eps);
-bool layer_norm_rows(ThreadPool* pool, const float* x, const float* residual, float* out, int rows, int cols,
+void layer_norm_rows(ThreadPool* pool, const float* x, const float* residual, float* out, int rows, int cols,
                      int ld, const float* gamma, const float* beta, float eps);
 
 void activate(float* x, size_t n, Act act);

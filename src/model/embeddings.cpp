@@ -7,7 +7,7 @@
 namespace nystrom {
 
 // x_t = word[id_t] + token_type[0] + position[t + offset], then LayerNorm.
-bool embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x) {
+void embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x) {
   const int D = (int)c.hidden_size;
   // Tables stored quantized or f16 are dequantized row by row.
   pool->parallel_for((size_t)n, [&](size_t t0, size_t t1, int) {
@@ -19,7 +19,7 @@ bool embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32
       for (int i = 0; i < D; ++i) row[i] += w.token_type[i] + pos[i];
     }
   }, 64);
-  return ops::layer_norm_rows(pool, x, nullptr, x, n, D, D, w.emb_ln_g, w.emb_ln_b, c.layer_norm_eps);
+  ops::layer_norm_rows(pool, x, nullptr, x, n, D, D, w.emb_ln_g, w.emb_ln_b, c.layer_norm_eps);
 }
 
 }  // namespace nystrom

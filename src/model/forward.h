@@ -99,14 +99,12 @@ struct Workspace {
   static size_t planned_bytes(const ModelConfig& c, const std::vector<SequenceSpan>& seqs, int threads);
 };
 
-// Rows [0, n) of x from ids: token t at position t. Returns whether every
-// value written is finite.
-bool embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x);
+// Rows [0, n) of x from ids: token t at position t.
+void embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x);
 // Every sequence's attention (and conv skip), each on its own rows of
 // ws.q/k/v.
 void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
-// One layer over ws.x in place; returns whether its output is all finite.
-bool encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
+void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
 // Logits of the rows at positions of the n rows x (all n rows when empty),
 // one row each.
 void masked_lm_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, Workspace& ws, const float* x, int n,

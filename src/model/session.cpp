@@ -108,11 +108,10 @@ void check_finite(ThreadPool* pool, const float* x, size_t count, const std::str
   if (!all_finite_rows(pool, x, count)) fail_not_finite(what);
 }
 
-// The hidden state of every sequence of the pass: `finite` is what the
-// LayerNorm that wrote it found (so a pass that is fine reads nothing
-// again); when it is not, sequence by sequence to name the first bad one.
-void check_hidden(const Workspace& ws, size_t D, const Pass& pass, bool finite, const std::string& what) {
-  if (finite) return;
+// The hidden state of every sequence of the pass, checked as a whole and,
+// when it fails, sequence by sequence to name the first bad one.
+void check_hidden(ThreadPool* pool, const Workspace& ws, size_t D, const Pass& pass, const std::string& what) {
+  if (all_finite_rows(pool, ws.x.data(), ws.rows * D)) return;
   for (size_t i = 0; i < ws.seqs.size(); ++i)
     if (!all_finite(ws.x.data() + ws.seqs[i].row * D, ws.seqs[i].n * D)) {
       try {
@@ -121,7 +120,6 @@ void check_hidden(const Workspace& ws, size_t D, const Pass& pass, bool finite, 
         throw pass.named(i, e);
       }
     }
-  fail_not_finite(what);  // not reached: the bad value is in some sequence's rows
 }
 
 // Embeddings and encoder layers of every sequence in ws.seqs: the hidden
@@ -129,18 +127,17 @@ void check_hidden(const Workspace& ws, size_t D, const Pass& pass, bool finite, 
 void encode(ThreadPool* pool, const Model::Impl& model, const RunOptions& options, Workspace& ws, const Pass& pass) {
   const ModelConfig& c = model.file.config();
   const size_t D = c.hidden_size;
-  bool finite = true;
   for (size_t i = 0; i < ws.seqs.size(); ++i)
-    finite = embed(pool, c, model.weights, pass.ids[i], ws.seqs[i].n, ws.x.data() + ws.seqs[i].row * D) && finite;
-  check_hidden(ws, D, pass, finite, "the embeddings'");
+    embed(pool, c, model.weights, pass.ids[i], ws.seqs[i].n, ws.x.data() + ws.seqs[i].row * D);
+  check_hidden(pool, ws, D, pass, "the embeddings'");
   // A long pass has read many rows of the tables: their pages go back
   // rather than stay through the layers (the rest of the pass reads none).
   if (ws.rows >= kReleaseTablesRows)
     for (const TensorView& t : model.weights.tables) model.file.release(t);
   const int layers = (int)model.weights.layers.size();
   for (int l = 0; l < layers; ++l) {
-    const bool layer_finite = encoder_layer(pool, c, model.weights.layers[l], ws);
-    check_hidden(ws, D, pass, layer_finite, "encoder layer " + std::to_string(l));
+    encoder_layer(pool, c, model.weights.layers[l], ws);
+    check_hidden(pool, ws, D, pass, "encoder layer " + std::to_string(l));
     if (options.progress && !options.progress(l + 1, layers))
       fail_as(ErrorCode::Cancelled, "the run was cancelled after layer ", l + 1, " of ", layers);
   }
