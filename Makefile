@@ -227,6 +227,12 @@ AARCH64_EXCLUDE_CASES := compare-attention: a long ListOps expression*
 # would fault on an SDOT. The default CPU already ran the neon level through
 # every kernel test (the tests take each level the CPU supports), so the two
 # large f32 GEMM cases, minutes under emulation, are not run twice.
+# Inside the suites, a few cases run less under an emulator
+# (test::under_emulator(), NYSTROM_TOOL_PREFIX set): the f32 gemm_blocked
+# cases and the model's determinism case leave out the scalar level
+# (portable C++, run in full natively and sanitized) and determinism
+# neon_dot's f32 twin of neon; the quantized models' cosine case takes 3
+# ListOps expressions (natively 50). Each says why in its comment.
 AARCH64_NODOT_SUITES := *tests/kernels/*
 AARCH64_NODOT_EXCLUDE_CASES := gemm kernels: gemm_blocked matches ref::gemm across*,gemm kernels: gemm_blocked gives bit-identical*
 ifneq (,$(findstring aarch64,$(ARCH)))
@@ -299,6 +305,9 @@ TSAN_RUN_OPTIONS := halt_on_error=1:abort_on_error=1:second_deadlock_stack=1
 # (the pool, kernels, model, sessions, C API, converter and the tools); the
 # tokenizers, the file-format readers and the fuzz regressions run on one
 # thread and are covered by ASan and the fuzzers.
+# Likewise inside the suites (test::under_sanitizer()): the quantized
+# models' cosine case on the trained ListOps checkpoint takes 3 expressions
+# (natively 50), the same code paths.
 SAN_EXCLUDE := *tests/cli/test_listops.cpp,*tests/cli/test_bench_scaling.cpp,*tests/cli/test_bench_json.cpp
 TSAN_SUITES := *tests/kernels/*,*tests/runtime/*,*tests/model/*,*tests/api/*,*tests/convert/*,*tests/cli/*
 

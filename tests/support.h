@@ -138,6 +138,27 @@ inline std::string tool_prefix() {
   return env && *env ? std::string(env) + " " : std::string();
 }
 
+// Whether this suite runs under an emulator: the aarch64 runs under
+// qemu-user set NYSTROM_TOOL_PREFIX (the Makefile's test-aarch64) for the
+// tools they start. A few cases run less there (each says what and why).
+inline bool under_emulator() { return !tool_prefix().empty(); }
+
+// Whether this suite was built with AddressSanitizer or ThreadSanitizer
+// (make test-asan, test-tsan; GCC and clang say so differently).
+inline bool under_sanitizer() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  return true;
+#else
+  return false;
+#endif
+#else
+  return false;
+#endif
+}
+
 // The start of a command line that runs one of the tools: the prefix, then
 // its path in the build folder. Not a path: don't test it with exists().
 inline std::string tool(const std::string& name) { return tool_prefix() + build_dir() + "/" + name; }

@@ -43,20 +43,6 @@ void check_usage_error(const test::RunResult& r, const std::string& phrase) {
   CHECK(r.out.empty());
 }
 
-bool under_sanitizer() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-  return true;
-#else
-  return false;
-#endif
-#else
-  return false;
-#endif
-}
-
 }  // namespace
 
 TEST_CASE("cli classify: label names are escaped in the plain output, one line per input; JSON keeps them exact") {
@@ -218,7 +204,7 @@ TEST_CASE("cli -f: a line longer than 1 MiB is refused naming it; one of 1 MiB i
 }
 
 TEST_CASE("cli: running out of memory is one line and exit status 1 (ulimit -v)") {
-  if (under_sanitizer() || !test::tool_prefix().empty()) {
+  if (test::under_sanitizer() || test::under_emulator()) {
     MESSAGE("skipped: sanitizers and qemu reserve more address space than the limit");
     return;
   }
