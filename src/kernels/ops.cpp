@@ -176,43 +176,43 @@ float max_column_sum(const float* a, int m) {
 void nystrom_pinv(ThreadPool* pool, const float* a, int m, float c, int iters, float* z, float* work) {
   // Z <- 0.25 Z (13I - AZ (15I - AZ (7I - AZ))), with P = AZ:
   //   T1 = 7I - P,  T2 = 15I - P T1,  T3 = 13I - P T2,  Z <- 0.25 (Z T3).
-  // The subtractions from dI ride in the products' epilogue: the output
-  // starts as -dI, accumulates the product and is negated, which rounds as
-  // d - (P T) does. Z's 0.25 is applied to the product (the same bits: a
-  // power of two). The element loops these replace were a quarter of the
-  // function's time (scalar: the compiler could not rule out aliasing).
+  // The loop keeps Y = -Z instead of Z. Negation is exact and rounding is
+  // symmetric, so every product with Y is the exact negation of the one
+  // with Z, and: N = A Y is -P; T1 = 7I + N needs only a copy (it was a
+  // scalar negating loop, a tenth of the function); T2 = 15I + N T1 and T3
+  // = 13I + N T2 are plain accumulating products onto dI (the sum rounds as
+  // d - (P T) does; the GEMM adds C to the rounded product); Y <- 0.25 (Y
+  // T3) is -(the new Z), 0.25 applied to the product (a power of two: the
+  // same bits). Z = -Y at the end. tests/kernels/test_kernels_ref.cpp holds
+  // this to the bits of the formula written out step by step.
   const size_t mm = (size_t)m * m;
-  float* p = work;           // A Z
+  float* n_ = work;          // N = A Y = -P
   float* t = work + mm;      // T1, then T3
   float* t2 = work + 2 * mm;
-  float* zc = z;             // where Z is now: z, or the buffer p when swapped
+  float* y = z;              // where Y is now: z, or the buffer n_ when swapped
   const float inv_c = 1.0f / c;  // the reference scales by 1/c, not divides
   for (int i = 0; i < m; ++i)
-    for (int j = 0; j < m; ++j) z[(size_t)i * m + j] = a[(size_t)j * m + i] * inv_c;
-  auto negate = [](const float* __restrict src, float* __restrict dst, size_t count) {
-    for (size_t e = 0; e < count; ++e) dst[e] = -src[e];
-  };
-  auto minus_identity = [&](float* dst, float d) {  // dst = -dI
+    for (int j = 0; j < m; ++j) y[(size_t)i * m + j] = -(a[(size_t)j * m + i] * inv_c);
+  auto identity = [&](float* dst, float d) {  // dst = dI
     std::fill(dst, dst + mm, 0.0f);
-    for (int i = 0; i < m; ++i) dst[(size_t)i * m + i] = -d;
+    for (int i = 0; i < m; ++i) dst[(size_t)i * m + i] = d;
   };
-  Epilogue from_diag;  // dst = d I - product, dst holding -dI
-  from_diag.accumulate = true;
-  from_diag.scale = -1.0f;
+  Epilogue onto_diag;  // dst = dI + product, dst holding dI
+  onto_diag.accumulate = true;
   Epilogue quarter;
   quarter.scale = 0.25f;
   for (int it = 0; it < iters; ++it) {
-    gemm(pool, m, m, m, a, m, false, zc, m, false, p, m);  // P
-    negate(p, t, mm);                                        // T1
+    gemm(pool, m, m, m, a, m, false, y, m, false, n_, m);  // N = -P
+    std::copy(n_, n_ + mm, t);                              // T1 = 7I + N
     for (int i = 0; i < m; ++i) t[(size_t)i * m + i] += 7.0f;
-    minus_identity(t2, 15.0f);
-    gemm(pool, m, m, m, p, m, false, t, m, false, t2, m, from_diag);   // T2
-    minus_identity(t, 13.0f);
-    gemm(pool, m, m, m, p, m, false, t2, m, false, t, m, from_diag);   // T3
-    gemm(pool, m, m, m, zc, m, false, t, m, false, p, m, quarter);     // the new Z, over P
-    std::swap(zc, p);
+    identity(t2, 15.0f);
+    gemm(pool, m, m, m, n_, m, false, t, m, false, t2, m, onto_diag);  // T2
+    identity(t, 13.0f);
+    gemm(pool, m, m, m, n_, m, false, t2, m, false, t, m, onto_diag);  // T3
+    gemm(pool, m, m, m, y, m, false, t, m, false, n_, m, quarter);     // the new Y, over N
+    std::swap(y, n_);
   }
-  if (zc != z) std::copy(zc, zc + mm, z);
+  for (size_t e = 0; e < mm; ++e) z[e] = -y[e];
 }
 
 }  // namespace nystrom::ops
