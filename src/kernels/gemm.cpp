@@ -55,7 +55,13 @@ void pack_b_panel(const KernelTable& t, const float* b, int ldb, bool trans, int
       const float* src = b + (size_t)(p0 + k) * ldb + j0;
       if (k + 8 < kc) __builtin_prefetch(src + 8 * (size_t)ldb);  // rows ldb apart: see prefetch_rows
       float* d = dst + (size_t)k * NR;
-      std::memcpy(d, src, sizeof(float) * cols);  // the element loop compiled to scalar moves
+      // The element loop compiled to scalar moves, and a memcpy of
+      // variable length is a library call per row: a fixed length for whole
+      // panels is inlined as vector moves (the attention's 64-wide products
+      // pack one short row per k).
+      if (cols == 32) std::memcpy(d, src, sizeof(float) * 32);
+      else if (cols == 16) std::memcpy(d, src, sizeof(float) * 16);
+      else std::memcpy(d, src, sizeof(float) * cols);
       std::fill(d + cols, d + NR, 0.0f);
     }
   }
