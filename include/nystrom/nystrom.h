@@ -312,7 +312,13 @@ class NYSTROM_API Session {
 
   // Runs one sequence. Throws Error for an empty or over-long input or an id
   // outside the vocabulary (Input). Work buffers are planned once per input
-  // length. The outputs are options().outputs, or those given.
+  // length. The outputs are options().outputs, or those given. The forms
+  // that fill a caller's Output allocate nothing once the session has run
+  // this length twice into that same Output (the first run plans the
+  // buffers, the second sizes the one the first handed over), but for the
+  // kernels' per-thread packing buffers, each of which grows to the largest
+  // product its thread has packed and then stays: a steady loop over inputs
+  // of one length does not call the allocator.
   Output run(const std::vector<int32_t>& ids);
   Output run(const std::vector<int32_t>& ids, const OutputSelection& outputs);
   void run(const int32_t* ids, size_t n, Output& out);

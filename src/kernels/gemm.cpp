@@ -68,14 +68,20 @@ void pack_b_panel(const KernelTable& t, const float* b, int ldb, bool trans, int
 }
 
 // The same for an f16 weight matrix w [N x K] (B(k,j) = w[j*ldw + k]),
-// converted to f32 on the way with the table's f16 kernel.
+// converted to f32 on the way with the table's f16 kernel, a stretch of a
+// row at a time through a buffer on the stack (no per-thread heap buffer:
+// a warm forward pass allocates nothing).
 void pack_b_panel_f16(const KernelTable& t, const uint16_t* w, int ldw, int N, int j0, int p0, int kc, int NR,
-                      float* dst, float* row) {
+                      float* dst) {
+  constexpr int kStretch = 256;
+  float row[kStretch];
   int cols = std::min(NR, N - j0);
-  for (int jj = 0; jj < cols; ++jj) {
-    t.f16_to_f32_row(w + (size_t)(j0 + jj) * ldw + p0, row, kc);
-    for (int k = 0; k < kc; ++k) dst[(size_t)k * NR + jj] = row[k];
-  }
+  for (int jj = 0; jj < cols; ++jj)
+    for (int k0 = 0; k0 < kc; k0 += kStretch) {
+      const int len = std::min(kStretch, kc - k0);
+      t.f16_to_f32_row(w + (size_t)(j0 + jj) * ldw + p0 + k0, row, len);
+      for (int k = 0; k < len; ++k) dst[(size_t)(k0 + k) * NR + jj] = row[k];
+    }
   for (int jj = cols; jj < NR; ++jj)
     for (int k = 0; k < kc; ++k) dst[(size_t)k * NR + jj] = 0.0f;
 }
@@ -148,9 +154,7 @@ void gemm_blocked_f16(const KernelTable& t, ThreadPool* pool, int M, int N, int 
   const int NR = t.gemm.nr;
   const KernelTable* table = &t;
   auto pack_panel = [=](int j0, int p0, int kc, float* dst, int j_end) {
-    thread_local std::vector<float> row;
-    if (row.size() < (size_t)kc) row.resize(kc);
-    pack_b_panel_f16(*table, w, ldw, j_end, j0, p0, kc, NR, dst, row.data());
+    pack_b_panel_f16(*table, w, ldw, j_end, j0, p0, kc, NR, dst);
   };
   gemm_impl(t, pool, M, N, K, a, lda, trans_a, pack_per_call(t, pool, pack_panel), c, ldc, ep);
 }

@@ -65,8 +65,11 @@ void linear(ThreadPool* pool, int n, const float* x, int ldx, const WeightMatrix
 }
 
 void linear_shared_input(ThreadPool* pool, int n, const float* x, int ldx, const LinearOutput* outs, int count) {
-  std::vector<QGemmOutput> q;
-  for (int o = 0; o < count; ++o) {
+  // A fixed array, not a vector: a warm forward pass allocates nothing.
+  constexpr int kMaxShared = 8;
+  QGemmOutput q[kMaxShared];
+  int nq = 0;
+  for (int o = 0; o < count && count <= kMaxShared; ++o) {
     const WeightMatrix& w = *outs[o].w;
     const bool quantized = w.dtype == format::DType::Q8_0 || w.dtype == format::DType::Q4_0 ||
                            w.dtype == format::DType::Q8_C;
@@ -75,10 +78,10 @@ void linear_shared_input(ThreadPool* pool, int n, const float* x, int ldx, const
     ep.bias = outs[o].bias;
     ep.act = outs[o].act;
     ep.scale = outs[o].scale;
-    q.push_back(QGemmOutput{w.packed, outs[o].y, outs[o].ldy, ep});
+    q[nq++] = QGemmOutput{w.packed, outs[o].y, outs[o].ldy, ep};
   }
-  if ((int)q.size() == count && can_share_input(q.data(), count)) {
-    qgemm_shared_input(*outs[0].w->table, pool, n, x, ldx, q.data(), count);
+  if (nq == count && can_share_input(q, count)) {
+    qgemm_shared_input(*outs[0].w->table, pool, n, x, ldx, q, count);
     return;
   }
   for (int o = 0; o < count; ++o)

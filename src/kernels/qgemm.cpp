@@ -204,7 +204,13 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
   const int mblocks = rows.count;
   const int nchunks_max = mblocks >= 2 * threads ? 1 : ceil_div(2 * threads, mblocks);
   auto chunks_of = [&](const QGemmOutput& out) { return std::min(ceil_div(out.w->rows(), NR), nchunks_max); };
-  std::vector<size_t> first_task(count + 1, 0);  // output o's tasks: [first_task[o], first_task[o + 1])
+  // Output o's tasks: [first_task[o], first_task[o + 1]). On the stack for
+  // the usual few outputs: a warm forward pass allocates nothing.
+  size_t first_task_few[9];
+  std::vector<size_t> first_task_many;
+  size_t* first_task = first_task_few;
+  if (count + 1 > 9) first_task_many.resize(count + 1), first_task = first_task_many.data();
+  first_task[0] = 0;
   for (int o = 0; o < count; ++o)
     first_task[o + 1] = first_task[o] + (outs[o].w->rows() > 0 ? (size_t)mblocks * chunks_of(outs[o]) : 0);
   auto task = [&](size_t begin, size_t end, int) {

@@ -7,11 +7,12 @@
 namespace nystrom {
 
 // x_t = word[id_t] + token_type[0] + position[t + offset], then LayerNorm.
-void embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x) {
+void embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x,
+           std::vector<std::vector<float>>& row_per_thread) {
   const int D = (int)c.hidden_size;
   // Tables stored quantized or f16 are dequantized row by row.
-  pool->parallel_for((size_t)n, [&](size_t t0, size_t t1, int) {
-    std::vector<float> pos(D);  // once per chunk, not per token
+  pool->parallel_for((size_t)n, [&](size_t t0, size_t t1, int thread) {
+    std::vector<float>& pos = row_per_thread[thread];  // planned: a warm run allocates nothing
     for (size_t t = t0; t < t1; ++t) {
       float* row = x + t * D;
       ops::weight_row(w.word, ids[t], row);

@@ -83,11 +83,16 @@ struct Workspace {
   std::vector<float> tmp;      // [chunk x D]
   std::vector<float> ffn;      // [chunk x I]
   std::vector<float> head_out; // [longest n x D] masked-LM transform
+  // The heads' other rows: masked-LM rows at chosen positions (and their
+  // transform when they outnumber n), the classifier's hidden row. Grown
+  // when too small, never shrunk: a warm run allocates nothing.
+  std::vector<float> head_rows, head_rows_out;
   // Nystrom landmarks, their kernel A and its largest column sum, per head.
   std::vector<float> q_land, k_land;  // [H x m x d]
   std::vector<float> a;               // [H x m x m]
   std::vector<float> col_sum;         // [H]
   std::vector<HeadScratch> heads;     // one per thread
+  std::vector<std::vector<float>> embed_rows;  // one [D] row per thread (embed)
   LayerProfile* profile = nullptr;  // set by Session::set_profiling
 
   // x may have been handed to an Output since (Session::run): it is sized
@@ -100,7 +105,9 @@ struct Workspace {
 };
 
 // Rows [0, n) of x from ids: token t at position t.
-void embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x);
+// row_per_thread: one [D] scratch row per thread of the pool.
+void embed(ThreadPool* pool, const ModelConfig& c, const Weights& w, const int32_t* ids, int n, float* x,
+           std::vector<std::vector<float>>& row_per_thread);
 // Every sequence's attention (and conv skip), each on its own rows of
 // ws.q/k/v.
 void attention(ThreadPool* pool, const ModelConfig& c, const LayerWeights& lw, Workspace& ws);
@@ -109,7 +116,7 @@ void encoder_layer(ThreadPool* pool, const ModelConfig& c, const LayerWeights& l
 // one row each.
 void masked_lm_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, Workspace& ws, const float* x, int n,
                     const std::vector<size_t>& positions, float* logits);
-void classifier_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, const float* first_row,
+void classifier_head(ThreadPool* pool, const ModelConfig& c, const Weights& w, Workspace& ws, const float* first_row,
                      float* logits);
 
 }  // namespace nystrom

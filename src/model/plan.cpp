@@ -128,6 +128,8 @@ void Workspace::plan_for(const ModelConfig& c, const std::vector<SequenceSpan>& 
   fit(tmp, z.chunk), fit(ffn, z.ffn), fit(head_out, z.head_out);
   fit(q_land, z.landmarks), fit(k_land, z.landmarks), fit(a, z.kernel), fit(col_sum, z.col_sum);
   heads.resize(thread_count);
+  embed_rows.resize(thread_count);
+  for (std::vector<float>& row : embed_rows) fit(row, c.hidden_size);
   for (HeadScratch& s : heads) {
     fit(s.z, z.z), fit(s.pinv_work, z.pinv), fit(s.f, z.f), fit(s.fz, z.f), fit(s.b, z.b), fit(s.bv, z.bv);
     fit(s.scores, z.scores);

@@ -34,6 +34,7 @@ struct Session::State {
   std::shared_ptr<ThreadPool> pool;  // shared with the process's other sessions of this size
   Workspace ws;
   LayerProfile profile;  // filled while ws.profile points at it
+  std::vector<SequenceSpan> one_span;  // run()'s one sequence (kept: no allocation per run)
 };
 
 Session::Session(std::shared_ptr<const Model> model, RunOptions options)
@@ -65,11 +66,12 @@ void Session::run(const int32_t* ids, size_t n, Output& out) { run(ids, n, optio
 namespace {
 
 // Which sequences share a pass, and where each one's error is reported.
+// Views of the caller's arrays, so that a run() builds no vector.
 struct Pass {
-  std::vector<const int32_t*> ids;      // one per ws.seqs entry
-  std::vector<size_t> batch_index;      // its index in run_batch's batch; empty for run()
+  const int32_t* const* ids;            // one per ws.seqs entry
+  const size_t* batch_index = nullptr;  // its index in run_batch's batch; null for run()
   Error named(size_t seq, const Error& e) const {
-    if (batch_index.empty()) return e;
+    if (!batch_index) return e;
     return Error("batch sequence " + std::to_string(batch_index[seq]) + ": " + e.what(), e.code());
   }
 };
@@ -104,18 +106,21 @@ bool all_finite_rows(ThreadPool* pool, const float* x, size_t count) {
              "its checksum?)");
 }
 
-void check_finite(ThreadPool* pool, const float* x, size_t count, const std::string& what) {
+void check_finite(ThreadPool* pool, const float* x, size_t count, const char* what) {
   if (!all_finite_rows(pool, x, count)) fail_not_finite(what);
 }
 
 // The hidden state of every sequence of the pass, checked as a whole and,
-// when it fails, sequence by sequence to name the first bad one.
-void check_hidden(ThreadPool* pool, const Workspace& ws, size_t D, const Pass& pass, const std::string& what) {
+// when it fails, sequence by sequence to name the first bad one. The
+// message names `what`, then `layer` if it is not negative (built only on
+// failure: a warm run allocates nothing).
+void check_hidden(ThreadPool* pool, const Workspace& ws, size_t D, const Pass& pass, const char* what,
+                  int layer = -1) {
   if (all_finite_rows(pool, ws.x.data(), ws.rows * D)) return;
   for (size_t i = 0; i < ws.seqs.size(); ++i)
     if (!all_finite(ws.x.data() + ws.seqs[i].row * D, ws.seqs[i].n * D)) {
       try {
-        fail_not_finite(what);
+        fail_not_finite(layer < 0 ? std::string(what) : what + (" " + std::to_string(layer)));
       } catch (const Error& e) {
         throw pass.named(i, e);
       }
@@ -128,7 +133,7 @@ void encode(ThreadPool* pool, const Model::Impl& model, const RunOptions& option
   const ModelConfig& c = model.file.config();
   const size_t D = c.hidden_size;
   for (size_t i = 0; i < ws.seqs.size(); ++i)
-    embed(pool, c, model.weights, pass.ids[i], ws.seqs[i].n, ws.x.data() + ws.seqs[i].row * D);
+    embed(pool, c, model.weights, pass.ids[i], ws.seqs[i].n, ws.x.data() + ws.seqs[i].row * D, ws.embed_rows);
   check_hidden(pool, ws, D, pass, "the embeddings'");
   // A long pass has read many rows of the tables: their pages go back
   // rather than stay through the layers (the rest of the pass reads none).
@@ -137,7 +142,7 @@ void encode(ThreadPool* pool, const Model::Impl& model, const RunOptions& option
   const int layers = (int)model.weights.layers.size();
   for (int l = 0; l < layers; ++l) {
     encoder_layer(pool, c, model.weights.layers[l], ws);
-    check_hidden(pool, ws, D, pass, "encoder layer " + std::to_string(l));
+    check_hidden(pool, ws, D, pass, "encoder layer", l);
     if (options.progress && !options.progress(l + 1, layers))
       fail_as(ErrorCode::Cancelled, "the run was cancelled after layer ", l + 1, " of ", layers);
   }
@@ -175,7 +180,7 @@ void run_head(ThreadPool* pool, const Model::Impl& model, Workspace& ws, const S
     case HeadType::Classifier:
       out.logits_shape = {c.labels.size()};
       out.logits.resize(c.labels.size());
-      classifier_head(pool, c, model.weights, x, out.logits.data());
+      classifier_head(pool, c, model.weights, ws, x, out.logits.data());
       check_finite(pool, out.logits.data(), out.logits.size(), "the classifier head's");
       break;
   }
@@ -191,8 +196,12 @@ void Session::run(const int32_t* ids, size_t n, const OutputSelection& outputs, 
     check_input(c, ids, n, outputs);
     Workspace& ws = state_->ws;
     ThreadPool* pool = state_->pool.get();
-    ws.plan_for(c, {SequenceSpan{0, (int)n, plan_attention(c, options_, (int)n)}}, pool->size());
-    encode(pool, model, options_, ws, Pass{{ids}, {}});
+    // A vector kept in the session (assigning one element to it keeps its
+    // capacity): a warm run with a reused Output allocates nothing.
+    state_->one_span.assign(1, SequenceSpan{0, (int)n, plan_attention(c, options_, (int)n)});
+    ws.plan_for(c, state_->one_span, pool->size());
+    const int32_t* const one_ids[1] = {ids};
+    encode(pool, model, options_, ws, Pass{one_ids});
     run_head(pool, model, ws, ws.seqs[0], outputs, out);
     // The hidden state is handed over, not copied: at 64k tokens a copy is
     // 200 MB more at the peak. The workspace sizes the output's old buffer
@@ -223,16 +232,18 @@ std::vector<Output> Session::run_batch(const std::vector<std::vector<int32_t>>& 
     const size_t D = c.hidden_size;
     for (size_t first = 0; first < batch.size();) {
       std::vector<SequenceSpan> spans;
-      Pass pass;
+      std::vector<const int32_t*> ids;
+      std::vector<size_t> batch_index;
       size_t rows = 0, end = first;
       do {
         const int n = (int)batch[end].size();
         spans.push_back(SequenceSpan{rows, n, plan_attention(c, options_, n)});
-        pass.ids.push_back(batch[end].data());
-        pass.batch_index.push_back(end);
+        ids.push_back(batch[end].data());
+        batch_index.push_back(end);
         rows += (size_t)n;
         ++end;
       } while (end < batch.size() && rows + batch[end].size() <= kBatchRows);
+      const Pass pass{ids.data(), batch_index.data()};
       ws.plan_for(c, spans, pool->size());
       encode(pool, model, options_, ws, pass);
       for (size_t i = 0; i < spans.size(); ++i) {
