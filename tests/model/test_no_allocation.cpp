@@ -40,19 +40,6 @@ std::atomic<bool> g_watching{false};
 std::atomic<long> g_allocations{0};
 float* volatile g_sink = nullptr;
 
-void* allocate(std::size_t size, std::size_t align) {
-  if (g_watching.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  void* p = align <= alignof(std::max_align_t) ? std::malloc(size)
-                                               : std::aligned_alloc(align, (size + align - 1) / align * align);
-  return p;
-}
-
-// Out of line: inlined into a std::vector's destructor in this file, the
-// free() of a pointer from operator new drew GCC's mismatched-new-delete
-// warning, which does not apply to a replacement of both.
-[[gnu::noinline]] void release(void* p) noexcept { std::free(p); }
-
 // Counts the operator new calls of every thread while it lives.
 class AllocationWatch {
  public:
@@ -67,6 +54,23 @@ class AllocationWatch {
 }  // namespace
 
 #if NYSTROM_TEST_COUNTS_NEW
+namespace {
+
+void* allocate(std::size_t size, std::size_t align) {
+  if (g_watching.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (size == 0) size = 1;
+  void* p = align <= alignof(std::max_align_t) ? std::malloc(size)
+                                               : std::aligned_alloc(align, (size + align - 1) / align * align);
+  return p;
+}
+
+// Out of line: inlined into a std::vector's destructor in this file, the
+// free() of a pointer from operator new drew GCC's mismatched-new-delete
+// warning, which does not apply to a replacement of both.
+[[gnu::noinline]] void release(void* p) noexcept { std::free(p); }
+
+}  // namespace
+
 void* operator new(std::size_t size) {
   if (void* p = allocate(size, 0)) return p;
   throw std::bad_alloc();
