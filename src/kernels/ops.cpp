@@ -66,10 +66,9 @@ void linear(ThreadPool* pool, int n, const float* x, int ldx, const WeightMatrix
 
 void linear_shared_input(ThreadPool* pool, int n, const float* x, int ldx, const LinearOutput* outs, int count) {
   // A fixed array, not a vector: a warm forward pass allocates nothing.
-  constexpr int kMaxShared = 8;
-  QGemmOutput q[kMaxShared];
+  QGemmOutput q[kFewSharedOutputs];
   int nq = 0;
-  for (int o = 0; o < count && count <= kMaxShared; ++o) {
+  for (int o = 0; o < count && count <= kFewSharedOutputs; ++o) {
     const WeightMatrix& w = *outs[o].w;
     const bool quantized = w.dtype == format::DType::Q8_0 || w.dtype == format::DType::Q4_0 ||
                            w.dtype == format::DType::Q8_C;
@@ -189,10 +188,10 @@ void nystrom_pinv(ThreadPool* pool, const float* a, int m, float c, int iters, f
   // same bits). Z = -Y at the end. tests/kernels/test_kernels_ref.cpp holds
   // this to the bits of the formula written out step by step.
   const size_t mm = (size_t)m * m;
-  float* n_ = work;          // N = A Y = -P
+  float* neg_p = work;       // N = A Y = -P
   float* t = work + mm;      // T1, then T3
   float* t2 = work + 2 * mm;
-  float* y = z;              // where Y is now: z, or the buffer n_ when swapped
+  float* y = z;              // where Y is now: z, or the buffer neg_p when swapped
   const float inv_c = 1.0f / c;  // the reference scales by 1/c, not divides
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < m; ++j) y[(size_t)i * m + j] = -(a[(size_t)j * m + i] * inv_c);
@@ -205,15 +204,15 @@ void nystrom_pinv(ThreadPool* pool, const float* a, int m, float c, int iters, f
   Epilogue quarter;
   quarter.scale = 0.25f;
   for (int it = 0; it < iters; ++it) {
-    gemm(pool, m, m, m, a, m, false, y, m, false, n_, m);  // N = -P
-    std::copy(n_, n_ + mm, t);                              // T1 = 7I + N
+    gemm(pool, m, m, m, a, m, false, y, m, false, neg_p, m);    // N = -P
+    std::copy(neg_p, neg_p + mm, t);                            // T1 = 7I + N
     for (int i = 0; i < m; ++i) t[(size_t)i * m + i] += 7.0f;
     identity(t2, 15.0f);
-    gemm(pool, m, m, m, n_, m, false, t, m, false, t2, m, onto_diag);  // T2
+    gemm(pool, m, m, m, neg_p, m, false, t, m, false, t2, m, onto_diag);  // T2
     identity(t, 13.0f);
-    gemm(pool, m, m, m, n_, m, false, t2, m, false, t, m, onto_diag);  // T3
-    gemm(pool, m, m, m, y, m, false, t, m, false, n_, m, quarter);     // the new Y, over N
-    std::swap(y, n_);
+    gemm(pool, m, m, m, neg_p, m, false, t2, m, false, t, m, onto_diag);  // T3
+    gemm(pool, m, m, m, y, m, false, t, m, false, neg_p, m, quarter);     // the new Y, over N
+    std::swap(y, neg_p);
   }
   for (size_t e = 0; e < mm; ++e) z[e] = -y[e];
 }

@@ -206,10 +206,10 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
   auto chunks_of = [&](const QGemmOutput& out) { return std::min(ceil_div(out.w->rows(), NR), nchunks_max); };
   // Output o's tasks: [first_task[o], first_task[o + 1]). On the stack for
   // the usual few outputs: a warm forward pass allocates nothing.
-  size_t first_task_few[9];
+  size_t first_task_few[kFewSharedOutputs + 1];
   std::vector<size_t> first_task_many;
   size_t* first_task = first_task_few;
-  if (count + 1 > 9) first_task_many.resize(count + 1), first_task = first_task_many.data();
+  if (count > kFewSharedOutputs) first_task_many.resize(count + 1), first_task = first_task_many.data();
   first_task[0] = 0;
   for (int o = 0; o < count; ++o)
     first_task[o + 1] = first_task[o] + (outs[o].w->rows() > 0 ? (size_t)mblocks * chunks_of(outs[o]) : 0);

@@ -107,6 +107,9 @@ void qgemm(const KernelTable& table, ThreadPool* pool, int M, const float* x, in
 // V of a layer). Each y_o has the bits qgemm gives it alone. The matrices
 // must share K and the activation rule (all q8_c, or all q8_0 / q4_0:
 // can_share_input), else std::invalid_argument.
+// Up to this many outputs share an input without a heap allocation (Q, K
+// and V are three); more still work, through a vector.
+constexpr int kFewSharedOutputs = 8;
 struct QGemmOutput {
   const PackedQuantMatrix* w;
   float* y;
