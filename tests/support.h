@@ -143,21 +143,21 @@ inline std::string tool_prefix() {
 // tools they start. A few cases run less there (each says what and why).
 inline bool under_emulator() { return !tool_prefix().empty(); }
 
-// Whether this suite was built with AddressSanitizer or ThreadSanitizer
-// (make test-asan, test-tsan; GCC and clang say so differently).
-inline bool under_sanitizer() {
+// NYSTROM_TEST_SANITIZED: 1 where this suite was built with
+// AddressSanitizer or ThreadSanitizer (make test-asan, test-tsan; GCC and
+// clang say so differently), else 0. A macro for what must not even be
+// compiled there; under_sanitizer() for the rest.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return true;
+#define NYSTROM_TEST_SANITIZED 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-  return true;
-#else
-  return false;
+#define NYSTROM_TEST_SANITIZED 1
 #endif
-#else
-  return false;
 #endif
-}
+#ifndef NYSTROM_TEST_SANITIZED
+#define NYSTROM_TEST_SANITIZED 0
+#endif
+inline bool under_sanitizer() { return NYSTROM_TEST_SANITIZED; }
 
 // The start of a command line that runs one of the tools: the prefix, then
 // its path in the build folder. Not a path: don't test it with exists().

@@ -23,17 +23,6 @@
 #include "nystrom/nystrom.h"
 #include "support.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define NYSTROM_TEST_COUNTS_NEW 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define NYSTROM_TEST_COUNTS_NEW 0
-#endif
-#endif
-#ifndef NYSTROM_TEST_COUNTS_NEW
-#define NYSTROM_TEST_COUNTS_NEW 1
-#endif
-
 namespace {
 
 std::atomic<bool> g_watching{false};
@@ -53,7 +42,7 @@ class AllocationWatch {
 
 }  // namespace
 
-#if NYSTROM_TEST_COUNTS_NEW
+#if !NYSTROM_TEST_SANITIZED
 namespace {
 
 void* allocate(std::size_t size, std::size_t align) {
@@ -111,7 +100,7 @@ void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcep
 
 TEST_CASE("a warm Session::run into a reused Output makes no heap allocation, for every weight type, head, "
           "attention kind and thread count") {
-  if (!NYSTROM_TEST_COUNTS_NEW) return;  // see the top of the file
+  if (test::under_sanitizer()) return;  // see the top of the file
   // The watch sees allocations (the vector's buffer escapes, so the
   // compiler may not elide it).
   {
