@@ -159,6 +159,12 @@ inline bool under_emulator() { return !tool_prefix().empty(); }
 #endif
 inline bool under_sanitizer() { return NYSTROM_TEST_SANITIZED; }
 
+// Either of the two: where each check costs 5 to 50 times its native time
+// and looks for something else (instruction-set code, memory and thread
+// errors), so that repeats which only add numerics the native suite
+// already checks in full run less (each case says which).
+inline bool emulated_or_sanitized() { return under_emulator() || under_sanitizer(); }
+
 // The start of a command line that runs one of the tools: the prefix, then
 // its path in the build folder. Not a path: don't test it with exists().
 inline std::string tool(const std::string& name) { return tool_prefix() + build_dir() + "/" + name; }

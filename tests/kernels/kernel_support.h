@@ -39,19 +39,20 @@ inline std::vector<const nystrom::KernelTable*> simd_levels() {
 // earlier level's: neon_dot is neon's table with SDOT integer micro-kernels
 // (kernels/neon_dot/table.cpp), so under qemu its f32 GEMM, minutes of
 // emulated time, would run the same instructions twice.
-// Under an emulator (the aarch64 runs, test::under_emulator()) the scalar
-// level is left out as well: there these cases are for the NEON kernels,
-// while the scalar level is portable C++ (kernels/ref/, no instruction-set
-// code) that the native, ASan and TSan suites run through the same cases in
-// full. Emulated, it took a quarter to two thirds of each gemm_blocked
-// case's time (wall time on a loaded machine: 147 -> 110 s, 87 -> 57 s,
-// 50 -> 16 s without it).
-// gemm.cpp's blocking, packing and threading still run there, with neon's
-// micro-kernel.
+// Under an emulator (the aarch64 runs) or a sanitizer
+// (test::emulated_or_sanitized()) the scalar level is left out as well:
+// there these cases are for the NEON kernels, and for memory and thread
+// errors in gemm.cpp's blocking, packing and threading, which every level
+// walks alike, while the scalar level is portable C++ (kernels/ref/, no
+// instruction-set code) that the native suite runs through the same cases
+// in full, and every sanitized case on small shapes runs too. Emulated, it
+// took a quarter to two thirds of each gemm_blocked case's time (wall time
+// on a loaded machine: 147 -> 110 s, 87 -> 57 s, 50 -> 16 s without it);
+// under ASan and TSan, at -O1, most of it.
 inline std::vector<const nystrom::KernelTable*> f32_gemm_levels() {
   std::vector<const nystrom::KernelTable*> out;
   for (const nystrom::KernelTable* t : levels()) {
-    if (t->isa == nystrom::Isa::Scalar && under_emulator()) continue;
+    if (t->isa == nystrom::Isa::Scalar && emulated_or_sanitized()) continue;
     bool seen = false;
     for (const nystrom::KernelTable* u : out) {
       const nystrom::GemmBlocks &a = t->gemm, &b = u->gemm;

@@ -295,10 +295,10 @@ TEST_CASE("gemm kernels: at least the scalar level is under test; each level's b
   }
   // gemm_blocked's cases run each distinct f32 GEMM once: every level but
   // neon_dot, which shares neon's (a level that gets an f32 kernel of its
-  // own is tested again by changing this), and under an emulator every
+  // own is tested again by changing this), and emulated or sanitized every
   // level but the scalar one as well (test::f32_gemm_levels()).
   const bool neon_dot = nystrom::kernels_for(Isa::NeonDot) != nullptr;
-  CHECK(test::f32_gemm_levels().size() == ts.size() - (neon_dot ? 1 : 0) - (test::under_emulator() ? 1 : 0));
+  CHECK(test::f32_gemm_levels().size() == ts.size() - (neon_dot ? 1 : 0) - (test::emulated_or_sanitized() ? 1 : 0));
 }
 
 TEST_CASE("gemm kernels: each level's pack_panel interleaves rows exactly as the reference and zero-pads") {

@@ -128,6 +128,9 @@ TEST_CASE("a warm Session::run into a reused Output makes no heap allocation, fo
       const std::vector<int32_t> ids = test::random_ids(c.n, model->config().vocab_size, 5);
       for (nystrom::AttentionMode mode : {nystrom::AttentionMode::Auto, nystrom::AttentionMode::Exact})
         for (int threads : {1, 2}) {
+          // Emulated, 2 threads alone: one thread takes the same kernels
+          // and buffers, and the native suite runs both (22 -> ~11 s).
+          if (threads == 1 && test::under_emulator()) continue;
           const std::string model_name = c.name, type_name = nystrom::format::dtype_name(type);
           CAPTURE(model_name);
           CAPTURE(type_name);
