@@ -145,6 +145,34 @@ function timeEngine(a, model, n) {
   return { min: j.min_ms, median: j.median_ms, isa: j.isa };
 }
 
+// This machine's measured peaks at T threads (nystrom-bench --sections
+// peak): the best level's f32 FMA rate and, where the CPU has VNNI, the
+// int8 dot-product rate, in G op/s; null where a kind is not measured.
+function measuredPeaks(a) {
+  const exe = path.join(a.build, 'nystrom-bench');
+  const r = spawnSync(exe, ['--sections', 'peak', '--threads', String(a.threads), '--json'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${exe} --sections peak failed: ${r.error ? r.error.message : r.stderr.trim()}`);
+  const rows = JSON.parse(r.stdout).peak.filter((p) => p.threads === a.threads);
+  const best = (kind) => Math.max(0, ...rows.filter((p) => p.kind === kind).map((p) => p.gflops)) || null;
+  return { f32: best('f32_fma'), int8: best('int8_vnni') };
+}
+
+// The floors of one Nystrom forward pass at n tokens (the arithmetic of
+// nystrom-bench's forward_flops): the projections' and FFN's GEMMs, and the
+// attention's products (F, B, B V, (F Z)(B V): 4 of 2nmd; F Z: 2nm^2; the
+// pseudo-inverse: 6 iterations of 4 m^3 products), all at the f32 peak, or
+// with the GEMMs at the int8 peak. Norms, softmaxes, activations and the
+// rest cost more on top, so no engine reaches a floor.
+function floorsMs(cfg, n, peaks) {
+  const D = cfg.hidden_size, I = cfg.intermediate_size, H = cfg.num_attention_heads, L = cfg.num_hidden_layers;
+  const d = D / H, m = cfg.num_landmarks;
+  const gemm = L * 2 * n * (4 * D * D + 2 * D * I);
+  const attention = L * H * (4 * 2 * n * m * d + 2 * n * m * m + 6 * 4 * 2 * m * m * m);
+  const ms = (ops, gops) => ops / (gops * 1e9) * 1e3;
+  return { f32: ms(gemm + attention, peaks.f32),
+           int8: peaks.int8 ? ms(gemm, peaks.int8) + ms(attention, peaks.f32) : null };
+}
+
 function cpuName() {
   const m = /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
   const flags = (/^flags\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8')) || ['', ''])[1].split(' ');
@@ -155,7 +183,8 @@ function cpuName() {
 async function time(a) {
   const ort = loadOrt(a.dir);
   const ortVersion = require(path.resolve(a.dir, 'node_modules', 'onnxruntime-node', 'package.json')).version;
-  const vocab = JSON.parse(fs.readFileSync(path.join(a.dir, 'hf', 'config.json'), 'utf8')).vocab_size;
+  const cfg = JSON.parse(fs.readFileSync(path.join(a.dir, 'hf', 'config.json'), 'utf8'));
+  const vocab = cfg.vocab_size;
   const sessions = {};
   for (const kind of ['fp32', 'int8'])
     sessions[kind] = await ort.InferenceSession.create(path.join(a.dir, `base-${kind}.onnx`), sessionOptions(a.threads));
@@ -209,10 +238,31 @@ async function time(a) {
     });
     lines.push(`| ${c.name} | ${cells.join(' | ')} |`);
   }
+  // Issue #14's goals beside what the hardware allows: a goal under its
+  // floor cannot be met on this machine by any engine.
+  const peaks = measuredPeaks(a);
+  lines.push('');
+  lines.push(`Floors at this machine's measured peaks (nystrom-bench --sections peak, ${a.threads} threads: f32 ` +
+             `${peaks.f32.toFixed(0)} GFLOP/s, int8 ${peaks.int8 ? peaks.int8.toFixed(0) + ' G op/s' : 'not measured'}); ` +
+             'a goal below 1.00x of its floor is out of reach here:');
+  lines.push('');
+  lines.push('| n | f32 floor ms | goal 1.3x ORT fp32: ms (x floor) | engine f32 (x floor) | int8 floor ms | ' +
+             'goal 1.5x ORT int8: ms (x floor) | engine q8_c (x floor) |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  const floors = {};
+  for (const n of a.n) {
+    const f = (floors[n] = floorsMs(cfg, n, peaks));
+    const cell = (ms, floor) => (floor ? `${ms.toFixed(1)} (${(ms / floor).toFixed(2)}x)` : '');
+    const f32Goal = summary('ONNX Runtime fp32', n).min / 1.3, int8Goal = summary('ONNX Runtime int8', n).min / 1.5;
+    lines.push(`| ${n} | ${f.f32.toFixed(1)} | ${cell(f32Goal, f.f32)} | ${cell(summary('engine f32', n).min, f.f32)} | ` +
+               `${f.int8 ? f.int8.toFixed(1) : 'n/a'} | ${cell(int8Goal, f.int8)} | ` +
+               `${cell(summary('engine q8_c', n).min, f.int8)} |`);
+  }
   console.log(lines.join('\n'));
   fs.writeFileSync(path.join(a.dir, 'results.json'),
                    JSON.stringify({ date: started.toISOString(), cpu: cpuName(), ort: ortVersion, isa,
-                                    threads: a.threads, rounds: a.rounds, repeat: a.repeat, results }, null, 1));
+                                    threads: a.threads, rounds: a.rounds, repeat: a.repeat, peaks, floors_ms: floors,
+                                    results }, null, 1));
 }
 
 const args = parseArgs(process.argv.slice(2));
