@@ -121,6 +121,16 @@ TEST_CASE("nystrom-bench --quick --json: one document with peaks, GEMMs per type
   REQUIRE(f32);
   CHECK(number(*f32, "ms") > 0);
   CHECK(number(*f32, "time_vs_peak") > 0);
+  // The floor of an f32 pass is its FLOP time at the f32 peak; an 8-bit
+  // pass's counts its GEMMs at the int8 peak where there is one, a floor
+  // lower than its FLOPs at the f32 peak (the int8 peak was 2x the f32 one
+  // on an Intel Xeon, 4x on a Zen 4 EPYC, whose f32 FMAs run at half rate).
+  CHECK(number(*f32, "time_vs_floor") == doctest::Approx(number(*f32, "time_vs_peak")));
+  for (const JsonValue& f : forward)
+    if (text(f, "weights") == "q8_0") {
+      CHECK(number(f, "time_vs_floor") > 0);
+      if (int8) CHECK(number(f, "time_vs_floor") > 1.2 * number(f, "time_vs_peak"));
+    }
 
   // Batch throughput, 64 x 32 tokens against one 512-token input, per type.
   const std::vector<JsonValue>& batch = rows_of(doc, "batch");
