@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.h"
+#include "nystrom/nystrom.h"
 #include "runtime/json.h"
 #include "support.h"
 
@@ -204,4 +206,31 @@ TEST_CASE("nystrom-bench --sections batch --quick: prints the batch table alone,
     if (l.rfind("== ", 0) == 0)
       CHECK((l.find("== Short inputs") == 0 || l.find("== Issue #14's goals") == 0));
   CHECK(r.out.find("batch_vs_single_tokens_per_s") != std::string::npos);
+}
+
+TEST_CASE("nystrom-bench -m --json: the pass's GEMM and attention operations, for every sequence of a batch") {
+  // tiny-mlm: n = 8 runs exact attention (n <= m), n = 37 Nystrom.
+  const std::string model = clitest::converted("tiny-mlm");
+  const nystrom::ModelConfig c = nystrom::Model::open(model)->config();
+  const double D = c.hidden_size, I = c.intermediate_size, H = c.num_heads, L = c.num_layers, d = D / H,
+               m = c.num_landmarks;
+  struct Case {
+    int n, batch;
+    double attention_per_layer;  // FLOPs, written out from SPEC's products
+  };
+  const Case cases[] = {
+      {8, 1, H * 4.0 * 8 * 8 * d},  // Q K^T and P V
+      {37, 3, H * (4 * 2.0 * 37 * m * d + 2.0 * 37 * m * m + 6 * 4 * 2.0 * m * m * m)},  // F, B, B V, (F Z)(B V); F Z; pinv
+  };
+  for (const Case& k : cases) {
+    CAPTURE(k.n);
+    const test::RunResult r = test::run(test::tool("nystrom-bench") + " -m " + quote(model) + " --n " +
+                                        std::to_string(k.n) + " --batch " + std::to_string(k.batch) +
+                                        " --repeat 1 --json");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const JsonValue doc = nystrom::parse_json(r.out, "bench output");
+    const double gemm = k.batch * L * 2.0 * k.n * (4 * D * D + 2 * D * I);
+    CHECK(number(doc, "gemm_gflop") == doctest::Approx(gemm / 1e9).epsilon(1e-3));
+    CHECK(number(doc, "attention_gflop") == doctest::Approx(k.batch * L * k.attention_per_layer / 1e9).epsilon(1e-3));
+  }
 }

@@ -408,7 +408,7 @@ struct Bench {
         part_row("other", total - sum);
         const ModelConfig& c = model->config();
         const double gemm_s = (prof.projections + prof.ffn) / repeat;
-        const double gemm_ops = 2.0 * n * (4.0 * c.hidden_size * c.hidden_size + 2.0 * c.hidden_size * c.intermediate_size);
+        const double gemm_ops = gemm_flops(c, n) / c.num_layers;  // one layer's
         const bool int8 = type != DType::F32;
         const double peak = (int8 ? int8_peak_per_core : peak_per_core) * th;
         const double gops = gemm_ops / gemm_s / 1e9, pct = peak > 0 ? 100 * gops / peak : 0;
@@ -777,9 +777,16 @@ int run_model(const tools::Args& args, const std::set<std::string>& sections) {
     std::printf("n %d x %d, %d threads, %s (load %.1f ms):", n, std::max(batch, 1), used_threads, isa, load_ms);
   if (sections.count("forward")) {
     const double tokens_per_s = (double)n * std::max(batch, 1) / tm.min_s;
+    // The pass's matrix products (of every sequence of a batch), for
+    // floors at measured peaks (tools/bench/compare/bench.js): the linear
+    // layers' GEMMs and the attention's, as this session runs it.
+    const bool exact = forward_cost(model->config(), (size_t)n, o).exact_attention;
+    const double seqs = std::max(batch, 1);
     if (json)
-      std::printf(", \"median_ms\": %.4f, \"min_ms\": %.4f, \"tokens_per_s\": %.1f", tm.median_s * 1e3,
-                  tm.min_s * 1e3, tokens_per_s);
+      std::printf(", \"median_ms\": %.4f, \"min_ms\": %.4f, \"tokens_per_s\": %.1f, \"gemm_gflop\": %.9g, "
+                  "\"attention_gflop\": %.9g",
+                  tm.median_s * 1e3, tm.min_s * 1e3, tokens_per_s, seqs * gemm_flops(model->config(), n) / 1e9,
+                  seqs * attention_flops(model->config(), n, exact) / 1e9);
     else
       std::printf(" forward median %.2f ms, min %.2f ms over %d runs, %.0f tokens/s;", tm.median_s * 1e3,
                   tm.min_s * 1e3, repeat, tokens_per_s);

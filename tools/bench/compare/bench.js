@@ -142,7 +142,7 @@ function timeEngine(a, model, n) {
                             '--repeat', String(a.repeat), '--json'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${exe} failed: ${r.error ? r.error.message : r.stderr.trim()}`);
   const j = JSON.parse(r.stdout);
-  return { min: j.min_ms, median: j.median_ms, isa: j.isa };
+  return { min: j.min_ms, median: j.median_ms, isa: j.isa, work: { gemm: j.gemm_gflop, attention: j.attention_gflop } };
 }
 
 // This machine's measured peaks at T threads (nystrom-bench --sections
@@ -157,20 +157,14 @@ function measuredPeaks(a) {
   return { f32: best('f32_fma'), int8: best('int8_vnni') };
 }
 
-// The floors of one Nystrom forward pass at n tokens (the arithmetic of
-// nystrom-bench's forward_flops): the projections' and FFN's GEMMs, and the
-// attention's products (F, B, B V, (F Z)(B V): 4 of 2nmd; F Z: 2nm^2; the
-// pseudo-inverse: 6 iterations of 4 m^3 products), all at the f32 peak, or
-// with the GEMMs at the int8 peak. Norms, softmaxes, activations and the
-// rest cost more on top, so no engine reaches a floor.
-function floorsMs(cfg, n, peaks) {
-  const D = cfg.hidden_size, I = cfg.intermediate_size, H = cfg.num_attention_heads, L = cfg.num_hidden_layers;
-  const d = D / H, m = cfg.num_landmarks;
-  const gemm = L * 2 * n * (4 * D * D + 2 * D * I);
-  const attention = L * H * (4 * 2 * n * m * d + 2 * n * m * m + 6 * 4 * 2 * m * m * m);
-  const ms = (ops, gops) => ops / (gops * 1e9) * 1e3;
-  return { f32: ms(gemm + attention, peaks.f32),
-           int8: peaks.int8 ? ms(gemm, peaks.int8) + ms(attention, peaks.f32) : null };
+// The floors of one pass: its matrix products alone (nystrom-bench -m
+// reports their operations: the linear layers' GEMMs and the attention's),
+// all at the f32 peak, or with the GEMMs at the int8 peak. Norms, softmaxes,
+// activations and the rest cost more on top, so no engine reaches a floor.
+function floorsMs(work, peaks) {
+  const ms = (gflop, gops) => gflop / gops * 1e3;
+  return { f32: ms(work.gemm + work.attention, peaks.f32),
+           int8: peaks.int8 ? ms(work.gemm, peaks.int8) + ms(work.attention, peaks.f32) : null };
 }
 
 function cpuName() {
@@ -183,8 +177,7 @@ function cpuName() {
 async function time(a) {
   const ort = loadOrt(a.dir);
   const ortVersion = require(path.resolve(a.dir, 'node_modules', 'onnxruntime-node', 'package.json')).version;
-  const cfg = JSON.parse(fs.readFileSync(path.join(a.dir, 'hf', 'config.json'), 'utf8'));
-  const vocab = cfg.vocab_size;
+  const vocab = JSON.parse(fs.readFileSync(path.join(a.dir, 'hf', 'config.json'), 'utf8')).vocab_size;
   const sessions = {};
   for (const kind of ['fp32', 'int8'])
     sessions[kind] = await ort.InferenceSession.create(path.join(a.dir, `base-${kind}.onnx`), sessionOptions(a.threads));
@@ -259,7 +252,7 @@ async function time(a) {
                'goal 1.5x ORT int8: ms (x floor) | engine q8_c (x floor) |');
     lines.push('| --- | --- | --- | --- | --- | --- | --- |');
     for (const n of a.n) {
-      const f = (floors[n] = floorsMs(cfg, n, peaks));
+      const f = (floors[n] = floorsMs(results['engine f32'][n][0].work, peaks));
       const cell = (ms, floor) => (floor ? `${ms.toFixed(1)} (${(ms / floor).toFixed(2)}x)` : '');
       const f32Goal = summary('ONNX Runtime fp32', n).min / 1.3, int8Goal = summary('ONNX Runtime int8', n).min / 1.5;
       lines.push(`| ${n} | ${f.f32.toFixed(1)} | ${cell(f32Goal, f.f32)} | ${cell(summary('engine f32', n).min, f.f32)} | ` +
