@@ -252,8 +252,10 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
             t.gemm_ukernel_rows(kc, a + (size_t)(ic + ir) * lda + pc, (size_t)lda, bp, ct, ldc, nr, accumulate);
           else
             t.gemm_ukernel(kc, apack + (in_place ? 0 : (size_t)(ir / MR) * kc * MR), bp, ct, ldc, mr, nr, accumulate);
-          if (last && epilogue) apply_epilogue(t, ct, ldc, mr, nr, j, ep);
         }
+        // Once per panel, over its mc rows while they are still in L1 (a
+        // call per tile cost a third more: docs/TUNING.md).
+        if (last && epilogue) apply_epilogue(t, c + (size_t)ic * ldc + j, ldc, mc, nr, j, ep);
       }
     };
     const size_t tasks = (size_t)rows.count * nchunks;

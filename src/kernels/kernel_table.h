@@ -98,6 +98,13 @@ struct QGemmBlocks {
 using QGemmMicroKernel = void (*)(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr,
                                   int nr, bool accumulate);
 
+// The same product with the GEMM epilogue applied in registers before the
+// tile is stored: the bits of the micro-kernel followed by bias_act_rows(c,
+// ldc, mr, bias, nr, act, scale) on its tile (bias from the tile's first
+// column, or null), without writing C and reading it back.
+using QGemmEpilogueKernel = void (*)(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr,
+                                     int nr, bool accumulate, const float* bias, ops::Act act, float scale);
+
 // One level's kernels. The sizes and layouts come first, then only function
 // pointers (tests/kernels/test_kernel_tables.cpp counts them and checks that
 // each is set and tested).
@@ -140,6 +147,11 @@ struct KernelTable {
   // The same with 8-bit dot products, returning the integer ops done; null
   // for a level that has no such loop (only avx512 has one).
   double (*int8_peak_loop)(long iters, int* sink);
+  // qgemm_q8c_ukernel with the epilogue fused (QGemmEpilogueKernel); null
+  // at levels without one, where qgemm stores each panel and then runs
+  // bias_act_rows over it. avx512 has one: the separate pass over C was 6%
+  // of a q8_c forward pass there (docs/TUNING.md).
+  QGemmEpilogueKernel qgemm_q8c_ukernel_epilogue;
 };
 
 }  // namespace nystrom

@@ -228,6 +228,9 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
                                                                         : t.qgemm_q4_ukernel;
       const int KB = per_channel ? nb : t.qgemm_blocks.kb;
       const bool epilogue = has_epilogue(out.ep);
+      // q8_c runs the whole depth in one call: the level's fused kernel, if
+      // it has one, applies the epilogue before the tile is stored.
+      const QGemmEpilogueKernel fused = per_channel && epilogue ? t.qgemm_q8c_ukernel_epilogue : nullptr;
       const int local = (int)(task_id - first_task[o]);
       const int ib = local / nchunks, jb = local % nchunks;
       const int ic = rows.begin(ib), mc = rows.begin(ib + 1) - ic;
@@ -245,9 +248,14 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
             at.d += (size_t)i * nd + (per_channel ? 0 : b0);
             at.corr += (size_t)i * nd + (per_channel ? 0 : b0);
             float* ct = out.y + (size_t)i * out.ldy + j;
-            ukernel(kb, at, wp, ct, out.ldy, mr, nr, accumulate);
-            if (last && epilogue) apply_epilogue(t, ct, out.ldy, mr, nr, j, out.ep);
+            if (fused) fused(kb, at, wp, ct, out.ldy, mr, nr, accumulate, out.ep.bias ? out.ep.bias + j : nullptr,
+                             out.ep.act, out.ep.scale);
+            else ukernel(kb, at, wp, ct, out.ldy, mr, nr, accumulate);
           }
+          // Once per panel, over its mc rows while they are still in L1 (a
+          // call per tile cost more: docs/TUNING.md).
+          if (last && epilogue && !fused)
+            apply_epilogue(t, out.y + (size_t)ic * out.ldy + j, out.ldy, mc, nr, j, out.ep);
         }
       }
     }

@@ -2,8 +2,9 @@
 // (kernels/ref/, and kernels/quant.h for the quantizers) on awkward shapes:
 // sizes off every vector width, K = 1, tiny and large n. And the table's
 // completeness: each function-pointer slot of KernelTable has a check below
-// and is set in every table (only int8_peak_loop may be empty, and only at
-// the levels written out here as having no 8-bit peak loop).
+// and is set in every table (only int8_peak_loop and
+// qgemm_q8c_ukernel_epilogue may be empty, and only at the levels written
+// out here as having none).
 //
 // The deeper tests of each family live beside this one (test_gemm_kernels,
 // test_row_kernels, test_quant); here each entry is called directly, so a
@@ -311,6 +312,53 @@ void check_qgemm_q8c_ukernel(const KernelTable& t) {
 }
 void check_qgemm_q4_ukernel(const KernelTable& t) { check_qgemm_ukernel(t, nystrom::format::DType::Q4_0); }
 
+// The fused q8_c kernel: through qgemm, the same bits as the level's own
+// micro-kernel followed by its bias_act_rows, for every epilogue (each
+// activation, a bias or none, accumulate, a scale) on tiles cut at every
+// edge. Random values: both sides do the same float operations.
+void check_qgemm_q8c_ukernel_epilogue(const KernelTable& t) {
+  using nystrom::format::DType;
+  KernelTable plain = t;
+  plain.qgemm_q8c_ukernel_epilogue = nullptr;
+  std::mt19937 rng(23);
+  const int MR = t.qgemm.mr_c, NR = t.qgemm.nr;
+  const Act acts[] = {Act::None, Act::Relu, Act::GeluTanh, Act::GeluErf};
+  for (int M : {1, MR - 1, MR + 1, 2 * MR + 5})
+    for (int N : {1, NR - 1, NR + 3, 2 * NR})
+      for (int K : {32, 96}) {
+        const int ldx = K + 5, ldy = N + 2;
+        const std::vector<float> x = uniform(rng, (size_t)M * ldx, -4, 4), bias = uniform(rng, N, -1, 1);
+        std::vector<int8_t> q((size_t)N * K);
+        std::uniform_int_distribution<int> w8(-127, 127);
+        for (int8_t& v : q) v = (int8_t)w8(rng);
+        std::vector<uint8_t> w((size_t)N * (K + 4));
+        std::memcpy(w.data(), q.data(), q.size());
+        for (int j = 0; j < N; ++j) {
+          const float s = 0.01f * (float)(1 + j % 5);
+          std::memcpy(&w[(size_t)N * K + 4 * j], &s, 4);
+        }
+        const nystrom::QuantMatrixView view = {DType::Q8_C, N, K, w.data()};
+        const nystrom::PackedQuantMatrix packed(t, view);
+        const std::vector<float> y0 = uniform(rng, (size_t)M * ldy, -2, 2);
+        for (Act a : acts)
+          for (bool with_bias : {false, true})
+            for (bool accumulate : {false, true})
+              for (float scale : {1.0f, 0.35355339f}) {
+                const nystrom::ops::Epilogue ep = {with_bias ? bias.data() : nullptr, a, accumulate, scale};
+                std::vector<float> got = y0, want = y0;
+                nystrom::qgemm(t, nullptr, M, x.data(), ldx, packed, got.data(), ldy, ep);
+                nystrom::qgemm(plain, nullptr, M, x.data(), ldx, packed, want.data(), ldy, ep);
+                size_t differ = 0;
+                for (size_t i = 0; i < got.size(); ++i) differ += !same_bits(got[i], want[i]);
+                INFO(what(t, "qgemm_q8c_ukernel_epilogue M=" + std::to_string(M) + " N=" + std::to_string(N) +
+                                 " K=" + std::to_string(K) + " act=" + std::to_string((int)a) +
+                                 (with_bias ? " bias" : "") + (accumulate ? " accumulate" : "") +
+                                 " scale=" + std::to_string(scale)));
+                CHECK(differ == 0);
+              }
+      }
+}
+
 void check_quantize_act_row(const KernelTable& t) {
   // Exactly the bytes, scales and corrections of quantize_row_q8_act: blocks
   // of random values, a zero block, ties at half a step, an infinity, a NaN.
@@ -418,13 +466,16 @@ const Entry kEntries[] = {
     NYSTROM_ENTRY(depthwise_conv_add), NYSTROM_ENTRY(qgemm_q8_ukernel), NYSTROM_ENTRY(qgemm_q4_ukernel),
     NYSTROM_ENTRY(qgemm_q8c_ukernel),
     NYSTROM_ENTRY(quantize_act_row), NYSTROM_ENTRY(quantize_act_row_c), NYSTROM_ENTRY(f16_to_f32_row),   NYSTROM_ENTRY(fma_peak_loop),
-    NYSTROM_ENTRY(int8_peak_loop),
+    NYSTROM_ENTRY(int8_peak_loop), NYSTROM_ENTRY(qgemm_q8c_ukernel_epilogue),
 };
 #undef NYSTROM_ENTRY
 
 // The levels without an 8-bit dot-product peak loop (the bench measures the
 // int8 peak with VNNI only).
 const Isa kNoInt8Peak[] = {Isa::Scalar, Isa::Avx2, Isa::Neon, Isa::NeonDot};
+// The levels without a fused q8_c epilogue kernel (qgemm runs the epilogue
+// after the micro-kernel there).
+const Isa kNoFusedEpilogue[] = {Isa::Scalar, Isa::Avx2, Isa::Neon, Isa::NeonDot};
 
 // Slots: the function pointers from gemm_ukernel to the end of the table
 // (kernel_table.h keeps every other member before them).
@@ -451,18 +502,22 @@ TEST_CASE("kernel tables: every function-pointer slot has a check, exactly once"
   CHECK(checked.size() == kSlots);
 }
 
-TEST_CASE("kernel tables: every slot is set in every table this CPU runs (int8_peak_loop only where one exists)") {
+TEST_CASE("kernel tables: every slot is set in every table this CPU runs (the two optional ones only where they exist)") {
   for (const KernelTable* t : test::levels()) {
     CAPTURE(nystrom::isa_name(t->isa));
     for (size_t off = kFirstSlot; off < sizeof(KernelTable); off += kSlotSize) {
       bool may_be_empty = false;
       if (off == offsetof(KernelTable, int8_peak_loop))
         for (Isa isa : kNoInt8Peak) may_be_empty = may_be_empty || isa == t->isa;
+      if (off == offsetof(KernelTable, qgemm_q8c_ukernel_epilogue))
+        for (Isa isa : kNoFusedEpilogue) may_be_empty = may_be_empty || isa == t->isa;
       CAPTURE(off);
       CHECK((slot_is_set(*t, off) || may_be_empty));
     }
     const bool has_int8_peak = t->int8_peak_loop != nullptr;
     if (t->isa == Isa::Avx512) CHECK(has_int8_peak);
+    const bool has_fused = t->qgemm_q8c_ukernel_epilogue != nullptr;
+    if (t->isa == Isa::Avx512) CHECK(has_fused);
   }
 }
 

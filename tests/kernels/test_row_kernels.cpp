@@ -269,7 +269,7 @@ TEST_CASE("bias_act_rows matches the reference for every activation, and leaves 
 TEST_CASE("the erf GELU is the same function bit for bit on every SIMD level, the avx512 one's reciprocal included") {
   // Every level evaluates x Phi(x) with the same constants in the same
   // order; avx512 forms 1 / (1 + 0.4 a) without a division (a corrected
-  // reciprocal, kernels/avx512/row_kernels.cpp), which must give the
+  // reciprocal, kernels/avx512/activations.h), which must give the
   // division's bits. A grid of 2.4 million floats over [-9, 9] (every 193rd
   // bit pattern from 1e-30 up), plus the three x whose 1 + 0.4 a is 2 - 2^-23,
   // the one value the correction alone would round the wrong way.

@@ -42,6 +42,8 @@ void qgemm_q4_ukernel_6x32(int nblocks, const QuantRows& a, const uint8_t* w, fl
                            bool accumulate);
 void qgemm_q8c_ukernel_12x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                              bool accumulate);
+void qgemm_q8c_ukernel_epilogue_12x32(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr,
+                                      int nr, bool accumulate, const float* bias, ops::Act act, float scale);
 void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 void quantize_act_row_c(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 void f16_to_f32_row(const uint16_t* src, float* dst, int n);

@@ -45,21 +45,14 @@ inline __mmask16 first_lanes(int count) {
 
 // Rows 0 .. mr-1 of a register tile with two vectors (32 columns) a row,
 // its first nr columns stored to c (leading dimension ldc), added to what c
-// holds when accumulate. Columns from nr on are neither read nor written.
-inline void store_tile_x32(const __m512 (*acc)[2], int mr, int nr, float* c, int ldc, bool accumulate) {
-  if (nr >= 32) {  // whole rows: plain stores, which later loads of C (the epilogue's) can forward from; masked ones cannot
-    for (int i = 0; i < mr; ++i) {
-      float* row = c + (size_t)i * ldc;
-      __m512 r0 = acc[i][0], r1 = acc[i][1];
-      if (accumulate) {
-        r0 = _mm512_add_ps(r0, _mm512_loadu_ps(row));
-        r1 = _mm512_add_ps(r1, _mm512_loadu_ps(row + 16));
-      }
-      _mm512_storeu_ps(row, r0);
-      _mm512_storeu_ps(row + 16, r1);
-    }
-    return;
-  }
+// holds when accumulate, each vector passed through f(v, h) (h = 0 for
+// columns 0-15, 1 for 16-31) just before its store. Columns from nr on are
+// neither read nor written.
+template <typename F>
+inline void store_tile_x32_map(const __m512 (*acc)[2], int mr, int nr, float* c, int ldc, bool accumulate, F f) {
+  // Whole rows take plain stores, which later loads of C can forward from;
+  // masked ones cannot.
+  const bool whole = nr >= 32;
   const __mmask16 m0 = first_lanes(nr), m1 = first_lanes(nr - 16);
   for (int i = 0; i < mr; ++i) {
     float* row = c + (size_t)i * ldc;
@@ -68,9 +61,20 @@ inline void store_tile_x32(const __m512 (*acc)[2], int mr, int nr, float* c, int
       r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(m0, row));
       r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(m1, row + 16));
     }
-    _mm512_mask_storeu_ps(row, m0, r0);
-    _mm512_mask_storeu_ps(row + 16, m1, r1);
+    r0 = f(r0, 0), r1 = f(r1, 1);
+    if (whole) {
+      _mm512_storeu_ps(row, r0);
+      _mm512_storeu_ps(row + 16, r1);
+    } else {
+      _mm512_mask_storeu_ps(row, m0, r0);
+      _mm512_mask_storeu_ps(row + 16, m1, r1);
+    }
   }
+}
+
+// The tile as it is (the micro-kernels' plain store).
+inline void store_tile_x32(const __m512 (*acc)[2], int mr, int nr, float* c, int ldc, bool accumulate) {
+  store_tile_x32_map(acc, mr, nr, c, ldc, accumulate, [](__m512 v, int) { return v; });
 }
 
 }  // namespace nystrom::avx512

@@ -12,7 +12,7 @@ const KernelTable kTable = {
     gemm_ukernel_12x32,  gemm_ukernel_rows_12x32, avx2::pack_panel,  // SSE transposes, shared with the avx2 level
     softmax_row,         layer_norm_row, bias_act_rows,          segment_means,
     depthwise_conv_add,  qgemm_q8_ukernel_6x32, qgemm_q4_ukernel_6x32, qgemm_q8c_ukernel_12x32, quantize_act_row, quantize_act_row_c,
-    f16_to_f32_row,      fma_peak_loop,  int8_peak_loop,
+    f16_to_f32_row,      fma_peak_loop,  int8_peak_loop, qgemm_q8c_ukernel_epilogue_12x32,
 };
 
 }  // namespace
