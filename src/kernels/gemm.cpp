@@ -229,6 +229,9 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
       const int p_begin = jb * panels_per_chunk, p_end = std::min(npanels, p_begin + panels_per_chunk);
       if (p_begin >= p_end) return;
       const bool accumulate = pc > 0 || ep.accumulate, last = pc + kc == K;
+      // Tiles of a packed A that finish the depth take the level's fused
+      // kernel, if it has one: the epilogue before the store.
+      const GemmEpilogueMicroKernel fused = last && epilogue ? t.gemm_ukernel_epilogue : nullptr;
       // In place, only a last partial tile is packed (the kernel reads
       // whole tiles), into the buffer's first panel.
       const bool in_place = !trans_a && p_end - p_begin <= kInPlacePanels;
@@ -248,14 +251,17 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
           // on the first pass over them (see prefetch_rows).
           if (in_place && p == p_begin && kc <= 128 && lda > kc && ir + MR < mc)
             prefetch_rows(a + (size_t)(ic + ir + MR) * lda + pc, (size_t)lda, std::min(MR, mc - ir - MR), kc);
+          const float* at = apack + (in_place ? 0 : (size_t)(ir / MR) * kc * MR);
           if (in_place && mr == MR)
             t.gemm_ukernel_rows(kc, a + (size_t)(ic + ir) * lda + pc, (size_t)lda, bp, ct, ldc, nr, accumulate);
+          else if (fused && !in_place)
+            fused(kc, at, bp, ct, ldc, mr, nr, accumulate, ep.bias ? ep.bias + j : nullptr, ep.act, ep.scale);
           else
-            t.gemm_ukernel(kc, apack + (in_place ? 0 : (size_t)(ir / MR) * kc * MR), bp, ct, ldc, mr, nr, accumulate);
+            t.gemm_ukernel(kc, at, bp, ct, ldc, mr, nr, accumulate);
         }
-        // Once per panel, over its mc rows while they are still in L1 (a
-        // call per tile cost a third more: docs/TUNING.md).
-        if (last && epilogue) apply_epilogue(t, c + (size_t)ic * ldc + j, ldc, mc, nr, j, ep);
+        // Otherwise once per panel, over its mc rows while they are still in
+        // L1 (docs/TUNING.md).
+        if (last && epilogue && !(fused && !in_place)) apply_epilogue(t, c + (size_t)ic * ldc + j, ldc, mc, nr, j, ep);
       }
     };
     const size_t tasks = (size_t)rows.count * nchunks;

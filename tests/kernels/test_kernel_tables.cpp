@@ -2,9 +2,9 @@
 // (kernels/ref/, and kernels/quant.h for the quantizers) on awkward shapes:
 // sizes off every vector width, K = 1, tiny and large n. And the table's
 // completeness: each function-pointer slot of KernelTable has a check below
-// and is set in every table (only int8_peak_loop and
-// qgemm_q8c_ukernel_epilogue may be empty, and only at the levels written
-// out here as having none).
+// and is set in every table (only int8_peak_loop and the fused epilogue
+// kernels may be empty, and only at the levels written out here as having
+// none).
 //
 // The deeper tests of each family live beside this one (test_gemm_kernels,
 // test_row_kernels, test_quant); here each entry is called directly, so a
@@ -312,6 +312,38 @@ void check_qgemm_q8c_ukernel(const KernelTable& t) {
 }
 void check_qgemm_q4_ukernel(const KernelTable& t) { check_qgemm_ukernel(t, nystrom::format::DType::Q4_0); }
 
+// The fused f32 kernel: on every corner tile, the same bits as the level's
+// micro-kernel followed by its bias_act_rows, for every epilogue.
+void check_gemm_ukernel_epilogue(const KernelTable& t) {
+  const int MR = t.gemm.mr, NR = t.gemm.nr, ldc = NR + 3;
+  std::mt19937 rng(25);
+  const Act acts[] = {Act::None, Act::Relu, Act::GeluTanh, Act::GeluErf};
+  for (int k : {1, 5, 17})
+    for (int mr : {1, MR - 1, MR})
+      for (int nr : {1, NR / 2 + 1, NR - 1, NR}) {
+        if (mr < 1 || nr < 1) continue;
+        const std::vector<float> a = uniform(rng, (size_t)k * MR, -2, 2), b = uniform(rng, (size_t)k * NR, -2, 2);
+        const std::vector<float> c_old = uniform(rng, (size_t)(MR + 1) * ldc, -2, 2), bias = uniform(rng, NR, -1, 1);
+        for (Act act : acts)
+          for (bool with_bias : {false, true})
+            for (bool accumulate : {false, true})
+              for (float scale : {1.0f, -0.25f}) {
+                const float* bp = with_bias ? bias.data() : nullptr;
+                std::vector<float> got = c_old, want = c_old;
+                t.gemm_ukernel_epilogue(k, a.data(), b.data(), got.data(), ldc, mr, nr, accumulate, bp, act, scale);
+                t.gemm_ukernel(k, a.data(), b.data(), want.data(), ldc, mr, nr, accumulate);
+                t.bias_act_rows(want.data(), ldc, mr, bp, nr, act, scale);
+                size_t differ = 0;
+                for (size_t i = 0; i < got.size(); ++i) differ += !same_bits(got[i], want[i]);
+                INFO(what(t, "gemm_ukernel_epilogue k=" + std::to_string(k) + " mr=" + std::to_string(mr) +
+                                 " nr=" + std::to_string(nr) + " act=" + std::to_string((int)act) +
+                                 (with_bias ? " bias" : "") + (accumulate ? " accumulate" : "") +
+                                 " scale=" + std::to_string(scale)));
+                CHECK(differ == 0);
+              }
+      }
+}
+
 // The fused q8_c kernel: through qgemm, the same bits as the level's own
 // micro-kernel followed by its bias_act_rows, for every epilogue (each
 // activation, a bias or none, accumulate, a scale) on tiles cut at every
@@ -466,15 +498,15 @@ const Entry kEntries[] = {
     NYSTROM_ENTRY(depthwise_conv_add), NYSTROM_ENTRY(qgemm_q8_ukernel), NYSTROM_ENTRY(qgemm_q4_ukernel),
     NYSTROM_ENTRY(qgemm_q8c_ukernel),
     NYSTROM_ENTRY(quantize_act_row), NYSTROM_ENTRY(quantize_act_row_c), NYSTROM_ENTRY(f16_to_f32_row),   NYSTROM_ENTRY(fma_peak_loop),
-    NYSTROM_ENTRY(int8_peak_loop), NYSTROM_ENTRY(qgemm_q8c_ukernel_epilogue),
+    NYSTROM_ENTRY(int8_peak_loop), NYSTROM_ENTRY(qgemm_q8c_ukernel_epilogue), NYSTROM_ENTRY(gemm_ukernel_epilogue),
 };
 #undef NYSTROM_ENTRY
 
 // The levels without an 8-bit dot-product peak loop (the bench measures the
 // int8 peak with VNNI only).
 const Isa kNoInt8Peak[] = {Isa::Scalar, Isa::Avx2, Isa::Neon, Isa::NeonDot};
-// The levels without a fused q8_c epilogue kernel (qgemm runs the epilogue
-// after the micro-kernel there).
+// The levels without fused epilogue kernels (gemm and qgemm run the
+// epilogue after the micro-kernel there).
 const Isa kNoFusedEpilogue[] = {Isa::Scalar, Isa::Avx2, Isa::Neon, Isa::NeonDot};
 
 // Slots: the function pointers from gemm_ukernel to the end of the table
@@ -509,14 +541,14 @@ TEST_CASE("kernel tables: every slot is set in every table this CPU runs (the tw
       bool may_be_empty = false;
       if (off == offsetof(KernelTable, int8_peak_loop))
         for (Isa isa : kNoInt8Peak) may_be_empty = may_be_empty || isa == t->isa;
-      if (off == offsetof(KernelTable, qgemm_q8c_ukernel_epilogue))
+      if (off == offsetof(KernelTable, qgemm_q8c_ukernel_epilogue) || off == offsetof(KernelTable, gemm_ukernel_epilogue))
         for (Isa isa : kNoFusedEpilogue) may_be_empty = may_be_empty || isa == t->isa;
       CAPTURE(off);
       CHECK((slot_is_set(*t, off) || may_be_empty));
     }
     const bool has_int8_peak = t->int8_peak_loop != nullptr;
     if (t->isa == Isa::Avx512) CHECK(has_int8_peak);
-    const bool has_fused = t->qgemm_q8c_ukernel_epilogue != nullptr;
+    const bool has_fused = t->qgemm_q8c_ukernel_epilogue != nullptr && t->gemm_ukernel_epilogue != nullptr;
     if (t->isa == Isa::Avx512) CHECK(has_fused);
   }
 }

@@ -25,6 +25,8 @@ constexpr QGemmLayout kQGemmLayout = {6, 32, 0x80, 0x00, 1.0f / 16, 12};
 
 void gemm_ukernel_12x32(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                         bool accumulate);
+void gemm_ukernel_epilogue_12x32(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
+                                 bool accumulate, const float* bias, ops::Act act, float scale);
 void gemm_ukernel_rows_12x32(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
                              bool accumulate);
 

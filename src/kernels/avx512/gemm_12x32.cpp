@@ -7,6 +7,7 @@
 // makes compilers keep it in memory inside the k loop.
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/simd.h"
+#include "kernels/avx512/tile_epilogue.h"
 
 namespace nystrom::avx512 {
 
@@ -17,9 +18,9 @@ namespace {
 // same order either way, so both give the same bits. In place, rows 0-2,
 // 3-5, 6-8 and 9-11 each hang off one pointer at offsets 0, lda and 2 lda,
 // which x86 addressing reaches with a scaled index: 4 pointers, not 12.
-template <bool kRows>
-inline void gemm_12x32(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int mr, int nr,
-                       bool accumulate) {
+// store(acc) writes the finished tile.
+template <bool kRows, typename Store>
+inline void gemm_12x32(int k, const float* a, size_t lda, const float* b, Store store) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   __m512 c60 = c00, c61 = c00, c70 = c00, c71 = c00, c80 = c00, c81 = c00;
@@ -49,19 +50,26 @@ inline void gemm_12x32(int k, const float* a, size_t lda, const float* b, float*
   }
   const __m512 acc[12][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51},
                              {c60, c61}, {c70, c71}, {c80, c81}, {c90, c91}, {cA0, cA1}, {cB0, cB1}};
-  store_tile_x32(acc, mr, nr, c, ldc, accumulate);
+  store(acc);
 }
 
 }  // namespace
 
 void gemm_ukernel_12x32(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                         bool accumulate) {
-  gemm_12x32<false>(k, a, 0, b, c, ldc, mr, nr, accumulate);
+  gemm_12x32<false>(k, a, 0, b, [&](const __m512 (*acc)[2]) { store_tile_x32(acc, mr, nr, c, ldc, accumulate); });
+}
+
+void gemm_ukernel_epilogue_12x32(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
+                                 bool accumulate, const float* bias, ops::Act act, float scale) {
+  gemm_12x32<false>(k, a, 0, b, [&](const __m512 (*acc)[2]) {
+    store_tile_x32_epilogue(acc, mr, nr, c, ldc, accumulate, bias, act, scale);
+  });
 }
 
 void gemm_ukernel_rows_12x32(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
                              bool accumulate) {
-  gemm_12x32<true>(k, a, lda, b, c, ldc, 12, nr, accumulate);
+  gemm_12x32<true>(k, a, lda, b, [&](const __m512 (*acc)[2]) { store_tile_x32(acc, 12, nr, c, ldc, accumulate); });
 }
 
 }  // namespace nystrom::avx512

@@ -12,10 +12,9 @@
 // read per product. Inside the model's GEMMs the weights stream from L2 or
 // L3, and that traffic, not the vpdpbusd rate, bounded the 6 x 32 tile
 // (docs/TUNING.md has the measurements).
-#include "kernels/avx512/activations.h"
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/simd.h"
-#include "kernels/row_entries.h"
+#include "kernels/avx512/tile_epilogue.h"
 
 namespace nystrom::avx512 {
 
@@ -62,28 +61,6 @@ inline void q8c_tile(int nblocks, const QuantRows& a, const uint8_t* w, __m512 (
   NYSTROM_SCALE(0) NYSTROM_SCALE(1) NYSTROM_SCALE(2) NYSTROM_SCALE(3) NYSTROM_SCALE(4) NYSTROM_SCALE(5)
   NYSTROM_SCALE(6) NYSTROM_SCALE(7) NYSTROM_SCALE(8) NYSTROM_SCALE(9) NYSTROM_SCALE(10) NYSTROM_SCALE(11)
 #undef NYSTROM_SCALE
-}
-
-// store_tile_x32 with the epilogue between the sums and the store, in
-// bias_act_rows' order: (acc [+ C]) + bias, then act, then * scale.
-inline void store_tile_x32_epilogue(const __m512 (*acc)[2], int mr, int nr, float* c, int ldc, bool accumulate,
-                                    const float* bias, ops::Act act, float scale) {
-  if (act == ops::Act::None && !bias && scale == 1.0f) return store_tile_x32(acc, mr, nr, c, ldc, accumulate);
-  const __m512 b[2] = {bias ? _mm512_maskz_loadu_ps(first_lanes(nr), bias) : _mm512_setzero_ps(),
-                       bias ? _mm512_maskz_loadu_ps(first_lanes(nr - 16), bias + 16) : _mm512_setzero_ps()};
-  const __m512 s = _mm512_set1_ps(scale);
-  bias_act_row_by(
-      [&](auto f) {
-        store_tile_x32_map(acc, mr, nr, c, ldc, accumulate, [&](__m512 v, int h) {
-          if (bias) v = _mm512_add_ps(v, b[h]);
-          v = f(v);
-          return scale != 1.0f ? _mm512_mul_ps(v, s) : v;
-        });
-      },
-      // Lambdas, not the functions' names: GCC called those through a
-      // pointer, a call per vector.
-      bias != nullptr, scale != 1.0f, act, [](__m512 v) { return relu(v); },
-      [](__m512 v) { return gelu_tanh(v); }, [](__m512 v) { return gelu_erf(v); });
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ const KernelTable kTable = {
     softmax_row,         layer_norm_row, bias_act_rows,          segment_means,
     depthwise_conv_add,  qgemm_q8_ukernel_6x32, qgemm_q4_ukernel_6x32, qgemm_q8c_ukernel_12x32, quantize_act_row, quantize_act_row_c,
     f16_to_f32_row,      fma_peak_loop,  int8_peak_loop, qgemm_q8c_ukernel_epilogue_12x32,
+    gemm_ukernel_epilogue_12x32,
 };
 
 }  // namespace

@@ -13,6 +13,7 @@ const KernelTable kTable = {
     qgemm_q4_ukernel_4x16, qgemm_q8c_ukernel_4x16, quantize_act_row, nystrom::quantize_row_q8c_act, f16_to_f32_row,   fma_peak_loop,
     nullptr,  // no 8-bit peak loop
     nullptr,  // qgemm applies the epilogue after the micro-kernel
+    nullptr,  // and gemm too
 };
 
 }  // namespace
