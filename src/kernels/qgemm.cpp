@@ -226,7 +226,7 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
       const QGemmMicroKernel ukernel = per_channel                       ? t.qgemm_q8c_ukernel
                                        : p.dtype == format::DType::Q8_0 ? t.qgemm_q8_ukernel
                                                                         : t.qgemm_q4_ukernel;
-      const int KB = per_channel ? nb : t.qgemm_blocks.kb;
+      const int KB = t.qgemm_blocks.kb;
       const bool epilogue = has_epilogue(out.ep);
       // q8_c runs the whole depth in one call: the level's fused kernel, if
       // it has one, applies the epilogue before the tile is stored.
@@ -235,6 +235,32 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
       const int ib = local / nchunks, jb = local % nchunks;
       const int ic = rows.begin(ib), mc = rows.begin(ib + 1) - ic;
       const int p_begin = jb * panels_per_chunk, p_end = std::min(npanels, p_begin + panels_per_chunk);
+      if (per_channel) {
+        // q8_c: each call runs the whole depth. Row tiles outer, panels
+        // inner: the tile's activations (12 x K bytes) stay in L1 while
+        // the chunk's panels stream from L2; the other order (a panel kept
+        // for the block's tiles) was 4-6% slower over a whole pass
+        // (docs/TUNING.md).
+        const int j_begin = p_begin * NR, j_end = std::min(N, p_end * NR);
+        for (int ir = 0; ir < mc; ir += MR) {
+          const int mr = std::min(MR, mc - ir), i = ic + ir;
+          QuantRows at = a;
+          at.q += (size_t)i * a.ldq;
+          at.d += i;
+          at.corr += i;
+          float* crow = out.y + (size_t)i * out.ldy;
+          for (int pn = p_begin; pn < p_end; ++pn) {
+            const int j = pn * NR, nr = std::min(NR, N - j);
+            const uint8_t* wp = wbase + pn * p.panel_bytes;
+            if (fused) fused(nb, at, wp, crow + j, out.ldy, mr, nr, out.ep.accumulate,
+                             out.ep.bias ? out.ep.bias + j : nullptr, out.ep.act, out.ep.scale);
+            else ukernel(nb, at, wp, crow + j, out.ldy, mr, nr, out.ep.accumulate);
+          }
+          if (epilogue && !fused && j_end > j_begin)
+            apply_epilogue(t, crow + j_begin, out.ldy, mr, j_end - j_begin, j_begin, out.ep);
+        }
+        continue;
+      }
       for (int pn = p_begin; pn < p_end; ++pn) {  // the panel's C tile stays in cache
         const int j = pn * NR, nr = std::min(NR, N - j);
         for (int b0 = 0; b0 < nb; b0 += KB) {
@@ -245,17 +271,14 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
             const int mr = std::min(MR, mc - ir), i = ic + ir;
             QuantRows at = a;
             at.q += (size_t)i * a.ldq + (size_t)b0 * kQuantBlock;
-            at.d += (size_t)i * nd + (per_channel ? 0 : b0);
-            at.corr += (size_t)i * nd + (per_channel ? 0 : b0);
+            at.d += (size_t)i * nd + b0;
+            at.corr += (size_t)i * nd + b0;
             float* ct = out.y + (size_t)i * out.ldy + j;
-            if (fused) fused(kb, at, wp, ct, out.ldy, mr, nr, accumulate, out.ep.bias ? out.ep.bias + j : nullptr,
-                             out.ep.act, out.ep.scale);
-            else ukernel(kb, at, wp, ct, out.ldy, mr, nr, accumulate);
+            ukernel(kb, at, wp, ct, out.ldy, mr, nr, accumulate);
           }
           // Once per panel, over its mc rows while they are still in L1 (a
           // call per tile cost more: docs/TUNING.md).
-          if (last && epilogue && !fused)
-            apply_epilogue(t, out.y + (size_t)ic * out.ldy + j, out.ldy, mc, nr, j, out.ep);
+          if (last && epilogue) apply_epilogue(t, out.y + (size_t)ic * out.ldy + j, out.ldy, mc, nr, j, out.ep);
         }
       }
     }
