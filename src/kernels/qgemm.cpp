@@ -235,19 +235,19 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
       const int ib = local / nchunks, jb = local % nchunks;
       const int ic = rows.begin(ib), mc = rows.begin(ib + 1) - ic;
       const int p_begin = jb * panels_per_chunk, p_end = std::min(npanels, p_begin + panels_per_chunk);
-      if (per_channel) {
-        // q8_c: each call runs the whole depth. Row tiles outer, panels
-        // inner: the tile's activations (12 x K bytes) stay in L1 while
-        // the chunk's panels stream from L2; the other order (a panel kept
-        // for the block's tiles) was 4-6% slower over a whole pass
-        // (docs/TUNING.md).
+      if (per_channel || nb <= KB) {
+        // One call runs the whole depth (always for q8_c; q8_0 and q4_0
+        // up to KB blocks). Row tiles outer, panels inner: the tile's
+        // activations (MR x K bytes) stay in L1 while the chunk's panels
+        // stream from L2; the other order (a panel kept for the block's
+        // tiles) was 3-4% slower over a whole pass (docs/TUNING.md).
         const int j_begin = p_begin * NR, j_end = std::min(N, p_end * NR);
         for (int ir = 0; ir < mc; ir += MR) {
           const int mr = std::min(MR, mc - ir), i = ic + ir;
           QuantRows at = a;
           at.q += (size_t)i * a.ldq;
-          at.d += i;
-          at.corr += i;
+          at.d += (size_t)i * nd;
+          at.corr += (size_t)i * nd;
           float* crow = out.y + (size_t)i * out.ldy;
           for (int pn = p_begin; pn < p_end; ++pn) {
             const int j = pn * NR, nr = std::min(NR, N - j);
