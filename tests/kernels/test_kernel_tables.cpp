@@ -56,10 +56,10 @@ void check_gemm_ukernel(const KernelTable& t) {
   const int MR = t.gemm.mr, NR = t.gemm.nr, ldc = NR + 3;
   std::mt19937 rng(11);
   for (int k : {0, 1, 2, 5, 17, 300})
-    for (int mr : {1, MR - 1, MR})
+    for (int mr : {1, 4, 5, 8, 9, MR - 1, MR})  // 4, 8: where a kernel may compute fewer rows
       for (int nr : {1, NR / 2 + 1, NR - 1, NR})
         for (bool accumulate : {false, true}) {
-          if (mr < 1 || nr < 1) continue;
+          if (mr < 1 || mr > MR || nr < 1) continue;
           const std::vector<float> a = uniform(rng, (size_t)k * MR, -1, 1), b = uniform(rng, (size_t)k * NR, -1, 1);
           const std::vector<float> c_old = uniform(rng, (size_t)(MR + 1) * ldc, -1, 1);
           std::vector<float> got = c_old, want = c_old;
@@ -319,9 +319,9 @@ void check_gemm_ukernel_epilogue(const KernelTable& t) {
   std::mt19937 rng(25);
   const Act acts[] = {Act::None, Act::Relu, Act::GeluTanh, Act::GeluErf};
   for (int k : {1, 5, 17})
-    for (int mr : {1, MR - 1, MR})
+    for (int mr : {1, 4, 5, 8, 9, MR - 1, MR})
       for (int nr : {1, NR / 2 + 1, NR - 1, NR}) {
-        if (mr < 1 || nr < 1) continue;
+        if (mr < 1 || mr > MR || nr < 1) continue;
         const std::vector<float> a = uniform(rng, (size_t)k * MR, -2, 2), b = uniform(rng, (size_t)k * NR, -2, 2);
         const std::vector<float> c_old = uniform(rng, (size_t)(MR + 1) * ldc, -2, 2), bias = uniform(rng, NR, -1, 1);
         for (Act act : acts)

@@ -18,8 +18,10 @@ namespace {
 // same order either way, so both give the same bits. In place, rows 0-2,
 // 3-5, 6-8 and 9-11 each hang off one pointer at offsets 0, lda and 2 lda,
 // which x86 addressing reaches with a scaled index: 4 pointers, not 12.
-// store(acc) writes the finished tile.
-template <bool kRows, typename Store>
+// Packed, only the first kR rows (4, 8 or 12) are computed: a tile of
+// M's last few rows (M = 64, the attention's landmarks, is 5 tiles and 4
+// rows) does not pay for 12. store(acc) writes the finished tile.
+template <bool kRows, int kR, typename Store>
 inline void gemm_12x32(int k, const float* a, size_t lda, const float* b, Store store) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -42,8 +44,12 @@ inline void gemm_12x32(int k, const float* a, size_t lda, const float* b, Store 
       ++r0, ++r3, ++r6, ++r9;
     } else {
       NYSTROM_ROW(0, a[0]) NYSTROM_ROW(1, a[1]) NYSTROM_ROW(2, a[2]) NYSTROM_ROW(3, a[3])
-      NYSTROM_ROW(4, a[4]) NYSTROM_ROW(5, a[5]) NYSTROM_ROW(6, a[6]) NYSTROM_ROW(7, a[7])
-      NYSTROM_ROW(8, a[8]) NYSTROM_ROW(9, a[9]) NYSTROM_ROW(A, a[10]) NYSTROM_ROW(B, a[11])
+      if constexpr (kR > 4) {
+        NYSTROM_ROW(4, a[4]) NYSTROM_ROW(5, a[5]) NYSTROM_ROW(6, a[6]) NYSTROM_ROW(7, a[7])
+      }
+      if constexpr (kR > 8) {
+        NYSTROM_ROW(8, a[8]) NYSTROM_ROW(9, a[9]) NYSTROM_ROW(A, a[10]) NYSTROM_ROW(B, a[11])
+      }
       a += 12;
     }
 #undef NYSTROM_ROW
@@ -53,23 +59,31 @@ inline void gemm_12x32(int k, const float* a, size_t lda, const float* b, Store 
   store(acc);
 }
 
+// A packed tile of mr rows, with as many rows computed as it needs.
+template <typename Store>
+inline void packed_tile(int k, const float* a, const float* b, int mr, Store store) {
+  if (mr <= 4) gemm_12x32<false, 4>(k, a, 0, b, store);
+  else if (mr <= 8) gemm_12x32<false, 8>(k, a, 0, b, store);
+  else gemm_12x32<false, 12>(k, a, 0, b, store);
+}
+
 }  // namespace
 
 void gemm_ukernel_12x32(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                         bool accumulate) {
-  gemm_12x32<false>(k, a, 0, b, [&](const __m512 (*acc)[2]) { store_tile_x32(acc, mr, nr, c, ldc, accumulate); });
+  packed_tile(k, a, b, mr, [&](const __m512 (*acc)[2]) { store_tile_x32(acc, mr, nr, c, ldc, accumulate); });
 }
 
 void gemm_ukernel_epilogue_12x32(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                                  bool accumulate, const float* bias, ops::Act act, float scale) {
-  gemm_12x32<false>(k, a, 0, b, [&](const __m512 (*acc)[2]) {
+  packed_tile(k, a, b, mr, [&](const __m512 (*acc)[2]) {
     store_tile_x32_epilogue(acc, mr, nr, c, ldc, accumulate, bias, act, scale);
   });
 }
 
 void gemm_ukernel_rows_12x32(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
                              bool accumulate) {
-  gemm_12x32<true>(k, a, lda, b, [&](const __m512 (*acc)[2]) { store_tile_x32(acc, 12, nr, c, ldc, accumulate); });
+  gemm_12x32<true, 12>(k, a, lda, b, [&](const __m512 (*acc)[2]) { store_tile_x32(acc, 12, nr, c, ldc, accumulate); });
 }
 
 }  // namespace nystrom::avx512
