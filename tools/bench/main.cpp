@@ -603,7 +603,7 @@ struct Bench {
           const double gemm_share = gemm_s / fastest;
           const double gemm_peak = (int8_gemms ? int8_peak_per_core : peak_per_core) * th;
           const double gemm_pct = gemm_peak > 0 && gemm_s > 0 ? 100 * gemm_flops(mc, n) / gemm_s / 1e9 / gemm_peak : 0;
-          if (th == max_threads) pass_figures[{dtype_name(type), n}] = {gemm_pct, 1 - gemm_share};
+          if (th == max_threads && int8_gemms) pass_figures[{dtype_name(type), n}] = {gemm_pct, 1 - gemm_share};
           rep.row(fmt("%-7s %6d %8d %9.1f %9.0f %9.1f %7.0f%% %7.0f%% %9.2f %8.2f %8.1f %8.1f", dtype_name(type), n,
                       th, tm.min_s * 1e3, n / tm.min_s, flops / tm.min_s / 1e9, ideal > 0 ? 100 * tm.min_s / ideal : 0,
                       floor_s > 0 ? 100 * tm.min_s / floor_s : 0, t1 / tm.min_s, vs_f32, load_ms, file_mb),
@@ -681,7 +681,7 @@ struct Bench {
     std::vector<Target> all;
     const bool over_pass = !pass_figures.empty();
     for (const auto& [key, f] : over_pass ? pass_figures : layer_figures) {
-      if (key.first == "f32") continue;
+      if (key.first == "f32") continue;  // the layer section's f32 row
       all.push_back({"gemm_pct_int8_peak_in_model", key.first, key.second, f.gemm_pct_peak, false, 85});
       if (key.second == 512)
         all.push_back({"outside_gemm_share_of_int8_pass", key.first, key.second, f.outside_gemm_share, true, 0.15});
