@@ -26,14 +26,15 @@ using GemmMicroKernel = void (*)(int k, const float* a, const float* b, float* c
 // (sum_k a[i*lda + k] * b[k*NR + j]), with the same FMAs in the same order
 // as GemmMicroKernel on that tile packed: the same bits. For products too
 // small for packing A to pay (kernels/gemm.cpp).
+using GemmRowsMicroKernel = void (*)(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
+                                     bool accumulate);
+
 // GemmMicroKernel with the GEMM epilogue applied in registers before the
 // tile is stored: the bits of the micro-kernel followed by bias_act_rows(c,
 // ldc, mr, bias, nr, act, scale) on its tile (bias from the tile's first
 // column, or null), without writing C and reading it back.
 using GemmEpilogueMicroKernel = void (*)(int k, const float* a, const float* b, float* c, int ldc, int mr, int nr,
                                          bool accumulate, const float* bias, ops::Act act, float scale);
-using GemmRowsMicroKernel = void (*)(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
-                                     bool accumulate);
 
 // The float GEMM's register tile and cache blocks (kernels/gemm.cpp); each
 // level sets its own, docs/TUNING.md records how they were measured.
@@ -154,9 +155,9 @@ struct KernelTable {
   // for a level that has no such loop (only avx512 has one).
   double (*int8_peak_loop)(long iters, int* sink);
   // qgemm_q8c_ukernel with the epilogue fused (QGemmEpilogueKernel); null
-  // at levels without one, where qgemm stores each panel and then runs
-  // bias_act_rows over it. avx512 has one: the separate pass over C was 6%
-  // of a q8_c forward pass there (docs/TUNING.md).
+  // at levels without one, where qgemm runs bias_act_rows over C after the
+  // micro-kernels. avx512 has one: the separate pass over C was 6% of a
+  // q8_c forward pass there (docs/TUNING.md).
   QGemmEpilogueKernel qgemm_q8c_ukernel_epilogue;
   // gemm_ukernel with the epilogue fused, for tiles of a packed A that
   // finish the depth; optional like the one above.
