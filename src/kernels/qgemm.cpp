@@ -195,6 +195,14 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
   if (pool && Mp > 16) pool->parallel_for((size_t)Mp, quantize, 16);
   else quantize(0, Mp, 0);
   const QuantRows a = {aq, ad, acorr, (size_t)K, nd};
+  // The quantized rows from row i on, from block b0 of the depth on.
+  auto rows_from = [&](int i, int b0) {
+    QuantRows at = a;
+    at.q += (size_t)i * a.ldq + (size_t)b0 * kQuantBlock;
+    at.d += (size_t)i * nd + b0;
+    at.corr += (size_t)i * nd + b0;
+    return at;
+  };
 
   // Tasks of every output in one parallel loop (one wait on the threads,
   // not one per output): blocks of MC rows, times chunks of panels when
@@ -244,10 +252,7 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
         const int j_begin = p_begin * NR, j_end = std::min(N, p_end * NR);
         for (int ir = 0; ir < mc; ir += MR) {
           const int mr = std::min(MR, mc - ir), i = ic + ir;
-          QuantRows at = a;
-          at.q += (size_t)i * a.ldq;
-          at.d += (size_t)i * nd;
-          at.corr += (size_t)i * nd;
+          const QuantRows at = rows_from(i, 0);
           float* crow = out.y + (size_t)i * out.ldy;
           for (int pn = p_begin; pn < p_end; ++pn) {
             const int j = pn * NR, nr = std::min(NR, N - j);
@@ -269,10 +274,7 @@ void qgemm_shared_input(const KernelTable& t, ThreadPool* pool, int M, const flo
           const uint8_t* wp = wbase + pn * p.panel_bytes + b0 * bb;
           for (int ir = 0; ir < mc; ir += MR) {
             const int mr = std::min(MR, mc - ir), i = ic + ir;
-            QuantRows at = a;
-            at.q += (size_t)i * a.ldq + (size_t)b0 * kQuantBlock;
-            at.d += (size_t)i * nd + b0;
-            at.corr += (size_t)i * nd + b0;
+            const QuantRows at = rows_from(i, b0);
             float* ct = out.y + (size_t)i * out.ldy + j;
             ukernel(kb, at, wp, ct, out.ldy, mr, nr, accumulate);
           }

@@ -43,6 +43,27 @@ std::vector<float> uniform(std::mt19937& rng, size_t n, float lo, float hi) {
 
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
+// How many elements of two equally long arrays differ in their bits.
+size_t differing_bits(const std::vector<float>& got, const std::vector<float>& want) {
+  size_t differ = 0;
+  for (size_t i = 0; i < got.size(); ++i) differ += !same_bits(got[i], want[i]);
+  return differ;
+}
+
+// Every epilogue a fused kernel must reproduce: each activation, a bias or
+// none, accumulating or not, a scale of 1 or `scale`; fn(ep, its name).
+template <typename Fn>
+void each_epilogue(const float* bias, float scale, Fn fn) {
+  for (Act act : {Act::None, Act::Relu, Act::GeluTanh, Act::GeluErf})
+    for (bool with_bias : {false, true})
+      for (bool accumulate : {false, true})
+        for (float s : {1.0f, scale}) {
+          const nystrom::ops::Epilogue ep = {with_bias ? bias : nullptr, act, accumulate, s};
+          fn(ep, " act=" + std::to_string((int)act) + (with_bias ? " bias" : "") + (accumulate ? " accumulate" : "") +
+                     " scale=" + std::to_string(s));
+        }
+}
+
 std::string what(const KernelTable& t, const std::string& detail) {
   return std::string(nystrom::isa_name(t.isa)) + " " + detail;
 }
@@ -104,8 +125,7 @@ void check_gemm_ukernel_rows(const KernelTable& t) {
         std::vector<float> got = c_old, want = c_old;
         t.gemm_ukernel_rows(k, a.data(), lda, b.data(), got.data(), ldc, nr, accumulate);
         t.gemm_ukernel(k, packed.data(), b.data(), want.data(), ldc, MR, nr, accumulate);
-        size_t differ = 0;
-        for (size_t i = 0; i < got.size(); ++i) differ += !same_bits(got[i], want[i]);
+        const size_t differ = differing_bits(got, want);
         INFO(what(t, "gemm_ukernel_rows k=" + std::to_string(k) + " nr=" + std::to_string(nr) +
                          (accumulate ? " accumulate" : "")));
         CHECK(differ == 0);
@@ -199,8 +219,7 @@ void check_segment_means(const KernelTable& t) {
         std::vector<float> got((size_t)m * ldo, test::sentinel()), want = got;
         t.segment_means(x.data(), n, cols, ld, m, got.data(), ldo);
         nystrom::ref::segment_means(x.data(), n, cols, ld, m, want.data(), ldo);
-        size_t differ = 0;
-        for (size_t i = 0; i < got.size(); ++i) differ += !same_bits(got[i], want[i]);
+        const size_t differ = differing_bits(got, want);
         INFO(what(t, "segment_means n=" + std::to_string(n) + " m=" + std::to_string(m) +
                          " cols=" + std::to_string(cols)));
         CHECK(differ == 0);
@@ -263,8 +282,7 @@ void check_qgemm_ukernel(const KernelTable& t, nystrom::format::DType dtype) {
         std::vector<float> got((size_t)M * ldy, test::sentinel()), want = got;
         nystrom::qgemm(probe, nullptr, M, x.data(), ldx, nystrom::PackedQuantMatrix(probe, view), got.data(), ldy, {});
         nystrom::qgemm_reference(M, x.data(), ldx, view, want.data(), ldy, {});
-        size_t differ = 0;
-        for (size_t i = 0; i < got.size(); ++i) differ += !same_bits(got[i], want[i]);
+        const size_t differ = differing_bits(got, want);
         INFO(what(t, std::string(dtype == DType::Q8_0 ? "qgemm_q8_ukernel" : "qgemm_q4_ukernel") + " M=" +
                          std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K)));
         CHECK(differ == 0);
@@ -303,8 +321,7 @@ void check_qgemm_q8c_ukernel(const KernelTable& t) {
         std::vector<float> got((size_t)M * ldy, test::sentinel()), want = got;
         nystrom::qgemm(probe, nullptr, M, x.data(), ldx, nystrom::PackedQuantMatrix(probe, view), got.data(), ldy, {});
         nystrom::qgemm_reference(M, x.data(), ldx, view, want.data(), ldy, {});
-        size_t differ = 0;
-        for (size_t i = 0; i < got.size(); ++i) differ += !same_bits(got[i], want[i]);
+        const size_t differ = differing_bits(got, want);
         INFO(what(t, "qgemm_q8c_ukernel M=" + std::to_string(M) + " N=" + std::to_string(N) +
                          " K=" + std::to_string(K)));
         CHECK(differ == 0);
@@ -317,30 +334,22 @@ void check_qgemm_q4_ukernel(const KernelTable& t) { check_qgemm_ukernel(t, nystr
 void check_gemm_ukernel_epilogue(const KernelTable& t) {
   const int MR = t.gemm.mr, NR = t.gemm.nr, ldc = NR + 3;
   std::mt19937 rng(25);
-  const Act acts[] = {Act::None, Act::Relu, Act::GeluTanh, Act::GeluErf};
   for (int k : {1, 5, 17})
     for (int mr : {1, 4, 5, 8, 9, MR - 1, MR})
       for (int nr : {1, NR / 2 + 1, NR - 1, NR}) {
         if (mr < 1 || mr > MR || nr < 1) continue;
         const std::vector<float> a = uniform(rng, (size_t)k * MR, -2, 2), b = uniform(rng, (size_t)k * NR, -2, 2);
         const std::vector<float> c_old = uniform(rng, (size_t)(MR + 1) * ldc, -2, 2), bias = uniform(rng, NR, -1, 1);
-        for (Act act : acts)
-          for (bool with_bias : {false, true})
-            for (bool accumulate : {false, true})
-              for (float scale : {1.0f, -0.25f}) {
-                const float* bp = with_bias ? bias.data() : nullptr;
-                std::vector<float> got = c_old, want = c_old;
-                t.gemm_ukernel_epilogue(k, a.data(), b.data(), got.data(), ldc, mr, nr, accumulate, bp, act, scale);
-                t.gemm_ukernel(k, a.data(), b.data(), want.data(), ldc, mr, nr, accumulate);
-                t.bias_act_rows(want.data(), ldc, mr, bp, nr, act, scale);
-                size_t differ = 0;
-                for (size_t i = 0; i < got.size(); ++i) differ += !same_bits(got[i], want[i]);
-                INFO(what(t, "gemm_ukernel_epilogue k=" + std::to_string(k) + " mr=" + std::to_string(mr) +
-                                 " nr=" + std::to_string(nr) + " act=" + std::to_string((int)act) +
-                                 (with_bias ? " bias" : "") + (accumulate ? " accumulate" : "") +
-                                 " scale=" + std::to_string(scale)));
-                CHECK(differ == 0);
-              }
+        each_epilogue(bias.data(), -0.25f, [&](const nystrom::ops::Epilogue& ep, const std::string& name) {
+          std::vector<float> got = c_old, want = c_old;
+          t.gemm_ukernel_epilogue(k, a.data(), b.data(), got.data(), ldc, mr, nr, ep.accumulate, ep.bias, ep.act,
+                                  ep.scale);
+          t.gemm_ukernel(k, a.data(), b.data(), want.data(), ldc, mr, nr, ep.accumulate);
+          t.bias_act_rows(want.data(), ldc, mr, ep.bias, nr, ep.act, ep.scale);
+          INFO(what(t, "gemm_ukernel_epilogue k=" + std::to_string(k) + " mr=" + std::to_string(mr) +
+                           " nr=" + std::to_string(nr) + name));
+          CHECK(differing_bits(got, want) == 0);
+        });
       }
 }
 
@@ -354,7 +363,6 @@ void check_qgemm_q8c_ukernel_epilogue(const KernelTable& t) {
   plain.qgemm_q8c_ukernel_epilogue = nullptr;
   std::mt19937 rng(23);
   const int MR = t.qgemm.mr_c, NR = t.qgemm.nr;
-  const Act acts[] = {Act::None, Act::Relu, Act::GeluTanh, Act::GeluErf};
   for (int M : {1, MR - 1, MR + 1, 2 * MR + 5})
     for (int N : {1, NR - 1, NR + 3, 2 * NR})
       for (int K : {32, 96}) {
@@ -372,22 +380,14 @@ void check_qgemm_q8c_ukernel_epilogue(const KernelTable& t) {
         const nystrom::QuantMatrixView view = {DType::Q8_C, N, K, w.data()};
         const nystrom::PackedQuantMatrix packed(t, view);
         const std::vector<float> y0 = uniform(rng, (size_t)M * ldy, -2, 2);
-        for (Act a : acts)
-          for (bool with_bias : {false, true})
-            for (bool accumulate : {false, true})
-              for (float scale : {1.0f, 0.35355339f}) {
-                const nystrom::ops::Epilogue ep = {with_bias ? bias.data() : nullptr, a, accumulate, scale};
-                std::vector<float> got = y0, want = y0;
-                nystrom::qgemm(t, nullptr, M, x.data(), ldx, packed, got.data(), ldy, ep);
-                nystrom::qgemm(plain, nullptr, M, x.data(), ldx, packed, want.data(), ldy, ep);
-                size_t differ = 0;
-                for (size_t i = 0; i < got.size(); ++i) differ += !same_bits(got[i], want[i]);
-                INFO(what(t, "qgemm_q8c_ukernel_epilogue M=" + std::to_string(M) + " N=" + std::to_string(N) +
-                                 " K=" + std::to_string(K) + " act=" + std::to_string((int)a) +
-                                 (with_bias ? " bias" : "") + (accumulate ? " accumulate" : "") +
-                                 " scale=" + std::to_string(scale)));
-                CHECK(differ == 0);
-              }
+        each_epilogue(bias.data(), 0.35355339f, [&](const nystrom::ops::Epilogue& ep, const std::string& name) {
+          std::vector<float> got = y0, want = y0;
+          nystrom::qgemm(t, nullptr, M, x.data(), ldx, packed, got.data(), ldy, ep);
+          nystrom::qgemm(plain, nullptr, M, x.data(), ldx, packed, want.data(), ldy, ep);
+          INFO(what(t, "qgemm_q8c_ukernel_epilogue M=" + std::to_string(M) + " N=" + std::to_string(N) +
+                           " K=" + std::to_string(K) + name));
+          CHECK(differing_bits(got, want) == 0);
+        });
       }
 }
 
