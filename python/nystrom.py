@@ -48,6 +48,7 @@ _STATUS_NAMES = {
     8: "NYSTROM_ERROR_BUFFER_TOO_SMALL",
 }
 _ATTENTION = {"auto": 0, "nystrom": 1, "exact": 2}
+_PRECISION = {"f32": 0, "int8": 1, "bf16": 2}
 _POOLING = {"cls": 0, "first": 0, "mean": 1}
 _HEADS = {0: "none", 1: "masked_lm", 2: "classifier"}
 _PROBLEMS = {0: "single_label_classification", 1: "multi_label_classification", 2: "regression"}
@@ -203,11 +204,15 @@ class Model:
     """A .nyf model file, opened with its tokenizer (when it has one) and
     run through sessions of `threads` threads (0: the CPUs this process may
     use). attention is "auto", "nystrom" or "exact"; landmarks 0 is the
-    model's own count."""
+    model's own count; attention_precision "f32", "int8" or "bf16" (the
+    arithmetic of the Nystrom products: RunOptions in nystrom.h)."""
 
-    def __init__(self, path, threads=0, attention="auto", landmarks=0, verify_checksum=True):
+    def __init__(self, path, threads=0, attention="auto", landmarks=0, verify_checksum=True,
+                 attention_precision="f32"):
         if attention not in _ATTENTION:
             raise ValueError("attention must be auto, nystrom or exact, not %r" % (attention,))
+        if attention_precision not in _PRECISION:
+            raise ValueError("attention_precision must be f32, int8 or bf16, not %r" % (attention_precision,))
         self._model = None
         self._sessions = {}
         self._lock = threading.Lock()
@@ -215,7 +220,7 @@ class Model:
         options = _OpenOptions(int(threads), 0 if verify_checksum else 1)
         _check(_open(os.fsencode(path), ctypes.byref(options), ctypes.byref(handle)))
         self._model = handle
-        self._session_options = (_ATTENTION[attention], int(landmarks), int(threads))
+        self._session_options = (_ATTENTION[attention], int(landmarks), int(threads), _PRECISION[attention_precision])
         c = _Config()
         _check(_model_config(self._model, ctypes.byref(c)))
         labels = []
@@ -259,8 +264,8 @@ class Model:
         if session is None:
             if not self._model:
                 raise Error("the model is closed", 1)
-            attention, landmarks, threads = self._session_options
-            options = _SessionOptions(attention, landmarks, threads, 0, 1 if hidden_only else 0)
+            attention, landmarks, threads, precision = self._session_options
+            options = _SessionOptions(attention, landmarks, threads, precision, 1 if hidden_only else 0)
             session = ctypes.c_void_p()
             _check(_session_create(self._model, ctypes.byref(options), ctypes.byref(session)))
             self._sessions[hidden_only] = session

@@ -67,7 +67,8 @@ typedef enum nystrom_attention {
  * in nystrom.h): the arithmetic of the Nystrom attention's own products. */
 typedef enum nystrom_attention_precision {
   NYSTROM_PRECISION_F32 = 0,
-  NYSTROM_PRECISION_INT8 = 1
+  NYSTROM_PRECISION_INT8 = 1,
+  NYSTROM_PRECISION_BF16 = 2
 } nystrom_attention_precision;
 
 typedef enum nystrom_head_type {

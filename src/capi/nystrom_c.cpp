@@ -370,9 +370,10 @@ extern "C" nystrom_status nystrom_session_create(const nystrom_model* model, con
       switch (options->attention_precision) {
         case NYSTROM_PRECISION_F32: o.attention_precision = nystrom::AttentionPrecision::F32; break;
         case NYSTROM_PRECISION_INT8: o.attention_precision = nystrom::AttentionPrecision::Int8; break;
+        case NYSTROM_PRECISION_BF16: o.attention_precision = nystrom::AttentionPrecision::BF16; break;
         default:
           return set_errorf(NYSTROM_ERROR_INVALID_ARGUMENT,
-                            "nystrom_session_create: attention_precision must be 0 (f32) or 1 (int8), got %d",
+                            "nystrom_session_create: attention_precision must be 0 (f32), 1 (int8) or 2 (bf16), got %d",
                             (int)options->attention_precision);
       }
       o.landmarks = options->landmarks;

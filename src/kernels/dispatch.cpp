@@ -72,7 +72,7 @@ const KernelTable* compiled_table(Isa isa) {
     case Isa::Scalar: return &ref::scalar_kernels();
 #if defined(__x86_64__)
     case Isa::Avx2: return &avx2::avx2_kernels();
-    case Isa::Avx512: return &avx512::avx512_kernels();
+    case Isa::Avx512: return &avx512::avx512_kernels(cpu_features().avx512bf16);
 #endif
 #if defined(__aarch64__)
     case Isa::Neon: return &neon::neon_kernels();

@@ -112,6 +112,27 @@ using QGemmMicroKernel = void (*)(int nblocks, const QuantRows& a, const uint8_t
 using QGemmEpilogueKernel = void (*)(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr,
                                      int nr, bool accumulate, const float* bias, ops::Act act, float scale);
 
+// BF16 products (AttentionPrecision::BF16, kernels/bf16_gemm.h). A pair is
+// one uint32 holding two bf16 values: k = 2t in the low half, 2t + 1 in the
+// high half. A float becomes a bf16 by rounding to nearest even, a subnormal
+// to a zero of its sign, a NaN to a quiet NaN (bf16_from_float).
+//
+// x[0..k) as ceil(k/2) pairs; an odd k leaves the last high half 0.
+using Bf16ConvertRow = void (*)(const float* x, int k, uint32_t* pairs);
+// pairs[j] = (bf16 lo[j], bf16 hi[j]) for j < n; hi may be null (zeros).
+using Bf16InterleaveRows = void (*)(const float* lo, const float* hi, int n, uint32_t* pairs);
+// C[mr x nr] (ldc) = the products of MR rows of pairs (row i at a + i*lda)
+// and NR columns of pairs (pair t of column j at b[t*ldb + j]), each
+// element one chain from 0 over t in order: c += a.hi * b.hi, then
+// c += a.lo * b.lo, each step one rounding to f32 and a subnormal result
+// flushed to zero: vdpbf16ps, bit for bit. Whole MR x NR tiles of a and b
+// must be readable; only the top-left mr x nr corner is stored.
+using Bf16MicroKernel = void (*)(int pairs, const uint32_t* a, size_t lda, const uint32_t* b, size_t ldb, float* c,
+                                 int ldc, int mr, int nr);
+struct Bf16Layout {
+  int mr, nr;  // register tile of gemm_bf16_ukernel
+};
+
 // One level's kernels. The sizes and layouts come first, then only function
 // pointers (tests/kernels/test_kernel_tables.cpp counts them and checks that
 // each is set and tested).
@@ -120,6 +141,7 @@ struct KernelTable {
   GemmBlocks gemm;
   QGemmLayout qgemm;
   QGemmBlocks qgemm_blocks;
+  Bf16Layout bf16;
 
   GemmMicroKernel gemm_ukernel;
   GemmRowsMicroKernel gemm_ukernel_rows;
@@ -162,6 +184,10 @@ struct KernelTable {
   // gemm_ukernel with the epilogue fused, for tiles of a packed A that
   // finish the depth; optional like the one above.
   GemmEpilogueMicroKernel gemm_ukernel_epilogue;
+  // BF16 products: the operands' conversions and the micro-kernel.
+  Bf16ConvertRow bf16_convert_row;
+  Bf16InterleaveRows bf16_interleave_rows;
+  Bf16MicroKernel gemm_bf16_ukernel;
 };
 
 }  // namespace nystrom

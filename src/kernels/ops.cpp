@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/bf16_gemm.h"
 #include "kernels/dispatch.h"
 #include "format/half.h"
 #include "kernels/gemm.h"
@@ -90,6 +91,11 @@ void linear_shared_input(ThreadPool* pool, int n, const float* x, int ldx, const
 void gemm_int8(int M, int N, int K, const float* a, int lda, const float* b, int ldb, bool trans_b, float* c,
                int ldc, Int8GemmScratch& scratch) {
   nystrom::gemm_int8(kernels(), M, N, K, a, lda, b, ldb, trans_b, c, ldc, scratch);
+}
+
+void gemm_bf16(int M, int N, int K, const float* a, int lda, const float* b, int ldb, bool trans_b, float* c,
+               int ldc, Bf16GemmScratch& scratch) {
+  nystrom::gemm_bf16(kernels(), M, N, K, a, lda, b, ldb, trans_b, c, ldc, scratch);
 }
 
 void weight_row(const WeightMatrix& w, int row, float* out) {

@@ -15,6 +15,7 @@ class ThreadPool;
 class PackedQuantMatrix;
 class PackedGemmB;
 struct Int8GemmScratch;
+struct Bf16GemmScratch;
 struct KernelTable;
 }
 
@@ -75,6 +76,11 @@ void linear_shared_input(ThreadPool* pool, int n, const float* x, int ldx, const
 // gemm_int8), on the kernel table in use; one thread.
 void gemm_int8(int M, int N, int K, const float* a, int lda, const float* b, int ldb, bool trans_b, float* c,
                int ldc, Int8GemmScratch& scratch);
+
+// C = A op(B) with both operands rounded to bf16 and f32 sums
+// (kernels/bf16_gemm.h), on the kernel table in use; one thread.
+void gemm_bf16(int M, int N, int K, const float* a, int lda, const float* b, int ldb, bool trans_b, float* c,
+               int ldc, Bf16GemmScratch& scratch);
 
 // Row `row` of a weight matrix as floats (embedding lookups).
 void weight_row(const WeightMatrix& w, int row, float* out);

@@ -33,13 +33,16 @@ void exact_head(const HeadView& h, HeadScratch& s) {
 
 // Output (F Z)(B V) with F = softmax(Q K~^T), B = softmax(Q~ K^T), Z = pinv(A).
 void nystrom_head(const HeadView& h, const float* ql, const float* kl, const float* a, int m, float scale,
-                  bool int8, HeadScratch& s) {
+                  AttentionPrecision precision, HeadScratch& s) {
   const int n = h.n, D = h.D, d = h.d;
   float *z = s.z.data(), *f = s.f.data(), *fz = s.fz.data(), *b = s.b.data(), *bv = s.bv.data();
-  // The three products with a side of length n, in f32 or in 8 bits.
+  // The products with a side of length n: in f32, in bf16 (all five), or
+  // with 8-bit operands (the first three; F Z and (F Z)(B V) stay f32).
   auto product = [&](int M, int N, int K, const float* x, int ldx, const float* y, int ldy, bool trans_y, float* out,
-                     int ldo) {
-    if (int8) ops::gemm_int8(M, N, K, x, ldx, y, ldy, trans_y, out, ldo, s.int8);
+                     int ldo, bool int8_too = true) {
+    if (precision == AttentionPrecision::BF16) ops::gemm_bf16(M, N, K, x, ldx, y, ldy, trans_y, out, ldo, s.bf16);
+    else if (precision == AttentionPrecision::Int8 && int8_too)
+      ops::gemm_int8(M, N, K, x, ldx, y, ldy, trans_y, out, ldo, s.int8);
     else ops::gemm(nullptr, M, N, K, x, ldx, false, y, ldy, trans_y, out, ldo);
   };
   ops::nystrom_pinv(nullptr, a, m, scale, 6, z, s.pinv_work.data());
@@ -52,8 +55,8 @@ void nystrom_head(const HeadView& h, const float* ql, const float* kl, const flo
     const int rows = std::min(kNystromRowBlock, n - r0);
     product(rows, m, d, h.q + (size_t)r0 * D, D, kl, d, true, f, m);  // F = softmax(Q K~^T)
     ops::softmax_rows(f, rows, m, m);
-    ops::gemm(nullptr, rows, m, m, f, m, false, z, m, false, fz, m);
-    ops::gemm(nullptr, rows, d, m, fz, m, false, bv, d, false, h.out + (size_t)r0 * D, D);
+    product(rows, m, m, f, m, z, m, false, fz, m, false);
+    product(rows, d, m, fz, m, bv, d, false, h.out + (size_t)r0 * D, D, false);
   }
 }
 
@@ -86,7 +89,7 @@ void nystrom_attention(ThreadPool* pool, const ModelConfig& c, Workspace& ws, co
   const float scale = *std::max_element(ws.col_sum.begin(), ws.col_sum.end());
   for_each_head([&](int h, HeadScratch& s) {
     nystrom_head(head_view(ws, seq, D, d, h), ws.q_land.data() + (size_t)h * m * d,
-                 ws.k_land.data() + (size_t)h * m * d, ws.a.data() + (size_t)h * m * m, m, scale, seq.plan.int8, s);
+                 ws.k_land.data() + (size_t)h * m * d, ws.a.data() + (size_t)h * m * m, m, scale, seq.plan.precision, s);
   });
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/bf16_gemm.h"
 #include "kernels/quant.h"
 #include "model/weights.h"
 #include "nystrom/nystrom.h"
@@ -18,9 +19,10 @@ class ThreadPool;
 struct AttentionPlan {
   bool exact = true;
   int landmarks = 0;
-  bool int8 = false;  // 8-bit Nystrom products (when the head size allows)
+  // Of the Nystrom products; Int8 only when the head size allows it.
+  AttentionPrecision precision = AttentionPrecision::F32;
   bool operator==(const AttentionPlan& o) const {
-    return exact == o.exact && landmarks == o.landmarks && int8 == o.int8;
+    return exact == o.exact && landmarks == o.landmarks && precision == o.precision;
   }
 };
 AttentionPlan plan_attention(const ModelConfig& c, const RunOptions& o, int n);
@@ -54,6 +56,7 @@ struct HeadScratch {
   std::vector<float> bv;            // [m x d]
   std::vector<float> scores;        // exact: [min(n, block) x n]
   Int8GemmScratch int8;             // AttentionPrecision::Int8
+  Bf16GemmScratch bf16;             // AttentionPrecision::BF16
 };
 
 // One sequence of a pass: its rows of the workspace's buffers and how it

@@ -24,7 +24,9 @@ AttentionPlan plan_attention(const ModelConfig& c, const RunOptions& o, int n) {
   }
   if (n <= p.landmarks) p.exact = true;  // as many landmarks as tokens: exact is cheaper and exact
   // 8-bit blocks run along the head size: it must be a multiple of 32.
-  p.int8 = o.attention_precision == AttentionPrecision::Int8 && (c.hidden_size / c.num_heads) % kQuantBlock == 0;
+  p.precision = o.attention_precision;
+  if (p.precision == AttentionPrecision::Int8 && (c.hidden_size / c.num_heads) % kQuantBlock != 0)
+    p.precision = AttentionPrecision::F32;
   return p;
 }
 

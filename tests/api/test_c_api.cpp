@@ -61,8 +61,9 @@ nystrom::RunOptions cpp_options(const nystrom_session_options& c) {
                                                            : nystrom::AttentionMode::Auto;
   o.landmarks = c.landmarks;
   o.threads = c.threads;
-  o.attention_precision =
-      c.attention_precision == NYSTROM_PRECISION_INT8 ? nystrom::AttentionPrecision::Int8 : nystrom::AttentionPrecision::F32;
+  o.attention_precision = c.attention_precision == NYSTROM_PRECISION_INT8   ? nystrom::AttentionPrecision::Int8
+                          : c.attention_precision == NYSTROM_PRECISION_BF16 ? nystrom::AttentionPrecision::BF16
+                                                                            : nystrom::AttentionPrecision::F32;
   return o;
 }
 
@@ -231,7 +232,7 @@ TEST_CASE("c api: nystrom_session_create checks every option") {
     CHECK(last_error().find("attention") != std::string::npos);
   }
   o.attention = NYSTROM_ATTENTION_AUTO;
-  for (int32_t precision : {-1, 2}) {
+  for (int32_t precision : {-1, 3}) {
     o.attention_precision = precision;
     CHECK_STATUS(nystrom_session_create(m.p, &o, &s), NYSTROM_ERROR_INVALID_ARGUMENT);
     CHECK(last_error().find("attention_precision") != std::string::npos);
@@ -341,6 +342,7 @@ TEST_CASE("c api: results, logits and pooling are bit for bit the C++ API's, for
     const nystrom_session_options modes[] = {{NYSTROM_ATTENTION_AUTO, 0, 0, NYSTROM_PRECISION_F32, NYSTROM_OUTPUTS_ALL},
                                              {NYSTROM_ATTENTION_NYSTROM, 4, 2, NYSTROM_PRECISION_F32, NYSTROM_OUTPUTS_ALL},
                                              {NYSTROM_ATTENTION_NYSTROM, 0, 1, NYSTROM_PRECISION_INT8, NYSTROM_OUTPUTS_ALL},
+                                             {NYSTROM_ATTENTION_NYSTROM, 0, 2, NYSTROM_PRECISION_BF16, NYSTROM_OUTPUTS_ALL},
                                              {NYSTROM_ATTENTION_EXACT, 0, 3, NYSTROM_PRECISION_F32, NYSTROM_OUTPUTS_ALL}};
     for (const nystrom_session_options& o : modes) {
       CAPTURE(name);

@@ -21,10 +21,14 @@
 
 #include "format/half.h"
 #include "kernel_support.h"
+#include "kernels/bf16_gemm.h"
 #include "kernels/dispatch.h"
 #include "kernels/quant.h"
 #include "kernels/ref/ref.h"
 #include "support.h"
+#if defined(__x86_64__)
+#include "kernels/avx512/avx512.h"
+#endif
 
 using nystrom::Isa;
 using nystrom::KernelTable;
@@ -482,6 +486,86 @@ void check_peak(const KernelTable& t, const char* name, double (*loop)(long, Sin
 void check_fma_peak_loop(const KernelTable& t) { check_peak(t, "fma_peak_loop", t.fma_peak_loop); }
 void check_int8_peak_loop(const KernelTable& t) { check_peak(t, "int8_peak_loop", t.int8_peak_loop); }
 
+// bf16 conversions: every level gives bf16_from_float's bits, on random
+// bit patterns (NaNs, infinities, subnormals and zeros among them) at
+// lengths around the vector widths, and writes nothing past the pairs.
+std::vector<float> bf16_probe_values(std::mt19937& rng, size_t n) {
+  std::vector<float> x(n);
+  const uint32_t specials[] = {0x00000000u, 0x80000000u, 0x00000001u, 0x807fffffu, 0x7f800000u, 0xff800000u,
+                               0x7fc00000u, 0x7f800001u, 0xffbfffffu, 0x3f808000u, 0x3f818000u, 0x7f7fffffu};
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t u = i % 3 == 0 ? specials[rng() % 12] : (uint32_t)rng();
+    std::memcpy(&x[i], &u, sizeof u);
+  }
+  return x;
+}
+
+const int kBf16Lengths[] = {1, 2, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1001};
+
+void check_bf16_convert_row(const KernelTable& t) {
+  std::mt19937 rng(31);
+  size_t bad = 0, stray = 0;
+  for (int k : kBf16Lengths)
+    for (int round = 0; round < 20; ++round) {
+      const std::vector<float> x = bf16_probe_values(rng, k);
+      const int P = (k + 1) / 2;
+      std::vector<uint32_t> got(P + 1, 0xdeadbeefu), want(P + 1, 0xdeadbeefu);
+      t.bf16_convert_row(x.data(), k, got.data());
+      nystrom::ref::bf16_convert_row(x.data(), k, want.data());
+      for (int i = 0; i < P; ++i) bad += got[i] != want[i];
+      stray += got[P] != 0xdeadbeefu;
+    }
+  INFO(what(t, "bf16_convert_row"));
+  CHECK(bad == 0);
+  CHECK(stray == 0);
+}
+
+void check_bf16_interleave_rows(const KernelTable& t) {
+  std::mt19937 rng(32);
+  size_t bad = 0, stray = 0;
+  for (int n : kBf16Lengths)
+    for (bool with_hi : {true, false})
+      for (int round = 0; round < 10; ++round) {
+        const std::vector<float> lo = bf16_probe_values(rng, n), hi = bf16_probe_values(rng, n);
+        std::vector<uint32_t> got(n + 1, 0xdeadbeefu), want(n + 1, 0xdeadbeefu);
+        t.bf16_interleave_rows(lo.data(), with_hi ? hi.data() : nullptr, n, got.data());
+        nystrom::ref::bf16_interleave_rows(lo.data(), with_hi ? hi.data() : nullptr, n, want.data());
+        for (int i = 0; i < n; ++i) bad += got[i] != want[i];
+        stray += got[n] != 0xdeadbeefu;
+      }
+  INFO(what(t, "bf16_interleave_rows"));
+  CHECK(bad == 0);
+  CHECK(stray == 0);
+}
+
+// The micro-kernel: the reference's bits on every corner tile (operands of
+// normal magnitude, so no step is subnormal: there the emulations keep
+// what vdpbf16ps flushes), and nothing written outside mr x nr.
+void check_gemm_bf16_ukernel(const KernelTable& t) {
+  const int MR = t.bf16.mr, NR = t.bf16.nr, ldc = NR + 3;
+  std::mt19937 rng(33);
+  std::uniform_real_distribution<float> d(-2.0f, 2.0f);
+  auto pairs_of = [&](size_t count) {
+    std::vector<uint32_t> v(count);
+    for (uint32_t& p : v) p = nystrom::bf16_from_float(d(rng)) | (uint32_t)nystrom::bf16_from_float(d(rng)) << 16;
+    return v;
+  };
+  for (int pairs : {0, 1, 2, 5, 17, 300})
+    for (int mr : {1, 4, 5, MR - 1, MR})
+      for (int nr : {1, NR / 2 + 1, NR - 1, NR}) {
+        if (mr < 1 || mr > MR) continue;
+        const size_t lda = (size_t)pairs + 3, ldb = (size_t)NR + 5;
+        const std::vector<uint32_t> a = pairs_of(MR * lda), b = pairs_of(std::max(1, pairs) * ldb);
+        const std::vector<float> c_old = uniform(rng, (size_t)(MR + 1) * ldc, -1, 1);
+        std::vector<float> got = c_old, want = c_old;
+        t.gemm_bf16_ukernel(pairs, a.data(), lda, b.data(), ldb, got.data(), ldc, mr, nr);
+        nystrom::ref::gemm_bf16_ukernel(pairs, a.data(), lda, b.data(), ldb, want.data(), ldc, mr, nr);
+        INFO(what(t, "gemm_bf16_ukernel pairs=" + std::to_string(pairs) + " mr=" + std::to_string(mr) +
+                         " nr=" + std::to_string(nr)));
+        CHECK(differing_bits(got, want) == 0);
+      }
+}
+
 // ---------------------------------------------------------------------------
 // The registry: one check per function-pointer slot.
 
@@ -499,6 +583,7 @@ const Entry kEntries[] = {
     NYSTROM_ENTRY(qgemm_q8c_ukernel),
     NYSTROM_ENTRY(quantize_act_row), NYSTROM_ENTRY(quantize_act_row_c), NYSTROM_ENTRY(f16_to_f32_row),   NYSTROM_ENTRY(fma_peak_loop),
     NYSTROM_ENTRY(int8_peak_loop), NYSTROM_ENTRY(qgemm_q8c_ukernel_epilogue), NYSTROM_ENTRY(gemm_ukernel_epilogue),
+    NYSTROM_ENTRY(bf16_convert_row), NYSTROM_ENTRY(bf16_interleave_rows), NYSTROM_ENTRY(gemm_bf16_ukernel),
 };
 #undef NYSTROM_ENTRY
 
@@ -565,6 +650,19 @@ TEST_CASE("kernel tables: every entry of every level matches its reference on aw
   }
 }
 
+TEST_CASE("kernel tables: the avx512 table for CPUs without AVX-512 BF16 gives the same bf16 bits") {
+#if defined(__x86_64__)
+  // Its conversions and micro-kernel emulate the instructions; where the
+  // CPU has them, the native table's checks above ran against the same
+  // references.
+  if (!nystrom::kernels_for(Isa::Avx512)) return;
+  const KernelTable& emulated = nystrom::avx512::avx512_kernels(false);
+  check_bf16_convert_row(emulated);
+  check_bf16_interleave_rows(emulated);
+  check_gemm_bf16_ukernel(emulated);
+#endif
+}
+
 TEST_CASE("kernel tables: each level's sizes fit its kernels") {
   for (const KernelTable* t : test::levels()) {
     CAPTURE(nystrom::isa_name(t->isa));
@@ -576,5 +674,7 @@ TEST_CASE("kernel tables: each level's sizes fit its kernels") {
     CHECK(t->qgemm.nr % 16 == 0);  // 64-byte aligned panel blocks (kernel_table.h)
     CHECK(t->qgemm_blocks.kb > 0);
     CHECK(t->qgemm_blocks.mc % t->qgemm.mr == 0);
+    CHECK(t->bf16.mr > 0);
+    CHECK(t->bf16.nr > 0);
   }
 }

@@ -65,9 +65,10 @@ TEST_CASE("batch packing: each sequence of a packed pass is bit for bit its run 
       const auto model = batch_model(dir, head, type);
       const auto batch = batch_of(lengths, model->config().vocab_size);
       for (AttentionMode mode : {AttentionMode::Auto, AttentionMode::Exact})
-        for (auto precision : {nystrom::AttentionPrecision::F32, nystrom::AttentionPrecision::Int8})
+        for (auto precision :
+             {nystrom::AttentionPrecision::F32, nystrom::AttentionPrecision::Int8, nystrom::AttentionPrecision::BF16})
           for (int threads : {1, 2}) {
-            if (mode == AttentionMode::Exact && precision == nystrom::AttentionPrecision::Int8) continue;
+            if (mode == AttentionMode::Exact && precision != nystrom::AttentionPrecision::F32) continue;
             CAPTURE((int)mode);
             CAPTURE((int)precision);
             CAPTURE(threads);

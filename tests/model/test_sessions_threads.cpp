@@ -60,7 +60,7 @@ TEST_CASE("sessions: four sessions on threads sharing one model match sequential
   // One round emulated: qemu runs the guest's threads on the host's two
   // cores, so more rounds add interleavings of the same code there at
   // ~10 s each (the order still changes the lengths from run to run).
-  constexpr int kSessions = 4;
+  constexpr int kSessions = 5;
   const int kRounds = test::under_emulator() ? 1 : 3;
   for (const char* name : {"small-cls", "tiny-mlm"}) {
     CAPTURE(std::string(name));
@@ -70,7 +70,8 @@ TEST_CASE("sessions: four sessions on threads sharing one model match sequential
     const RunOptions options[kSessions] = {options_of(AttentionMode::Auto, 0, 1),
                                            options_of(AttentionMode::Nystrom, 4, 2),
                                            options_of(AttentionMode::Exact, 0, 3),
-                                           options_of(AttentionMode::Nystrom, 0, 2, nystrom::AttentionPrecision::Int8)};
+                                           options_of(AttentionMode::Nystrom, 0, 2, nystrom::AttentionPrecision::Int8),
+                                           options_of(AttentionMode::Nystrom, 0, 3, nystrom::AttentionPrecision::BF16)};
     std::vector<std::vector<std::vector<int32_t>>> inputs;
     for (int s = 0; s < kSessions; ++s) inputs.push_back(inputs_for(c, 1000 * (uint32_t)s));
 

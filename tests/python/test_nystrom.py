@@ -222,6 +222,28 @@ class ModuleTest(unittest.TestCase):
                     else:
                         self.assertEqual(len(out["last_hidden_state"]), len(ids))
 
+    def test_attention_precision_reaches_the_engine_as_the_clis_flag(self):
+        ids = self.cls.tokenize("the cat sat on the mat and the dog ran . " * 3)
+        with tempfile.TemporaryDirectory() as d:
+            write_npy_ids(os.path.join(d, "ids.npy"), ids)
+            out_dir = os.path.join(d, "out")
+            cli("run", "--model", self.cls_path, "--ids-npy", os.path.join(d, "ids.npy"), "--out-dir", out_dir,
+                "--attention", "nystrom", "--attention-precision", "bf16")
+            _, hidden = read_npy(os.path.join(out_dir, "last_hidden_state.npy"))
+        model = nystrom.Model(self.cls_path, attention="nystrom", attention_precision="bf16")
+        try:
+            bf16 = flat(model.run(ids)["last_hidden_state"])
+        finally:
+            model.close()
+        self.assertEqual(bf16, hidden)
+        f32 = nystrom.Model(self.cls_path, attention="nystrom")
+        try:
+            self.assertNotEqual(flat(f32.run(ids)["last_hidden_state"]), hidden)
+        finally:
+            f32.close()
+        with self.assertRaises(ValueError):
+            nystrom.Model(self.cls_path, attention_precision="fp8")
+
     def test_fill_mask_as_the_cli(self):
         text = "the cat [MASK] on the [MASK] ."
         got = self.mlm.fill_mask(text, top_k=4)

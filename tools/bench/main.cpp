@@ -457,39 +457,52 @@ struct Bench {
 
   static std::vector<int32_t> random_ids(int n, uint32_t vocab) { return random_ids_for(n, vocab); }
 
-  // The Nystrom products in f32 or in 8 bits: speed of the whole forward pass
-  // and agreement of its output, on the base-size q8_0 model.
+  // The Nystrom products in f32, in 8 bits or in bf16: speed of the whole
+  // forward pass and agreement of its output, on the base-size q8_0 model.
   void attention_precision() {
     std::vector<int> ns = quick ? std::vector<int>{1024} : std::vector<int>{1024, 4096};
     rep.section("attention_precision",
-                fmt("Nystrom products (Q K~^T, Q~ K^T, B V) in f32 vs int8; base-size q8_0 model, %d threads", max_threads),
-                "     n   f32 ms  int8 ms  f32 attn ms  int8 attn ms  speedup  cosine(int8, f32)");
+                fmt("Nystrom products in f32 vs int8 (Q K~^T, Q~ K^T, B V) vs bf16 (all five); base-size q8_0 model, "
+                    "%d threads, %s; speedup = f32 time / its time",
+                    max_threads, instruction_set_name(instruction_set())),
+                "     n   f32 ms  int8 ms  bf16 ms  f32 attn  int8 attn  bf16 attn  int8 x  bf16 x  cos(int8)  cos(bf16)");
     auto model = Model::open(model_path(16384, 12, DType::Q8_0));
+    const AttentionPrecision kinds[3] = {AttentionPrecision::F32, AttentionPrecision::Int8, AttentionPrecision::BF16};
     for (int n : ns) {
       auto ids = random_ids(n, model->config().vocab_size);
-      double ms[2], attn[2];
-      Output out[2];
-      for (int v = 0; v < 2; ++v) {
+      double ms[3], attn[3], cosine[3];
+      Output out[3];
+      std::vector<Session> sessions;
+      for (AttentionPrecision p : kinds) {
         RunOptions o;
         o.threads = max_threads;
-        o.attention_precision = v ? AttentionPrecision::Int8 : AttentionPrecision::F32;
-        Session s(model, o);
-        Timing tm = time_it(repeat, [&] { out[v] = s.run(ids); });
-        ms[v] = tm.min_s * 1e3;
-        s.set_profiling(true);
-        s.run(ids);
-        attn[v] = s.profile().attention * 1e3;
-        s.set_profiling(false);
+        o.attention_precision = p;
+        sessions.emplace_back(model, o);
       }
-      double ab = 0, aa = 0, bb = 0;
-      for (size_t i = 0; i < out[0].last_hidden_state.size(); ++i) {
-        double a = out[0].last_hidden_state[i], b = out[1].last_hidden_state[i];
-        ab += a * b, aa += a * a, bb += b * b;
+      for (int v = 0; v < 3; ++v) ms[v] = 1e300;
+      // Interleaved rounds, the minimum of each.
+      for (int round = 0; round < repeat; ++round)
+        for (int v = 0; v < 3; ++v) {
+          Timing tm = time_it(1, [&] { out[v] = sessions[v].run(ids); });
+          ms[v] = std::min(ms[v], tm.min_s * 1e3);
+        }
+      for (int v = 0; v < 3; ++v) {
+        sessions[v].set_profiling(true);
+        sessions[v].run(ids);
+        attn[v] = sessions[v].profile().attention * 1e3;
+        sessions[v].set_profiling(false);
+        double ab = 0, aa = 0, bb = 0;
+        for (size_t i = 0; i < out[0].last_hidden_state.size(); ++i) {
+          double a = out[0].last_hidden_state[i], b = out[v].last_hidden_state[i];
+          ab += a * b, aa += a * a, bb += b * b;
+        }
+        cosine[v] = ab / std::sqrt(aa * bb);
       }
-      const double cosine = ab / std::sqrt(aa * bb);
-      rep.row(fmt("%6d %8.1f %8.1f %12.1f %13.1f %8.2f %18.6f", n, ms[0], ms[1], attn[0], attn[1], ms[0] / ms[1], cosine),
-              {{"n", num(n)}, {"f32_ms", num(ms[0])}, {"int8_ms", num(ms[1])}, {"f32_attention_ms", num(attn[0])},
-               {"int8_attention_ms", num(attn[1])}, {"cosine", num(cosine, 8)}});
+      rep.row(fmt("%6d %8.1f %8.1f %8.1f %9.1f %10.1f %10.1f %7.2f %7.2f %10.6f %10.6f", n, ms[0], ms[1], ms[2], attn[0],
+                  attn[1], attn[2], ms[0] / ms[1], ms[0] / ms[2], cosine[1], cosine[2]),
+              {{"n", num(n)}, {"f32_ms", num(ms[0])}, {"int8_ms", num(ms[1])}, {"bf16_ms", num(ms[2])},
+               {"f32_attention_ms", num(attn[0])}, {"int8_attention_ms", num(attn[1])},
+               {"bf16_attention_ms", num(attn[2])}, {"cosine", num(cosine[1], 8)}, {"bf16_cosine", num(cosine[2], 8)}});
     }
   }
 

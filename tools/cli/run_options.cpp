@@ -26,9 +26,11 @@ const char kRunOptionsHelp[] =
     "                          or exact; inputs of at most M tokens always run\n"
     "                          exact attention\n"
     "      --attention-precision P\n"
-    "                          f32 (default) or int8: the arithmetic of the\n"
-    "                          Nystrom products Q K~^T, Q~ K^T and B V (int8 needs\n"
-    "                          a head size that is a multiple of 32)\n"
+    "                          f32 (default), int8 or bf16: the arithmetic of the\n"
+    "                          Nystrom products; int8: Q K~^T, Q~ K^T and B V with\n"
+    "                          8-bit operands (needs a head size that is a\n"
+    "                          multiple of 32); bf16: all five with bfloat16\n"
+    "                          operands, fast where the CPU has AVX-512 BF16\n"
     "      --threads N         worker threads (default: the CPUs this process may\n"
     "                          use; more than those are capped to them, said\n"
     "                          under --verbose); outputs are identical for every N\n"
@@ -44,8 +46,9 @@ RunOptions parse_run_options(const tools::Args& args) {
   opt.threads = (int)args.get_int("--threads", 0, 1, 1024);
   const std::string precision = args.get("--attention-precision", "f32");
   if (precision == "int8") opt.attention_precision = AttentionPrecision::Int8;
+  else if (precision == "bf16") opt.attention_precision = AttentionPrecision::BF16;
   else if (precision != "f32")
-    throw tools::UsageError{"--attention-precision must be f32 or int8, got '" + precision + "'"};
+    throw tools::UsageError{"--attention-precision must be f32, int8 or bf16, got '" + precision + "'"};
   const std::string mode = args.get("--attention", "auto");
   if (mode == "auto") opt.attention = AttentionMode::Auto;
   else if (mode == "nystrom") opt.attention = AttentionMode::Nystrom;

@@ -9,7 +9,9 @@
 
 namespace nystrom::avx512 {
 
-const KernelTable& avx512_kernels();
+// native_bf16: the CPU has AVX-512 BF16 (vdpbf16ps); the table without it
+// computes the same bf16 products with f32 FMAs.
+const KernelTable& avx512_kernels(bool native_bf16);
 
 // 12 x 32 tile: 24 of the 32 zmm registers accumulate. KC 768 keeps the
 // 12 x KC A panel (36 KiB) in L1; MC 144 rows of A (432 KiB) stay in L2;
@@ -49,6 +51,17 @@ void qgemm_q8c_ukernel_epilogue_12x32(int nblocks, const QuantRows& a, const uin
 void quantize_act_row(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 void quantize_act_row_c(const float* x, int k, int8_t* q, float* d, int32_t* corr);
 void f16_to_f32_row(const uint16_t* src, float* dst, int n);
+
+// bf16_12x32.cpp
+constexpr Bf16Layout kBf16Layout = {12, 32};
+void bf16_convert_row(const float* x, int k, uint32_t* pairs);
+void bf16_convert_row_emulated(const float* x, int k, uint32_t* pairs);
+void bf16_interleave_rows(const float* lo, const float* hi, int n, uint32_t* pairs);
+void bf16_interleave_rows_emulated(const float* lo, const float* hi, int n, uint32_t* pairs);
+void gemm_bf16_ukernel_12x32(int pairs, const uint32_t* a, size_t lda, const uint32_t* b, size_t ldb, float* c,
+                             int ldc, int mr, int nr);
+void gemm_bf16_ukernel_emulated_12x32(int pairs, const uint32_t* a, size_t lda, const uint32_t* b, size_t ldb,
+                                      float* c, int ldc, int mr, int nr);
 
 double fma_peak_loop(long iters, float* sink);
 // 8-bit VNNI dot products; returns the integer ops done.

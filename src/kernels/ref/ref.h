@@ -60,6 +60,15 @@ void qgemm_q4_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, fl
 void qgemm_q8c_ukernel_4x16(int nblocks, const QuantRows& a, const uint8_t* w, float* c, int ldc, int mr, int nr,
                             bool accumulate);
 
+// bf16.cpp: bf16 conversions and products (kernels/bf16_gemm.h). The
+// micro-kernel serves any tile (rows and columns are independent); the
+// scalar level's table gives it a 4 x 16 one.
+void bf16_convert_row(const float* x, int k, uint32_t* pairs);
+void bf16_interleave_rows(const float* lo, const float* hi, int n, uint32_t* pairs);
+void gemm_bf16_ukernel(int pairs, const uint32_t* a, size_t lda, const uint32_t* b, size_t ldb, float* c, int ldc,
+                       int mr, int nr);
+constexpr Bf16Layout kBf16Layout = {4, 16};
+
 // fma_peak.cpp: scalar FMA chains (what the scalar level can reach).
 double fma_peak_loop(long iters, float* sink);
 

@@ -1,0 +1,62 @@
+// The bf16 GEMM's loops: operands converted to pairs once per call, then the
+// level's MR x NR micro-kernel over row tiles (outer) and column panels
+// (inner), each call over the whole depth.
+#include "kernels/bf16_gemm.h"
+
+#include <algorithm>
+
+namespace nystrom {
+
+namespace {
+int round_up(int a, int b) { return (a + b - 1) / b * b; }
+}  // namespace
+
+void gemm_bf16(const KernelTable& t, int M, int N, int K, const float* a, int lda, const float* b, int ldb,
+               bool trans_b, float* c, int ldc, Bf16GemmScratch& s) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    for (int i = 0; i < M; ++i) std::fill(c + (size_t)i * ldc, c + (size_t)i * ldc + N, 0.0f);
+    return;
+  }
+  const int MR = t.bf16.mr, NR = t.bf16.nr, P = (K + 1) / 2;
+  const int Mp = round_up(M, MR), Np = round_up(N, NR);
+
+  // A: Mp rows of P pairs, the rows past M zero (the kernel reads whole tiles).
+  if (s.a.size() < (size_t)Mp * P) s.a.resize((size_t)Mp * P);
+  for (int i = 0; i < M; ++i) t.bf16_convert_row(a + (size_t)i * lda, K, &s.a[(size_t)i * P]);
+  std::fill(s.a.begin() + (size_t)M * P, s.a.begin() + (size_t)Mp * P, 0u);
+
+  // B: pair t of column j at bp[t * ldbp + j] for panel bp. Not transposed,
+  // rows 2t and 2t + 1 interleave into one row of Np pairs (panels are
+  // column slices of it); transposed, each row of b (a column of op(B))
+  // becomes P pairs, and the level's panel packing (a transpose of 32-bit
+  // words, which it moves without arithmetic) lays NR of them side by side.
+  size_t panel_step, ldbp;
+  if (!trans_b) {
+    if (s.b.size() < (size_t)P * Np) s.b.resize((size_t)P * Np);
+    for (int p = 0; p < P; ++p) {
+      uint32_t* row = &s.b[(size_t)p * Np];
+      const float* hi = 2 * p + 1 < K ? b + (size_t)(2 * p + 1) * ldb : nullptr;
+      t.bf16_interleave_rows(b + (size_t)(2 * p) * ldb, hi, N, row);
+      std::fill(row + N, row + Np, 0u);
+    }
+    panel_step = NR, ldbp = Np;
+  } else {
+    if (s.rows.size() < (size_t)N * P) s.rows.resize((size_t)N * P);
+    if (s.b.size() < (size_t)P * Np) s.b.resize((size_t)P * Np);
+    for (int j = 0; j < N; ++j) t.bf16_convert_row(b + (size_t)j * ldb, K, &s.rows[(size_t)j * P]);
+    for (int j0 = 0; j0 < N; j0 += NR)
+      t.pack_panel(reinterpret_cast<const float*>(&s.rows[(size_t)j0 * P]), P, std::min(NR, N - j0), NR, P,
+                   reinterpret_cast<float*>(&s.b[(size_t)j0 * P]));
+    panel_step = (size_t)NR * P, ldbp = NR;
+  }
+
+  for (int i0 = 0; i0 < M; i0 += MR) {
+    const int mr = std::min(MR, M - i0);
+    for (int j0 = 0, p = 0; j0 < N; j0 += NR, ++p)
+      t.gemm_bf16_ukernel(P, &s.a[(size_t)i0 * P], P, &s.b[p * panel_step], ldbp, c + (size_t)i0 * ldc + j0, ldc,
+                          mr, std::min(NR, N - j0));
+  }
+}
+
+}  // namespace nystrom
