@@ -86,7 +86,9 @@ TEST_CASE("gemm_bf16 at every level gives the bits of its definition on awkward 
               for (int j = 0; j < N; ++j) differ += bits(c[(size_t)i * ldc + j]) != bits(want[(size_t)i * N + j]);
               stray += !test::is_sentinel(c[(size_t)i * ldc + N]);
             }
-            INFO(nystrom::isa_name(t->isa) << " M=" << M << " N=" << N << " K=" << K << (trans_b ? " B^T" : ""));
+            const std::string where = std::string(nystrom::isa_name(t->isa)) + " M=" + std::to_string(M) +
+                                      " N=" + std::to_string(N) + " K=" + std::to_string(K) + (trans_b ? " B^T" : "");
+            INFO(where);
             CHECK(differ == 0);
             CHECK(stray == 0);
           }

@@ -24,9 +24,10 @@ void gemm_ukernel_6x16(int k, const float* a, const float* b, float* c, int ldc,
                        bool accumulate);
 void gemm_ukernel_rows_6x16(int k, const float* a, size_t lda, const float* b, float* c, int ldc, int nr,
                             bool accumulate);
-// bf16 products with f32 FMAs (bf16_4x16.cpp); the conversions are the
-// reference's.
+// bf16 conversions and products with f32 FMAs (bf16_4x16.cpp).
 constexpr Bf16Layout kBf16Layout = {4, 16};
+void bf16_convert_row(const float* x, int k, uint32_t* pairs);
+void bf16_interleave_rows(const float* lo, const float* hi, int n, uint32_t* pairs);
 void gemm_bf16_ukernel_4x16(int pairs, const uint32_t* a, size_t lda, const uint32_t* b, size_t ldb, float* c,
                             int ldc, int mr, int nr);
 // SSE transposes; the avx512 level uses it too.

@@ -1,7 +1,6 @@
 // The avx2 level's table (constant data only: nothing here runs before the
 // CPU check).
 #include "kernels/quant.h"
-#include "kernels/ref/ref.h"
 #include "kernels/avx2/avx2.h"
 
 namespace nystrom::avx2 {
@@ -16,9 +15,7 @@ const KernelTable kTable = {
     nullptr,  // no VNNI at this level
     nullptr,  // qgemm applies the epilogue after the micro-kernel
     nullptr,  // and gemm too
-    // no bf16 instructions at this level: the reference conversions, and
-    // products with f32 FMAs
-    ref::bf16_convert_row, ref::bf16_interleave_rows, gemm_bf16_ukernel_4x16,
+    bf16_convert_row,    bf16_interleave_rows, gemm_bf16_ukernel_4x16,  // no bf16 instructions: f32 FMAs
 };
 
 }  // namespace
