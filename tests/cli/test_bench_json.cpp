@@ -248,6 +248,23 @@ TEST_CASE("nystrom-bench --sections batch --quick: prints the batch table alone,
   CHECK(r.out.find("batch_vs_single_tokens_per_s") != std::string::npos);
 }
 
+TEST_CASE("nystrom-bench -m --attention-precision: the run uses and reports it; an unknown one is a usage error") {
+  const std::string model = clitest::converted("tiny-mlm");
+  for (const char* p : {"f32", "int8", "bf16"}) {
+    CAPTURE(std::string(p));
+    const test::RunResult r = test::run(test::tool("nystrom-bench") + " -m " + quote(model) +
+                                        " --n 37 --attention nystrom --repeat 1 --json --attention-precision " + p);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const JsonValue doc = nystrom::parse_json(r.out, "bench output");
+    REQUIRE(doc.find("attention_precision") != nullptr);
+    CHECK(doc.find("attention_precision")->string == p);
+  }
+  const test::RunResult bad = test::run(test::tool("nystrom-bench") + " -m " + quote(model) +
+                                        " --n 37 --attention-precision fp8");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--attention-precision must be f32, int8 or bf16") != std::string::npos);
+}
+
 TEST_CASE("nystrom-bench -m --json: the pass's GEMM and attention operations, for every sequence of a batch") {
   // tiny-mlm: n = 8 runs exact attention (n <= m), n = 37 Nystrom.
   const std::string model = clitest::converted("tiny-mlm");

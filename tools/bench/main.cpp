@@ -76,6 +76,9 @@ const char kUsage[] =
     "  --threads T       the largest thread count (default: CPUs available)\n"
     "  --repeat R        timed runs per figure after one warm-up (default 3); the minimum is reported\n"
     "  --attention MODE  auto, nystrom or exact (for --model)\n"
+    "  --attention-precision P\n"
+    "                    f32 (default), int8 or bf16: the Nystrom products' arithmetic\n"
+    "                    (for --model; RunOptions::attention_precision)\n"
     "  --json            machine-readable output on stdout\n"
     "  -h, --help        show this help\n"
     "  --version         print the version\n"
@@ -806,6 +809,10 @@ int run_model(const tools::Args& args, const std::set<std::string>& sections) {
   if (mode == "nystrom") o.attention = AttentionMode::Nystrom;
   else if (mode == "exact") o.attention = AttentionMode::Exact;
   else if (mode != "auto") throw tools::UsageError{"--attention must be auto, nystrom or exact"};
+  const std::string precision = args.get("--attention-precision", "f32");
+  if (precision == "int8") o.attention_precision = AttentionPrecision::Int8;
+  else if (precision == "bf16") o.attention_precision = AttentionPrecision::BF16;
+  else if (precision != "f32") throw tools::UsageError{"--attention-precision must be f32, int8 or bf16"};
   OpenOptions open;
   open.threads = threads;
   auto t0 = Clock::now();
@@ -832,10 +839,12 @@ int run_model(const tools::Args& args, const std::set<std::string>& sections) {
   const bool json = args.has("--json");
   const char* isa = instruction_set_name(instruction_set());
   if (json)
-    std::printf("{\"n\": %d, \"batch\": %d, \"threads\": %d, \"repeat\": %d, \"load_ms\": %.3f, \"isa\": \"%s\"", n,
-                std::max(batch, 1), used_threads, repeat, load_ms, isa);
+    std::printf("{\"n\": %d, \"batch\": %d, \"threads\": %d, \"repeat\": %d, \"load_ms\": %.3f, \"isa\": \"%s\", "
+                "\"attention_precision\": \"%s\"",
+                n, std::max(batch, 1), used_threads, repeat, load_ms, isa, precision.c_str());
   else
-    std::printf("n %d x %d, %d threads, %s (load %.1f ms):", n, std::max(batch, 1), used_threads, isa, load_ms);
+    std::printf("n %d x %d, %d threads, %s, %s attention products (load %.1f ms):", n, std::max(batch, 1),
+                used_threads, isa, precision.c_str(), load_ms);
   if (sections.count("forward")) {
     const double tokens_per_s = (double)n * std::max(batch, 1) / tm.min_s;
     // The pass's matrix products (of every sequence of a batch), for
@@ -895,7 +904,7 @@ int main(int argc, char** argv) {
       return internal_attention(argv[2], std::atoi(argv[3]), argv[4], std::atoi(argv[5]), std::atoi(argv[6]));
     if (argc > 1 && std::strcmp(argv[1], benchtool::kScalingChildFlag) == 0) return benchtool::scaling_child(argc, argv);
     std::set<std::string> value_flags = {"--sections", "--model", "--n", "--threads", "--repeat", "--attention", "--types",
-                                         "--batch"};
+                                         "--batch", "--attention-precision"};
     value_flags.insert(benchtool::scaling_value_flags().begin(), benchtool::scaling_value_flags().end());
     tools::Args args(argc, argv, 1, value_flags, {"--json", "--help", "--quick", "--version"},
                      {{"-m", "--model"}, {"-h", "--help"}});

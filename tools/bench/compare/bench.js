@@ -136,10 +136,10 @@ async function timeOrt(ort, session, ids, repeat) {
 }
 
 // One round of the engine: nystrom-bench -m (its own warm-up, then `repeat` runs).
-function timeEngine(a, model, n) {
+function timeEngine(a, model, n, extra = []) {
   const exe = path.join(a.build, 'nystrom-bench');
   const r = spawnSync(exe, ['-m', model, '--n', String(n), '--threads', String(a.threads),
-                            '--repeat', String(a.repeat), '--json'], { encoding: 'utf8' });
+                            '--repeat', String(a.repeat), '--json', ...extra], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${exe} failed: ${r.error ? r.error.message : r.stderr.trim()}`);
   const j = JSON.parse(r.stdout);
   return { min: j.min_ms, median: j.median_ms, isa: j.isa, work: { gemm: j.gemm_gflop, attention: j.attention_gflop } };
@@ -167,10 +167,14 @@ function floorsMs(work, peaks) {
            int8: peaks.int8 ? ms(work.gemm, peaks.int8) + ms(work.attention, peaks.f32) : null };
 }
 
+function cpuFlags() {
+  return (/^flags\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8')) || ['', ''])[1].split(' ');
+}
+
 function cpuName() {
   const m = /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-  const flags = (/^flags\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8')) || ['', ''])[1].split(' ');
-  const isa = ['avx2', 'avx512f', 'avx512_vnni', 'amx_int8'].filter((f) => flags.includes(f));
+  const flags = cpuFlags();
+  const isa = ['avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_int8'].filter((f) => flags.includes(f));
   return `${m ? m[1] : os.cpus()[0].model}, ${os.cpus().length} CPUs (${isa.join(' ') || 'no AVX2'})`;
 }
 
@@ -188,6 +192,12 @@ async function time(a) {
     { name: 'engine q8_0', run: (n) => timeEngine(a, path.join(a.dir, 'base-q8_0.nyf'), n), vs: 'ONNX Runtime int8' },
     { name: 'engine q8_c', run: (n) => timeEngine(a, path.join(a.dir, 'base-q8_c.nyf'), n), vs: 'ONNX Runtime int8' },
   ];
+  // Where the CPU has AVX-512 BF16, the fastest engine setting too: q8_c
+  // with the Nystrom products in bf16 (elsewhere that runs slower than f32).
+  if (cpuFlags().includes('avx512_bf16'))
+    configs.push({ name: 'engine q8_c, bf16 attention',
+                   run: (n) => timeEngine(a, path.join(a.dir, 'base-q8_c.nyf'), n, ['--attention-precision', 'bf16']),
+                   vs: 'ONNX Runtime int8' });
   // The peaks first (a few seconds): a bench that cannot measure them
   // leaves the floors out of the report, not the timings.
   let peaks = null;
