@@ -11,6 +11,20 @@ namespace {
 int round_up(int a, int b) { return (a + b - 1) / b * b; }
 }  // namespace
 
+void Bf16ScratchSize::grow_to(const Bf16ScratchSize& o) {
+  a = std::max(a, o.a), b = std::max(b, o.b), rows = std::max(rows, o.rows);
+}
+
+Bf16ScratchSize bf16_scratch_size(const KernelTable& t, int M, int N, int K, bool trans_b) {
+  Bf16ScratchSize z;
+  if (M <= 0 || N <= 0 || K <= 0) return z;
+  const size_t P = (size_t)(K + 1) / 2;
+  z.a = (size_t)round_up(M, t.bf16.mr) * P;
+  z.b = P * (size_t)round_up(N, t.bf16.nr);
+  z.rows = trans_b ? (size_t)t.bf16.nr * P : 0;
+  return z;
+}
+
 void gemm_bf16(const KernelTable& t, int M, int N, int K, const float* a, int lda, const float* b, int ldb,
                bool trans_b, float* c, int ldc, Bf16GemmScratch& s) {
   if (M <= 0 || N <= 0) return;
@@ -42,12 +56,14 @@ void gemm_bf16(const KernelTable& t, int M, int N, int K, const float* a, int ld
     }
     panel_step = NR, ldbp = Np;
   } else {
-    if (s.rows.size() < (size_t)N * P) s.rows.resize((size_t)N * P);
+    if (s.rows.size() < (size_t)NR * P) s.rows.resize((size_t)NR * P);
     if (s.b.size() < (size_t)P * Np) s.b.resize((size_t)P * Np);
-    for (int j = 0; j < N; ++j) t.bf16_convert_row(b + (size_t)j * ldb, K, &s.rows[(size_t)j * P]);
-    for (int j0 = 0; j0 < N; j0 += NR)
-      t.pack_panel(reinterpret_cast<const float*>(&s.rows[(size_t)j0 * P]), P, std::min(NR, N - j0), NR, P,
+    for (int j0 = 0; j0 < N; j0 += NR) {  // a panel's rows at a time, while they are in L1
+      const int rows = std::min(NR, N - j0);
+      for (int j = 0; j < rows; ++j) t.bf16_convert_row(b + (size_t)(j0 + j) * ldb, K, &s.rows[(size_t)j * P]);
+      t.pack_panel(reinterpret_cast<const float*>(s.rows.data()), P, rows, NR, P,
                    reinterpret_cast<float*>(&s.b[(size_t)j0 * P]));
+    }
     panel_step = (size_t)NR * P, ldbp = NR;
   }
 

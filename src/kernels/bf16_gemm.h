@@ -14,10 +14,19 @@
 
 namespace nystrom {
 
-// Per-thread scratch of gemm_bf16: grows once, then is reused.
+// Per-thread scratch of gemm_bf16 (pairs): A's rows, B's panels, and one
+// panel's rows of a transposed B on their way into it. A call grows what is
+// too small; sized ahead (bf16_scratch_size), a warm pass allocates nothing.
 struct Bf16GemmScratch {
   std::vector<uint32_t> a, b, rows;
 };
+struct Bf16ScratchSize {
+  size_t a = 0, b = 0, rows = 0;  // elements of each
+  size_t bytes() const { return (a + b + rows) * sizeof(uint32_t); }
+  void grow_to(const Bf16ScratchSize& o);  // the larger of each
+};
+// What gemm_bf16(table, M, N, K, ..., trans_b, ...) needs.
+Bf16ScratchSize bf16_scratch_size(const KernelTable& table, int M, int N, int K, bool trans_b);
 
 // C[M x N] (ldc) = A op(B) with bf16 operands: op(B)(k, j) = trans_b ?
 // b[j*ldb + k] : b[k*ldb + j]. One thread. Every element is one chain over

@@ -98,6 +98,10 @@ void gemm_bf16(int M, int N, int K, const float* a, int lda, const float* b, int
   nystrom::gemm_bf16(kernels(), M, N, K, a, lda, b, ldb, trans_b, c, ldc, scratch);
 }
 
+Bf16ScratchSize bf16_scratch_size(int M, int N, int K, bool trans_b) {
+  return nystrom::bf16_scratch_size(kernels(), M, N, K, trans_b);
+}
+
 void weight_row(const WeightMatrix& w, int row, float* out) {
   const size_t cols = (size_t)w.cols;
   switch (w.dtype) {

@@ -16,6 +16,7 @@ class PackedQuantMatrix;
 class PackedGemmB;
 struct Int8GemmScratch;
 struct Bf16GemmScratch;
+struct Bf16ScratchSize;
 struct KernelTable;
 }
 
@@ -81,6 +82,9 @@ void gemm_int8(int M, int N, int K, const float* a, int lda, const float* b, int
 // (kernels/bf16_gemm.h), on the kernel table in use; one thread.
 void gemm_bf16(int M, int N, int K, const float* a, int lda, const float* b, int ldb, bool trans_b, float* c,
                int ldc, Bf16GemmScratch& scratch);
+
+// gemm_bf16's scratch for that product on the kernel table in use.
+Bf16ScratchSize bf16_scratch_size(int M, int N, int K, bool trans_b);
 
 // Row `row` of a weight matrix as floats (embedding lookups).
 void weight_row(const WeightMatrix& w, int row, float* out);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "kernels/ops.h"
 #include "model/forward.h"
 #include "runtime/error.h"
 #include "runtime/thread_pool.h"
@@ -38,6 +39,7 @@ struct BufferSizes {
   size_t rows = 0, hidden = 0, chunk = 0, ffn = 0, head_out = 0;
   size_t landmarks = 0, kernel = 0, col_sum = 0;  // q_land / k_land, a, col_sum
   size_t z = 0, pinv = 0, f = 0, b = 0, bv = 0, scores = 0;  // per thread
+  Bf16ScratchSize bf16;                                       // per thread, AttentionPrecision::BF16
 };
 
 BufferSizes buffer_sizes(const ModelConfig& c, const std::vector<SequenceSpan>& seqs) {
@@ -53,6 +55,15 @@ BufferSizes buffer_sizes(const ModelConfig& c, const std::vector<SequenceSpan>& 
     } else {
       nys_n = std::max(nys_n, n);
       m = std::max(m, (size_t)s.plan.landmarks);
+      if (s.plan.precision == AttentionPrecision::BF16) {
+        // The five products of nystrom_head (model/attention.cpp).
+        const int N = (int)n, M = s.plan.landmarks, d_ = (int)d, rows = std::min(N, kNystromRowBlock);
+        z.bf16.grow_to(ops::bf16_scratch_size(M, N, d_, true));       // Q~ K^T
+        z.bf16.grow_to(ops::bf16_scratch_size(M, d_, N, false));      // B V
+        z.bf16.grow_to(ops::bf16_scratch_size(rows, M, d_, true));    // Q K~^T
+        z.bf16.grow_to(ops::bf16_scratch_size(rows, M, M, false));    // F Z
+        z.bf16.grow_to(ops::bf16_scratch_size(rows, d_, M, false));   // (F Z)(B V)
+      }
     }
   }
   z.hidden = z.rows * D;
@@ -104,16 +115,16 @@ size_t Workspace::planned_bytes(const ModelConfig& c, const std::vector<Sequence
   const BufferSizes z = buffer_sizes(c, seqs);
   const size_t shared = 4 * z.hidden + z.chunk + z.ffn + z.head_out + 2 * z.landmarks + z.kernel + z.col_sum;
   const size_t per_thread = z.z + z.pinv + 2 * z.f + z.b + z.bv + z.scores;
-  return (shared + (size_t)threads * per_thread) * sizeof(float);
+  return (shared + (size_t)threads * per_thread) * sizeof(float) + (size_t)threads * z.bf16.bytes();
 }
 
 void Workspace::plan_for(const ModelConfig& c, const std::vector<SequenceSpan>& spans, int thread_count) {
   // Only a buffer whose size changes is allocated again (and then to its
   // exact size, so a long input's memory is returned after it): every
   // buffer is written before it is read.
-  auto fit = [](std::vector<float>& v, size_t count) {
+  auto fit = [](auto& v, size_t count) {
     if (v.size() == count) return;
-    v.assign(count, 0.0f);
+    v.assign(count, 0);
     v.shrink_to_fit();
   };
   const BufferSizes z = buffer_sizes(c, spans);
@@ -135,6 +146,7 @@ void Workspace::plan_for(const ModelConfig& c, const std::vector<SequenceSpan>& 
   for (HeadScratch& s : heads) {
     fit(s.z, z.z), fit(s.pinv_work, z.pinv), fit(s.f, z.f), fit(s.fz, z.f), fit(s.b, z.b), fit(s.bv, z.bv);
     fit(s.scores, z.scores);
+    fit(s.bf16.a, z.bf16.a), fit(s.bf16.b, z.bf16.b), fit(s.bf16.rows, z.bf16.rows);
   }
 }
 

@@ -4,9 +4,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
+#include "kernels/dispatch.h"
 #include "nystrom/convert.h"
 #include "nystrom/nystrom.h"
 #include "small_config.h"
@@ -101,6 +103,19 @@ TEST_CASE("forward_cost: FLOPs and work memory follow the plan: quadratic for ex
     // Two threads: the per-thread scratch twice.
     CHECK(nystrom::forward_cost(c, n, options(AttentionMode::Nystrom, 0, 2)).work_bytes ==
           4 * (shared + 2 * per_thread));
+    // bf16 products: each thread also holds their operands as pairs, the
+    // largest of the five products' (nystrom::bf16_scratch_size on the level
+    // in use: MR-row tiles of A, NR-column panels of B, one panel's rows).
+    RunOptions bf16 = options(AttentionMode::Nystrom, 0, 2);
+    bf16.attention_precision = nystrom::AttentionPrecision::BF16;
+    const nystrom::KernelTable& t = nystrom::kernels();
+    auto up = [](double x, int r) { return std::ceil(x / r) * r; };
+    const double MR = t.bf16.mr, NR = t.bf16.nr;
+    const double a = std::max({up(m, MR) * d / 2, up(m, MR) * N / 2, up(N, MR) * d / 2, up(N, MR) * m / 2});
+    const double b = std::max({d / 2 * up(N, NR), N / 2 * up(d, NR), d / 2 * up(m, NR), m / 2 * up(m, NR),
+                               m / 2 * up(d, NR)});
+    const double rows = NR * d / 2;
+    CHECK(nystrom::forward_cost(c, n, bf16).work_bytes == 4 * (shared + 2 * per_thread) + 2 * 4 * (a + b + rows));
   }
 }
 

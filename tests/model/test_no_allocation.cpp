@@ -128,6 +128,10 @@ TEST_CASE("a warm Session::run into a reused Output makes no heap allocation, fo
       const std::vector<int32_t> ids = test::random_ids(c.n, model->config().vocab_size, 5);
       for (nystrom::AttentionMode mode : {nystrom::AttentionMode::Auto, nystrom::AttentionMode::Exact})
         for (int threads : {1, 2}) {
+         for (auto precision : {nystrom::AttentionPrecision::F32, nystrom::AttentionPrecision::BF16}) {
+          if (precision == nystrom::AttentionPrecision::BF16 && (mode == nystrom::AttentionMode::Exact ||
+                                                                 type != DType::Q8_0 || test::under_emulator()))
+            continue;  // bf16 scratch: once per model, on the Nystrom runs
           // Emulated, 2 threads alone: one thread takes the same kernels
           // and buffers, and the native suite runs both (22 -> ~11 s).
           if (threads == 1 && test::under_emulator()) continue;
@@ -136,9 +140,11 @@ TEST_CASE("a warm Session::run into a reused Output makes no heap allocation, fo
           CAPTURE(type_name);
           CAPTURE(mode == nystrom::AttentionMode::Exact);
           CAPTURE(threads);
+          CAPTURE((int)precision);
           nystrom::RunOptions opt;
           opt.attention = mode;
           opt.threads = threads;
+          opt.attention_precision = precision;
           // tiny-mlm also with logits at chosen positions (repeated ones
           // too: they may outnumber the input's rows).
           if (std::string(c.name) == "tiny-mlm" && threads == 2) {
@@ -162,6 +168,7 @@ TEST_CASE("a warm Session::run into a reused Output makes no heap allocation, fo
           CHECK(allocations == 0);
           CHECK(out.logits.size() == first.logits.size());
           CHECK(test::same_bits(out.last_hidden_state, first.last_hidden_state));
+         }
         }
     }
   }
