@@ -34,9 +34,13 @@ void gemm_bf16(const KernelTable& t, int M, int N, int K, const float* a, int ld
   }
   const int MR = t.bf16.mr, NR = t.bf16.nr, P = (K + 1) / 2;
   const int Mp = round_up(M, MR), Np = round_up(N, NR);
+  // The sizes the plan reserved (bf16_scratch_size); grown only past them.
+  const Bf16ScratchSize need = bf16_scratch_size(t, M, N, K, trans_b);
+  if (s.a.size() < need.a) s.a.resize(need.a);
+  if (s.b.size() < need.b) s.b.resize(need.b);
+  if (s.rows.size() < need.rows) s.rows.resize(need.rows);
 
   // A: Mp rows of P pairs, the rows past M zero (the kernel reads whole tiles).
-  if (s.a.size() < (size_t)Mp * P) s.a.resize((size_t)Mp * P);
   for (int i = 0; i < M; ++i) t.bf16_convert_row(a + (size_t)i * lda, K, &s.a[(size_t)i * P]);
   std::fill(s.a.begin() + (size_t)M * P, s.a.begin() + (size_t)Mp * P, 0u);
 
@@ -47,7 +51,6 @@ void gemm_bf16(const KernelTable& t, int M, int N, int K, const float* a, int ld
   // words, which it moves without arithmetic) lays NR of them side by side.
   size_t panel_step, ldbp;
   if (!trans_b) {
-    if (s.b.size() < (size_t)P * Np) s.b.resize((size_t)P * Np);
     for (int p = 0; p < P; ++p) {
       uint32_t* row = &s.b[(size_t)p * Np];
       const float* hi = 2 * p + 1 < K ? b + (size_t)(2 * p + 1) * ldb : nullptr;
@@ -56,8 +59,6 @@ void gemm_bf16(const KernelTable& t, int M, int N, int K, const float* a, int ld
     }
     panel_step = NR, ldbp = Np;
   } else {
-    if (s.rows.size() < (size_t)NR * P) s.rows.resize((size_t)NR * P);
-    if (s.b.size() < (size_t)P * Np) s.b.resize((size_t)P * Np);
     for (int j0 = 0; j0 < N; j0 += NR) {  // a panel's rows at a time, while they are in L1
       const int rows = std::min(NR, N - j0);
       for (int j = 0; j < rows; ++j) t.bf16_convert_row(b + (size_t)(j0 + j) * ldb, K, &s.rows[(size_t)j * P]);

@@ -229,12 +229,12 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
       const int p_begin = jb * panels_per_chunk, p_end = std::min(npanels, p_begin + panels_per_chunk);
       if (p_begin >= p_end) return;
       const bool accumulate = pc > 0 || ep.accumulate, last = pc + kc == K;
-      // Tiles of a packed A that finish the depth take the level's fused
-      // kernel, if it has one: the epilogue before the store.
-      const GemmEpilogueMicroKernel fused = last && epilogue ? t.gemm_ukernel_epilogue : nullptr;
       // In place, only a last partial tile is packed (the kernel reads
       // whole tiles), into the buffer's first panel.
       const bool in_place = !trans_a && p_end - p_begin <= kInPlacePanels;
+      // Tiles of a packed A that finish the depth take the level's fused
+      // kernel, if it has one: the epilogue before the store.
+      const GemmEpilogueMicroKernel fused = last && epilogue && !in_place ? t.gemm_ukernel_epilogue : nullptr;
       const int whole = mc / MR * MR;
       float* apack = a_buf.reserve((size_t)(in_place ? 1 : ceil_div(mc, MR)) * MR * kc);
       if (!in_place) pack_a(t, a, lda, trans_a, ic, mc, pc, kc, MR, apack);
@@ -254,14 +254,14 @@ void gemm_impl(const KernelTable& t, ThreadPool* pool, int M, int N, int K, cons
           const float* at = apack + (in_place ? 0 : (size_t)(ir / MR) * kc * MR);
           if (in_place && mr == MR)
             t.gemm_ukernel_rows(kc, a + (size_t)(ic + ir) * lda + pc, (size_t)lda, bp, ct, ldc, nr, accumulate);
-          else if (fused && !in_place)
+          else if (fused)
             fused(kc, at, bp, ct, ldc, mr, nr, accumulate, ep.bias ? ep.bias + j : nullptr, ep.act, ep.scale);
           else
             t.gemm_ukernel(kc, at, bp, ct, ldc, mr, nr, accumulate);
         }
         // Otherwise once per panel, over its mc rows while they are still in
         // L1 (docs/TUNING.md).
-        if (last && epilogue && !(fused && !in_place)) apply_epilogue(t, c + (size_t)ic * ldc + j, ldc, mc, nr, j, ep);
+        if (last && epilogue && !fused) apply_epilogue(t, c + (size_t)ic * ldc + j, ldc, mc, nr, j, ep);
       }
     };
     const size_t tasks = (size_t)rows.count * nchunks;
