@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "../common/args.h"
+#include "../common/attention_flags.h"
 #include "base_model.h"
 #include "child_process.h"
 #include "scaling.h"
@@ -133,6 +134,16 @@ std::vector<DType> quantized_gemm_types() {
 bool int8_gemm_type(DType t) {
   static const std::vector<DType> quantized = quantized_gemm_types();
   return std::find(quantized.begin(), quantized.end(), t) != quantized.end();
+}
+
+// Cosine of two hidden states (summed in double, in order).
+double cosine(const std::vector<float>& x, const std::vector<float>& y) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double a = x[i], b = y[i];
+    ab += a * b, aa += a * a, bb += b * b;
+  }
+  return ab / std::sqrt(aa * bb);
 }
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -473,7 +484,7 @@ struct Bench {
     const AttentionPrecision kinds[3] = {AttentionPrecision::F32, AttentionPrecision::Int8, AttentionPrecision::BF16};
     for (int n : ns) {
       auto ids = random_ids(n, model->config().vocab_size);
-      double ms[3], attn[3], cosine[3];
+      double ms[3], attn[3], cos[3];
       Output out[3];
       std::vector<Session> sessions;
       for (AttentionPrecision p : kinds) {
@@ -494,18 +505,13 @@ struct Bench {
         sessions[v].run(ids);
         attn[v] = sessions[v].profile().attention * 1e3;
         sessions[v].set_profiling(false);
-        double ab = 0, aa = 0, bb = 0;
-        for (size_t i = 0; i < out[0].last_hidden_state.size(); ++i) {
-          double a = out[0].last_hidden_state[i], b = out[v].last_hidden_state[i];
-          ab += a * b, aa += a * a, bb += b * b;
-        }
-        cosine[v] = ab / std::sqrt(aa * bb);
+        cos[v] = cosine(out[0].last_hidden_state, out[v].last_hidden_state);
       }
       rep.row(fmt("%6d %8.1f %8.1f %8.1f %9.1f %10.1f %10.1f %7.2f %7.2f %10.6f %10.6f", n, ms[0], ms[1], ms[2], attn[0],
-                  attn[1], attn[2], ms[0] / ms[1], ms[0] / ms[2], cosine[1], cosine[2]),
+                  attn[1], attn[2], ms[0] / ms[1], ms[0] / ms[2], cos[1], cos[2]),
               {{"n", num(n)}, {"f32_ms", num(ms[0])}, {"int8_ms", num(ms[1])}, {"bf16_ms", num(ms[2])},
                {"f32_attention_ms", num(attn[0])}, {"int8_attention_ms", num(attn[1])},
-               {"bf16_attention_ms", num(attn[2])}, {"cosine", num(cosine[1], 8)}, {"bf16_cosine", num(cosine[2], 8)}});
+               {"bf16_attention_ms", num(attn[2])}, {"cosine", num(cos[1], 8)}, {"bf16_cosine", num(cos[2], 8)}});
     }
   }
 
@@ -540,14 +546,7 @@ struct Bench {
         std::remove(path.c_str());
       }
       double cos[4];
-      for (int t = 1; t < 4; ++t) {
-        double ab = 0, aa = 0, bb = 0;
-        for (size_t i = 0; i < out[0].size(); ++i) {
-          const double a = out[t][i], b = out[0][i];
-          ab += a * b, aa += a * a, bb += b * b;
-        }
-        cos[t] = ab / std::sqrt(aa * bb);
-      }
+      for (int t = 1; t < 4; ++t) cos[t] = cosine(out[t], out[0]);
       rep.row(fmt("%-12s %11.6f %13.6f %13.6f", name, cos[1], cos[2], cos[3]),
               {{"case", q(name)}, {"f16_cosine", num(cos[1], 8)}, {"q8_0_cosine", num(cos[2], 8)},
                {"q4_0_cosine", num(cos[3], 8)}});
@@ -805,14 +804,9 @@ int run_model(const tools::Args& args, const std::set<std::string>& sections) {
   const int repeat = (int)args.get_int("--repeat", 3, 1, 1000);
   RunOptions o;
   o.threads = threads;
-  std::string mode = args.get("--attention", "auto");
-  if (mode == "nystrom") o.attention = AttentionMode::Nystrom;
-  else if (mode == "exact") o.attention = AttentionMode::Exact;
-  else if (mode != "auto") throw tools::UsageError{"--attention must be auto, nystrom or exact"};
-  const std::string precision = args.get("--attention-precision", "f32");
-  if (precision == "int8") o.attention_precision = AttentionPrecision::Int8;
-  else if (precision == "bf16") o.attention_precision = AttentionPrecision::BF16;
-  else if (precision != "f32") throw tools::UsageError{"--attention-precision must be f32, int8 or bf16"};
+  o.attention = tools::parse_attention_mode(args);
+  o.attention_precision = tools::parse_attention_precision(args);
+  const char* precision = tools::attention_precision_name(o.attention_precision);
   OpenOptions open;
   open.threads = threads;
   auto t0 = Clock::now();
@@ -841,10 +835,10 @@ int run_model(const tools::Args& args, const std::set<std::string>& sections) {
   if (json)
     std::printf("{\"n\": %d, \"batch\": %d, \"threads\": %d, \"repeat\": %d, \"load_ms\": %.3f, \"isa\": \"%s\", "
                 "\"attention_precision\": \"%s\"",
-                n, std::max(batch, 1), used_threads, repeat, load_ms, isa, precision.c_str());
+                n, std::max(batch, 1), used_threads, repeat, load_ms, isa, precision);
   else
     std::printf("n %d x %d, %d threads, %s, %s attention products (load %.1f ms):", n, std::max(batch, 1),
-                used_threads, isa, precision.c_str(), load_ms);
+                used_threads, isa, precision, load_ms);
   if (sections.count("forward")) {
     const double tokens_per_s = (double)n * std::max(batch, 1) / tm.min_s;
     // The pass's matrix products (of every sequence of a batch), for

@@ -1,5 +1,7 @@
 #include "run_options.h"
 
+#include "../common/attention_flags.h"
+
 namespace nystrom::cli {
 
 const std::set<std::string>& run_value_flags() {
@@ -44,16 +46,8 @@ RunOptions parse_run_options(const tools::Args& args) {
   RunOptions opt;
   opt.landmarks = (uint32_t)args.get_int("--landmarks", 0, 1, kMaxLandmarks);
   opt.threads = (int)args.get_int("--threads", 0, 1, 1024);
-  const std::string precision = args.get("--attention-precision", "f32");
-  if (precision == "int8") opt.attention_precision = AttentionPrecision::Int8;
-  else if (precision == "bf16") opt.attention_precision = AttentionPrecision::BF16;
-  else if (precision != "f32")
-    throw tools::UsageError{"--attention-precision must be f32, int8 or bf16, got '" + precision + "'"};
-  const std::string mode = args.get("--attention", "auto");
-  if (mode == "auto") opt.attention = AttentionMode::Auto;
-  else if (mode == "nystrom") opt.attention = AttentionMode::Nystrom;
-  else if (mode == "exact") opt.attention = AttentionMode::Exact;
-  else throw tools::UsageError{"--attention must be auto, nystrom or exact, got '" + mode + "'"};
+  opt.attention_precision = tools::parse_attention_precision(args);
+  opt.attention = tools::parse_attention_mode(args);
   if (args.has("--isa")) {
     // Only the levels this build has and this CPU runs: asking for another
     // must not quietly run something else.
